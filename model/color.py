@@ -1,0 +1,99 @@
+"""CIE Lab colour maths with the paper's normalisation.
+
+Images are float32 RGB in [0, 1] (any bit depth is converted to that first). L lies in
+[0, 100]; a and b in about [-128, 127]. The network sees L scaled to [-1, 1] and predicts
+a/b divided by 128 (``AB_SCALE``), squashed by tanh.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+AB_SCALE = 128.0
+
+
+def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
+    """float RGB in [0, 1], H×W×3 → float32 Lab (L 0..100, a/b about ±128)."""
+    rgb = np.ascontiguousarray(rgb, dtype=np.float32)
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab)
+
+
+def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
+    """float32 Lab → float32 RGB clipped to [0, 1]."""
+    lab = np.ascontiguousarray(lab, dtype=np.float32)
+    return np.clip(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB), 0.0, 1.0)
+
+
+def luminance(rgb: np.ndarray) -> np.ndarray:
+    """The L channel (0..100) of a float RGB image."""
+    return rgb_to_lab(rgb)[..., 0]
+
+
+def gray_to_rgb(L: np.ndarray) -> np.ndarray:
+    """An RGB image whose Lab luminance is L and whose a = b = 0."""
+    lab = np.zeros(L.shape + (3,), np.float32)
+    lab[..., 0] = L
+    return lab_to_rgb(lab)
+
+
+def normalise_L(L: np.ndarray) -> np.ndarray:
+    """L in 0..100 → network input in [-1, 1]."""
+    return (np.asarray(L, np.float32) / 50.0) - 1.0
+
+
+def normalise_ab(ab: np.ndarray) -> np.ndarray:
+    """a/b → the paper's training target, a/b / 128."""
+    return np.asarray(ab, np.float32) / AB_SCALE
+
+
+_WHITE = np.array([0.950456, 1.0, 1.088754], np.float32)          # D65, as OpenCV
+_XYZ_TO_RGB = np.array([[3.240479, -1.53715, -0.498535],
+                        [-0.969256, 1.875991, 0.041556],
+                        [0.055648, -0.204043, 1.057311]], np.float32)
+
+
+def _lab_to_linear_rgb(lab: np.ndarray) -> np.ndarray:
+    """Unclipped linear sRGB (OpenCV and scikit-image clip, hiding out-of-gamut colours)."""
+    fy = (lab[..., 0] + 16.0) / 116.0
+    f = np.stack([fy + lab[..., 1] / 500.0, fy, fy - lab[..., 2] / 200.0], axis=-1)
+    xyz = np.where(f > 6 / 29, f**3, 3 * (6 / 29) ** 2 * (f - 4 / 29)) * _WHITE
+    return xyz @ _XYZ_TO_RGB.T
+
+
+def _in_gamut(lab: np.ndarray, tol: float = 1e-5) -> np.ndarray:
+    rgb = _lab_to_linear_rgb(lab)
+    return ((rgb >= -tol) & (rgb <= 1 + tol)).all(axis=-1)
+
+
+def compose(L: np.ndarray, ab_normalised: np.ndarray, saturation: float = 1.0) -> np.ndarray:
+    """Full-resolution L plus normalised a/b (same H×W) → float RGB in [0, 1].
+
+    Colours outside the RGB gamut are not clipped channel by channel (which would change
+    the photo's lightness) but pulled toward gray at constant L until they fit.
+    """
+    lab = np.empty(L.shape + (3,), np.float32)
+    lab[..., 0] = L
+    lab[..., 1:] = ab_normalised * (AB_SCALE * float(saturation))
+    bad = ~_in_gamut(lab)
+    if bad.any():
+        sub = lab[bad]                               # N×3
+        lo = np.zeros((len(sub), 1), np.float32)     # chroma scale known to fit
+        hi = np.ones((len(sub), 1), np.float32)      # chroma scale known not to fit
+        trial = sub.copy()
+        for _ in range(10):
+            mid = (lo + hi) / 2
+            trial[:, 1:] = sub[:, 1:] * mid
+            ok = _in_gamut(trial)[:, None]
+            lo, hi = np.where(ok, mid, lo), np.where(ok, hi, mid)
+        sub[:, 1:] *= lo
+        lab[bad] = sub
+    return lab_to_rgb(lab)
+
+
+def to_uint8(rgb: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(rgb * 255.0), 0, 255).astype(np.uint8)
+
+
+def from_uint8(img: np.ndarray) -> np.ndarray:
+    return np.asarray(img, np.float32) / 255.0

@@ -1,0 +1,131 @@
+"""``Colorizer``: the one pipeline every caller (CLI, app, evaluation) goes through.
+
+It predicts a/b at the network's working size and re-attaches the original
+full-resolution L, so the output has the input's exact size and luminance.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from . import color
+from .backbones import BranchSet
+from .checkpoint import CheckpointError, load_checkpoint
+from .devices import is_cuda_oom, resolve_device
+from .network import HybridNet
+
+
+def bundled_model_path() -> Path:
+    from resources import BUNDLED_MODEL
+
+    return BUNDLED_MODEL
+
+
+def network_size(height: int, width: int, side: int) -> tuple[int, int]:
+    """(h, w) for the network: about ``side``² pixels, the input's aspect ratio, ×8."""
+    scale = side / math.sqrt(height * width)
+    snap = lambda v: max(8, int(round(v * scale / 8)) * 8)  # noqa: E731
+    return snap(height), snap(width)
+
+
+def branch_gray(L: np.ndarray) -> np.ndarray:
+    """What the pretrained branches see: the lightness as gray in [0, 1]."""
+    return np.clip(L / 100.0, 0.0, 1.0).astype(np.float32)
+
+
+@dataclass
+class Prediction:
+    """Full-resolution L and predicted normalised a/b; render at any saturation."""
+
+    L: np.ndarray    # H×W, 0..100
+    ab: np.ndarray   # H×W×2, normalised (a/b / 128)
+
+    def render(self, saturation: float = 1.0) -> np.ndarray:
+        return color.compose(self.L, self.ab, saturation)
+
+
+class Colorizer:
+    def __init__(self, checkpoint: os.PathLike | str | None = None, device: str = "auto",
+                 net: HybridNet | None = None, branches: BranchSet | None = None):
+        self.device = resolve_device(device)
+        if net is None:
+            path = Path(checkpoint) if checkpoint else bundled_model_path()
+            if not path.is_file() and checkpoint is None:
+                raise CheckpointError(path, "the bundled model is missing from this installation")
+            net, self.meta = load_checkpoint(path)
+            self.checkpoint = path
+        else:
+            self.meta, self.checkpoint = {}, None
+        self.net = net.eval().to(self.device)
+        self.config = net.config
+        self.branches = branches or BranchSet(self.config.branches, self.device)
+        self.branches.to(self.device)
+        self.batch_size = 8
+
+    def describe(self) -> str:
+        name = self.checkpoint.name if self.checkpoint else "in-memory model"
+        return f"{name} on {self.device.type.upper()}"
+
+    def _fall_back_to_cpu(self) -> None:
+        self.device = torch.device("cpu")
+        self.net.to(self.device)
+        self.branches.to(self.device)
+        torch.cuda.empty_cache()
+
+    @torch.inference_mode()
+    def _forward(self, Ls: list[np.ndarray]) -> list[np.ndarray]:
+        """Same-size network inputs (L at working size) → normalised a/b at that size."""
+        feats = None
+        if self.config.branches:
+            feats = torch.from_numpy(self.branches.all_features([branch_gray(L) for L in Ls]))
+            feats = feats.to(self.device)
+        x = torch.from_numpy(np.stack([color.normalise_L(L) for L in Ls])[:, None]).to(self.device)
+        ab = self.net(x, feats).float().cpu().numpy()
+        return [a.transpose(1, 2, 0) for a in ab]
+
+    def predict_many(self, rgbs: list[np.ndarray]) -> list[Prediction]:
+        """Float RGB images (any sizes) → predictions at each image's own size."""
+        Ls = [color.luminance(rgb) for rgb in rgbs]
+        small: list[np.ndarray] = []
+        for L in Ls:
+            h, w = network_size(*L.shape, self.config.input_size)
+            interp = cv2.INTER_AREA if h * w < L.size else cv2.INTER_LINEAR
+            small.append(cv2.resize(L, (w, h), interpolation=interp))
+        out: list[np.ndarray | None] = [None] * len(Ls)
+        groups: dict[tuple[int, int], list[int]] = {}
+        for i, s in enumerate(small):
+            groups.setdefault(s.shape, []).append(i)
+        for idx in groups.values():
+            start = 0
+            while start < len(idx):
+                chunk = idx[start:start + self.batch_size]
+                try:
+                    abs_ = self._forward([small[i] for i in chunk])
+                except RuntimeError as exc:
+                    if not is_cuda_oom(exc) or self.device.type != "cuda":
+                        raise
+                    torch.cuda.empty_cache()
+                    if self.batch_size > 1:
+                        self.batch_size = max(1, self.batch_size // 2)
+                    else:
+                        self._fall_back_to_cpu()
+                    continue
+                for i, ab in zip(chunk, abs_):
+                    H, W = Ls[i].shape
+                    out[i] = cv2.resize(ab, (W, H), interpolation=cv2.INTER_LINEAR)
+                start += len(chunk)
+        return [Prediction(L, ab) for L, ab in zip(Ls, out)]
+
+    def predict(self, rgb: np.ndarray) -> Prediction:
+        return self.predict_many([rgb])[0]
+
+    def colorize(self, rgb: np.ndarray, saturation: float = 1.0) -> np.ndarray:
+        """Float RGB in [0, 1] (colour or gray) → colorized float RGB of the same size."""
+        return self.predict(rgb).render(saturation)

@@ -1,0 +1,184 @@
+"""Folder datasets for training and evaluation."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from . import color
+from .imageio import ImageReadError, is_image_file, read_photo
+
+log = logging.getLogger(__name__)
+
+
+def list_images(*roots: os.PathLike | str) -> list[Path]:
+    """Every image file under the given files/folders, recursively, sorted, no repeats.
+
+    Symlinked folders are followed once (a link loop cannot hang the walk).
+    """
+    found: dict[Path, None] = {}
+    for root in map(Path, roots):
+        if root.is_file():
+            found[root] = None
+            continue
+        seen: set[str] = set()
+        for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+            real = os.path.realpath(dirpath)
+            if real in seen:
+                dirnames[:] = []
+                continue
+            seen.add(real)
+            dirnames.sort()
+            for name in sorted(filenames):
+                p = Path(dirpath) / name
+                if is_image_file(p) and not name.startswith("."):
+                    found[p] = None
+    return list(found)
+
+
+@dataclass
+class ScanReport:
+    """What a folder scan kept and what it skipped, and why."""
+
+    usable: list[Path] = field(default_factory=list)
+    unreadable: list[tuple[Path, str]] = field(default_factory=list)
+    grayscale: list[Path] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"{len(self.usable)} usable colour photos; skipped {len(self.unreadable)} "
+                f"unreadable and {len(self.grayscale)} already-grayscale files")
+
+
+def scan_training_photos(*roots: os.PathLike | str, check: bool = True) -> ScanReport:
+    """Photos usable for training: readable and in colour. ``check=False`` trusts the
+    files (fast, for large known-good folders) and lets the loader skip bad ones."""
+    report = ScanReport()
+    for path in list_images(*roots):
+        if not check:
+            report.usable.append(path)
+            continue
+        try:
+            photo = read_photo(path)
+        except ImageReadError as exc:
+            report.unreadable.append((path, exc.reason))
+            continue
+        (report.grayscale if photo.is_gray else report.usable).append(path)
+    return report
+
+
+def split_validation(paths: list[Path], share: float, seed: int = 0) -> tuple[list[Path], list[Path]]:
+    """Deterministic split: a photo's side depends only on its name and the seed."""
+    if share <= 0:
+        return list(paths), []
+
+    def score(p: Path) -> float:
+        h = hashlib.sha1(f"{seed}:{p.as_posix()}".encode()).digest()
+        return int.from_bytes(h[:8], "big") / 2**64
+
+    val = [p for p in paths if score(p) < share]
+    if not val and len(paths) > 1:
+        val = [min(paths, key=score)]
+    vset = set(val)
+    return [p for p in paths if p not in vset], val
+
+
+def lab_sample(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """float RGB → (normalised L 1×H×W, normalised ab 2×H×W)."""
+    lab = color.rgb_to_lab(rgb)
+    return (color.normalise_L(lab[..., 0])[None],
+            color.normalise_ab(lab[..., 1:]).transpose(2, 0, 1))
+
+
+def random_crop(rgb: np.ndarray, size: int, rng: random.Random,
+                scale: tuple[float, float] = (0.6, 1.0)) -> np.ndarray:
+    """A random square crop of ``scale`` × the short side, resized to size², maybe flipped."""
+    h, w = rgb.shape[:2]
+    side = max(1, int(min(h, w) * rng.uniform(*scale)))
+    y, x = rng.randint(0, h - side), rng.randint(0, w - side)
+    crop = rgb[y:y + side, x:x + side]
+    interp = cv2.INTER_AREA if side > size else cv2.INTER_LINEAR
+    crop = cv2.resize(crop, (size, size), interpolation=interp)
+    if rng.random() < 0.5:
+        crop = crop[:, ::-1]
+    return np.ascontiguousarray(crop)
+
+
+def center_square(rgb: np.ndarray, size: int) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    side = min(h, w)
+    y, x = (h - side) // 2, (w - side) // 2
+    crop = rgb[y:y + side, x:x + side]
+    interp = cv2.INTER_AREA if side > size else cv2.INTER_LINEAR
+    return cv2.resize(crop, (size, size), interpolation=interp)
+
+
+class PhotoDataset(torch.utils.data.Dataset):
+    """(L, ab, branch features, ok) samples; features come from a precomputed table.
+
+    ``features`` maps a path to its B×1000 branch outputs (or is None for a model with no
+    branches). A photo that fails to decode yields ``ok = False`` and is dropped by
+    ``collate`` instead of stopping training.
+    """
+
+    def __init__(self, paths: list[Path], size: int, features: dict[Path, np.ndarray] | None,
+                 train: bool, seed: int = 0, n_branches: int = 0):
+        self.paths, self.size, self.features, self.train = list(paths), size, features, train
+        self.seed, self.epoch, self.n_branches = seed, 0, n_branches
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, key):
+        epoch, i = key if isinstance(key, tuple) else (self.epoch, key)
+        path = self.paths[i]
+        s = self.size
+        feats = (self.features[path] if self.features is not None
+                 else np.zeros((self.n_branches, 1000), np.float32))
+        try:
+            rgb = read_photo(path).rgb
+        except ImageReadError as exc:
+            log.warning("skipping %s", exc)
+            return (np.zeros((1, s, s), np.float32), np.zeros((2, s, s), np.float32), feats, False)
+        if self.train:
+            rng = random.Random(hash((self.seed, epoch, i)))
+            rgb = random_crop(rgb, s, rng)
+        else:
+            rgb = center_square(rgb, s)
+        L, ab = lab_sample(rgb)
+        return L, ab, feats.astype(np.float32), True
+
+
+class EpochSampler(torch.utils.data.Sampler):
+    """Shuffled (epoch, index) keys: the order and the crops depend only on seed and epoch,
+    so a resumed run sees the same batches, and worker processes can persist."""
+
+    def __init__(self, n: int, seed: int = 0):
+        self.n, self.seed, self.epoch, self.skip = n, seed, 0, 0
+
+    def set_epoch(self, epoch: int, skip: int = 0) -> None:
+        self.epoch, self.skip = epoch, skip
+
+    def __iter__(self):
+        gen = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
+        for i in torch.randperm(self.n, generator=gen).tolist()[self.skip:]:
+            yield self.epoch, i
+
+    def __len__(self) -> int:
+        return self.n - self.skip
+
+
+def collate(batch):
+    batch = [b for b in batch if b[3]]
+    if not batch:
+        return None
+    L, ab, f, _ = zip(*batch)
+    return (torch.from_numpy(np.stack(L)), torch.from_numpy(np.stack(ab)),
+            torch.from_numpy(np.stack(f)))

@@ -1,0 +1,132 @@
+"""One evaluator for every model and baseline (DESIGN.md's metrics).
+
+Every photo is resized to 256×256 and quantised to 8 bits: that is the ground truth.
+The model sees only its luminance. PSNR, SSIM and MAE compare 8-bit RGB; RMSE compares
+the normalised a/b channels (the paper's unit, a/b / 128); colourfulness is Hasler &
+Süsstrunk's M on 8-bit RGB, and ΔCF = |mean CF(outputs) − mean CF(ground truth)|.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import cv2
+import numpy as np
+from skimage.metrics import structural_similarity
+
+from . import color
+from .data import list_images
+from .imageio import ImageReadError, read_photo
+
+log = logging.getLogger(__name__)
+EVAL_SIZE = 256
+
+
+def colourfulness(rgb8: np.ndarray) -> float:
+    """Hasler & Süsstrunk (2003) colourfulness M of an 8-bit RGB image."""
+    r, g, b = (rgb8[..., i].astype(np.float64) for i in range(3))
+    rg, yb = r - g, 0.5 * (r + g) - b
+    return float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean()))
+
+
+def psnr(a8: np.ndarray, b8: np.ndarray) -> float:
+    mse = np.mean((a8.astype(np.float64) - b8.astype(np.float64)) ** 2)
+    return float("inf") if mse == 0 else float(10 * np.log10(255.0**2 / mse))
+
+
+def image_metrics(pred8: np.ndarray, truth8: np.ndarray) -> dict[str, float]:
+    ab_p = color.rgb_to_lab(color.from_uint8(pred8))[..., 1:] / color.AB_SCALE
+    ab_t = color.rgb_to_lab(color.from_uint8(truth8))[..., 1:] / color.AB_SCALE
+    return {
+        "psnr": psnr(pred8, truth8),
+        "rmse_ab": float(np.sqrt(np.mean((ab_p - ab_t) ** 2))),
+        "ssim": float(structural_similarity(pred8, truth8, channel_axis=2, data_range=255)),
+        "mae": float(np.mean(np.abs(pred8.astype(np.float64) - truth8.astype(np.float64)))),
+        "cf": colourfulness(pred8),
+        "cf_truth": colourfulness(truth8),
+    }
+
+
+@dataclass
+class EvalRow:
+    name: str
+    n: int
+    psnr: float
+    rmse_ab: float
+    ssim: float
+    mae: float
+    cf: float
+    cf_truth: float
+
+    @property
+    def delta_cf(self) -> float:
+        return abs(self.cf - self.cf_truth)
+
+    @property
+    def cf_ratio(self) -> float:
+        return self.cf / self.cf_truth if self.cf_truth else float("nan")
+
+
+def load_ground_truth(folder: os.PathLike | str, limit: int | None = None) -> list[np.ndarray]:
+    """Every readable photo of ``folder`` as 256×256 float RGB (8-bit quantised)."""
+    out = []
+    for path in list_images(folder)[:limit]:
+        try:
+            rgb = read_photo(path).rgb
+        except ImageReadError as exc:
+            log.warning("skipping %s", exc)
+            continue
+        small = cv2.resize(rgb, (EVAL_SIZE, EVAL_SIZE), interpolation=cv2.INTER_AREA)
+        out.append(color.from_uint8(color.to_uint8(small)))
+    return out
+
+
+def gray_baseline(rgbs: list[np.ndarray]) -> list[np.ndarray]:
+    """L with a = b = 0."""
+    return [color.gray_to_rgb(color.luminance(x)) for x in rgbs]
+
+
+def score(name: str, truths: list[np.ndarray], outputs: list[np.ndarray]) -> EvalRow:
+    ms = [image_metrics(color.to_uint8(o), color.to_uint8(t)) for o, t in zip(outputs, truths)]
+    mean = {k: float(np.mean([m[k] for m in ms])) for k in ms[0]}
+    return EvalRow(name, len(ms), **mean)
+
+
+def evaluate(folder: os.PathLike | str,
+             methods: dict[str, Callable[[list[np.ndarray]], list[np.ndarray]]],
+             limit: int | None = None) -> list[EvalRow]:
+    """Score each method (a function from 256×256 RGB photos to colorized RGB) on a folder,
+    always with the gray baseline first."""
+    truths = load_ground_truth(folder, limit)
+    if not truths:
+        raise ValueError(f"no readable photos in {folder}")
+    rows = [score("gray baseline (a=b=0)", truths, gray_baseline(truths))]
+    for name, fn in methods.items():
+        rows.append(score(name, truths, fn(truths)))
+    return rows
+
+
+def colorizer_method(colorizer, batch: int = 16) -> Callable[[list[np.ndarray]], list[np.ndarray]]:
+    def run(rgbs: list[np.ndarray]) -> list[np.ndarray]:
+        out = []
+        for i in range(0, len(rgbs), batch):
+            out += [p.render() for p in colorizer.predict_many(rgbs[i:i + batch])]
+        return out
+
+    return run
+
+
+def format_table(rows: list[EvalRow], title: str | None = None) -> str:
+    lines = [f"**{title}**", ""] if title else []
+    lines += ["| model | photos | PSNR dB | RMSE a/b | SSIM | MAE | CF | CF / truth | ΔCF |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r.name} | {r.n} | {r.psnr:.2f} | {r.rmse_ab:.4f} | {r.ssim:.4f} | "
+                     f"{r.mae:.2f} | {r.cf:.1f} | {r.cf_ratio:.0%} | {r.delta_cf:.1f} |")
+    if rows:
+        lines.append(f"| ground truth | {rows[0].n} | | | | | {rows[0].cf_truth:.1f} | 100% | 0.0 |")
+    return "\n".join(lines)

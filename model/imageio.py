@@ -1,0 +1,228 @@
+"""Reading and writing photographs without losing data.
+
+Every reader error becomes an ``ImageReadError`` that names the file and the reason.
+Outputs are written atomically: to a temporary file in the destination folder, then
+renamed over the final name, so a crash or a cancel never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp", ".gif"}
+SIXTEEN_BIT_SUFFIXES = {".png", ".tif", ".tiff"}
+# Refuse images whose declared size would take gigabytes before decoding them.
+MAX_PIXELS = 250_000_000
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+
+class ImageReadError(Exception):
+    """A file that cannot be read as a photo; the message names the file and why."""
+
+    def __init__(self, path: os.PathLike | str, reason: str):
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+@dataclass
+class Photo:
+    """A decoded photo: float RGB in [0, 1] plus what must survive the round trip."""
+
+    rgb: np.ndarray                 # H×W×3 float32, upright (EXIF orientation applied)
+    alpha: np.ndarray | None = None  # H×W, same bit depth as the file, carried untouched
+    bit_depth: int = 8
+    is_gray: bool = True            # the file had no colour of its own
+    exif: bytes | None = None
+    icc: bytes | None = None
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.rgb.shape[1], self.rgb.shape[0]
+
+
+def is_image_file(path: Path) -> bool:
+    return path.suffix.lower() in IMAGE_SUFFIXES
+
+
+def _read_sixteen_bit(path: Path) -> Photo | None:
+    """16-bit PNG/TIFF through OpenCV (Pillow truncates 16-bit RGB to 8 bits)."""
+    data = np.fromfile(str(path), dtype=np.uint8)
+    img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    if img is None or img.dtype != np.uint16:
+        return None
+    alpha = None
+    if img.ndim == 2:
+        rgb = np.repeat(img[..., None], 3, axis=2)
+    elif img.shape[2] == 2:
+        rgb, alpha = np.repeat(img[..., :1], 3, axis=2), img[..., 1]
+    elif img.shape[2] == 4:
+        rgb, alpha = cv2.cvtColor(img[..., :3], cv2.COLOR_BGR2RGB), img[..., 3]
+    else:
+        rgb = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    rgbf = rgb.astype(np.float32) / 65535.0
+    return Photo(rgbf, alpha, 16, _looks_gray(rgbf))
+
+
+def _looks_gray(rgb: np.ndarray, tolerance: float = 2.0 / 255) -> bool:
+    if rgb.shape[0] * rgb.shape[1] > 1_000_000:
+        rgb = rgb[:: max(1, rgb.shape[0] // 512), :: max(1, rgb.shape[1] // 512)]
+    return bool(np.abs(rgb - rgb.mean(axis=2, keepdims=True)).max() <= tolerance)
+
+
+def _pil_to_photo(img: Image.Image) -> Photo:
+    exif = img.getexif().tobytes() if img.getexif() else None
+    icc = img.info.get("icc_profile")
+    alpha = None
+    bit_depth = 8
+    mode = img.mode
+    if mode == "P":
+        img = img.convert("RGBA" if "transparency" in img.info else "RGB")
+        mode = img.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I"):
+        arr = np.asarray(img, dtype=np.float64)
+        bit_depth = 16 if arr.max(initial=0) > 255 or mode.startswith("I;16") else 8
+        gray = (arr / (65535.0 if bit_depth == 16 else 255.0)).astype(np.float32)
+        return Photo(np.repeat(np.clip(gray, 0, 1)[..., None], 3, axis=2), None, bit_depth,
+                     True, exif, icc)
+    if mode == "F":
+        gray = np.clip(np.asarray(img, np.float32), 0, 1)
+        return Photo(np.repeat(gray[..., None], 3, axis=2), None, 8, True, exif, icc)
+    if mode in ("LA", "La", "PA"):
+        img = img.convert("LA")
+        alpha = np.asarray(img)[..., 1].copy()
+        img = img.convert("L")
+    elif mode in ("RGBA", "RGBa"):
+        alpha = np.asarray(img.convert("RGBA"))[..., 3].copy()
+        img = img.convert("RGB")
+    if img.mode in ("1", "L"):
+        gray = np.asarray(img.convert("L"), np.float32) / 255.0
+        return Photo(np.repeat(gray[..., None], 3, axis=2), alpha, bit_depth, True, exif, icc)
+    rgb = np.asarray(img.convert("RGB"), np.float32) / 255.0
+    return Photo(rgb, alpha, bit_depth, _looks_gray(rgb), exif, icc)
+
+
+def read_photo(path: os.PathLike | str) -> Photo:
+    """Decode any supported photo, upright, as float RGB; raise ``ImageReadError``."""
+    path = Path(path)
+    try:
+        if path.stat().st_size == 0:
+            raise ImageReadError(path, "the file is empty (0 bytes)")
+        with Image.open(path) as img:
+            if img.width * img.height > MAX_PIXELS:
+                raise ImageReadError(
+                    path, f"image is too large ({img.width}×{img.height} pixels, "
+                          f"limit {MAX_PIXELS // 1_000_000} megapixels)")
+            oriented = ImageOps.exif_transpose(img)
+            if path.suffix.lower() in SIXTEEN_BIT_SUFFIXES and oriented.mode in ("RGB", "RGBA", "I;16", "I;16B", "I"):
+                sixteen = _read_sixteen_bit(path)
+                if sixteen is not None:
+                    sixteen.exif = oriented.getexif().tobytes() if oriented.getexif() else None
+                    sixteen.icc = img.info.get("icc_profile")
+                    return sixteen
+            oriented.load()
+            return _pil_to_photo(oriented)
+    except ImageReadError:
+        raise
+    except FileNotFoundError:
+        raise ImageReadError(path, "the file does not exist (moved or deleted?)") from None
+    except PermissionError:
+        raise ImageReadError(path, "permission denied") from None
+    except IsADirectoryError:
+        raise ImageReadError(path, "is a folder, not an image file") from None
+    except UnidentifiedImageError:
+        raise ImageReadError(path, "not an image, or a format that cannot be read") from None
+    except Image.DecompressionBombError as exc:
+        raise ImageReadError(path, f"refused as a decompression bomb ({exc})") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImageReadError(path, f"damaged or truncated image ({exc})") from None
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are ordinary files
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def atomic_write(path: os.PathLike | str, data: bytes) -> None:
+    """Write bytes to ``path`` so that it is either absent, the old file, or complete."""
+    _atomic_write_bytes(Path(path), data)
+
+
+_PIL_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF",
+                ".tiff": "TIFF", ".bmp": "BMP", ".webp": "WEBP", ".gif": "PNG"}
+
+
+def output_suffix(suffix: str) -> str:
+    """The suffix an output gets for an input of this suffix (GIF becomes PNG)."""
+    suffix = suffix.lower()
+    return ".png" if suffix == ".gif" else suffix
+
+
+def encode_photo(rgb: np.ndarray, suffix: str, *, alpha: np.ndarray | None = None,
+                 bit_depth: int = 8, exif: bytes | None = None, icc: bytes | None = None,
+                 quality: int = 95) -> bytes:
+    """Encode float RGB [0, 1] as the format of ``suffix``, keeping alpha and metadata
+    where the format allows."""
+    suffix = suffix.lower()
+    if suffix not in _PIL_FORMATS:
+        raise ValueError(f"unsupported output format {suffix!r}")
+    if bit_depth == 16 and suffix in SIXTEEN_BIT_SUFFIXES:
+        img16 = np.clip(np.rint(rgb * 65535.0), 0, 65535).astype(np.uint16)
+        bgr = cv2.cvtColor(img16, cv2.COLOR_RGB2BGR)
+        if alpha is not None:
+            a16 = alpha.astype(np.uint16) if alpha.dtype == np.uint16 else alpha.astype(np.uint16) * 257
+            bgr = np.dstack([bgr, a16])
+        ok, buf = cv2.imencode(suffix, bgr)
+        if not ok:
+            raise ValueError(f"could not encode a 16-bit {suffix} image")
+        return buf.tobytes()
+    rgb8 = np.clip(np.rint(rgb * 255.0), 0, 255).astype(np.uint8)
+    fmt = _PIL_FORMATS[suffix]
+    if alpha is not None and fmt in ("PNG", "TIFF", "WEBP"):
+        a8 = (alpha // 257).astype(np.uint8) if alpha.dtype == np.uint16 else alpha.astype(np.uint8)
+        img = Image.fromarray(np.dstack([rgb8, a8]), "RGBA")
+    else:
+        img = Image.fromarray(rgb8, "RGB")
+    kwargs: dict = {}
+    if exif and fmt in ("JPEG", "PNG", "TIFF", "WEBP"):
+        kwargs["exif"] = exif
+    if icc and fmt in ("JPEG", "PNG", "TIFF", "WEBP"):
+        kwargs["icc_profile"] = icc
+    if fmt in ("JPEG", "WEBP"):
+        kwargs["quality"] = int(quality)
+    buf = io.BytesIO()
+    img.save(buf, format=fmt, **kwargs)
+    return buf.getvalue()
+
+
+def write_photo(path: os.PathLike | str, rgb: np.ndarray, **kwargs) -> None:
+    """Encode and atomically write a photo; the format follows the file suffix."""
+    path = Path(path)
+    atomic_write(path, encode_photo(rgb, path.suffix, **kwargs))

@@ -1,0 +1,322 @@
+"""``fit``: train or fine-tune the hybrid network on folders of colour photos.
+
+Adam on the paper's loss (eq. 1–2). The pretrained branches stay frozen and their outputs
+come from a disk cache (computed once per photo), so a step costs only the
+encoder–decoder. Checkpoints go to ``out_dir`` regularly (``last.safetensors``, with the
+optimizer state, for resuming) and whenever validation improves (``best.safetensors``).
+Progress and cancellation go through a plain ``Progress`` object, so the same loop serves
+the CLI and the desktop app's worker thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import color
+from .backbones import BranchSet
+from .cache import BranchCache, file_digest
+from .checkpoint import load_checkpoint, save_checkpoint
+from .colorizer import branch_gray
+from .data import EpochSampler, PhotoDataset, collate, scan_training_photos, split_validation
+from .devices import resolve_device
+from .imageio import ImageReadError, read_photo
+from .network import HybridConfig, HybridNet, count_parameters, paper_loss
+
+log = logging.getLogger(__name__)
+
+LAST, BEST = "last.safetensors", "best.safetensors"
+
+
+class Progress:
+    """Callbacks and a cancel flag for a training run; subclass or assign callables."""
+
+    def __init__(self):
+        self._cancel = threading.Event()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def message(self, text: str) -> None:
+        log.info(text)
+
+    def step(self, step: int, total: int, loss: float) -> None:
+        pass
+
+    def epoch(self, record: dict) -> None:
+        pass
+
+
+@dataclass
+class FitOptions:
+    epochs: int = 10
+    max_steps: int | None = None     # stop after this many optimizer steps in total
+    batch_size: int = 20
+    lr: float = 1e-3
+    schedule: str = "constant"       # or "cosine": decay to lr/50 over the run
+    time_limit: float | None = None  # stop after this many seconds of training
+    crop: int = 128                  # training crops are crop×crop
+    val_share: float = 0.1
+    checkpoint_every: int = 500      # steps between ``last`` checkpoints
+    device: str = "auto"
+    num_workers: int | None = None   # None: 0 on the CPU, up to 8 on CUDA
+    seed: int = 0
+    check_files: bool = True         # decode every photo up front to skip bad/gray ones
+    resume: bool = True              # continue from out_dir/last.safetensors if present
+
+
+@dataclass
+class FitResult:
+    out_dir: Path
+    best: Path
+    steps: int
+    epochs_done: int
+    history: list[dict] = field(default_factory=list)
+    cancelled: bool = False
+
+
+def compute_features(paths: list[Path], branches: tuple[str, ...], cache: BranchCache,
+                     device: torch.device, progress: Progress,
+                     batch: int = 16) -> dict[Path, np.ndarray]:
+    """B×1000 branch outputs for each photo, from the cache or computed and cached.
+
+    Photos that cannot be read are left out of the result.
+    """
+    if not branches:
+        return {p: np.zeros((0, 1000), np.float32) for p in paths}
+    digests = {p: file_digest(p) for p in paths}
+    missing = [p for p in paths if any((digests[p], b) not in cache for b in branches)]
+    if missing:
+        progress.message(f"computing pretrained-branch outputs for {len(missing)} photos "
+                         f"(cached for later runs in {cache.folder})")
+        net = BranchSet(branches, device)
+        for start in range(0, len(missing), batch):
+            if progress.cancelled:
+                break
+            chunk, grays = [], []
+            for p in missing[start:start + batch]:
+                try:
+                    grays.append(branch_gray(color.luminance(read_photo(p).rgb)))
+                    chunk.append(p)
+                except ImageReadError as exc:
+                    log.warning("skipping %s", exc)
+            if chunk:
+                feats = net.all_features(grays)
+                for p, f in zip(chunk, feats):
+                    for name, v in zip(branches, f):
+                        cache.put(digests[p], name, v)
+            if (start // batch) % 20 == 19:
+                cache.save()
+            progress.step(min(start + batch, len(missing)), len(missing), float("nan"))
+        cache.save()
+    out = {}
+    for p in paths:
+        vals = [cache.get(digests[p], b) for b in branches]
+        if all(v is not None for v in vals):
+            out[p] = np.stack(vals)
+    return out
+
+
+def _lr_at(options: FitOptions, done: float) -> float:
+    """Learning rate when the fraction ``done`` (0..1) of the run is behind us."""
+    if options.schedule == "cosine":
+        t = min(max(done, 0.0), 1.0)
+        return options.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * t)))
+    return options.lr
+
+
+def _optimizer_tensors(opt: torch.optim.Adam) -> dict[str, torch.Tensor]:
+    out = {}
+    for i, state in opt.state_dict()["state"].items():
+        for k, v in state.items():
+            out[f"adam.{i}.{k}"] = torch.as_tensor(v).float()
+    return out
+
+
+def _restore_optimizer(opt: torch.optim.Adam, extra: dict[str, torch.Tensor]) -> None:
+    sd = opt.state_dict()
+    state: dict[int, dict] = {}
+    for key, v in extra.items():
+        if key.startswith("adam."):
+            _, i, k = key.split(".", 2)
+            state.setdefault(int(i), {})[k] = v if k != "step" else v.reshape(())
+    if state:
+        sd["state"] = state
+        opt.load_state_dict(sd)
+
+
+@torch.no_grad()
+def _validate(net: HybridNet, loader, device: torch.device, amp: bool) -> float:
+    net.eval()
+    total, n = 0.0, 0
+    for batch in loader:
+        if batch is None:
+            continue
+        L, ab, f = (t.to(device, non_blocking=True) for t in batch)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+            pred = net(L, f if net.config.branches else None)
+        total += float(paper_loss(pred.float(), ab)) * len(L)
+        n += len(L)
+    net.train()
+    return total / max(n, 1)
+
+
+def fit(data_dirs: list[os.PathLike | str], out_dir: os.PathLike | str,
+        config: HybridConfig | None = None, from_checkpoint: os.PathLike | str | None = None,
+        options: FitOptions | None = None, progress: Progress | None = None,
+        cache: BranchCache | None = None) -> FitResult:
+    """Train a new model (``config``) or fine-tune one (``from_checkpoint``).
+
+    Resumes from ``out_dir/last.safetensors`` when it exists and ``options.resume``.
+    """
+    options = options or FitOptions()
+    progress = progress or Progress()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    device = resolve_device(options.device)
+    torch.manual_seed(options.seed)
+
+    resume_path = out_dir / LAST
+    extra: dict[str, torch.Tensor] = {}
+    meta: dict = {}
+    if options.resume and resume_path.is_file():
+        net, meta, extra = load_checkpoint(resume_path, with_extra=True)
+        progress.message(f"resuming from {resume_path} at step {meta.get('step', 0)}")
+    elif from_checkpoint is not None:
+        net, base_meta = load_checkpoint(from_checkpoint)
+        meta = {"base_model": str(from_checkpoint), "base_meta": base_meta}
+    else:
+        net = HybridNet(config or HybridConfig())
+    config = net.config
+    net.to(device).train()
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+
+    report = scan_training_photos(*data_dirs, check=options.check_files)
+    progress.message(report.summary())
+    if not report.usable:
+        raise ValueError(f"no usable colour photos in {', '.join(map(str, data_dirs))}")
+    features = compute_features(report.usable, config.branches, cache or BranchCache(),
+                                device, progress)
+    if progress.cancelled:
+        return FitResult(out_dir, out_dir / BEST, int(meta.get("step", 0)), 0, [], True)
+    usable = [p for p in report.usable if p in features]
+    train_paths, val_paths = split_validation(usable, options.val_share, options.seed)
+    progress.message(f"training on {len(train_paths)} photos, validating on {len(val_paths)}; "
+                     f"{count_parameters(net):,} trainable parameters on {device.type}")
+
+    workers = options.num_workers
+    if workers is None:
+        workers = 0 if device.type == "cpu" else min(8, os.cpu_count() or 1)
+    n_br = len(config.branches)
+    train_set = PhotoDataset(train_paths, options.crop, features, True, options.seed, n_br)
+    val_set = PhotoDataset(val_paths, options.crop, features, False, options.seed, n_br)
+    loader_kw = dict(batch_size=options.batch_size, num_workers=workers, collate_fn=collate,
+                     pin_memory=device.type == "cuda", persistent_workers=workers > 0)
+    val_loader = torch.utils.data.DataLoader(val_set, shuffle=False, **loader_kw)
+    sampler = EpochSampler(len(train_set), options.seed)
+    loader = torch.utils.data.DataLoader(train_set, sampler=sampler, **loader_kw)
+
+    opt = torch.optim.Adam(net.parameters(), lr=options.lr)
+    if extra:
+        _restore_optimizer(opt, extra)
+    amp = device.type == "cuda"
+    steps_per_epoch = max(1, math.ceil(len(train_paths) / options.batch_size))
+    total_steps = options.epochs * steps_per_epoch
+    if options.max_steps is not None:
+        total_steps = min(total_steps, options.max_steps)
+    step = int(meta.get("step", 0))
+    history: list[dict] = list(meta.get("history", []))
+    best_val = float(meta.get("best_val", math.inf))
+    data_info = {"folders": [str(d) for d in data_dirs], "train_photos": len(train_paths),
+                 "val_photos": len(val_paths), "skipped_unreadable": len(report.unreadable),
+                 "skipped_grayscale": len(report.grayscale)}
+
+    def checkpoint_meta() -> dict:
+        return {**{k: v for k, v in meta.items() if k not in ("step", "history", "best_val")},
+                "step": step, "history": history, "best_val": best_val, "data": data_info,
+                "options": asdict(options), "device": device.type,
+                "train_seconds": train_seconds}
+
+    def save_last() -> None:
+        nonlocal last_saved
+        save_checkpoint(resume_path, net, checkpoint_meta(), _optimizer_tensors(opt))
+        last_saved = step
+
+    last_saved = step
+
+    train_seconds = float(meta.get("train_seconds", 0.0))
+    start_seconds = train_seconds
+
+    def done_fraction() -> float:
+        f = step / max(total_steps, 1)
+        if options.time_limit:
+            f = max(f, (train_seconds + time.monotonic() - t0 - start_seconds) / options.time_limit)
+        return f
+
+    cancelled = False
+    t0 = time.monotonic()
+    while step < total_steps and not cancelled and done_fraction() < 1.0:
+        epoch, skip = divmod(step, steps_per_epoch)
+        sampler.set_epoch(epoch, skip * options.batch_size)
+        t0, losses = time.monotonic(), []
+        for batch in loader:
+            if progress.cancelled:
+                cancelled = True
+                break
+            if batch is None:
+                continue
+            L, ab, f = (t.to(device, non_blocking=True) for t in batch)
+            done = done_fraction()
+            if done >= 1.0:
+                break
+            for group in opt.param_groups:
+                group["lr"] = _lr_at(options, done)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+                pred = net(L, f if config.branches else None)
+            loss = paper_loss(pred.float(), ab)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            step += 1
+            losses.append(float(loss.detach()))
+            progress.step(step, total_steps, losses[-1])
+            if step - last_saved >= options.checkpoint_every:
+                train_seconds += time.monotonic() - t0
+                t0 = time.monotonic()
+                save_last()
+            if step >= total_steps:
+                break
+        train_seconds += time.monotonic() - t0
+        if cancelled:
+            break
+        val = _validate(net, val_loader, device, amp) if val_paths else float(np.mean(losses))
+        record = {"epoch": epoch + 1, "step": step, "train_loss": float(np.mean(losses)) if losses else None,
+                  "val_loss": val, "seconds": round(train_seconds, 1)}
+        if history and history[-1]["epoch"] == record["epoch"]:
+            history[-1] = record  # the rest of an epoch that a resumed run finished
+        else:
+            history.append(record)
+        progress.epoch(record)
+        progress.message(f"epoch {epoch + 1}: train loss {record['train_loss']:.5f}, "
+                         f"val loss {val:.5f} ({train_seconds:.0f} s)")
+        if val < best_val:
+            best_val = val
+            save_checkpoint(out_dir / BEST, net, checkpoint_meta())
+    if step != last_saved or not resume_path.is_file():
+        save_last()
+    if not (out_dir / BEST).is_file():
+        save_checkpoint(out_dir / BEST, net, checkpoint_meta())
+    return FitResult(out_dir, out_dir / BEST, step, len(history), history, cancelled)

@@ -1,0 +1,51 @@
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from model.checkpoint import save_checkpoint
+from model.network import HybridConfig, HybridNet
+
+torch.set_num_threads(1)
+
+
+def tiny_config(**kw) -> HybridConfig:
+    """A random-weight network small enough for unit tests (random branches, labelled so)."""
+    kw.setdefault("branches", ("random_0", "random_1"))
+    kw.setdefault("input_size", 64)
+    return HybridConfig.scaled(0.125, **kw)
+
+
+def gradient_photo(h: int, w: int, seed: int = 0) -> np.ndarray:
+    """A smooth colourful uint8 RGB image: the kind of photo a short run can learn."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    c = rng.uniform(0.2, 1.0, 3)
+    img = np.stack([x / max(w - 1, 1) * c[0], y / max(h - 1, 1) * c[1],
+                    (1 - x / max(w - 1, 1)) * c[2]], -1)
+    return (img * 255).astype(np.uint8)
+
+
+@pytest.fixture
+def tiny_checkpoint(tmp_path):
+    torch.manual_seed(0)
+    path = tmp_path / "tiny.safetensors"
+    save_checkpoint(path, HybridNet(tiny_config()), {"note": "random weights, tests only"})
+    return path
+
+
+@pytest.fixture
+def photo_folder(tmp_path):
+    """A folder of colour photos in a sub-folder, a gray one, and a corrupt file."""
+    root = tmp_path / "album"
+    (root / "sub").mkdir(parents=True)
+    for i in range(3):
+        Image.fromarray(gradient_photo(40 + 8 * i, 56, i)).save(root / f"p{i}.jpg", quality=95)
+    Image.fromarray(gradient_photo(48, 48, 7)).save(root / "sub" / "q.png")
+    Image.fromarray(np.full((32, 32), 90, np.uint8)).save(root / "gray.png")
+    (root / "broken.jpg").write_bytes(b"this is not a jpeg")
+    return root

@@ -1,0 +1,32 @@
+import numpy as np
+from skimage import data
+
+from model import color
+
+
+def test_lab_round_trip_is_exact_to_8_bits():
+    rgb = color.from_uint8(data.astronaut())
+    back = color.lab_to_rgb(color.rgb_to_lab(rgb))
+    assert np.abs(color.to_uint8(back).astype(int) - data.astronaut().astype(int)).max() <= 1
+
+
+def test_lab_ranges_and_paper_normalisation():
+    rgb = color.from_uint8(data.coffee())
+    lab = color.rgb_to_lab(rgb)
+    assert 0 <= lab[..., 0].min() and lab[..., 0].max() <= 100
+    ab = color.normalise_ab(lab[..., 1:])
+    assert np.abs(ab).max() <= 1.0
+    L = color.normalise_L(lab[..., 0])
+    assert -1.0 <= L.min() and L.max() <= 1.0
+
+
+def test_compose_keeps_luminance_and_zero_ab_is_gray():
+    rgb = color.from_uint8(data.chelsea())
+    L = color.luminance(rgb)
+    gray = color.compose(L, np.zeros(L.shape + (2,), np.float32))
+    assert np.allclose(gray[..., 0], gray[..., 1], atol=1e-3)
+    # OpenCV's float Lab is exact to about a quarter of one 8-bit gray level (0.39 L)
+    assert np.allclose(color.luminance(gray), L, atol=0.3)
+    lab = color.rgb_to_lab(rgb)
+    full = color.compose(L, color.normalise_ab(lab[..., 1:]))
+    assert np.abs(full - rgb).max() < 2e-3

@@ -1,0 +1,72 @@
+import numpy as np
+import pytest
+from PIL import Image
+
+from model import color
+from model.colorizer import Colorizer, network_size
+from model.imageio import read_photo
+from tests.conftest import gradient_photo
+
+
+@pytest.fixture
+def colorizer(tiny_checkpoint):
+    return Colorizer(tiny_checkpoint, device="cpu")
+
+
+@pytest.mark.parametrize("h,w", [(1, 1), (1, 300), (37, 53), (480, 640)])
+def test_output_has_input_size_and_luminance(colorizer, h, w):
+    rgb = color.from_uint8(gradient_photo(h, w))
+    out = colorizer.colorize(rgb)
+    assert out.shape == (h, w, 3)
+    # the luminance is the input's, to within OpenCV's float Lab accuracy (< one 8-bit level)
+    assert np.abs(color.luminance(out) - color.luminance(rgb)).max() < 0.39
+
+
+def test_network_size_is_multiple_of_8_and_keeps_aspect():
+    assert network_size(3000, 4000, 256) == (224, 296)
+    h, w = network_size(1, 10000, 256)
+    assert h == 8 and w % 8 == 0
+
+
+def test_saturation_zero_is_gray_and_render_needs_no_network(colorizer):
+    rgb = color.from_uint8(gradient_photo(40, 40))
+    pred = colorizer.predict(rgb)
+    gray = pred.render(0.0)
+    assert np.abs(gray - gray.mean(axis=2, keepdims=True)).max() < 2e-3
+    strong, weak = pred.render(2.0), pred.render(1.0)
+    assert np.abs(strong - gray).mean() >= np.abs(weak - gray).mean()
+
+
+def test_batch_api_matches_single_calls(colorizer):
+    rgbs = [color.from_uint8(gradient_photo(40, 60, s)) for s in range(3)]
+    rgbs.append(color.from_uint8(gradient_photo(50, 50, 9)))
+    many = colorizer.predict_many(rgbs)
+    for rgb, pred in zip(rgbs, many):
+        assert np.allclose(pred.render(), colorizer.colorize(rgb), atol=1e-4)
+
+
+@pytest.mark.parametrize("mode", ["L", "LA", "RGB", "RGBA", "P", "I;16"])
+def test_every_input_mode_round_trips_through_a_file(colorizer, tmp_path, mode):
+    rgb8 = gradient_photo(33, 45)
+    img = Image.fromarray(rgb8)
+    if mode == "LA":
+        img = img.convert("LA")
+    elif mode == "RGBA":
+        img = Image.fromarray(np.dstack([rgb8, np.full((33, 45), 77, np.uint8)]), "RGBA")
+    elif mode == "I;16":
+        img = Image.fromarray(rgb8.mean(axis=2).astype(np.uint16) * 257)
+    else:
+        img = img.convert(mode)
+    src = tmp_path / "in.png"
+    img.save(src)
+    from model.imageio import write_photo
+
+    photo = read_photo(src)
+    out = tmp_path / "out.png"
+    write_photo(out, colorizer.colorize(photo.rgb), alpha=photo.alpha, bit_depth=photo.bit_depth)
+    back = read_photo(out)
+    assert back.size == photo.size == (45, 33)
+    assert (back.alpha is None) == (photo.alpha is None)
+    if photo.alpha is not None:
+        assert np.array_equal(back.alpha, photo.alpha)
+    assert back.bit_depth == photo.bit_depth

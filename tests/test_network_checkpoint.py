@@ -1,0 +1,88 @@
+import pickle
+
+import pytest
+import torch
+
+from model.checkpoint import CheckpointError, load_checkpoint, read_header, save_checkpoint
+from model.network import HybridConfig, HybridNet
+from tests.conftest import tiny_config
+
+
+def test_forward_shapes_for_each_fusion():
+    for kw in ({}, {"fusion": "concat"}, {"fusion": "none", "branches": ()}):
+        net = HybridNet(tiny_config(**kw))
+        f = torch.rand(2, len(net.config.branches), 1000) if net.config.branches else None
+        out = net(torch.randn(2, 1, 48, 64), f)
+        assert out.shape == (2, 2, 48, 64) and out.abs().max() <= 1.0
+
+
+def test_config_validation():
+    with pytest.raises(ValueError, match="unknown branch"):
+        HybridConfig(branches=("nope",))
+    with pytest.raises(ValueError, match="fusion"):
+        HybridConfig(fusion="sum")
+    with pytest.raises(ValueError, match="takes no branches"):
+        HybridConfig(fusion="none")
+    cfg = tiny_config()
+    assert HybridConfig.from_json(cfg.to_json()) == cfg
+
+
+def test_save_load_round_trip(tmp_path):
+    net = HybridNet(tiny_config())
+    path = tmp_path / "m.safetensors"
+    save_checkpoint(path, net, {"steps": 7, "data": "generated"})
+    loaded, meta = load_checkpoint(path)
+    assert meta == {"steps": 7, "data": "generated"}
+    assert loaded.config == net.config
+    for k, v in net.state_dict().items():
+        assert torch.equal(v, loaded.state_dict()[k])
+    assert read_header(path)[0] == net.config
+
+
+def test_missing_and_garbage_files_name_the_file(tmp_path):
+    with pytest.raises(CheckpointError, match="no such checkpoint"):
+        load_checkpoint(tmp_path / "none.safetensors")
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"\x00" * 100)
+    with pytest.raises(CheckpointError, match="bad.safetensors"):
+        load_checkpoint(bad)
+
+
+def test_pickle_checkpoint_is_refused_without_running_it(tmp_path):
+    class Evil:
+        def __reduce__(self):
+            return (exec, ("open(%r, 'w').write('owned')" % str(tmp_path / "owned"),))
+
+    path = tmp_path / "evil.safetensors"
+    path.write_bytes(pickle.dumps(Evil()))
+    with pytest.raises(CheckpointError):
+        load_checkpoint(path)
+    assert not (tmp_path / "owned").exists()
+    torch_file = tmp_path / "torch.pt"
+    torch.save(HybridNet(tiny_config()).state_dict(), torch_file)
+    with pytest.raises(CheckpointError, match="not a colorgui checkpoint"):
+        load_checkpoint(torch_file)
+
+
+def test_shape_mismatch_is_reported(tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    path = tmp_path / "m.safetensors"
+    save_checkpoint(path, HybridNet(tiny_config()))
+    from safetensors import safe_open
+
+    with safe_open(str(path), "pt") as fh:
+        header = fh.metadata()
+    tensors = load_file(str(path))
+    key = "encoder.0.0.weight"
+    tensors[key] = torch.zeros(3, 1, 3, 3)
+    save_file(tensors, str(path), metadata=header)
+    with pytest.raises(CheckpointError, match=f"shape mismatch for {key}"):
+        load_checkpoint(path)
+
+
+def test_config_mismatch_is_reported(tmp_path):
+    path = tmp_path / "m.safetensors"
+    save_checkpoint(path, HybridNet(tiny_config()))
+    with pytest.raises(CheckpointError, match="config mismatch"):
+        load_checkpoint(path, expect=tiny_config(fusion="concat"))

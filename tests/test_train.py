@@ -1,0 +1,103 @@
+import math
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from model.cache import BranchCache
+from model.checkpoint import load_checkpoint
+from model.train import BEST, LAST, FitOptions, Progress, fit
+from tests.conftest import gradient_photo, tiny_config
+
+
+@pytest.fixture
+def train_folder(tmp_path):
+    root = tmp_path / "photos"
+    root.mkdir()
+    for i in range(24):
+        Image.fromarray(gradient_photo(40, 40, i % 4)).save(root / f"{i:02d}.png")
+    (root / "broken.png").write_bytes(b"not a png")
+    Image.fromarray(np.full((40, 40), 100, np.uint8)).save(root / "gray.png")
+    return root
+
+
+def options(**kw):
+    base = dict(epochs=1, batch_size=4, crop=32, lr=3e-3, val_share=0.2, device="cpu",
+                checkpoint_every=5)
+    base.update(kw)
+    return FitOptions(**base)
+
+
+def test_training_lowers_the_loss_and_skips_bad_files(train_folder, tmp_path):
+    messages = []
+
+    class Log(Progress):
+        def message(self, text):
+            messages.append(text)
+
+    result = fit([train_folder], tmp_path / "run", tiny_config(), options=options(epochs=6),
+                 progress=Log(), cache=BranchCache(tmp_path / "cache"))
+    losses = [h["train_loss"] for h in result.history]
+    assert len(losses) == 6 and losses[-1] < 0.8 * losses[0]
+    assert any("skipped 1 unreadable and 1 already-grayscale" in m for m in messages)
+    net, meta = load_checkpoint(result.out_dir / LAST)
+    assert meta["data"]["train_photos"] + meta["data"]["val_photos"] == 24
+    per_epoch = math.ceil(meta["data"]["train_photos"] / 4)
+    assert meta["step"] == result.steps == 6 * per_epoch
+
+
+def test_branch_outputs_are_cached(train_folder, tmp_path):
+    cache_dir = tmp_path / "cache"
+    fit([train_folder], tmp_path / "a", tiny_config(), options=options(max_steps=1),
+        cache=BranchCache(cache_dir))
+    assert (cache_dir / "random_0.safetensors").is_file()
+    messages = []
+
+    class Log(Progress):
+        def message(self, text):
+            messages.append(text)
+
+    fit([train_folder], tmp_path / "b", tiny_config(), options=options(max_steps=1),
+        progress=Log(), cache=BranchCache(cache_dir))
+    assert not any("computing pretrained-branch outputs" in m for m in messages)
+
+
+def test_resume_continues_from_last_checkpoint(train_folder, tmp_path):
+    out, cache = tmp_path / "run", BranchCache(tmp_path / "cache")
+    first = fit([train_folder], out, tiny_config(), options=options(epochs=2, max_steps=7),
+                cache=cache)
+    assert first.steps == 7 and (out / LAST).is_file()
+    _, meta = load_checkpoint(out / LAST)
+    assert meta["step"] == 7
+    second = fit([train_folder], out, tiny_config(), options=options(epochs=3), cache=cache)
+    per_epoch = math.ceil(meta["data"]["train_photos"] / 4)
+    assert second.steps == 3 * per_epoch  # counted on from step 7, not from 0
+    assert [h["epoch"] for h in second.history] == [1, 2, 3]
+
+
+def test_cancel_stops_and_keeps_a_checkpoint(train_folder, tmp_path):
+    class CancelAfter(Progress):
+        def step(self, step, total, loss):
+            if step == 3:
+                self.cancel()
+
+    result = fit([train_folder], tmp_path / "run", tiny_config(),
+                 options=options(epochs=50), progress=CancelAfter(),
+                 cache=BranchCache(tmp_path / "cache"))
+    assert result.cancelled and result.steps == 3
+    assert (tmp_path / "run" / LAST).is_file() and (tmp_path / "run" / BEST).is_file()
+
+
+def test_fine_tune_starts_from_a_checkpoint(train_folder, tmp_path, tiny_checkpoint):
+    result = fit([train_folder], tmp_path / "ft", from_checkpoint=tiny_checkpoint,
+                 options=options(max_steps=2), cache=BranchCache(tmp_path / "cache"))
+    net, meta = load_checkpoint(result.best)
+    assert meta["base_model"] == str(tiny_checkpoint)
+    base, _ = load_checkpoint(tiny_checkpoint)
+    assert net.config == base.config
+
+
+def test_no_usable_photos_is_a_clear_error(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="no usable colour photos"):
+        fit([tmp_path / "empty"], tmp_path / "run", tiny_config(), options=options())
