@@ -75,12 +75,13 @@ def scan_training_photos(*roots: os.PathLike | str, check: bool = True) -> ScanR
 
 
 def split_validation(paths: list[Path], share: float, seed: int = 0) -> tuple[list[Path], list[Path]]:
-    """Deterministic split: a photo's side depends only on its name and the seed."""
+    """Deterministic split: a photo's side depends only on its file and folder names and
+    the seed, not on where the folder lies, so a moved album keeps its split."""
     if share <= 0:
         return list(paths), []
 
     def score(p: Path) -> float:
-        h = hashlib.sha1(f"{seed}:{p.as_posix()}".encode()).digest()
+        h = hashlib.sha1(f"{seed}:{p.parent.name}/{p.name}".encode()).digest()
         return int.from_bytes(h[:8], "big") / 2**64
 
     val = [p for p in paths if score(p) < share]

@@ -17,4 +17,4 @@ gunzip -f "$work"/cache/*.gz 2>/dev/null || true
 python3 -m colorgui train "$work/photos" -o "$out" --cache-dir "$work/cache" --no-check \
     --fresh --width 0.5 --crop 128 --batch-size 32 --lr 1e-3 --schedule cosine \
     --epochs 100000 --time-limit "$seconds" --val-share 0.05 --checkpoint-every 1000000 \
-    --workers "$(( $(nproc) - 2 ))" 2>&1 | tr '\r' '\n' | grep --line-buffered -v 'step/s'
+    --workers "$(( $(nproc) > 2 ? $(nproc) - 2 : 0 ))" 2>&1 | tr '\r' '\n' | grep --line-buffered -v '%|'

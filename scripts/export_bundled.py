@@ -1,0 +1,53 @@
+"""Export a trained checkpoint as the bundled model.
+
+Keeps the trained weights, sets the working size the network runs at, and keeps only
+the metadata a user needs (data, steps, time, hardware; not the optimizer or the
+per-epoch history beyond a summary).
+
+    python scripts/export_bundled.py runs/gpu/best.safetensors --input-size 192 \
+        -o resources/weights/colorgui-hybrid.safetensors
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from pathlib import Path
+
+from model.checkpoint import load_checkpoint, save_checkpoint
+from model.network import HybridNet
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("checkpoint", type=Path)
+    ap.add_argument("-o", "--out", type=Path, required=True)
+    ap.add_argument("--input-size", type=int, help="working size at inference")
+    ap.add_argument("--hardware", default="", help="what it was trained on, for the card")
+    args = ap.parse_args(argv)
+    net, meta = load_checkpoint(args.checkpoint)
+    config = net.config
+    if args.input_size:
+        config = dataclasses.replace(config, input_size=args.input_size)
+    out = HybridNet(config)
+    out.load_state_dict(net.state_dict())
+    history = meta.get("history", [])
+    keep = {
+        "name": "colorgui-hybrid",
+        "data": meta.get("data"),
+        "step": meta.get("step"),
+        "epochs": len(history),
+        "best_val_loss": meta.get("best_val"),
+        "train_seconds": meta.get("train_seconds"),
+        "options": meta.get("options"),
+        "device": meta.get("device"),
+        "hardware": args.hardware,
+    }
+    save_checkpoint(args.out, out, keep)
+    print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB), input size {config.input_size}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

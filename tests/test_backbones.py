@@ -1,0 +1,49 @@
+import urllib.error
+
+import numpy as np
+import pytest
+import torch
+
+from model import backbones
+from model.backbones import BranchSet, BranchWeightsError
+
+
+def test_paper_branch_offline_names_the_file_to_provide(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.delenv("COLORGUI_WEIGHTS_VGG16", raising=False)
+
+    def offline(*a, **kw):
+        raise urllib.error.URLError("no network")
+
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", offline)
+    with pytest.raises(BranchWeightsError) as err:
+        BranchSet(("vgg16",)).model("vgg16")
+    msg = str(err.value)
+    assert "vgg16-397923af.pth" in msg and "COLORGUI_WEIGHTS_VGG16" in msg
+    assert str(tmp_path / "torch") in msg
+
+
+def test_paper_branch_loads_from_a_named_file(tmp_path, monkeypatch):
+    import torchvision
+
+    path = tmp_path / "resnet.pth"
+    torch.save(torchvision.models.resnet50(weights=None).state_dict(), path)
+    monkeypatch.setenv("COLORGUI_WEIGHTS_RESNET50", str(path))
+    feats = BranchSet(("resnet50",)).features([np.random.rand(50, 60).astype(np.float32)], "resnet50")
+    assert feats.shape == (1, 1000) and abs(feats.sum() - 1) < 1e-4
+
+
+def test_no_weights_are_loaded_at_import():
+    import subprocess
+    import sys
+
+    code = ("import sys, model.backbones, model.colorizer;"
+            "print('efficientnet_lite_pytorch' in sys.modules, 'torchvision.models' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120).stdout.split()
+    assert out == ["False", "False"]
+
+
+def test_random_branches_are_labelled():
+    assert not backbones.branch_spec("random_0").pretrained
+    assert backbones.branch_spec("effnet_lite0").pretrained

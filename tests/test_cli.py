@@ -1,0 +1,80 @@
+import hashlib
+import subprocess
+import sys
+
+import pytest
+
+from colorgui.cli import main
+from model.imageio import read_photo
+
+
+def digests(folder):
+    return {p: hashlib.sha1(p.read_bytes()).hexdigest() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_colorize_folder_with_a_corrupt_file(photo_folder, tmp_path, tiny_checkpoint, capsys):
+    before = digests(photo_folder)
+    out = tmp_path / "out"
+    code = main(["colorize", str(photo_folder), "-o", str(out), "--model", str(tiny_checkpoint),
+                 "--device", "cpu"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "broken.jpg" in err and "not an image" in err and "1 failed" in err
+    assert digests(photo_folder) == before  # inputs untouched
+    done = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert done == ["album/gray.png", "album/p0.jpg", "album/p1.jpg", "album/p2.jpg",
+                    "album/sub/q.png"]
+    for rel in done:
+        src = read_photo(photo_folder / rel.split("/", 1)[1])
+        assert read_photo(out / rel).size == src.size
+
+
+def test_existing_outputs_are_skipped_unless_overwrite(photo_folder, tmp_path, tiny_checkpoint,
+                                                       capsys):
+    out = tmp_path / "out"
+    args = ["colorize", str(photo_folder / "p0.jpg"), "-o", str(out), "--model",
+            str(tiny_checkpoint), "--device", "cpu"]
+    assert main(args) == 0
+    target = out / "p0.jpg"
+    target.write_bytes(b"keep me")
+    assert main(args) == 0
+    assert target.read_bytes() == b"keep me"
+    assert "1 skipped" in capsys.readouterr().err
+    assert main(args + ["--overwrite", "--format", "png"]) == 0
+    assert (out / "p0.png").is_file()
+
+
+def test_an_output_that_would_overwrite_an_input_is_refused(photo_folder, tiny_checkpoint, capsys):
+    before = digests(photo_folder)
+    code = main(["colorize", str(photo_folder / "p1.jpg"), "-o", str(photo_folder),
+                 "--model", str(tiny_checkpoint), "--device", "cpu", "--overwrite"])
+    assert code == 1
+    assert "would overwrite an input" in capsys.readouterr().err
+    assert digests(photo_folder) == before
+
+
+def test_missing_model_is_a_clear_error(photo_folder, tmp_path):
+    with pytest.raises(SystemExit) as exc:
+        main(["colorize", str(photo_folder), "-o", str(tmp_path / "o"), "--model",
+              str(tmp_path / "nope.safetensors")])
+    assert "nope.safetensors" in str(exc.value) and "no such checkpoint" in str(exc.value)
+
+
+def test_train_and_evaluate_commands(photo_folder, tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["train", str(photo_folder), "-o", str(run), "--width", "0.125",
+                 "--branches", "random_0", "--crop", "32", "--batch-size", "2", "--steps", "3",
+                 "--device", "cpu", "--cache-dir", str(tmp_path / "cache")]) == 0
+    assert (run / "best.safetensors").is_file()
+    capsys.readouterr()
+    assert main(["evaluate", str(photo_folder), "--model", str(run / "best.safetensors"),
+                 "--device", "cpu"]) == 0
+    table = capsys.readouterr().out
+    assert "gray baseline" in table and "best.safetensors" in table and "PSNR" in table
+
+
+@pytest.mark.parametrize("command", [[], ["colorize"], ["train"], ["evaluate"], ["demo"]])
+def test_help_explains_each_command(command):
+    proc = subprocess.run([sys.executable, "-m", "colorgui", *command, "--help"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and "usage: colorgui" in proc.stdout
