@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--batch-size", type=int, default=20)
     t.add_argument("--lr", type=float, default=1e-3)
     t.add_argument("--schedule", choices=("constant", "cosine"), default="constant")
+    t.add_argument("--rebalance", type=float, default=0.0, metavar="POWER",
+                   help="weight rare colours in the loss (0 = the paper's plain MSE; 0.5 keeps "
+                        "outputs colourful)")
     t.add_argument("--crop", type=int, default=128, help="training crop size (default 128)")
     t.add_argument("--width", type=float, default=0.5, help="channel width multiplier (new model)")
     t.add_argument("--branches", default="effnet_lite0,effnet_lite1,effnet_lite2",
@@ -147,7 +150,7 @@ def cmd_train(args) -> int:
         config = HybridConfig.scaled(args.width, branches=branches, fusion=args.fusion,
                                      input_size=args.input_size)
     options = FitOptions(epochs=args.epochs, max_steps=args.steps, batch_size=args.batch_size,
-                         lr=args.lr, schedule=args.schedule, time_limit=args.time_limit, crop=args.crop,
+                         lr=args.lr, schedule=args.schedule, time_limit=args.time_limit, rebalance=args.rebalance, crop=args.crop,
                          val_share=args.val_share, checkpoint_every=args.checkpoint_every,
                          device=args.device, num_workers=args.workers,
                          check_files=not args.no_check, resume=not args.fresh)

@@ -101,3 +101,23 @@ def test_no_usable_photos_is_a_clear_error(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match="no usable colour photos"):
         fit([tmp_path / "empty"], tmp_path / "run", tiny_config(), options=options())
+
+
+def test_colour_weights_favour_rare_colours_and_average_one(train_folder):
+    import torch
+
+    from model.train import _ab_bins, colour_weights, rebalanced_loss
+    from model.network import paper_loss
+
+    paths = sorted(train_folder.glob("[0-9]*.png"))
+    w = colour_weights(paths, 0.5)
+    gray_bin = _ab_bins(torch.zeros(1, 2, 1, 1)).item()
+    assert w.max() > w[gray_bin]  # the commonest colour (near gray) weighs least
+    pred, target = torch.zeros(1, 2, 4, 4), torch.full((1, 2, 4, 4), 0.1)
+    assert torch.isclose(rebalanced_loss(pred, target, torch.ones_like(w)), paper_loss(pred, target))
+
+
+def test_rebalanced_training_runs(train_folder, tmp_path):
+    result = fit([train_folder], tmp_path / "run", tiny_config(),
+                 options=options(max_steps=2, rebalance=0.5), cache=BranchCache(tmp_path / "c"))
+    assert result.steps == 2

@@ -1,0 +1,42 @@
+"""End to end with the real bundled model (a few tests: it loads three ImageNet CNNs)."""
+
+import numpy as np
+import pytest
+from skimage import data
+
+from colorgui.cli import main
+from model import color
+from model.checkpoint import read_header
+from model.colorizer import Colorizer, bundled_model_path
+from model.evaluate import colourfulness
+from model.imageio import read_photo
+
+
+@pytest.fixture(scope="module")
+def colorizer():
+    return Colorizer(device="cpu")
+
+
+def test_bundled_model_is_the_paper_hybrid_with_pretrained_branches():
+    config, meta = read_header(bundled_model_path())
+    assert config.fusion == "mean" and len(config.branches) == 3
+    assert all(b.startswith("effnet_lite") for b in config.branches)
+    assert meta["step"] > 0 and meta["data"]["train_photos"] > 1000
+    assert bundled_model_path().stat().st_size < 20_000_000
+
+
+def test_bundled_model_colours_a_gray_photo(colorizer):
+    truth = color.from_uint8(data.astronaut())
+    gray = color.gray_to_rgb(color.luminance(truth))
+    out = colorizer.colorize(gray)
+    assert out.shape == gray.shape
+    assert np.abs(color.luminance(out) - color.luminance(gray)).max() < 0.39
+    assert colourfulness(color.to_uint8(out)) > 10  # clearly not gray or sepia
+
+
+def test_demo_command(tmp_path, capsys):
+    assert main(["demo", "-o", str(tmp_path / "demo"), "--device", "cpu"]) == 0
+    outs = sorted((tmp_path / "demo" / "colorized" / "black-and-white").glob("*.png"))
+    assert [p.stem for p in outs] == ["astronaut", "chelsea", "coffee", "rocket"]
+    assert read_photo(outs[0]).size == (512, 512)
+    assert "colorized by the bundled model" in capsys.readouterr().out
