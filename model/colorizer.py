@@ -6,6 +6,7 @@ full-resolution L, so the output has the input's exact size and luminance.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from .backbones import BranchSet
 from .checkpoint import CheckpointError, load_checkpoint
 from .devices import is_cuda_oom, resolve_device
 from .network import HybridNet
+
+log = logging.getLogger(__name__)
 
 
 def bundled_model_path() -> Path:
@@ -74,6 +77,8 @@ class Colorizer:
         return f"{name} on {self.device.type.upper()}"
 
     def _fall_back_to_cpu(self) -> None:
+        log.warning("the GPU ran out of memory even for one photo at a time: "
+                    "continuing on the CPU (slower)")
         self.device = torch.device("cpu")
         self.net.to(self.device)
         self.branches.to(self.device)
@@ -112,8 +117,10 @@ class Colorizer:
                     if not is_cuda_oom(exc) or self.device.type != "cuda":
                         raise
                     torch.cuda.empty_cache()
-                    if self.batch_size > 1:
-                        self.batch_size = max(1, self.batch_size // 2)
+                    if len(chunk) > 1:
+                        self.batch_size = len(chunk) // 2
+                        log.warning("the GPU ran out of memory: retrying %d photos at a time",
+                                    self.batch_size)
                     else:
                         self._fall_back_to_cpu()
                     continue

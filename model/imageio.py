@@ -53,6 +53,14 @@ def is_image_file(path: Path) -> bool:
     return path.suffix.lower() in IMAGE_SUFFIXES
 
 
+def _declares_sixteen_bits(img: Image.Image) -> bool:
+    """Whether the file stores 16 bits per sample (Pillow decodes 16-bit RGB to 8)."""
+    if img.mode.startswith("I;16"):
+        return True
+    args = img.tile[0].args if img.tile else None
+    return "16" in str(args[0] if isinstance(args, tuple) else args)
+
+
 def _read_sixteen_bit(path: Path) -> Photo | None:
     """16-bit PNG/TIFF through OpenCV (Pillow truncates 16-bit RGB to 8 bits)."""
     data = np.fromfile(str(path), dtype=np.uint8)
@@ -121,8 +129,9 @@ def read_photo(path: os.PathLike | str) -> Photo:
                 raise ImageReadError(
                     path, f"image is too large ({img.width}×{img.height} pixels, "
                           f"limit {MAX_PIXELS // 1_000_000} megapixels)")
+            sixteen_bit = _declares_sixteen_bits(img)  # before exif_transpose drops the tile
             oriented = ImageOps.exif_transpose(img)
-            if path.suffix.lower() in SIXTEEN_BIT_SUFFIXES and oriented.mode in ("RGB", "RGBA", "I;16", "I;16B", "I"):
+            if sixteen_bit and path.suffix.lower() in SIXTEEN_BIT_SUFFIXES:
                 sixteen = _read_sixteen_bit(path)
                 if sixteen is not None:
                     sixteen.exif = oriented.getexif().tobytes() if oriented.getexif() else None

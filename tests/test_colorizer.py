@@ -70,3 +70,24 @@ def test_every_input_mode_round_trips_through_a_file(colorizer, tmp_path, mode):
     if photo.alpha is not None:
         assert np.array_equal(back.alpha, photo.alpha)
     assert back.bit_depth == photo.bit_depth
+
+
+def test_cuda_out_of_memory_retries_smaller_then_falls_back_to_cpu(colorizer, monkeypatch, caplog):
+    import torch
+
+    real_forward = colorizer._forward
+    calls = []
+
+    def flaky(Ls):
+        calls.append((colorizer.device.type, len(Ls)))
+        if colorizer.device.type == "cuda":
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
+        return real_forward(Ls)
+
+    colorizer.device = torch.device("cuda")  # pretend; _forward is replaced
+    monkeypatch.setattr(colorizer, "_forward", flaky)
+    rgbs = [color.from_uint8(gradient_photo(40, 40, s)) for s in range(4)]
+    preds = colorizer.predict_many(rgbs)
+    assert len(preds) == 4 and colorizer.device.type == "cpu"
+    assert [n for d, n in calls if d == "cuda"] == [4, 2, 1]
+    assert "continuing on the CPU" in caplog.text
