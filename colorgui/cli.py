@@ -16,6 +16,7 @@ commands:
   train      train a model, or fine-tune one (--from) on your own colour photos
   evaluate   score models against the gray baseline on a folder of colour photos
   demo       colorize the sample photos that ship with scikit-image
+  app        open the desktop app (also what plain `colorgui` does)
 """
 
 
@@ -91,6 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="checkpoint (repeatable; default: the bundled model)")
     e.add_argument("--limit", type=int, help="at most this many photos per folder")
     _add_device(e)
+
+    g = sub.add_parser("app", help="open the desktop app (the default with no command)",
+                       description="Open the desktop app, optionally on some photos.")
+    g.add_argument("photos", nargs="*", help="photos or folders to open")
 
     d = sub.add_parser("demo", help="colorize scikit-image's sample photos",
                        description="Make gray copies of the photos scikit-image ships, "
@@ -234,7 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     commands = {"colorize": cmd_colorize, "train": cmd_train, "evaluate": cmd_evaluate,
                 "demo": cmd_demo}
-    if args.command is None:
-        parser.print_help()
-        return 0
+    if args.command in (None, "app"):
+        from colorgui.app import run
+
+        return run(getattr(args, "photos", None))
     return commands[args.command](args)

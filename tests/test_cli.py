@@ -73,7 +73,7 @@ def test_train_and_evaluate_commands(photo_folder, tmp_path, capsys):
     assert "gray baseline" in table and "best.safetensors" in table and "PSNR" in table
 
 
-@pytest.mark.parametrize("command", [[], ["colorize"], ["train"], ["evaluate"], ["demo"]])
+@pytest.mark.parametrize("command", [["app"], ["colorize"], ["train"], ["evaluate"], ["demo"]])
 def test_help_explains_each_command(command):
     proc = subprocess.run([sys.executable, "-m", "colorgui", *command, "--help"],
                           capture_output=True, text=True, timeout=60)

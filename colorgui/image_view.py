@@ -1,0 +1,189 @@
+"""Zoomable, pannable photo viewers that can follow one another, and a split view."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QImage, QPainter, QPen, QPixmap, QColor
+from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QWidget
+
+
+class ImageView(QGraphicsView):
+    """Shows one photo at its full-resolution size in scene units.
+
+    ``viewChanged(scale, centre_x, centre_y)`` is emitted on every zoom or pan, so a
+    second view can follow with ``follow``.
+    """
+
+    viewChanged = Signal(float, float, float)
+    filesDropped = Signal(list)
+
+    def __init__(self, placeholder: str = "", parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setScene(QGraphicsScene(self))
+        self._item = QGraphicsPixmapItem()
+        self._item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
+        self.scene().addItem(self._item)
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        self.setAcceptDrops(True)
+        self._placeholder = placeholder
+        self._fit = True
+        self._syncing = False
+        for bar in (self.horizontalScrollBar(), self.verticalScrollBar()):
+            bar.valueChanged.connect(self._emit_view)
+
+    def has_image(self) -> bool:
+        return not self._item.pixmap().isNull()
+
+    def set_image(self, image: QImage | None, full_size: tuple[int, int] | None = None,
+                  keep_view: bool = False) -> None:
+        """Show ``image``, scaled to ``full_size`` (w, h) scene units when it is a preview."""
+        if image is None:
+            self._item.setPixmap(QPixmap())
+            self.viewport().update()
+            return
+        self._item.setPixmap(QPixmap.fromImage(image))
+        w, h = full_size or (image.width(), image.height())
+        self._item.setScale(w / max(image.width(), 1))
+        self.scene().setSceneRect(QRectF(0, 0, w, h))
+        if not keep_view or self._fit:
+            self.fit()
+
+    def scale_factor(self) -> float:
+        return self.transform().m11()
+
+    def fit(self) -> None:
+        self._fit = True
+        if self.has_image():
+            self.fitInView(self.scene().sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
+        self._emit_view()
+
+    def actual_size(self) -> None:
+        self.zoom_to(1.0)
+
+    def zoom_to(self, scale: float) -> None:
+        self._fit = False
+        scale = min(max(scale, 0.02), 32.0)
+        self.setTransform(self.transform().fromScale(scale, scale))
+        self._emit_view()
+
+    def wheelEvent(self, event):
+        if not self.has_image():
+            return
+        factor = 1.25 if event.angleDelta().y() > 0 else 0.8
+        self._fit = False
+        self.zoom_to(self.scale_factor() * factor)
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        if self._fit:
+            self.fit()
+
+    def centre(self) -> QPointF:
+        return self.mapToScene(self.viewport().rect().center())
+
+    def _emit_view(self, *_):
+        if not self._syncing:
+            c = self.centre()
+            self.viewChanged.emit(self.scale_factor(), c.x(), c.y())
+
+    def follow(self, scale: float, x: float, y: float) -> None:
+        """Take another view's zoom and centre without echoing it back."""
+        self._syncing = True
+        try:
+            self._fit = False
+            self.setTransform(self.transform().fromScale(scale, scale))
+            self.centerOn(x, y)
+        finally:
+            self._syncing = False
+
+    def drawForeground(self, painter, rect):
+        if not self.has_image() and self._placeholder:
+            painter.resetTransform()
+            painter.setPen(self.palette().placeholderText().color())
+            painter.drawText(self.viewport().rect(), Qt.AlignmentFlag.AlignCenter, self._placeholder)
+
+    # drag and drop of files/folders
+    def dragEnterEvent(self, event):
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event):
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event):
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            self.filesDropped.emit(paths)
+            event.acceptProposedAction()
+
+
+class SplitView(QWidget):
+    """Before/after in one frame: left of the divider the original, right the colour.
+
+    Drag anywhere to move the divider; ``position`` is its place as a fraction of the
+    width."""
+
+    positionChanged = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._before: QPixmap | None = None
+        self._after: QPixmap | None = None
+        self.position = 0.5
+        self.setMouseTracking(True)
+        self.setCursor(Qt.CursorShape.SplitHCursor)
+        self.setMinimumSize(200, 150)
+
+    def set_images(self, before: QImage | None, after: QImage | None) -> None:
+        self._before = QPixmap.fromImage(before) if before is not None else None
+        self._after = QPixmap.fromImage(after) if after is not None else None
+        self.update()
+
+    def set_position(self, fraction: float) -> None:
+        self.position = min(max(fraction, 0.0), 1.0)
+        self.positionChanged.emit(self.position)
+        self.update()
+
+    def _target(self) -> QRectF:
+        src = self._before or self._after
+        if src is None:
+            return QRectF()
+        s = min(self.width() / src.width(), self.height() / src.height())
+        w, h = src.width() * s, src.height() * s
+        return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+
+    def paintEvent(self, event):
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        target = self._target()
+        if target.isEmpty():
+            painter.setPen(self.palette().placeholderText().color())
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No photo")
+            return
+        split_x = target.left() + target.width() * self.position
+        if self._before is not None:
+            painter.drawPixmap(target, self._before, QRectF(self._before.rect()))
+        if self._after is not None:
+            painter.save()
+            painter.setClipRect(QRectF(split_x, target.top(), target.right() - split_x, target.height()))
+            painter.drawPixmap(target, self._after, QRectF(self._after.rect()))
+            painter.restore()
+        painter.setPen(QPen(QColor(255, 255, 255, 220), 2))
+        painter.drawLine(QPointF(split_x, target.top()), QPointF(split_x, target.bottom()))
+        painter.setBrush(QColor(255, 255, 255, 220))
+        painter.drawEllipse(QPointF(split_x, target.center().y()), 7, 7)
+
+    def _drag(self, event):
+        target = self._target()
+        if not target.isEmpty():
+            self.set_position((event.position().x() - target.left()) / target.width())
+
+    def mousePressEvent(self, event):
+        self._drag(event)
+
+    def mouseMoveEvent(self, event):
+        if event.buttons() & Qt.MouseButton.LeftButton:
+            self._drag(event)

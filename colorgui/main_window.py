@@ -1,0 +1,251 @@
+"""The main window: wires the tabs, the worker, the menus and the settings together."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QMainWindow, QMessageBox,
+                               QTabWidget)
+
+from colorgui import __version__
+from colorgui.colorize_tab import ColorizeTab
+from colorgui.settings import Settings
+from colorgui.worker import WorkerHost
+
+OPEN_FILTER = "Images (*.jpg *.jpeg *.png *.tif *.tiff *.bmp *.webp *.gif);;All files (*)"
+SAVE_FILTERS = {"png": "PNG image (*.png)", "jpg": "JPEG image (*.jpg *.jpeg)",
+                "tif": "TIFF image (*.tif *.tiff)"}
+
+
+def apply_theme(app: QApplication, theme: str) -> None:
+    if theme == "dark":
+        import qdarkstyle
+
+        app.setStyleSheet(qdarkstyle.load_stylesheet(qt_api="pyside6"))
+    else:
+        app.setStyleSheet("")
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: Settings | None = None):
+        super().__init__()
+        self.settings = settings or Settings()
+        self.setWindowTitle("colorgui")
+        self.setAcceptDrops(True)
+        self.resize(1280, 800)
+        self.host: WorkerHost | None = None
+        self._request = 0
+        self._model_desc = "loading model…"
+
+        self.colorize_tab = ColorizeTab()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.colorize_tab, "Colorize")
+        self.setCentralWidget(self.tabs)
+        self.device_label = QLabel("")
+        self.statusBar().addPermanentWidget(self.device_label)
+
+        t = self.colorize_tab
+        t.openRequested.connect(self.open_dialog)
+        t.saveRequested.connect(self.save)
+        t.saveAsRequested.connect(self.save_as)
+        t.filesDropped.connect(self.open_paths)
+        t.modelChosen.connect(self.choose_model)
+        self._build_menus()
+        self._restore_layout()
+        self._refresh_models()
+
+    # ----- start-up: the worker (and torch) come after the window is on screen
+    def start_worker(self) -> None:
+        if self.host is not None:
+            return
+        self.host = WorkerHost(self)
+        w = self.host.worker
+        w.modelLoaded.connect(self._model_loaded)
+        w.modelFailed.connect(self._model_failed)
+        w.colorized.connect(self._colorized)
+        w.failed.connect(self._failed)
+        w.saved.connect(lambda p: self.statusBar().showMessage(f"Saved {p}", 8000))
+        w.saveFailed.connect(lambda p, r: self.error(f"Could not save {p}", r))
+        self.host.load(self.settings.model_path, self.settings.device)
+
+    def showEvent(self, event):
+        super().showEvent(event)
+        QTimer.singleShot(0, self.start_worker)
+
+    # ----- menus
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self._add_action(file_menu, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self._add_action(file_menu, "&Save", self.save, QKeySequence.StandardKey.Save)
+        self._add_action(file_menu, "Save &As…", self.save_as, QKeySequence.StandardKey.SaveAs)
+        file_menu.addSeparator()
+        self._add_action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        view_menu = self.menuBar().addMenu("&View")
+        self.dark_action = self._add_action(view_menu, "&Dark theme", self._toggle_theme)
+        self.dark_action.setCheckable(True)
+        self.dark_action.setChecked(self.settings.theme == "dark")
+        help_menu = self.menuBar().addMenu("&Help")
+        self._add_action(help_menu, "&About colorgui", self.about)
+        self._refresh_recent()
+
+    def _add_action(self, menu, text, slot, shortcut=None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _refresh_recent(self) -> None:
+        self.recent_menu.clear()
+        recent = self.settings.recent_files()
+        for path in recent:
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda _=False, p=path: self.open_paths([p]))
+        self.recent_menu.setEnabled(bool(recent))
+
+    def _refresh_models(self) -> None:
+        from model.registry import list_models
+
+        self.colorize_tab.set_models(list_models(), self.settings.model_path)
+
+    def _toggle_theme(self, checked: bool) -> None:
+        self.settings.theme = "dark" if checked else "light"
+        apply_theme(QApplication.instance(), self.settings.theme)
+
+    # ----- opening and colorizing
+    def open_dialog(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Open photos", "", OPEN_FILTER)
+        if paths:
+            self.open_paths(paths)
+
+    def open_paths(self, paths: list[str]) -> None:
+        """Open the first photo among files/folders (dropped, picked or recent)."""
+        from model.data import list_images
+
+        photos = list_images(*[p for p in paths if Path(p).exists()])
+        if not photos:
+            self.error("Nothing to open", "No photos found in " + ", ".join(paths))
+            return
+        path = str(photos[0])
+        self.start_worker()
+        self._request += 1
+        self.colorize_tab.show_busy(path)
+        self.host.colorize(self._request, path)
+        self.settings.add_recent(path)
+        self._refresh_recent()
+
+    def _colorized(self, request_id: int, result) -> None:
+        if request_id == self._request:
+            self.colorize_tab.show_result(result)
+
+    def _failed(self, request_id: int, path: str, reason: str) -> None:
+        self.colorize_tab.show_error(f"Could not colorize {Path(path).name}: {reason}")
+        self.error(f"Could not colorize {path}", reason)
+
+    # ----- models
+    def choose_model(self, path: str) -> None:
+        self.settings.model_path = path
+        self._model_desc = "loading model…"
+        self._update_status()
+        self.host.load(path, self.settings.device)
+        result = self.colorize_tab.result
+        if result is not None:
+            self._request += 1
+            self.host.colorize(self._request, result.path)
+
+    def _model_loaded(self, path: str, description: str, device: str) -> None:
+        self._model_desc = description
+        self._update_status()
+
+    def _model_failed(self, path: str, reason: str) -> None:
+        self.error(f"Could not load the model {path or '(bundled)'}", reason)
+        if path:  # fall back to the bundled model
+            self.settings.model_path = ""
+            self.host.load("", self.settings.device)
+
+    def _update_status(self) -> None:
+        self.device_label.setText(f"Model: {self._model_desc}")
+
+    # ----- saving
+    def _default_target(self, result) -> Path:
+        src = Path(result.path)
+        folder = Path(self.settings.output_dir) if self.settings.output_dir else src.parent
+        fmt = self.settings.output_format
+        suffix = src.suffix.lower() if fmt == "same" else f".{fmt}"
+        if suffix == ".gif":
+            suffix = ".png"
+        return folder / f"{src.stem}_colorized{suffix}"
+
+    def save(self) -> None:
+        result = self.colorize_tab.result
+        if result is not None:
+            self._save_to(self._default_target(result))
+
+    def save_as(self) -> None:
+        result = self.colorize_tab.result
+        if result is None:
+            return
+        target, _ = QFileDialog.getSaveFileName(self, "Save colorized photo",
+                                                str(self._default_target(result)),
+                                                ";;".join(SAVE_FILTERS.values()))
+        if target:
+            self._save_to(Path(target))
+
+    def _save_to(self, target: Path) -> None:
+        result = self.colorize_tab.result
+        if target.resolve() == Path(result.path).resolve():
+            answer = QMessageBox.warning(
+                self, "Overwrite the original?",
+                f"{target.name} is the original photo. Replace it with the colorized "
+                "version? The black-and-white original will be lost.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel)
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        self.host.save(result, str(target), self.colorize_tab.saturation,
+                       self.settings.jpeg_quality)
+
+    # ----- the rest
+    def error(self, title: str, reason: str) -> None:
+        QMessageBox.critical(self, "colorgui", f"{title}\n\n{reason}")
+
+    def about(self) -> None:
+        QMessageBox.about(self, "About colorgui",
+                          f"colorgui {__version__}\n\nColorizes black-and-white photographs "
+                          f"with a hybrid CNN.\nModel: {self._model_desc}")
+
+    def dragEnterEvent(self, event):
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event):
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            self.open_paths(paths)
+
+    def _restore_layout(self) -> None:
+        geometry = self.settings.q.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        self.tabs.setCurrentIndex(self.settings._get("window/tab", 0, int))
+        self.colorize_tab.mode.setCurrentIndex(self.settings._get("window/view_mode", 0, int))
+
+    def closeEvent(self, event):
+        if self.host is not None and self.host.busy():
+            answer = QMessageBox.question(
+                self, "Work in progress", "colorgui is still working. Stop and quit?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
+        self.settings.q.setValue("window/geometry", self.saveGeometry())
+        self.settings.q.setValue("window/tab", self.tabs.currentIndex())
+        self.settings.q.setValue("window/view_mode", self.colorize_tab.mode.currentIndex())
+        self.settings.sync()
+        if self.host is not None:
+            self.host.shutdown()
+        event.accept()

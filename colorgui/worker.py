@@ -1,0 +1,148 @@
+"""The single worker thread that owns the model.
+
+The GUI thread never runs the network: it emits requests (queued signals) to a
+``ModelWorker`` living in its own ``QThread``, and gets plain data back through signals.
+torch is imported in the worker thread, after the window is on screen.
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+PREVIEW_SIDE = 2048
+
+
+@dataclass
+class ColorizeResult:
+    """Everything the Colorize tab needs, as plain data."""
+
+    path: str
+    size: tuple[int, int]          # full-resolution (w, h)
+    original: np.ndarray           # preview-size float RGB of the input
+    L: np.ndarray                  # preview-size L
+    ab: np.ndarray                 # preview-size normalised a/b
+    full_L: np.ndarray             # full-resolution L and a/b, for saving
+    full_ab: np.ndarray
+    alpha: np.ndarray | None
+    bit_depth: int
+    exif: bytes | None
+    icc: bytes | None
+
+
+def _preview(arr: np.ndarray, side: int = PREVIEW_SIDE) -> np.ndarray:
+    import cv2
+
+    h, w = arr.shape[:2]
+    s = side / max(h, w)
+    if s >= 1:
+        return arr
+    return cv2.resize(arr, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+
+
+class ModelWorker(QObject):
+    modelLoaded = Signal(str, str, str)      # path, description, device
+    modelFailed = Signal(str, str)           # path, reason
+    colorized = Signal(int, object)          # request id, ColorizeResult
+    failed = Signal(int, str, str)           # request id, file, reason
+    saved = Signal(str)                      # path written
+    saveFailed = Signal(str, str)            # path, reason
+
+    def __init__(self):
+        super().__init__()
+        self.colorizer = None
+        self.cancel = threading.Event()
+
+    @Slot(str, str)
+    def load_model(self, path: str, device: str) -> None:
+        try:
+            from model.colorizer import Colorizer
+
+            self.colorizer = Colorizer(path or None, device=device)
+            self.modelLoaded.emit(str(self.colorizer.checkpoint), self.colorizer.describe(),
+                                  self.colorizer.device.type)
+        except Exception as exc:  # the app keeps running and says why
+            self.modelFailed.emit(path, str(exc))
+
+    @Slot(int, str)
+    def colorize_file(self, request_id: int, path: str) -> None:
+        from model.imageio import ImageReadError, read_photo
+
+        try:
+            if self.colorizer is None:
+                raise RuntimeError("no model is loaded")
+            photo = read_photo(path)
+            pred = self.colorizer.predict(photo.rgb)
+            self.colorized.emit(request_id, ColorizeResult(
+                path, photo.size, _preview(photo.rgb), _preview(pred.L), _preview(pred.ab),
+                pred.L, pred.ab, photo.alpha, photo.bit_depth, photo.exif, photo.icc))
+        except ImageReadError as exc:
+            self.failed.emit(request_id, path, exc.reason)
+        except Exception as exc:
+            traceback.print_exc()
+            self.failed.emit(request_id, path, f"{exc.__class__.__name__}: {exc}")
+
+    @Slot(object, str, float, int)
+    def save(self, result: ColorizeResult, target: str, saturation: float, quality: int) -> None:
+        from model import color
+        from model.imageio import write_photo
+
+        try:
+            rgb = color.compose(result.full_L, result.full_ab, saturation)
+            write_photo(target, rgb, alpha=result.alpha, bit_depth=result.bit_depth,
+                        exif=result.exif, icc=result.icc, quality=quality)
+            self.saved.emit(target)
+        except Exception as exc:
+            self.saveFailed.emit(target, str(exc))
+
+
+class WorkerHost(QObject):
+    """Owns the worker thread; requests go out through these signals (queued)."""
+
+    requestLoad = Signal(str, str)
+    requestColorize = Signal(int, str)
+    requestSave = Signal(object, str, float, int)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.thread = QThread()
+        self.thread.setObjectName("colorgui-model")
+        self.worker = ModelWorker()
+        self.worker.moveToThread(self.thread)
+        self.requestLoad.connect(self.worker.load_model)
+        self.requestColorize.connect(self.worker.colorize_file)
+        self.requestSave.connect(self.worker.save)
+        self.pending = 0
+        for done in (self.worker.modelLoaded, self.worker.modelFailed, self.worker.colorized,
+                     self.worker.failed, self.worker.saved, self.worker.saveFailed):
+            done.connect(self._one_done)
+        self.thread.start()
+
+    def _one_done(self, *_):
+        self.pending = max(0, self.pending - 1)
+
+    def busy(self) -> bool:
+        """Whether requests sent to the worker are still unanswered."""
+        return self.pending > 0
+
+    def load(self, path: str, device: str) -> None:
+        self.pending += 1
+        self.requestLoad.emit(path, device)
+
+    def colorize(self, request_id: int, path: str) -> None:
+        self.pending += 1
+        self.requestColorize.emit(request_id, path)
+
+    def save(self, result: "ColorizeResult", target: str, saturation: float, quality: int) -> None:
+        self.pending += 1
+        self.requestSave.emit(result, target, saturation, quality)
+
+    def shutdown(self, timeout_ms: int = 30000) -> bool:
+        """Ask running work to stop, end the thread's event loop and wait for it."""
+        self.worker.cancel.set()
+        self.thread.quit()
+        return self.thread.wait(timeout_ms)

@@ -1,0 +1,132 @@
+"""The desktop app's Colorize tab, driven offscreen through pytest-qt."""
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QMessageBox
+
+from colorgui.main_window import MainWindow
+from colorgui.settings import Settings
+from model.imageio import read_photo
+from tests.conftest import gradient_photo
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, tiny_checkpoint, monkeypatch):
+    monkeypatch.setenv("COLORGUI_DATA_DIR", str(tmp_path / "data"))
+    settings = Settings(tmp_path / "colorgui.ini")
+    settings.model_path = str(tiny_checkpoint)
+    settings.device = "cpu"
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(win_loaded(win), timeout=60_000):
+        win.show()
+    return win
+
+
+def win_loaded(win):
+    win.start_worker()
+    return win.host.worker.modelLoaded
+
+
+@pytest.fixture
+def gray_photo(tmp_path):
+    path = tmp_path / "old photo.png"
+    Image.fromarray(gradient_photo(90, 120).mean(axis=2).astype(np.uint8)).save(path)
+    return path
+
+
+def drop(widget, paths):
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
+                       Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    widget.dropEvent(event)
+
+
+def test_drop_a_photo_fills_both_viewers(window, qtbot, gray_photo):
+    tab = window.colorize_tab
+    with qtbot.waitSignal(window.host.worker.colorized, timeout=60_000):
+        drop(tab.original_view, [gray_photo])
+    qtbot.waitUntil(lambda: tab.colour_view.has_image())
+    assert tab.original_view.has_image() and tab.result.size == (120, 90)
+    assert "old photo.png" in tab.status.text()
+    assert str(gray_photo) in window.settings.recent_files()
+
+
+def test_saturation_slider_rerenders_without_the_network(window, qtbot, gray_photo, monkeypatch):
+    tab = window.colorize_tab
+    with qtbot.waitSignal(window.host.worker.colorized, timeout=60_000):
+        window.open_paths([str(gray_photo)])
+    calls = []
+    monkeypatch.setattr(window.host, "colorize", lambda *a: calls.append(a))
+    tab.slider.setValue(0)
+    qtbot.waitUntil(lambda: tab.saturation == 0.0)
+    qtbot.wait(50)
+    assert calls == []
+    img = tab.colour_view._item.pixmap().toImage()
+    c = img.pixelColor(60, 45)
+    assert abs(c.red() - c.green()) <= 2 and abs(c.green() - c.blue()) <= 2  # gray at 0%
+
+
+def test_save_keeps_size_and_never_touches_the_original(window, qtbot, gray_photo):
+    before = gray_photo.read_bytes()
+    with qtbot.waitSignal(window.host.worker.colorized, timeout=60_000):
+        window.open_paths([str(gray_photo)])
+    with qtbot.waitSignal(window.host.worker.saved, timeout=60_000) as saved:
+        window.save()
+    out = saved.args[0]
+    assert out.endswith("old photo_colorized.png")
+    assert read_photo(out).size == (120, 90)
+    assert gray_photo.read_bytes() == before
+
+
+def test_saving_over_the_original_needs_confirmation(window, qtbot, gray_photo, monkeypatch):
+    before = gray_photo.read_bytes()
+    with qtbot.waitSignal(window.host.worker.colorized, timeout=60_000):
+        window.open_paths([str(gray_photo)])
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: QMessageBox.StandardButton.Cancel)
+    window._save_to(gray_photo)
+    qtbot.wait(200)
+    assert gray_photo.read_bytes() == before
+
+
+def test_a_broken_file_shows_an_error_and_the_app_goes_on(window, qtbot, tmp_path, gray_photo,
+                                                          monkeypatch):
+    errors = []
+    monkeypatch.setattr(window, "error", lambda title, reason: errors.append((title, reason)))
+    bad = tmp_path / "broken.jpg"
+    bad.write_bytes(b"garbage")
+    with qtbot.waitSignal(window.host.worker.failed, timeout=60_000):
+        window.open_paths([str(bad)])
+    assert "broken.jpg" in errors[0][0] and "not an image" in errors[0][1]
+    with qtbot.waitSignal(window.host.worker.colorized, timeout=60_000):
+        window.open_paths([str(gray_photo)])
+
+
+def test_close_while_working_stops_the_worker_cleanly(window, qtbot, gray_photo, monkeypatch):
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    window.open_paths([str(gray_photo)])
+    assert window.host.busy()
+    window.close()
+    assert not window.host.thread.isRunning()
+
+
+def test_a_bad_model_falls_back_to_the_bundled_one(qtbot, tmp_path, monkeypatch):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"not a model")
+    settings = Settings(tmp_path / "c.ini")
+    settings.model_path = str(bad)
+    settings.device = "cpu"
+    errors = []
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    monkeypatch.setattr(win, "error", lambda title, reason: errors.append((title, reason)))
+    win.start_worker()
+    with qtbot.waitSignal(win.host.worker.modelLoaded, timeout=120_000) as loaded:
+        pass
+    assert "bad.safetensors" in errors[0][0] + errors[0][1]
+    assert loaded.args[0].endswith("colorgui-hybrid.safetensors")
+    win.close()
