@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QMainWindow, Q
                                QTabWidget)
 
 from colorgui import __version__
+from colorgui.batch_tab import BatchTab
 from colorgui.colorize_tab import ColorizeTab
 from colorgui.settings import Settings
 from colorgui.worker import WorkerHost
@@ -40,8 +41,11 @@ class MainWindow(QMainWindow):
         self._model_desc = "loading model…"
 
         self.colorize_tab = ColorizeTab()
+        self.batch_tab = BatchTab()
+        self.batch_tab.output_edit.setText(self.settings.output_dir)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.colorize_tab, "Colorize")
+        self.tabs.addTab(self.batch_tab, "Batch")
         self.setCentralWidget(self.tabs)
         self.device_label = QLabel("")
         self.statusBar().addPermanentWidget(self.device_label)
@@ -52,6 +56,11 @@ class MainWindow(QMainWindow):
         t.saveAsRequested.connect(self.save_as)
         t.filesDropped.connect(self.open_paths)
         t.modelChosen.connect(self.choose_model)
+        b = self.batch_tab
+        b.startRequested.connect(self.start_batch)
+        b.pauseRequested.connect(lambda paused: self.host.pause(paused))
+        b.cancelRequested.connect(lambda: self.host.cancel())
+        b.openRequested.connect(self._open_from_batch)
         self._build_menus()
         self._restore_layout()
         self._refresh_models()
@@ -68,6 +77,8 @@ class MainWindow(QMainWindow):
         w.failed.connect(self._failed)
         w.saved.connect(lambda p: self.statusBar().showMessage(f"Saved {p}", 8000))
         w.saveFailed.connect(lambda p, r: self.error(f"Could not save {p}", r))
+        w.batchItem.connect(self.batch_tab.set_state)
+        w.batchFinished.connect(self.batch_tab.finished)
         self.host.load(self.settings.model_path, self.settings.device)
 
     def showEvent(self, event):
@@ -145,6 +156,16 @@ class MainWindow(QMainWindow):
     def _failed(self, request_id: int, path: str, reason: str) -> None:
         self.colorize_tab.show_error(f"Could not colorize {Path(path).name}: {reason}")
         self.error(f"Could not colorize {path}", reason)
+
+    # ----- batch
+    def start_batch(self, jobs: list, overwrite: bool) -> None:
+        self.start_worker()
+        self.settings.output_dir = self.batch_tab.output_edit.text().strip()
+        self.host.run_batch(jobs, overwrite, 1.0, self.settings.jpeg_quality)
+
+    def _open_from_batch(self, path: str) -> None:
+        self.tabs.setCurrentWidget(self.colorize_tab)
+        self.open_paths([path])
 
     # ----- models
     def choose_model(self, path: str) -> None:
@@ -224,7 +245,9 @@ class MainWindow(QMainWindow):
 
     def dropEvent(self, event):
         paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
-        if paths:
+        if paths and self.tabs.currentWidget() is self.batch_tab:
+            self.batch_tab.add_paths(paths)
+        elif paths:
             self.open_paths(paths)
 
     def _restore_layout(self) -> None:

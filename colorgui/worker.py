@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import traceback
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
@@ -51,11 +52,53 @@ class ModelWorker(QObject):
     failed = Signal(int, str, str)           # request id, file, reason
     saved = Signal(str)                      # path written
     saveFailed = Signal(str, str)            # path, reason
+    batchItem = Signal(int, str, str)        # row, state (running/done/skipped/failed), detail
+    batchFinished = Signal(int, int, int, bool)  # done, skipped, failed, cancelled
 
     def __init__(self):
         super().__init__()
         self.colorizer = None
         self.cancel = threading.Event()
+        self.resume = threading.Event()
+        self.resume.set()
+
+    def _should_stop(self) -> bool:
+        """Blocks while the batch is paused; True once it is cancelled."""
+        while not self.resume.wait(0.1):
+            if self.cancel.is_set():
+                break
+        return self.cancel.is_set()
+
+    @Slot(object, bool, float, int)
+    def run_batch(self, jobs: list, overwrite: bool, saturation: float, quality: int) -> None:
+        """``jobs``: (row, source, target) triples; every row reports its state."""
+        from model.batch import Job, run_jobs
+
+        job_list = [Job(Path(src), Path(dst)) for _, src, dst in jobs]
+        row_of = {id(job): row for job, (row, _, _) in zip(job_list, jobs)}
+        counts = {"done": 0, "skipped": 0, "failed": 0}
+        started = iter(job_list)
+
+        def on_item(job, state, reason):
+            counts[state] += 1
+            self.batchItem.emit(row_of[id(job)], state, reason or str(job.target))
+
+        def should_stop() -> bool:
+            if self._should_stop():
+                return True
+            job = next(started, None)
+            if job is not None:
+                self.batchItem.emit(row_of[id(job)], "running", "")
+            return False
+
+        if self.colorizer is None:
+            for job in job_list:
+                on_item(job, "failed", "no model is loaded")
+        else:
+            run_jobs(job_list, self.colorizer, saturation=saturation, overwrite=overwrite,
+                     quality=quality, on_item=on_item, should_stop=should_stop)
+        self.batchFinished.emit(counts["done"], counts["skipped"], counts["failed"],
+                                self.cancel.is_set())
 
     @Slot(str, str)
     def load_model(self, path: str, device: str) -> None:
@@ -106,6 +149,7 @@ class WorkerHost(QObject):
     requestLoad = Signal(str, str)
     requestColorize = Signal(int, str)
     requestSave = Signal(object, str, float, int)
+    requestBatch = Signal(object, bool, float, int)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -116,9 +160,11 @@ class WorkerHost(QObject):
         self.requestLoad.connect(self.worker.load_model)
         self.requestColorize.connect(self.worker.colorize_file)
         self.requestSave.connect(self.worker.save)
+        self.requestBatch.connect(self.worker.run_batch)
         self.pending = 0
         for done in (self.worker.modelLoaded, self.worker.modelFailed, self.worker.colorized,
-                     self.worker.failed, self.worker.saved, self.worker.saveFailed):
+                     self.worker.failed, self.worker.saved, self.worker.saveFailed,
+                     self.worker.batchFinished):
             done.connect(self._one_done)
         self.thread.start()
 
@@ -141,8 +187,22 @@ class WorkerHost(QObject):
         self.pending += 1
         self.requestSave.emit(result, target, saturation, quality)
 
+    def run_batch(self, jobs: list, overwrite: bool, saturation: float, quality: int) -> None:
+        self.worker.cancel.clear()
+        self.worker.resume.set()
+        self.pending += 1
+        self.requestBatch.emit(jobs, overwrite, saturation, quality)
+
+    def pause(self, paused: bool) -> None:
+        (self.worker.resume.clear if paused else self.worker.resume.set)()
+
+    def cancel(self) -> None:
+        """Stop a batch before its next photo (the current one finishes or is not written)."""
+        self.worker.cancel.set()
+        self.worker.resume.set()
+
     def shutdown(self, timeout_ms: int = 30000) -> bool:
         """Ask running work to stop, end the thread's event loop and wait for it."""
-        self.worker.cancel.set()
+        self.cancel()
         self.thread.quit()
         return self.thread.wait(timeout_ms)

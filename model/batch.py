@@ -32,8 +32,10 @@ class BatchReport:
 
 
 def plan_jobs(inputs: Iterable[os.PathLike | str], out_dir: os.PathLike | str,
-              fmt: str | None = None) -> tuple[list[Job], list[tuple[Path, str]]]:
-    """Map inputs to outputs: a file goes to OUT/name, a folder to OUT/folder/relative path.
+              fmt: str | None = None, keep_structure: bool = True
+              ) -> tuple[list[Job], list[tuple[Path, str]]]:
+    """Map inputs to outputs: a file goes to OUT/name, a folder to OUT/folder/relative path
+    (or to OUT/name with ``keep_structure=False``).
 
     Returns the jobs and the inputs refused up front (missing, colliding, or an output
     that would overwrite an input), each with its reason.
@@ -44,7 +46,8 @@ def plan_jobs(inputs: Iterable[os.PathLike | str], out_dir: os.PathLike | str,
     sources: list[tuple[Path, Path]] = []
     for item in map(Path, inputs):
         if item.is_dir():
-            sources += [(p, Path(item.name) / p.relative_to(item)) for p in list_images(item)]
+            sources += [(p, Path(item.name) / p.relative_to(item) if keep_structure else Path(p.name))
+                        for p in list_images(item)]
         elif item.exists():
             sources.append((item, Path(item.name)))
         else:

@@ -1,0 +1,261 @@
+"""The Batch tab: a queue of photos and folders colorized into an output folder."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDialog,
+                               QHBoxLayout, QHeaderView, QLabel, QLineEdit, QProgressBar,
+                               QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout,
+                               QWidget)
+
+STATE_COLOURS = {"done": "#5cb85c", "failed": "#d9534f", "skipped": "#999999",
+                 "running": "#5bc0de", "waiting": None}
+
+
+def format_seconds(s: float) -> str:
+    s = int(round(s))
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+class BatchTab(QWidget):
+    """Emits ``startRequested(jobs, overwrite)`` with (row, source, target) jobs; the
+    window forwards it to the worker and feeds states back through ``set_state``."""
+
+    startRequested = Signal(list, bool)
+    pauseRequested = Signal(bool)
+    cancelRequested = Signal()
+    openRequested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.inputs: list[str] = []      # files and folders, as the user added them
+        self.excluded: set[str] = set()  # photos removed from inside a queued folder
+        self.running = False
+        self.paused = False
+        self._started_at = 0.0
+        self._finished = 0
+
+        self.table = QTableWidget(0, 3)
+        self.table.setHorizontalHeaderLabels(["Photo", "State", "Output / reason"])
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.cellDoubleClicked.connect(self._double_clicked)
+        self.table.setAcceptDrops(True)
+        self.setAcceptDrops(True)
+
+        self.add_files_button = QPushButton("Add photos…")
+        self.add_folder_button = QPushButton("Add folder…")
+        self.remove_button = QPushButton("Remove")
+        self.clear_button = QPushButton("Clear")
+        self.add_files_button.clicked.connect(self._add_files_dialog)
+        self.add_folder_button.clicked.connect(self._add_folder_dialog)
+        self.remove_button.clicked.connect(self.remove_selected)
+        self.clear_button.clicked.connect(self.clear)
+
+        self.output_edit = QLineEdit()
+        self.output_edit.setPlaceholderText("Output folder")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse_output)
+        self.skip_existing = QCheckBox("Skip photos already done")
+        self.skip_existing.setChecked(True)
+        self.keep_structure = QCheckBox("Keep folder structure")
+        self.keep_structure.setChecked(True)
+        self.format_box = QComboBox()
+        for label, value in (("Same as input", "same"), ("PNG", "png"), ("JPEG", "jpg"),
+                             ("TIFF", "tif")):
+            self.format_box.addItem(label, value)
+
+        self.start_button = QPushButton("Start")
+        self.pause_button = QPushButton("Pause")
+        self.cancel_button = QPushButton("Cancel")
+        self.start_button.clicked.connect(self.start)
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.cancel_button.clicked.connect(self.cancelRequested)
+        self.progress = QProgressBar()
+        self.progress_label = QLabel("Add photos or folders to the queue.")
+
+        top = QHBoxLayout()
+        for w in (self.add_files_button, self.add_folder_button, self.remove_button,
+                  self.clear_button):
+            top.addWidget(w)
+        top.addStretch(1)
+        out = QHBoxLayout()
+        out.addWidget(QLabel("Save to:"))
+        out.addWidget(self.output_edit, 1)
+        out.addWidget(browse)
+        out.addWidget(QLabel("Format:"))
+        out.addWidget(self.format_box)
+        out.addWidget(self.skip_existing)
+        out.addWidget(self.keep_structure)
+        run = QHBoxLayout()
+        run.addWidget(self.start_button)
+        run.addWidget(self.pause_button)
+        run.addWidget(self.cancel_button)
+        run.addWidget(self.progress, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(out)
+        layout.addLayout(run)
+        layout.addWidget(self.progress_label)
+        self._update_buttons()
+
+    # ----- the queue
+    def add_paths(self, paths: list[str]) -> None:
+        for p in paths:
+            if p not in self.inputs and Path(p).exists():
+                self.inputs.append(p)
+        self.refresh_plan()
+
+    def remove_selected(self) -> None:
+        for row in {i.row() for i in self.table.selectedIndexes()}:
+            source = self.table.item(row, 0).data(Qt.ItemDataRole.UserRole)
+            if source in self.inputs:
+                self.inputs.remove(source)
+            else:  # a photo found inside a queued folder
+                self.excluded.add(source)
+        self.refresh_plan()
+
+    def clear(self) -> None:
+        self.inputs, self.excluded = [], set()
+        self.refresh_plan()
+
+    def output_format(self) -> str | None:
+        value = self.format_box.currentData()
+        return None if value == "same" else value
+
+    def plan(self):
+        from model.batch import plan_jobs
+
+        out = self.output_edit.text().strip()
+        jobs, refused = plan_jobs(self.inputs, out or ".", self.output_format(),
+                                  self.keep_structure.isChecked())
+        return [j for j in jobs if str(j.source) not in self.excluded], refused
+
+    def refresh_plan(self) -> None:
+        """List every photo the queue's files and folders hold, with its state."""
+        jobs, refused = self.plan() if self.inputs else ([], [])
+        self.table.setRowCount(0)
+        for job in jobs:
+            self._add_row(str(job.source), "waiting", "")
+        for path, reason in refused:
+            self._add_row(str(path), "failed", reason)
+        self.progress.setValue(0)
+        self.progress_label.setText(f"{len(jobs)} photos in the queue." if jobs else
+                                    "Add photos or folders to the queue.")
+        self._update_buttons()
+
+    def _add_row(self, source: str, state: str, detail: str) -> None:
+        row = self.table.rowCount()
+        self.table.insertRow(row)
+        item = QTableWidgetItem(Path(source).name)
+        item.setData(Qt.ItemDataRole.UserRole, source)
+        item.setToolTip(source)
+        self.table.setItem(row, 0, item)
+        self.table.setItem(row, 1, QTableWidgetItem(state))
+        self.table.setItem(row, 2, QTableWidgetItem(detail))
+        self.set_state(row, state, detail)
+
+    def state(self, row: int) -> str:
+        return self.table.item(row, 1).text()
+
+    def set_state(self, row: int, state: str, detail: str) -> None:
+        self.table.item(row, 1).setText(state)
+        colour = STATE_COLOURS.get(state)
+        if colour:
+            self.table.item(row, 1).setForeground(QColor(colour))
+        if detail:
+            self.table.item(row, 2).setText(detail)
+            self.table.item(row, 2).setToolTip(detail)
+        if self.running and state in ("done", "skipped", "failed"):
+            self._finished += 1
+            self._show_progress(self.table.item(row, 0).text())
+
+    # ----- running
+    def start(self) -> None:
+        if not self.output_edit.text().strip():
+            self._browse_output()
+            if not self.output_edit.text().strip():
+                return
+        jobs, _ = self.plan()
+        self.refresh_plan()
+        if not jobs:
+            return
+        self.running, self.paused = True, False
+        self._finished, self._total = 0, len(jobs)
+        self._started_at = time.monotonic()
+        self.progress.setRange(0, len(jobs))
+        self._update_buttons()
+        self.startRequested.emit([(i, str(j.source), str(j.target)) for i, j in enumerate(jobs)],
+                                 not self.skip_existing.isChecked())
+
+    def _show_progress(self, current: str) -> None:
+        elapsed = time.monotonic() - self._started_at
+        self.progress.setValue(self._finished)
+        rate = self._finished / elapsed if elapsed > 0 else 0.0
+        left = (self._total - self._finished) / rate if rate > 0 else 0.0
+        self.progress_label.setText(
+            f"{self._finished} of {self._total} — {current} — {rate:.2f} photos/s — "
+            f"about {format_seconds(left)} left")
+
+    def toggle_pause(self) -> None:
+        self.paused = not self.paused
+        self.pause_button.setText("Resume" if self.paused else "Pause")
+        self.pauseRequested.emit(self.paused)
+        if self.paused:
+            self.progress_label.setText("Paused. " + self.progress_label.text())
+
+    def finished(self, done: int, skipped: int, failed: int, cancelled: bool) -> None:
+        self.running, self.paused = False, False
+        self.pause_button.setText("Pause")
+        for row in range(self.table.rowCount()):
+            if self.state(row) == "running":
+                self.set_state(row, "waiting", "")
+        verb = "Cancelled" if cancelled else "Finished"
+        self.progress_label.setText(f"{verb}: {done} colorized, {skipped} skipped, {failed} failed.")
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        idle = not self.running
+        for w in (self.add_files_button, self.add_folder_button, self.remove_button,
+                  self.clear_button):
+            w.setEnabled(idle)
+        self.start_button.setEnabled(idle and self.table.rowCount() > 0)
+        self.pause_button.setEnabled(self.running)
+        self.cancel_button.setEnabled(self.running)
+
+    def _double_clicked(self, row: int, _column: int) -> None:
+        if self.state(row) == "done":
+            self.openRequested.emit(self.table.item(row, 0).data(Qt.ItemDataRole.UserRole))
+
+    # ----- dialogs and drops
+    def _add_files_dialog(self) -> None:
+        from colorgui.main_window import OPEN_FILTER
+
+        paths, _ = QFileDialog.getOpenFileNames(self, "Add photos", "", OPEN_FILTER)
+        self.add_paths(paths)
+
+    def _add_folder_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder of photos")
+        if folder:
+            self.add_paths([folder])
+
+    def _browse_output(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Save colorized photos to")
+        if folder:
+            self.output_edit.setText(folder)
+
+    def dragEnterEvent(self, event):
+        if event.mimeData().hasUrls() and not self.running:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event):
+        self.add_paths([u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()])
+        event.acceptProposedAction()

@@ -1,0 +1,125 @@
+"""The Batch tab, driven offscreen."""
+
+import hashlib
+import time
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from colorgui.main_window import MainWindow
+from colorgui.settings import Settings
+from PIL import Image
+from tests.conftest import gradient_photo
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, tiny_checkpoint, monkeypatch):
+    monkeypatch.setenv("COLORGUI_DATA_DIR", str(tmp_path / "data"))
+    settings = Settings(tmp_path / "colorgui.ini")
+    settings.model_path = str(tiny_checkpoint)
+    settings.device = "cpu"
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    win.show()
+    win.start_worker()
+    qtbot.waitUntil(lambda: "tiny" in win.device_label.text(), timeout=60_000)
+    return win
+
+
+def album(tmp_path, n=2, corrupt=True):
+    root = tmp_path / "album"
+    root.mkdir()
+    for i in range(n):
+        Image.fromarray(gradient_photo(64, 80, i)).convert("L").save(root / f"p{i}.png")
+    if corrupt:
+        (root / "broken.jpg").write_bytes(b"not a jpeg at all")
+    return root
+
+
+def digests(folder):
+    return {p: hashlib.sha1(p.read_bytes()).hexdigest() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_batch_of_three_with_one_corrupt(window, qtbot, tmp_path):
+    root = album(tmp_path)
+    before = digests(root)
+    tab = window.batch_tab
+    tab.add_paths([str(root)])
+    assert tab.table.rowCount() == 3
+    tab.output_edit.setText(str(tmp_path / "out"))
+    with qtbot.waitSignal(window.host.worker.batchFinished, timeout=60_000) as done:
+        tab.start_button.click()
+    assert done.args == [2, 0, 1, False]
+    states = {tab.table.item(r, 0).text(): (tab.state(r), tab.table.item(r, 2).text())
+              for r in range(3)}
+    assert states["broken.jpg"][0] == "failed" and "not an image" in states["broken.jpg"][1]
+    assert states["p0.png"][0] == states["p1.png"][0] == "done"
+    assert sorted(p.name for p in (tmp_path / "out" / "album").iterdir()) == ["p0.png", "p1.png"]
+    assert digests(root) == before
+    assert "2 colorized, 0 skipped, 1 failed" in tab.progress_label.text()
+
+
+def test_cancel_mid_batch_leaves_no_half_files(window, qtbot, tmp_path):
+    root = album(tmp_path, n=6, corrupt=False)
+    tab = window.batch_tab
+    tab.add_paths([str(root)])
+    tab.output_edit.setText(str(tmp_path / "out"))
+    colorizer = window.host.worker.colorizer
+    real = colorizer.colorize
+
+    def slow(*a, **k):  # a photo takes a while, so the cancel lands mid-batch
+        time.sleep(0.3)
+        return real(*a, **k)
+
+    colorizer.colorize = slow
+    tab.start_button.click()
+    qtbot.waitUntil(lambda: any(tab.state(r) == "done" for r in range(6)), timeout=60_000)
+    with qtbot.waitSignal(window.host.worker.batchFinished, timeout=60_000) as done:
+        tab.cancel_button.click()
+    n_done, _, _, cancelled = done.args
+    assert cancelled and 1 <= n_done < 6
+    out = sorted((tmp_path / "out" / "album").iterdir())
+    assert len(out) == n_done and all(p.suffix == ".png" for p in out)  # no .part files
+    assert sum(tab.state(r) == "done" for r in range(6)) == n_done
+    assert not tab.running and tab.start_button.isEnabled()
+    # running the batch again finishes only what is missing
+    colorizer.colorize = real
+    with qtbot.waitSignal(window.host.worker.batchFinished, timeout=60_000) as again:
+        tab.start_button.click()
+    assert again.args == [6 - n_done, n_done, 0, False]
+
+
+def test_double_click_done_row_opens_it_in_colorize(window, qtbot, tmp_path):
+    root = album(tmp_path, n=1, corrupt=False)
+    tab = window.batch_tab
+    tab.add_paths([str(root)])
+    tab.output_edit.setText(str(tmp_path / "out"))
+    with qtbot.waitSignal(window.host.worker.batchFinished, timeout=60_000):
+        tab.start_button.click()
+    with qtbot.waitSignal(window.host.worker.colorized, timeout=60_000):
+        tab.table.cellDoubleClicked.emit(0, 0)
+    assert window.tabs.currentWidget() is window.colorize_tab
+
+
+def test_remove_and_clear(window, tmp_path):
+    root = album(tmp_path, n=3, corrupt=False)
+    tab = window.batch_tab
+    tab.add_paths([str(root)])
+    tab.table.selectRow(1)
+    tab.remove_selected()
+    assert tab.table.rowCount() == 2
+    tab.clear()
+    assert tab.table.rowCount() == 0 and not tab.start_button.isEnabled()
+
+
+def test_close_during_a_batch(window, qtbot, tmp_path, monkeypatch):
+    root = album(tmp_path, n=6, corrupt=False)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    tab = window.batch_tab
+    tab.add_paths([str(root)])
+    tab.output_edit.setText(str(tmp_path / "out"))
+    tab.start_button.click()
+    window.close()
+    assert not window.host.thread.isRunning()
+    leftovers = [p for p in (tmp_path / "out").rglob("*") if p.name.endswith(".part")]
+    assert leftovers == []
