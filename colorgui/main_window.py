@@ -13,6 +13,7 @@ from colorgui import __version__
 from colorgui.batch_tab import BatchTab
 from colorgui.colorize_tab import ColorizeTab
 from colorgui.settings import Settings
+from colorgui.train_tab import TrainTab
 from colorgui.worker import WorkerHost
 
 OPEN_FILTER = "Images (*.jpg *.jpeg *.png *.tif *.tiff *.bmp *.webp *.gif);;All files (*)"
@@ -45,7 +46,9 @@ class MainWindow(QMainWindow):
         self.batch_tab.output_edit.setText(self.settings.output_dir)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.colorize_tab, "Colorize")
+        self.train_tab = TrainTab()
         self.tabs.addTab(self.batch_tab, "Batch")
+        self.tabs.addTab(self.train_tab, "Train")
         self.setCentralWidget(self.tabs)
         self.device_label = QLabel("")
         self.statusBar().addPermanentWidget(self.device_label)
@@ -61,6 +64,11 @@ class MainWindow(QMainWindow):
         b.pauseRequested.connect(lambda paused: self.host.pause(paused))
         b.cancelRequested.connect(lambda: self.host.cancel())
         b.openRequested.connect(self._open_from_batch)
+        tr = self.train_tab
+        tr.scanRequested.connect(lambda folders: (self.start_worker(), self.host.scan(folders)))
+        tr.startRequested.connect(self.start_fine_tune)
+        tr.cancelRequested.connect(lambda: self.host.cancel())
+        tr.saveRequested.connect(self.save_fine_tuned)
         self._build_menus()
         self._restore_layout()
         self._refresh_models()
@@ -79,6 +87,13 @@ class MainWindow(QMainWindow):
         w.saveFailed.connect(lambda p, r: self.error(f"Could not save {p}", r))
         w.batchItem.connect(self.batch_tab.set_state)
         w.batchFinished.connect(self.batch_tab.finished)
+        w.scanned.connect(self.train_tab.show_scan)
+        w.trainMessage.connect(self.train_tab.show_message)
+        w.trainStep.connect(self.train_tab.show_step)
+        w.trainEpoch.connect(self.train_tab.show_epoch)
+        w.trainFinished.connect(self.train_tab.finished)
+        w.trainFailed.connect(self.train_tab.failed)
+        w.trainFailed.connect(lambda reason: self.error("Fine-tuning failed", reason))
         self.host.load(self.settings.model_path, self.settings.device)
 
     def showEvent(self, event):
@@ -166,6 +181,33 @@ class MainWindow(QMainWindow):
     def _open_from_batch(self, path: str) -> None:
         self.tabs.setCurrentWidget(self.colorize_tab)
         self.open_paths([path])
+
+    # ----- fine-tuning
+    def start_fine_tune(self, folders: list) -> None:
+        self.start_worker()
+        self.host.fine_tune(folders, self.settings.model_path,
+                            self.train_tab.options(self.settings.device))
+
+    def save_fine_tuned(self, checkpoint: str, name: str) -> None:
+        import shutil
+
+        from model.registry import safe_model_filename, user_models_dir
+
+        try:
+            target = user_models_dir() / safe_model_filename(name)
+            if target.exists() and QMessageBox.question(
+                    self, "Replace model?", f"A model called {target.stem} exists. Replace it?"
+            ) != QMessageBox.StandardButton.Yes:
+                return
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_suffix(".part")
+            shutil.copyfile(checkpoint, tmp)
+            tmp.replace(target)
+        except (OSError, ValueError) as exc:
+            self.error(f"Could not save the model {name!r}", str(exc))
+            return
+        self._refresh_models()
+        self.statusBar().showMessage(f"Saved model {target.stem}: pick it in the Colorize tab", 8000)
 
     # ----- models
     def choose_model(self, path: str) -> None:

@@ -8,6 +8,7 @@ torch is imported in the worker thread, after the window is on screen.
 from __future__ import annotations
 
 import threading
+import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,19 @@ class ColorizeResult:
     icc: bytes | None
 
 
+@dataclass
+class TrainOutcome:
+    best: str                      # the best checkpoint of the run
+    cancelled: bool
+    steps: int
+    rows: list                     # EvalRow for gray, base and fine-tuned models
+    examples: list                 # (gray, base, fine-tuned, truth) 256×256 float RGB
+    val_photos: int
+
+
+EVAL_PHOTOS, EXAMPLES = 60, 3
+
+
 def _preview(arr: np.ndarray, side: int = PREVIEW_SIDE) -> np.ndarray:
     import cv2
 
@@ -54,6 +68,12 @@ class ModelWorker(QObject):
     saveFailed = Signal(str, str)            # path, reason
     batchItem = Signal(int, str, str)        # row, state (running/done/skipped/failed), detail
     batchFinished = Signal(int, int, int, bool)  # done, skipped, failed, cancelled
+    scanned = Signal(object)                 # ScanReport
+    trainMessage = Signal(str)
+    trainStep = Signal(int, int, float)      # step, total, loss
+    trainEpoch = Signal(object)              # history record (dict)
+    trainFinished = Signal(object)           # TrainOutcome
+    trainFailed = Signal(str)
 
     def __init__(self):
         super().__init__()
@@ -99,6 +119,64 @@ class ModelWorker(QObject):
                      quality=quality, on_item=on_item, should_stop=should_stop)
         self.batchFinished.emit(counts["done"], counts["skipped"], counts["failed"],
                                 self.cancel.is_set())
+
+    @Slot(list)
+    def scan_folders(self, folders: list) -> None:
+        from model.data import scan_training_photos
+
+        self.scanned.emit(scan_training_photos(*folders))
+
+    @Slot(list, str, object)
+    def fine_tune(self, folders: list, base: str, options) -> None:
+        """Fine-tune ``base`` on the folders, then compare base and result on the
+        held-out photos."""
+        from model import color
+        from model.colorizer import Colorizer, bundled_model_path
+        from model.data import scan_training_photos, split_validation
+        from model.evaluate import colorizer_method, evaluate, gray_baseline, load_ground_truth
+        from model.registry import user_models_dir
+        from model.train import Progress, fit
+
+        worker = self
+
+        class WorkerProgress(Progress):
+            @property
+            def cancelled(self) -> bool:
+                return worker.cancel.is_set()
+
+            def message(self, text):
+                worker.trainMessage.emit(text)
+
+            def step(self, step, total, loss):
+                worker.trainStep.emit(step, total, loss)
+
+            def epoch(self, record):
+                worker.trainEpoch.emit(dict(record))
+
+        try:
+            base = base or str(bundled_model_path())
+            run_dir = user_models_dir().parent / "runs" / time.strftime("%Y%m%d-%H%M%S")
+            result = fit(folders, run_dir, from_checkpoint=base, options=options,
+                         progress=WorkerProgress())
+            usable = scan_training_photos(*folders, check=options.check_files).usable
+            _, val = split_validation(usable, options.val_share, options.seed)
+            val = val[:EVAL_PHOTOS]
+            rows, examples = [], []
+            if val:
+                device = options.device
+                before = Colorizer(base, device=device)
+                after = Colorizer(result.best, device=device)
+                rows = evaluate(val, {"before (base model)": colorizer_method(before),
+                                      "after (fine-tuned)": colorizer_method(after)})
+                truths = load_ground_truth(val[:EXAMPLES])
+                examples = list(zip(gray_baseline(truths),
+                                    colorizer_method(before)(truths),
+                                    colorizer_method(after)(truths), truths))
+            self.trainFinished.emit(TrainOutcome(str(result.best), result.cancelled,
+                                                 result.steps, rows, examples, len(val)))
+        except Exception as exc:
+            traceback.print_exc()
+            self.trainFailed.emit(str(exc))
 
     @Slot(str, str)
     def load_model(self, path: str, device: str) -> None:
@@ -150,6 +228,8 @@ class WorkerHost(QObject):
     requestColorize = Signal(int, str)
     requestSave = Signal(object, str, float, int)
     requestBatch = Signal(object, bool, float, int)
+    requestScan = Signal(list)
+    requestFineTune = Signal(list, str, object)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -161,10 +241,13 @@ class WorkerHost(QObject):
         self.requestColorize.connect(self.worker.colorize_file)
         self.requestSave.connect(self.worker.save)
         self.requestBatch.connect(self.worker.run_batch)
+        self.requestScan.connect(self.worker.scan_folders)
+        self.requestFineTune.connect(self.worker.fine_tune)
         self.pending = 0
         for done in (self.worker.modelLoaded, self.worker.modelFailed, self.worker.colorized,
                      self.worker.failed, self.worker.saved, self.worker.saveFailed,
-                     self.worker.batchFinished):
+                     self.worker.batchFinished, self.worker.scanned,
+                     self.worker.trainFinished, self.worker.trainFailed):
             done.connect(self._one_done)
         self.thread.start()
 
@@ -193,11 +276,21 @@ class WorkerHost(QObject):
         self.pending += 1
         self.requestBatch.emit(jobs, overwrite, saturation, quality)
 
+    def scan(self, folders: list[str]) -> None:
+        self.pending += 1
+        self.requestScan.emit(folders)
+
+    def fine_tune(self, folders: list[str], base: str, options) -> None:
+        self.worker.cancel.clear()
+        self.pending += 1
+        self.requestFineTune.emit(folders, base, options)
+
     def pause(self, paused: bool) -> None:
         (self.worker.resume.clear if paused else self.worker.resume.set)()
 
     def cancel(self) -> None:
-        """Stop a batch before its next photo (the current one finishes or is not written)."""
+        """Stop a batch before its next photo (the current one finishes or is not written),
+        or a fine-tune at its next step (its best checkpoint so far is kept)."""
         self.worker.cancel.set()
         self.worker.resume.set()
 

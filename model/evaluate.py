@@ -71,10 +71,12 @@ class EvalRow:
         return self.cf / self.cf_truth if self.cf_truth else float("nan")
 
 
-def load_ground_truth(folder: os.PathLike | str, limit: int | None = None) -> list[np.ndarray]:
-    """Every readable photo of ``folder`` as 256×256 float RGB (8-bit quantised)."""
+def load_ground_truth(source, limit: int | None = None) -> list[np.ndarray]:
+    """Every readable photo of a folder (or of a list of paths) as 256×256 float RGB,
+    8-bit quantised."""
+    paths = list_images(source) if isinstance(source, (str, os.PathLike)) else list(source)
     out = []
-    for path in list_images(folder)[:limit]:
+    for path in paths[:limit]:
         try:
             rgb = read_photo(path).rgb
         except ImageReadError as exc:
@@ -96,14 +98,13 @@ def score(name: str, truths: list[np.ndarray], outputs: list[np.ndarray]) -> Eva
     return EvalRow(name, len(ms), **mean)
 
 
-def evaluate(folder: os.PathLike | str,
-             methods: dict[str, Callable[[list[np.ndarray]], list[np.ndarray]]],
+def evaluate(source, methods: dict[str, Callable[[list[np.ndarray]], list[np.ndarray]]],
              limit: int | None = None) -> list[EvalRow]:
-    """Score each method (a function from 256×256 RGB photos to colorized RGB) on a folder,
-    always with the gray baseline first."""
-    truths = load_ground_truth(folder, limit)
+    """Score each method (a function from 256×256 RGB photos to colorized RGB) on a folder
+    or a list of photo paths, always with the gray baseline first."""
+    truths = load_ground_truth(source, limit)
     if not truths:
-        raise ValueError(f"no readable photos in {folder}")
+        raise ValueError(f"no readable photos in {source}")
     rows = [score("gray baseline (a=b=0)", truths, gray_baseline(truths))]
     for name, fn in methods.items():
         rows.append(score(name, truths, fn(truths)))

@@ -30,6 +30,14 @@ def gradient_photo(h: int, w: int, seed: int = 0) -> np.ndarray:
     return (img * 255).astype(np.uint8)
 
 
+@pytest.fixture(autouse=True)
+def private_user_folders(tmp_path, monkeypatch):
+    """Tests never touch the real user cache, data or settings folders."""
+    monkeypatch.setenv("COLORGUI_CACHE_DIR", str(tmp_path / "user-cache"))
+    monkeypatch.setenv("COLORGUI_DATA_DIR", str(tmp_path / "user-data"))
+    monkeypatch.setenv("COLORGUI_CONFIG_DIR", str(tmp_path / "user-config"))
+
+
 @pytest.fixture
 def tiny_checkpoint(tmp_path):
     torch.manual_seed(0)

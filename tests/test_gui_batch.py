@@ -50,6 +50,7 @@ def test_batch_of_three_with_one_corrupt(window, qtbot, tmp_path):
     with qtbot.waitSignal(window.host.worker.batchFinished, timeout=60_000) as done:
         tab.start_button.click()
     assert done.args == [2, 0, 1, False]
+    qtbot.waitUntil(lambda: not tab.running)  # the tab has handled the end too
     states = {tab.table.item(r, 0).text(): (tab.state(r), tab.table.item(r, 2).text())
               for r in range(3)}
     assert states["broken.jpg"][0] == "failed" and "not an image" in states["broken.jpg"][1]
@@ -77,6 +78,7 @@ def test_cancel_mid_batch_leaves_no_half_files(window, qtbot, tmp_path):
     with qtbot.waitSignal(window.host.worker.batchFinished, timeout=60_000) as done:
         tab.cancel_button.click()
     n_done, _, _, cancelled = done.args
+    qtbot.waitUntil(lambda: not tab.running)
     assert cancelled and 1 <= n_done < 6
     out = sorted((tmp_path / "out" / "album").iterdir())
     assert len(out) == n_done and all(p.suffix == ".png" for p in out)  # no .part files

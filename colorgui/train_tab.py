@@ -1,0 +1,269 @@
+"""The Train tab: fine-tune the selected model on the user's own colour photos."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import (QAbstractItemView, QDoubleSpinBox, QFileDialog, QFormLayout,
+                               QGridLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
+                               QListWidget, QProgressBar, QPushButton, QSpinBox,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+                               QHeaderView)
+
+from colorgui.batch_tab import format_seconds
+from colorgui.qt_images import to_qimage
+
+
+class TrainTab(QWidget):
+    scanRequested = Signal(list)
+    startRequested = Signal(list)           # folders
+    cancelRequested = Signal()
+    saveRequested = Signal(str, str)        # checkpoint, name
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.running = False
+        self.usable = 0
+        self.outcome = None
+        self._t0 = 0.0
+
+        self.folders = QListWidget()
+        self.folders.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.folders.setMaximumHeight(110)
+        add, remove = QPushButton("Add folder…"), QPushButton("Remove")
+        add.clicked.connect(self._add_folder_dialog)
+        remove.clicked.connect(self._remove_selected)
+        self.scan_label = QLabel("Add folders of your own colour photos to fine-tune on.")
+        self.scan_label.setWordWrap(True)
+
+        self.epochs = QSpinBox(minimum=1, maximum=1000, value=5)
+        self.lr = QDoubleSpinBox(decimals=5, minimum=1e-5, maximum=1e-2, singleStep=1e-4,
+                                 value=2e-4)
+        self.batch = QSpinBox(minimum=1, maximum=256, value=8)
+        self.val_share = QSpinBox(minimum=5, maximum=50, value=10, suffix=" %")
+        form = QFormLayout()
+        form.addRow("Epochs:", self.epochs)
+        form.addRow("Learning rate:", self.lr)
+        form.addRow("Batch size:", self.batch)
+        form.addRow("Held out for validation:", self.val_share)
+
+        self.start_button = QPushButton("Fine-tune")
+        self.cancel_button = QPushButton("Cancel")
+        self.start_button.clicked.connect(self.start)
+        self.cancel_button.clicked.connect(self.cancelRequested)
+        self.progress = QProgressBar()
+        self.progress_label = QLabel("")
+
+        import pyqtgraph as pg
+
+        self.plot = pg.PlotWidget(background=None)
+        self.plot.setLabel("bottom", "step")
+        self.plot.setLabel("left", "loss")
+        self.plot.addLegend()
+        self.plot.setMinimumHeight(200)
+        self.train_curve = self.plot.plot([], [], pen=pg.mkPen("#5bc0de", width=1), name="training")
+        self.val_curve = self.plot.plot([], [], pen=pg.mkPen("#f0ad4e", width=2), symbol="o",
+                                        symbolSize=6, name="validation")
+        self._steps: list[int] = []
+        self._losses: list[float] = []
+        self._val: list[tuple[int, float]] = []
+
+        self.results = QTableWidget(0, 6)
+        self.results.setHorizontalHeaderLabels(["model", "PSNR dB", "RMSE a/b", "SSIM",
+                                                "colourfulness", "ΔCF"])
+        self.results.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.results.verticalHeader().setVisible(False)
+        self.results.setMaximumHeight(130)
+        self.examples = QGridLayout()
+        self.name_edit = QLineEdit()
+        self.name_edit.setPlaceholderText("Name for the fine-tuned model")
+        self.save_button = QPushButton("Save model")
+        self.save_button.clicked.connect(self._save)
+
+        left = QVBoxLayout()
+        folders_box = QGroupBox("Your photos")
+        fl = QVBoxLayout(folders_box)
+        fl.addWidget(self.folders)
+        row = QHBoxLayout()
+        row.addWidget(add)
+        row.addWidget(remove)
+        row.addStretch(1)
+        fl.addLayout(row)
+        fl.addWidget(self.scan_label)
+        left.addWidget(folders_box)
+        options_box = QGroupBox("Fine-tuning")
+        ol = QVBoxLayout(options_box)
+        ol.addLayout(form)
+        row = QHBoxLayout()
+        row.addWidget(self.start_button)
+        row.addWidget(self.cancel_button)
+        ol.addLayout(row)
+        ol.addWidget(self.progress)
+        ol.addWidget(self.progress_label)
+        left.addWidget(options_box)
+        left.addStretch(1)
+
+        right = QVBoxLayout()
+        right.addWidget(self.plot, 2)
+        result_box = QGroupBox("Before and after, on the held-out photos")
+        rl = QVBoxLayout(result_box)
+        rl.addWidget(self.results)
+        rl.addLayout(self.examples)
+        row = QHBoxLayout()
+        row.addWidget(self.name_edit, 1)
+        row.addWidget(self.save_button)
+        rl.addLayout(row)
+        right.addWidget(result_box, 3)
+
+        layout = QHBoxLayout(self)
+        left_widget = QWidget()
+        left_widget.setLayout(left)
+        left_widget.setMaximumWidth(380)
+        layout.addWidget(left_widget)
+        layout.addLayout(right, 1)
+        self._update_buttons()
+
+    # ----- folders
+    def folder_list(self) -> list[str]:
+        return [self.folders.item(i).text() for i in range(self.folders.count())]
+
+    def add_folders(self, folders: list[str]) -> None:
+        for f in folders:
+            if Path(f).is_dir() and f not in self.folder_list():
+                self.folders.addItem(f)
+        self._rescan()
+
+    def _remove_selected(self) -> None:
+        for item in self.folders.selectedItems():
+            self.folders.takeItem(self.folders.row(item))
+        self._rescan()
+
+    def _rescan(self) -> None:
+        self.usable = 0
+        folders = self.folder_list()
+        if folders:
+            self.scan_label.setText("Counting usable photos…")
+            self.scanRequested.emit(folders)
+        else:
+            self.scan_label.setText("Add folders of your own colour photos to fine-tune on.")
+        self._update_buttons()
+
+    def show_scan(self, report) -> None:
+        self.usable = len(report.usable)
+        lines = [f"{self.usable} usable colour photos."]
+        if report.grayscale:
+            lines.append(f"Skipped {len(report.grayscale)} already black-and-white "
+                         f"(nothing to learn colour from).")
+        if report.unreadable:
+            shown = "; ".join(f"{p.name}: {r}" for p, r in report.unreadable[:3])
+            more = f" and {len(report.unreadable) - 3} more" if len(report.unreadable) > 3 else ""
+            lines.append(f"Skipped {len(report.unreadable)} unreadable ({shown}{more}).")
+        self.scan_label.setText("\n".join(lines))
+        self._update_buttons()
+
+    # ----- running
+    def options(self, device: str):
+        from model.train import FitOptions
+
+        return FitOptions(epochs=self.epochs.value(), lr=self.lr.value(),
+                          batch_size=self.batch.value(), val_share=self.val_share.value() / 100,
+                          device=device, crop=128, checkpoint_every=200, resume=False)
+
+    def start(self) -> None:
+        self.running, self.outcome = True, None
+        self._steps, self._losses, self._val = [], [], []
+        self.train_curve.setData([], [])
+        self.val_curve.setData([], [])
+        self.results.setRowCount(0)
+        self._clear_examples()
+        self._t0 = time.monotonic()
+        self.progress.setRange(0, 0)
+        self.progress_label.setText("Preparing…")
+        self._update_buttons()
+        self.startRequested.emit(self.folder_list())
+
+    def show_message(self, text: str) -> None:
+        self.progress_label.setText(text)
+
+    def show_step(self, step: int, total: int, loss: float) -> None:
+        if loss != loss:  # NaN: branch outputs are being computed
+            self.progress.setRange(0, total)
+            self.progress.setValue(step)
+            return
+        self.progress.setRange(0, total)
+        self.progress.setValue(step)
+        self._steps.append(step)
+        self._losses.append(loss)
+        if len(self._steps) % 5 == 0 or step == total:
+            self.train_curve.setData(self._steps, self._smoothed())
+        elapsed = time.monotonic() - self._t0
+        done = step - self._steps[0] + 1
+        left = elapsed / done * (total - step) if done else 0
+        self.progress_label.setText(f"Step {step} of {total} — loss {loss:.4f} — "
+                                    f"about {format_seconds(left)} left")
+
+    def _smoothed(self) -> list[float]:
+        losses = np.asarray(self._losses)
+        k = min(10, len(losses))
+        return list(np.convolve(losses, np.ones(k) / k, mode="same")) if k > 1 else list(losses)
+
+    def show_epoch(self, record: dict) -> None:
+        self._val.append((record["step"], record["val_loss"]))
+        self.val_curve.setData([s for s, _ in self._val], [v for _, v in self._val])
+
+    def finished(self, outcome) -> None:
+        self.running, self.outcome = False, outcome
+        self.progress.setRange(0, 1)
+        self.progress.setValue(1)
+        state = "Cancelled; kept the best checkpoint so far" if outcome.cancelled else "Done"
+        self.progress_label.setText(f"{state} ({outcome.steps} steps, "
+                                    f"{format_seconds(time.monotonic() - self._t0)}).")
+        self.results.setRowCount(0)
+        for r in outcome.rows:
+            row = self.results.rowCount()
+            self.results.insertRow(row)
+            for col, text in enumerate([r.name, f"{r.psnr:.2f}", f"{r.rmse_ab:.4f}",
+                                        f"{r.ssim:.4f}", f"{r.cf:.1f} ({r.cf_ratio:.0%})",
+                                        f"{r.delta_cf:.1f}"]):
+                self.results.setItem(row, col, QTableWidgetItem(text))
+        self._clear_examples()
+        for col, title in enumerate(["black-and-white", "before", "after", "original"]):
+            self.examples.addWidget(QLabel(title, alignment=Qt.AlignmentFlag.AlignCenter), 0, col)
+        for row, images in enumerate(outcome.examples, start=1):
+            for col, img in enumerate(images):
+                label = QLabel()
+                label.setPixmap(QPixmap.fromImage(to_qimage(img)).scaledToHeight(
+                    110, Qt.TransformationMode.SmoothTransformation))
+                self.examples.addWidget(label, row, col)
+        self._update_buttons()
+
+    def failed(self, reason: str) -> None:
+        self.running = False
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress_label.setText(f"Fine-tuning failed: {reason}")
+        self._update_buttons()
+
+    def _clear_examples(self) -> None:
+        while self.examples.count():
+            w = self.examples.takeAt(0).widget()
+            if w is not None:
+                w.deleteLater()
+
+    def _save(self) -> None:
+        if self.outcome is not None and self.name_edit.text().strip():
+            self.saveRequested.emit(self.outcome.best, self.name_edit.text().strip())
+
+    def _update_buttons(self) -> None:
+        self.start_button.setEnabled(not self.running and self.usable >= 2)
+        self.cancel_button.setEnabled(self.running)
+        self.save_button.setEnabled(not self.running and self.outcome is not None)
+
+    def _add_folder_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder of colour photos")
+        if folder:
+            self.add_folders([folder])
