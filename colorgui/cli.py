@@ -97,10 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Open the desktop app, optionally on some photos.")
     g.add_argument("photos", nargs="*", help="photos or folders to open")
 
-    d = sub.add_parser("demo", help="colorize scikit-image's sample photos",
+    d = sub.add_parser("demo", help="colorize scikit-image's sample photos and show them",
                        description="Make gray copies of the photos scikit-image ships, "
-                                   "colorize them with the bundled model and say where.")
+                                   "colorize them with the bundled model, say where, and open "
+                                   "the app on them.")
     d.add_argument("-o", "--out", type=Path, default=Path("colorgui-demo"))
+    d.add_argument("--no-gui", action="store_true", help="only colorize; do not open the app")
     _add_device(d)
     return ap
 
@@ -230,7 +232,11 @@ def cmd_demo(args) -> int:
     code = cmd_colorize(args)
     print(f"\nblack-and-white inputs: {inputs.resolve()}\n"
           f"colorized by the bundled model: {(args.out / inputs.name).resolve()}")
-    return code
+    if args.no_gui:
+        return code
+    from colorgui.app import run
+
+    return run([str(inputs / "astronaut.png")], [str(inputs)], str(args.out))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -40,6 +40,7 @@ class MainWindow(QMainWindow):
         self.host: WorkerHost | None = None
         self._request = 0
         self._model_desc = "loading model…"
+        self._closed = False
 
         self.colorize_tab = ColorizeTab()
         self.batch_tab = BatchTab()
@@ -75,7 +76,7 @@ class MainWindow(QMainWindow):
 
     # ----- start-up: the worker (and torch) come after the window is on screen
     def start_worker(self) -> None:
-        if self.host is not None:
+        if self.host is not None or self._closed:
             return
         self.host = WorkerHost(self)
         w = self.host.worker
@@ -108,6 +109,9 @@ class MainWindow(QMainWindow):
         self._add_action(file_menu, "&Save", self.save, QKeySequence.StandardKey.Save)
         self._add_action(file_menu, "Save &As…", self.save_as, QKeySequence.StandardKey.SaveAs)
         file_menu.addSeparator()
+        self._add_action(file_menu, "&Preferences…", self.preferences,
+                         QKeySequence.StandardKey.Preferences)
+        file_menu.addSeparator()
         self._add_action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         view_menu = self.menuBar().addMenu("&View")
         self.dark_action = self._add_action(view_menu, "&Dark theme", self._toggle_theme)
@@ -137,6 +141,19 @@ class MainWindow(QMainWindow):
         from model.registry import list_models
 
         self.colorize_tab.set_models(list_models(), self.settings.model_path)
+
+    def preferences(self) -> None:
+        from colorgui.settings_dialog import SettingsDialog
+
+        cuda = self.host is not None and self.host.worker.cuda_available
+        dialog = SettingsDialog(self.settings, cuda, self)
+        if dialog.exec():
+            device_changed = dialog.apply()
+            apply_theme(QApplication.instance(), self.settings.theme)
+            self.dark_action.setChecked(self.settings.theme == "dark")
+            self.batch_tab.output_edit.setText(self.settings.output_dir)
+            if device_changed and self.host is not None:
+                self.host.load(self.settings.model_path, self.settings.device)
 
     def _toggle_theme(self, checked: bool) -> None:
         self.settings.theme = "dark" if checked else "light"
@@ -311,6 +328,7 @@ class MainWindow(QMainWindow):
         self.settings.q.setValue("window/tab", self.tabs.currentIndex())
         self.settings.q.setValue("window/view_mode", self.colorize_tab.mode.currentIndex())
         self.settings.sync()
+        self._closed = True
         if self.host is not None:
             self.host.shutdown()
         event.accept()

@@ -78,6 +78,7 @@ class ModelWorker(QObject):
     def __init__(self):
         super().__init__()
         self.colorizer = None
+        self.cuda_available = False  # known once a model has loaded
         self.cancel = threading.Event()
         self.resume = threading.Event()
         self.resume.set()
@@ -183,6 +184,9 @@ class ModelWorker(QObject):
         try:
             from model.colorizer import Colorizer
 
+            import torch
+
+            self.cuda_available = torch.cuda.is_available()
             self.colorizer = Colorizer(path or None, device=device)
             self.modelLoaded.emit(str(self.colorizer.checkpoint), self.colorizer.describe(),
                                   self.colorizer.device.type)

@@ -29,9 +29,12 @@ def main(argv=None) -> int:
     from model import color
     from model.imageio import write_photo
 
-    photo = tmp / "astronaut.png"
-    rgb = color.from_uint8(skdata.astronaut())
-    write_photo(photo, color.gray_to_rgb(color.luminance(rgb)))
+    names = ("astronaut", "chelsea", "coffee", "rocket")
+    bw, colour = tmp / "black-and-white", tmp / "colour"
+    for name in names:
+        rgb = color.from_uint8(getattr(skdata, name)())
+        write_photo(bw / f"{name}.png", color.gray_to_rgb(color.luminance(rgb)))
+        write_photo(colour / f"{name}.png", rgb)
 
     app = QApplication.instance() or QApplication([])
     window = MainWindow()
@@ -39,22 +42,45 @@ def main(argv=None) -> int:
     window.resize(1400, 820)
     window.show()
 
-    def wait_for(signal, ms=300_000):
+    def wait_for(signal, ms=600_000):
         loop = QEventLoop()
         signal.connect(loop.quit)
         QTimer.singleShot(ms, loop.quit)
         loop.exec()
 
+    def shot(name):
+        for _ in range(5):
+            app.processEvents()
+        window.grab().save(str(out / name))
+
     window.start_worker()
     wait_for(window.host.worker.modelLoaded)
-    window.open_paths([str(photo)])
+    window.open_paths([str(bw / "astronaut.png")])
     wait_for(window.host.worker.colorized)
-    app.processEvents()
-    window.grab().save(str(out / "colorize-side-by-side.png"))
+    shot("colorize-side-by-side.png")
     window.colorize_tab.mode.setCurrentIndex(1)
     window.colorize_tab.split_view.set_position(0.45)
-    app.processEvents()
-    window.grab().save(str(out / "colorize-split.png"))
+    shot("colorize-split.png")
+    window.colorize_tab.mode.setCurrentIndex(0)
+
+    window.tabs.setCurrentWidget(window.batch_tab)
+    (bw / "damaged scan.jpg").write_bytes(b"not really a photo")
+    window.batch_tab.add_paths([str(bw)])
+    window.batch_tab.output_edit.setText(str(tmp / "colorized"))
+    window.batch_tab.start()
+    wait_for(window.host.worker.batchFinished)
+    shot("batch.png")
+
+    window.tabs.setCurrentWidget(window.train_tab)
+    window.train_tab.add_folders([str(colour)])
+    wait_for(window.host.worker.scanned)
+    window.train_tab.epochs.setValue(3)
+    window.train_tab.val_share.setValue(25)
+    window.train_tab.batch.setValue(2)
+    window.train_tab.start()
+    wait_for(window.host.worker.trainFinished)
+    window.train_tab.name_edit.setText("My album")
+    shot("train.png")
     window.close()
     print(f"screenshots in {out}")
     return 0

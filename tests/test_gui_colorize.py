@@ -132,3 +132,37 @@ def test_a_bad_model_falls_back_to_the_bundled_one(qtbot, tmp_path, monkeypatch)
     assert "bad.safetensors" in errors[0][0] + errors[0][1]
     assert loaded.args[0].endswith("colorgui-hybrid.safetensors")
     win.close()
+
+
+def test_preferences_are_remembered(window, qtbot, monkeypatch, tmp_path):
+    from colorgui.settings_dialog import SettingsDialog
+
+    def accept_with_changes(dialog):
+        dialog.output_dir.setText(str(tmp_path / "colour"))
+        dialog.output_format.setCurrentIndex(dialog.output_format.findData("jpg"))
+        dialog.theme.setCurrentIndex(dialog.theme.findData("light"))
+        return True
+
+    monkeypatch.setattr(SettingsDialog, "exec", accept_with_changes)
+    window.preferences()
+    again = Settings(window.settings.q.fileName())
+    assert again.output_dir == str(tmp_path / "colour") and again.output_format == "jpg"
+    assert again.theme == "light" and not window.dark_action.isChecked()
+    assert window.batch_tab.output_edit.text() == str(tmp_path / "colour")
+
+
+def test_window_size_tab_and_view_mode_are_remembered(qtbot, tmp_path, tiny_checkpoint):
+    settings = Settings(tmp_path / "layout.ini")
+    settings.model_path, settings.device = str(tiny_checkpoint), "cpu"
+    first = MainWindow(settings)
+    qtbot.addWidget(first)
+    first.show()
+    first.resize(790, 560)
+    size = (first.width(), first.height())  # at least the window's minimum size
+    first.tabs.setCurrentIndex(1)
+    first.colorize_tab.mode.setCurrentIndex(1)
+    first.close()
+    second = MainWindow(Settings(tmp_path / "layout.ini"))
+    qtbot.addWidget(second)
+    assert (second.width(), second.height()) == size
+    assert second.tabs.currentIndex() == 1 and second.colorize_tab.mode.currentIndex() == 1
