@@ -57,3 +57,20 @@ def photo_folder(tmp_path):
     Image.fromarray(np.full((32, 32), 90, np.uint8)).save(root / "gray.png")
     (root / "broken.jpg").write_bytes(b"this is not a jpeg")
     return root
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, tiny_checkpoint):
+    """The real main window on the tiny model, its worker started and the model loaded."""
+    from colorgui.main_window import MainWindow
+    from colorgui.settings import Settings
+
+    settings = Settings(tmp_path / "colorgui.ini")
+    settings.model_path = str(tiny_checkpoint)
+    settings.device = "cpu"
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    win.show()
+    win.start_worker()
+    qtbot.waitUntil(lambda: "tiny" in win.device_label.text(), timeout=60_000)
+    return win

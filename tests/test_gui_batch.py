@@ -12,20 +12,6 @@ from PIL import Image
 from tests.conftest import gradient_photo
 
 
-@pytest.fixture
-def window(qtbot, tmp_path, tiny_checkpoint, monkeypatch):
-    monkeypatch.setenv("COLORGUI_DATA_DIR", str(tmp_path / "data"))
-    settings = Settings(tmp_path / "colorgui.ini")
-    settings.model_path = str(tiny_checkpoint)
-    settings.device = "cpu"
-    win = MainWindow(settings)
-    qtbot.addWidget(win)
-    win.show()
-    win.start_worker()
-    qtbot.waitUntil(lambda: "tiny" in win.device_label.text(), timeout=60_000)
-    return win
-
-
 def album(tmp_path, n=2, corrupt=True):
     root = tmp_path / "album"
     root.mkdir()

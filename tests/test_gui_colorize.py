@@ -14,24 +14,6 @@ from tests.conftest import gradient_photo
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, tiny_checkpoint, monkeypatch):
-    monkeypatch.setenv("COLORGUI_DATA_DIR", str(tmp_path / "data"))
-    settings = Settings(tmp_path / "colorgui.ini")
-    settings.model_path = str(tiny_checkpoint)
-    settings.device = "cpu"
-    win = MainWindow(settings)
-    qtbot.addWidget(win)
-    with qtbot.waitSignal(win_loaded(win), timeout=60_000):
-        win.show()
-    return win
-
-
-def win_loaded(win):
-    win.start_worker()
-    return win.host.worker.modelLoaded
-
-
-@pytest.fixture
 def gray_photo(tmp_path):
     path = tmp_path / "old photo.png"
     Image.fromarray(gradient_photo(90, 120).mean(axis=2).astype(np.uint8)).save(path)

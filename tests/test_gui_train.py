@@ -10,18 +10,6 @@ from tests.conftest import gradient_photo
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, tiny_checkpoint):
-    settings = Settings(tmp_path / "colorgui.ini")
-    settings.model_path = str(tiny_checkpoint)
-    settings.device = "cpu"
-    win = MainWindow(settings)
-    qtbot.addWidget(win)
-    win.show()
-    win.start_worker()
-    return win
-
-
-@pytest.fixture
 def own_photos(tmp_path):
     root = tmp_path / "my colour photos"
     root.mkdir()
