@@ -212,7 +212,6 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    import numpy as np
     from skimage import data as skdata
 
     from model import color

@@ -131,7 +131,6 @@ class ModelWorker(QObject):
     def fine_tune(self, folders: list, base: str, options) -> None:
         """Fine-tune ``base`` on the folders, then compare base and result on the
         held-out photos."""
-        from model import color
         from model.colorizer import Colorizer, bundled_model_path
         from model.data import scan_training_photos, split_validation
         from model.evaluate import colorizer_method, evaluate, gray_baseline, load_ground_truth

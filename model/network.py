@@ -9,7 +9,7 @@ this module: they are frozen, come from their packages, and their outputs can be
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn

@@ -18,7 +18,6 @@ import sys
 from pathlib import Path
 
 import cv2
-import numpy as np
 from PIL import Image
 
 from model.backbones import BranchSet

@@ -3,11 +3,8 @@
 import hashlib
 import time
 
-import pytest
 from PySide6.QtWidgets import QMessageBox
 
-from colorgui.main_window import MainWindow
-from colorgui.settings import Settings
 from PIL import Image
 from tests.conftest import gradient_photo
 

@@ -4,8 +4,6 @@ import pytest
 from PIL import Image
 from PySide6.QtWidgets import QMessageBox
 
-from colorgui.main_window import MainWindow
-from colorgui.settings import Settings
 from tests.conftest import gradient_photo
 
 
