@@ -69,7 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="weight rare colours in the loss (0 = the paper's plain MSE; 0.5 keeps "
                         "outputs colourful)")
     t.add_argument("--crop", type=int, default=128, help="training crop size (default 128)")
+    t.add_argument("--crop-min-scale", type=float, default=0.6,
+                   help="smallest crop, as a share of the photo's short side (default 0.6)")
     t.add_argument("--width", type=float, default=0.5, help="channel width multiplier (new model)")
+    t.add_argument("--feature-dropout", type=float, default=0.0,
+                   help="dropout on the fused branch vector while training (new model)")
     t.add_argument("--branches", default="effnet_lite0,effnet_lite1,effnet_lite2",
                    help="comma-separated pretrained branches (new model; empty for none)")
     t.add_argument("--fusion", choices=("mean", "concat", "none"), default="mean")
@@ -155,9 +159,11 @@ def cmd_train(args) -> int:
     config = None
     if args.base is None:
         config = HybridConfig.scaled(args.width, branches=branches, fusion=args.fusion,
-                                     input_size=args.input_size)
+                                     input_size=args.input_size,
+                                     feature_dropout=args.feature_dropout)
     options = FitOptions(epochs=args.epochs, max_steps=args.steps, batch_size=args.batch_size,
                          lr=args.lr, schedule=args.schedule, time_limit=args.time_limit, rebalance=args.rebalance, crop=args.crop,
+                         crop_min_scale=args.crop_min_scale,
                          val_share=args.val_share, checkpoint_every=args.checkpoint_every,
                          device=args.device, num_workers=args.workers,
                          check_files=not args.no_check, resume=not args.fresh)

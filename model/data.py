@@ -130,8 +130,10 @@ class PhotoDataset(torch.utils.data.Dataset):
     """
 
     def __init__(self, paths: list[Path], size: int, features: dict[Path, np.ndarray] | None,
-                 train: bool, seed: int = 0, n_branches: int = 0):
+                 train: bool, seed: int = 0, n_branches: int = 0,
+                 crop_scale: tuple[float, float] = (0.6, 1.0)):
         self.paths, self.size, self.features, self.train = list(paths), size, features, train
+        self.crop_scale = crop_scale
         self.seed, self.epoch, self.n_branches = seed, 0, n_branches
 
     def __len__(self) -> int:
@@ -150,7 +152,7 @@ class PhotoDataset(torch.utils.data.Dataset):
             return (np.zeros((1, s, s), np.float32), np.zeros((2, s, s), np.float32), feats, False)
         if self.train:
             rng = random.Random(hash((self.seed, epoch, i)))
-            rgb = random_crop(rgb, s, rng)
+            rgb = random_crop(rgb, s, rng, self.crop_scale)
         else:
             rgb = center_square(rgb, s)
         L, ab = lab_sample(rgb)

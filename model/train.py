@@ -69,6 +69,7 @@ class FitOptions:
     time_limit: float | None = None  # stop after this many seconds of training
     rebalance: float = 0.0           # 0: the paper's MSE; >0: weight rare colours (see below)
     crop: int = 128                  # training crops are crop×crop
+    crop_min_scale: float = 0.6      # crops cover this much of the short side, up to all
     val_share: float = 0.1
     checkpoint_every: int = 500      # steps between ``last`` checkpoints
     device: str = "auto"
@@ -270,7 +271,8 @@ def fit(data_dirs: list[os.PathLike | str], out_dir: os.PathLike | str,
     if workers is None:
         workers = 0 if device.type == "cpu" else min(8, os.cpu_count() or 1)
     n_br = len(config.branches)
-    train_set = PhotoDataset(train_paths, options.crop, features, True, options.seed, n_br)
+    train_set = PhotoDataset(train_paths, options.crop, features, True, options.seed, n_br,
+                             (options.crop_min_scale, 1.0))
     val_set = PhotoDataset(val_paths, options.crop, features, False, options.seed, n_br)
     loader_kw = dict(batch_size=options.batch_size, num_workers=workers, collate_fn=collate,
                      pin_memory=device.type == "cuda", persistent_workers=workers > 0)

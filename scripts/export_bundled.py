@@ -24,6 +24,7 @@ def main(argv=None) -> int:
     ap.add_argument("checkpoint", type=Path)
     ap.add_argument("-o", "--out", type=Path, required=True)
     ap.add_argument("--input-size", type=int, help="working size at inference")
+    ap.add_argument("--data-note", default="", help="where the training photos came from")
     ap.add_argument("--hardware", default="", help="what it was trained on, for the card")
     args = ap.parse_args(argv)
     net, meta = load_checkpoint(args.checkpoint)
@@ -35,7 +36,8 @@ def main(argv=None) -> int:
     history = meta.get("history", [])
     keep = {
         "name": "colorgui-hybrid",
-        "data": meta.get("data"),
+        "data": {**(meta.get("data") or {}), "folders": args.data_note or
+                 (meta.get("data") or {}).get("folders")},
         "step": meta.get("step"),
         "epochs": len(history),
         "best_val_loss": meta.get("best_val"),

@@ -7,14 +7,15 @@
 #          $D/bsds500 $D/lfw --limit lfw=4500 -o .devdata/pack
 #    (D=../shared/data/train; never the eval folders.)
 # 2. Train on a GPU machine with this script, from the pack (tar of photos/ + cache/):
-#      scripts/train_bundled.sh PACK.tar OUT_DIR SECONDS
+#      scripts/train_bundled.sh PACK.tar OUT_DIR SECONDS [more colorgui train options]
 # 3. Pick the working size on the evaluation photos and export (scripts/export_bundled.py).
 set -euo pipefail
 pack=$1 out=$2 seconds=${3:-400}
+shift 3
 work=$(mktemp -d)
 tar xf "$pack" -C "$work"
 gunzip -f "$work"/cache/*.gz 2>/dev/null || true
 python3 -m colorgui train "$work/photos" -o "$out" --cache-dir "$work/cache" --no-check \
     --fresh --width 0.5 --crop 128 --batch-size 32 --lr 1e-3 --schedule cosine \
     --epochs 100000 --time-limit "$seconds" --val-share 0.05 --checkpoint-every 1000000 \
-    --workers "$(( $(nproc) > 2 ? $(nproc) - 2 : 0 ))" 2>&1 | tr '\r' '\n' | grep --line-buffered -v '%|'
+    --workers "$(( $(nproc) > 2 ? $(nproc) - 2 : 0 ))" "$@" 2>&1 | tr '\r' '\n' | grep --line-buffered -v '%|'

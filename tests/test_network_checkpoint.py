@@ -86,3 +86,17 @@ def test_config_mismatch_is_reported(tmp_path):
     save_checkpoint(path, HybridNet(tiny_config()))
     with pytest.raises(CheckpointError, match="config mismatch"):
         load_checkpoint(path, expect=tiny_config(fusion="concat"))
+
+
+def test_feature_dropout_acts_only_while_training():
+    net = HybridNet(tiny_config(feature_dropout=0.8))
+    L, f = torch.randn(1, 1, 32, 32), torch.rand(1, 2, 1000)
+    net.eval()
+    assert torch.equal(net(L, f), net(L, f))
+    net.train()
+    torch.manual_seed(1)
+    a = net(L, f)
+    torch.manual_seed(2)
+    assert not torch.equal(a, net(L, f))
+    with pytest.raises(ValueError, match="feature_dropout"):
+        tiny_config(feature_dropout=1.0)
