@@ -23,8 +23,11 @@ SAVE_FILTERS = {"png": "PNG image (*.png)", "jpg": "JPEG image (*.jpg *.jpeg)",
 
 def apply_theme(app: QApplication, theme: str) -> None:
     if theme == "dark":
+        import logging
+
         import qdarkstyle
 
+        logging.getLogger("qdarkstyle").setLevel(logging.WARNING)  # no "QSS loaded" chatter
         app.setStyleSheet(qdarkstyle.load_stylesheet(qt_api="pyside6"))
     else:
         app.setStyleSheet("")
