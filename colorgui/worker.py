@@ -247,8 +247,7 @@ class WorkerHost(QObject):
         self.requestScan.connect(self.worker.scan_folders)
         self.requestFineTune.connect(self.worker.fine_tune)
         self.pending = 0
-        for done in (self.worker.modelLoaded, self.worker.modelFailed, self.worker.colorized,
-                     self.worker.failed, self.worker.saved, self.worker.saveFailed,
+        for done in (self.worker.colorized, self.worker.failed, self.worker.saved, self.worker.saveFailed,
                      self.worker.batchFinished, self.worker.scanned,
                      self.worker.trainFinished, self.worker.trainFailed):
             done.connect(self._one_done)
@@ -258,11 +257,10 @@ class WorkerHost(QObject):
         self.pending = max(0, self.pending - 1)
 
     def busy(self) -> bool:
-        """Whether requests sent to the worker are still unanswered."""
+        """Whether work the user asked for (not a model load) is still unfinished."""
         return self.pending > 0
 
     def load(self, path: str, device: str) -> None:
-        self.pending += 1
         self.requestLoad.emit(path, device)
 
     def colorize(self, request_id: int, path: str) -> None:

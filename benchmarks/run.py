@@ -1,0 +1,224 @@
+"""Speed and memory of colorgui on this machine, against peer architectures.
+
+    python benchmarks/run.py            # prints one Markdown table (medians)
+    python benchmarks/run.py --quick    # fewer repeats and a 20-photo folder
+
+Rows: inference at 256×256 (batch 1 and 8) for the bundled model and two peers built
+from their papers with random weights (Zhang et al. ECCV 2016; the paper's own hybrid
+with VGG16 + ResNet50 + Inception-v3); end-to-end read → colorize → write for one
+12-megapixel photo and for a folder of 1–3 megapixel photos, with peak resident memory;
+process start to the first colorized photo; time until the GUI window is on screen;
+training steps per second of ``fit`` with cached branch outputs; and the network's FLOPs
+against a measured dense-matmul rate. CUDA rows appear when a GPU is present.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def median_time(fn, repeats: int, warmup: int = 1) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def matmul_flops_per_s(device: torch.device, n: int = 2048, repeats: int = 5) -> float:
+    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+
+    def run():
+        a @ b
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+
+    return 2 * n**3 / median_time(run, repeats, warmup=2)
+
+
+def count_flops(fn) -> int:
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        fn()
+    return counter.get_total_flops()
+
+
+def run_child(code: str, env: dict | None = None) -> tuple[float, float, str]:
+    """Run Python code in a fresh process: (wall seconds, peak RSS in MB, stdout)."""
+    script = ("import resource, sys, time\n" + code +
+              "\nprint('PEAK_MB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n")
+    t = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         cwd=ROOT, env={**os.environ, **(env or {})}, check=True).stdout
+    wall = time.perf_counter() - t
+    peak = float([line for line in out.splitlines() if line.startswith("PEAK_MB")][-1].split()[1])
+    return wall, peak, out
+
+
+def make_photos(folder: Path, n: int, seed: int = 0) -> None:
+    from PIL import Image
+    from skimage import data
+
+    rng = np.random.default_rng(seed)
+    bases = [data.astronaut(), data.chelsea(), data.coffee(), data.rocket()]
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        mp = rng.uniform(1.0, 3.0) * 1e6
+        aspect = rng.uniform(0.66, 1.5)
+        w, h = int((mp * aspect) ** 0.5), int((mp / aspect) ** 0.5)
+        img = Image.fromarray(bases[i % 4]).convert("L").resize((w, h))
+        img.save(folder / f"photo_{i:03d}.jpg", quality=90)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args(argv)
+    repeats = 3 if args.quick else 7
+    folder_n = 20 if args.quick else 100
+    torch.set_grad_enabled(False)
+
+    from benchmarks.peers import PaperHybrid, ZhangECCV16
+    from model import color
+    from model.colorizer import Colorizer
+
+    rows: list[tuple[str, str]] = []
+    devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
+    for device in devices:
+        tag = device.type.upper()
+        colorizer = Colorizer(device=device.type)
+        L = color.luminance(np.random.default_rng(0).random((256, 256, 3), dtype=np.float32))
+        zhang, paper = ZhangECCV16().eval().to(device), PaperHybrid().eval().to(device)
+        speeds = {}
+        for batch in (1, 8):
+            def ours():
+                colorizer._forward([L] * batch)
+                if device.type == "cuda":
+                    torch.cuda.synchronize()
+            x = torch.randn(batch, 1, 256, 256, device=device)
+            for name, fn in (("colorgui bundled model", ours),
+                             ("Zhang et al. ECCV16 (random weights)", lambda: zhang(x)),
+                             ("paper hybrid VGG16+ResNet50+Inception-v3 (random)", lambda: paper(x))):
+                t = median_time(fn, repeats)
+                speeds[(name, batch)] = batch / t
+        for (name, batch), ips in speeds.items():
+            ratio = speeds[("colorgui bundled model", batch)] / ips
+            rows.append((f"{tag} 256×256 batch {batch}: {name}",
+                         f"{ips:.2f} photos/s" + ("" if ratio == 1 else f" (colorgui {ratio:.1f}× faster)")))
+        net_flops = count_flops(lambda: colorizer._forward([L]))
+        rate = matmul_flops_per_s(device)
+        t1 = 1 / speeds[("colorgui bundled model", 1)]
+        rows.append((f"{tag} FLOPs per 256×256 photo (branches + network)", f"{net_flops / 1e9:.2f} GFLOP"))
+        rows.append((f"{tag} dense matmul rate (2048², float32)", f"{rate / 1e9:.1f} GFLOP/s"))
+        rows.append((f"{tag} share of the matmul rate the model reaches",
+                     f"{net_flops / t1 / rate:.0%}"))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        from PIL import Image
+        from skimage import data
+
+        big = tmp / "big.jpg"
+        Image.fromarray(data.astronaut()).convert("L").resize((4000, 3000)).save(big, quality=92)
+        code = (f"from model.batch import Job, run_jobs\nfrom model.colorizer import Colorizer\n"
+                f"c = Colorizer(device='cpu')\nt = time.perf_counter()\n"
+                f"run_jobs([Job(__import__('pathlib').Path({str(big)!r}), "
+                f"__import__('pathlib').Path({str(tmp / 'out' / 'big.jpg')!r}))], c, overwrite=True)\n"
+                f"print('E2E', time.perf_counter() - t)\n")
+        walls, peaks = [], []
+        for _ in range(3 if args.quick else 5):
+            _, peak, out = run_child(code)
+            walls.append(float([l for l in out.splitlines() if l.startswith("E2E")][0].split()[1]))
+            peaks.append(peak)
+        rows.append(("CPU one 12-megapixel photo, read → colorize → write",
+                     f"{statistics.median(walls):.2f} s, peak memory {statistics.median(peaks):.0f} MB"))
+
+        album = tmp / "album"
+        make_photos(album, folder_n)
+        code = (f"from model.batch import plan_jobs, run_jobs\nfrom model.colorizer import Colorizer\n"
+                f"c = Colorizer(device='cpu')\njobs, _ = plan_jobs([{str(album)!r}], {str(tmp / 'out2')!r})\n"
+                f"t = time.perf_counter()\nr = run_jobs(jobs, c, overwrite=True)\n"
+                f"print('E2E', time.perf_counter() - t, len(r.done))\n")
+        _, peak, out = run_child(code)
+        secs, done = [l for l in out.splitlines() if l.startswith("E2E")][0].split()[1:]
+        rows.append((f"CPU folder of {folder_n} photos of 1–3 megapixels",
+                     f"{float(secs):.1f} s ({int(done) / float(secs):.2f} photos/s), "
+                     f"peak memory {peak:.0f} MB"))
+
+        one = tmp / "one.jpg"
+        Image.fromarray(data.coffee()).convert("L").save(one)
+        starts = []
+        for _ in range(3):
+            t = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "colorgui", "colorize", str(one), "-o",
+                            str(tmp / "first"), "--overwrite", "--device", "cpu"],
+                           cwd=ROOT, capture_output=True, check=True)
+            starts.append(time.perf_counter() - t)
+        rows.append(("CPU process start → first colorized photo written (CLI)",
+                     f"{statistics.median(starts):.2f} s"))
+
+        gui = ("import os; os.environ['QT_QPA_PLATFORM']='offscreen'\nt0 = time.perf_counter()\n"
+               "from PySide6.QtWidgets import QApplication\nfrom colorgui.main_window import MainWindow, apply_theme\n"
+               "app = QApplication([]); w = MainWindow(); apply_theme(app, w.settings.theme); w.show(); app.processEvents()\n"
+               "print('SHOWN', time.perf_counter() - t0)\nw.close()\n")
+        shown = []
+        for _ in range(3):
+            wall, _, out = run_child(gui, {"COLORGUI_CONFIG_DIR": str(tmp / "cfg")})
+            shown.append(float([l for l in out.splitlines() if l.startswith("SHOWN")][0].split()[1]))
+        rows.append(("GUI imports → window on screen (offscreen; Python start not included)",
+                     f"{statistics.median(shown):.2f} s"))
+
+        train_dir = tmp / "train"
+        make_photos(train_dir, 40, seed=1)
+        from PIL import ImageOps
+
+        for p in train_dir.iterdir():  # colour photos are needed for training
+            ImageOps.colorize(Image.open(p), "#203050", "#f0d0a0").save(p)
+        from model.cache import BranchCache
+        from model.train import FitOptions, fit
+
+        cache = BranchCache(tmp / "cache")
+        opts = dict(batch_size=20, crop=128, device="cpu", val_share=0.1, resume=False)
+        torch.set_grad_enabled(True)
+        from model.colorizer import bundled_model_path
+
+        base = bundled_model_path()
+        fit([train_dir], tmp / "run0", from_checkpoint=base, options=FitOptions(max_steps=1, **opts),
+            cache=cache)
+        steps = 10 if args.quick else 30
+        t = time.perf_counter()
+        fit([train_dir], tmp / "run1", from_checkpoint=base,
+            options=FitOptions(max_steps=steps, epochs=100, **opts), cache=cache)
+        dt = time.perf_counter() - t
+        rows.append(("CPU fine-tuning (fit, cached branch outputs, batch 20, 128×128)",
+                     f"{steps / dt:.2f} steps/s, {20 * steps / dt:.1f} photos/s"))
+
+    cpu = platform.processor() or platform.machine()
+    print(f"colorgui benchmark — {cpu}, {os.cpu_count()} CPU cores, torch {torch.__version__}, "
+          f"{torch.get_num_threads()} threads\n")
+    print("| measurement | result |\n|---|---|")
+    for name, value in rows:
+        print(f"| {name} | {value} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
