@@ -297,9 +297,9 @@ class MainWindow(QMainWindow):
         QMessageBox.critical(self, "colorgui", f"{title}\n\n{reason}")
 
     def about(self) -> None:
-        QMessageBox.about(self, "About colorgui",
-                          f"colorgui {__version__}\n\nColorizes black-and-white photographs "
-                          f"with a hybrid CNN.\nModel: {self._model_desc}")
+        from colorgui.about_dialog import AboutDialog
+
+        AboutDialog(self.settings.model_path, self._model_desc, self).exec()
 
     def dragEnterEvent(self, event):
         if event.mimeData().hasUrls():

@@ -148,3 +148,23 @@ def test_window_size_tab_and_view_mode_are_remembered(qtbot, tmp_path, tiny_chec
     # (the offscreen screen is 800 px wide, so Qt clamps the restored width; not the height)
     assert second.height() == 560
     assert second.tabs.currentIndex() == 1 and second.colorize_tab.mode.currentIndex() == 1
+
+
+def test_about_shows_version_model_card_and_licences(qtbot):
+    from colorgui import __version__
+    from colorgui.about_dialog import AboutDialog
+
+    dialog = AboutDialog("", "colorgui-hybrid.safetensors on CPU")
+    qtbot.addWidget(dialog)
+    text = dialog.text.toPlainText()
+    assert "colorgui-hybrid (bundled model)" in text and "Apache-2.0" in text
+    assert "EfficientNet-Lite" in text
+    assert f"colorgui {__version__}" in dialog.header.text()
+    assert "on CPU" in dialog.header.text()
+
+
+def test_about_summarises_a_fine_tuned_model(qtbot, tiny_checkpoint):
+    from colorgui.about_dialog import model_card_text
+
+    text = model_card_text(str(tiny_checkpoint))
+    assert text.startswith("# tiny") and "random_0, random_1" in text
