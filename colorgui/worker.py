@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-PREVIEW_SIDE = 2048
+PREVIEW_SIDE = 1280  # the saturation slider re-renders this on the GUI thread (0.15–0.25 s)
 
 
 @dataclass
