@@ -76,12 +76,25 @@ def _in_gamut(lab: np.ndarray, tol: float = 1e-5) -> np.ndarray:
             (np.maximum(np.maximum(r, g), b) <= 1 + tol))
 
 
+COMPOSE_ROWS_PIXELS = 1 << 20  # compose in strips of about a megapixel: bounded memory
+
+
 def compose(L: np.ndarray, ab_normalised: np.ndarray, saturation: float = 1.0) -> np.ndarray:
     """Full-resolution L plus normalised a/b (same H×W) → float RGB in [0, 1].
 
     Colours outside the RGB gamut are not clipped channel by channel (which would change
-    the photo's lightness) but pulled toward gray at constant L until they fit.
+    the photo's lightness) but pulled toward gray at constant L until they fit. Large
+    photos are done in horizontal strips so the temporaries stay small.
     """
+    out = np.empty(L.shape + (3,), np.float32)
+    step = max(1, COMPOSE_ROWS_PIXELS // max(L.shape[1], 1))
+    for top in range(0, L.shape[0], step):
+        rows = slice(top, top + step)
+        out[rows] = _compose_strip(L[rows], ab_normalised[rows], saturation)
+    return out
+
+
+def _compose_strip(L: np.ndarray, ab_normalised: np.ndarray, saturation: float) -> np.ndarray:
     lab = np.empty(L.shape + (3,), np.float32)
     lab[..., 0] = L
     lab[..., 1:] = ab_normalised * (AB_SCALE * float(saturation))

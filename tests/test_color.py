@@ -30,3 +30,12 @@ def test_compose_keeps_luminance_and_zero_ab_is_gray():
     lab = color.rgb_to_lab(rgb)
     full = color.compose(L, color.normalise_ab(lab[..., 1:]))
     assert np.abs(full - rgb).max() < 2e-3
+
+
+def test_compose_in_strips_matches_one_piece(monkeypatch):
+    rng = np.random.default_rng(0)
+    L = rng.uniform(0, 100, (37, 29)).astype(np.float32)
+    ab = rng.uniform(-0.6, 0.6, (37, 29, 2)).astype(np.float32)
+    whole = color.compose(L, ab)
+    monkeypatch.setattr(color, "COMPOSE_ROWS_PIXELS", 29 * 5)  # strips of 5 rows
+    assert np.array_equal(color.compose(L, ab), whole)
