@@ -63,8 +63,14 @@ def count_flops(fn) -> int:
 
 def run_child(code: str, env: dict | None = None) -> tuple[float, float, str]:
     """Run Python code in a fresh process: (wall seconds, peak RSS in MB, stdout)."""
-    script = ("import resource, sys, time\n" + code +
-              "\nprint('PEAK_MB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n")
+    # peak RSS from VmHWM: ru_maxrss survives fork+exec and would report this (large)
+    # benchmark process instead of the child
+    script = ("import resource, sys, time\n" + code + "\n"
+              "try:\n"
+              "    hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
+              "    print('PEAK_MB', int(hwm.split()[1]) / 1024)\n"
+              "except OSError:\n"
+              "    print('PEAK_MB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n")
     t = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          cwd=ROOT, env={**os.environ, **(env or {})}, check=True).stdout
