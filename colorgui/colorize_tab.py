@@ -121,7 +121,7 @@ class ColorizeTab(QWidget):
 
         image = to_qimage(color.compose(self.result.L, self.result.ab, self.saturation))
         self.colour_view.set_image(image, self.result.size, keep_view=True)
-        if not self.original_view._fit:
+        if not self.original_view.fitted:
             c = self.original_view.centre()
             self.colour_view.follow(self.original_view.scale_factor(), c.x(), c.y())
         self.split_view.set_images(to_qimage(self.result.original), image)

@@ -50,6 +50,11 @@ class ImageView(QGraphicsView):
         if not keep_view or self._fit:
             self.fit()
 
+    @property
+    def fitted(self) -> bool:
+        """Whether the view follows the window size (Fit) rather than a zoom of its own."""
+        return self._fit
+
     def scale_factor(self) -> float:
         return self.transform().m11()
 

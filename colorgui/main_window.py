@@ -9,7 +9,6 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QMainWindow, QMessageBox,
                                QTabWidget)
 
-from colorgui import __version__
 from colorgui.batch_tab import BatchTab
 from colorgui.colorize_tab import ColorizeTab
 from colorgui.settings import Settings
@@ -255,12 +254,12 @@ class MainWindow(QMainWindow):
 
     # ----- saving
     def _default_target(self, result) -> Path:
+        from model.imageio import output_suffix
+
         src = Path(result.path)
         folder = Path(self.settings.output_dir) if self.settings.output_dir else src.parent
         fmt = self.settings.output_format
-        suffix = src.suffix.lower() if fmt == "same" else f".{fmt}"
-        if suffix == ".gif":
-            suffix = ".png"
+        suffix = output_suffix(src.suffix) if fmt == "same" else f".{fmt}"
         return folder / f"{src.stem}_colorized{suffix}"
 
     def save(self) -> None:

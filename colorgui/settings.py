@@ -10,6 +10,36 @@ from PySide6.QtCore import QSettings
 MAX_RECENT = 10
 
 
+class _Text:
+    """A string setting stored under ``key``."""
+
+    def __init__(self, key: str, default: str):
+        self.key, self.default = key, default
+
+    def valid(self, value: str) -> bool:
+        return True
+
+    def __get__(self, settings, owner=None):
+        if settings is None:
+            return self
+        value = settings._get(self.key, self.default)
+        return value if self.valid(value) else self.default
+
+    def __set__(self, settings, value: str) -> None:
+        settings.q.setValue(self.key, value)
+
+
+class _Choice(_Text):
+    """A string setting limited to ``choices``; anything else reads as the default."""
+
+    def __init__(self, key: str, default: str, choices: tuple[str, ...]):
+        super().__init__(key, default)
+        self.choices = choices
+
+    def valid(self, value: str) -> bool:
+        return value in self.choices
+
+
 class Settings:
     def __init__(self, path: str | os.PathLike | None = None):
         if path is None and os.environ.get("COLORGUI_CONFIG_DIR"):
@@ -23,53 +53,15 @@ class Settings:
     def _get(self, key: str, default, kind=str):
         value = self.q.value(key, default)
         try:
-            if kind is bool and isinstance(value, str):
-                return value.lower() == "true"
             return kind(value)
         except (TypeError, ValueError):
             return default
 
-    @property
-    def device(self) -> str:
-        value = self._get("device", "auto")
-        return value if value in ("auto", "cpu", "cuda") else "auto"
-
-    @device.setter
-    def device(self, value: str) -> None:
-        self.q.setValue("device", value)
-
-    @property
-    def theme(self) -> str:
-        return "light" if self._get("theme", "dark") == "light" else "dark"
-
-    @theme.setter
-    def theme(self, value: str) -> None:
-        self.q.setValue("theme", value)
-
-    @property
-    def model_path(self) -> str:
-        return self._get("model", "")
-
-    @model_path.setter
-    def model_path(self, value: str) -> None:
-        self.q.setValue("model", value)
-
-    @property
-    def output_dir(self) -> str:
-        return self._get("output_dir", "")
-
-    @output_dir.setter
-    def output_dir(self, value: str) -> None:
-        self.q.setValue("output_dir", value)
-
-    @property
-    def output_format(self) -> str:
-        value = self._get("output_format", "same")
-        return value if value in ("same", "png", "jpg", "tif") else "same"
-
-    @output_format.setter
-    def output_format(self, value: str) -> None:
-        self.q.setValue("output_format", value)
+    device = _Choice("device", "auto", ("auto", "cpu", "cuda"))
+    theme = _Choice("theme", "dark", ("dark", "light"))
+    output_format = _Choice("output_format", "same", ("same", "png", "jpg", "tif"))
+    model_path = _Text("model", "")      # "" is the bundled model
+    output_dir = _Text("output_dir", "")  # "" is beside the original
 
     @property
     def jpeg_quality(self) -> int:

@@ -132,8 +132,7 @@ class ModelWorker(QObject):
         """Fine-tune ``base`` on the folders, then compare base and result on the
         held-out photos."""
         from model.colorizer import Colorizer, bundled_model_path
-        from model.data import scan_training_photos, split_validation
-        from model.evaluate import colorizer_method, evaluate, gray_baseline, load_ground_truth
+        from model.evaluate import colorizer_method, gray_baseline, load_ground_truth, score_methods
         from model.registry import user_models_dir
         from model.train import Progress, fit
 
@@ -158,20 +157,15 @@ class ModelWorker(QObject):
             run_dir = user_models_dir().parent / "runs" / time.strftime("%Y%m%d-%H%M%S")
             result = fit(folders, run_dir, from_checkpoint=base, options=options,
                          progress=WorkerProgress())
-            usable = scan_training_photos(*folders, check=options.check_files).usable
-            _, val = split_validation(usable, options.val_share, options.seed)
-            val = val[:EVAL_PHOTOS]
+            val = result.val_paths[:EVAL_PHOTOS]
+            truths = load_ground_truth(val)
             rows, examples = [], []
-            if val:
-                device = options.device
-                before = Colorizer(base, device=device)
-                after = Colorizer(result.best, device=device)
-                rows = evaluate(val, {"before (base model)": colorizer_method(before),
-                                      "after (fine-tuned)": colorizer_method(after)})
-                truths = load_ground_truth(val[:EXAMPLES])
-                examples = list(zip(gray_baseline(truths),
-                                    colorizer_method(before)(truths),
-                                    colorizer_method(after)(truths), truths))
+            if truths:
+                before = colorizer_method(Colorizer(base, device=options.device))(truths)
+                after = colorizer_method(Colorizer(result.best, device=options.device))(truths)
+                rows = score_methods(truths, {"before (base model)": before,
+                                              "after (fine-tuned)": after})
+                examples = list(zip(gray_baseline(truths), before, after, truths))[:EXAMPLES]
             self.trainFinished.emit(TrainOutcome(str(result.best), result.cancelled,
                                                  result.steps, rows, examples, len(val)))
         except Exception as exc:

@@ -97,6 +97,15 @@ def score(name: str, truths: list[np.ndarray], outputs: list[np.ndarray]) -> Eva
     return EvalRow(name, len(ms), **mean)
 
 
+GRAY_BASELINE = "gray baseline (a=b=0)"
+
+
+def score_methods(truths: list[np.ndarray], outputs: dict[str, list[np.ndarray]]) -> list[EvalRow]:
+    """Rows for the gray baseline and for each method's outputs on the same photos."""
+    rows = [score(GRAY_BASELINE, truths, gray_baseline(truths))]
+    return rows + [score(name, truths, out) for name, out in outputs.items()]
+
+
 def evaluate(source, methods: dict[str, Callable[[list[np.ndarray]], list[np.ndarray]]],
              limit: int | None = None) -> list[EvalRow]:
     """Score each method (a function from 256×256 RGB photos to colorized RGB) on a folder
@@ -104,10 +113,7 @@ def evaluate(source, methods: dict[str, Callable[[list[np.ndarray]], list[np.nda
     truths = load_ground_truth(source, limit)
     if not truths:
         raise ValueError(f"no readable photos in {source}")
-    rows = [score("gray baseline (a=b=0)", truths, gray_baseline(truths))]
-    for name, fn in methods.items():
-        rows.append(score(name, truths, fn(truths)))
-    return rows
+    return score_methods(truths, {name: fn(truths) for name, fn in methods.items()})
 
 
 def colorizer_method(colorizer, batch: int = 16) -> Callable[[list[np.ndarray]], list[np.ndarray]]:

@@ -87,6 +87,7 @@ class FitResult:
     epochs_done: int
     history: list[dict] = field(default_factory=list)
     cancelled: bool = False
+    val_paths: list[Path] = field(default_factory=list)  # the held-out photos
 
 
 def compute_features(paths: list[Path], branches: tuple[str, ...], cache: BranchCache,
@@ -375,4 +376,4 @@ def fit(data_dirs: list[os.PathLike | str], out_dir: os.PathLike | str,
         save_last()
     if not (out_dir / BEST).is_file():
         save_checkpoint(out_dir / BEST, net, checkpoint_meta())
-    return FitResult(out_dir, out_dir / BEST, step, len(history), history, cancelled)
+    return FitResult(out_dir, out_dir / BEST, step, len(history), history, cancelled, val_paths)

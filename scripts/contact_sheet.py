@@ -12,7 +12,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from model import color
 from model.colorizer import Colorizer
 from model.imageio import read_photo, write_photo
 
