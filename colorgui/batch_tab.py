@@ -139,8 +139,9 @@ class BatchTab(QWidget):
                                   self.keep_structure.isChecked())
         return [j for j in jobs if str(j.source) not in self.excluded], refused
 
-    def refresh_plan(self) -> None:
-        """List every photo the queue's files and folders hold, with its state."""
+    def refresh_plan(self) -> list:
+        """List every photo the queue's files and folders hold, with its state; returns
+        the jobs, in table order."""
         jobs, refused = self.plan() if self.inputs else ([], [])
         self.table.setRowCount(0)
         for job in jobs:
@@ -151,6 +152,7 @@ class BatchTab(QWidget):
         self.progress_label.setText(f"{len(jobs)} photos in the queue." if jobs else
                                     "Add photos or folders to the queue.")
         self._update_buttons()
+        return jobs
 
     def _add_row(self, source: str, state: str, detail: str) -> None:
         row = self.table.rowCount()
@@ -184,8 +186,7 @@ class BatchTab(QWidget):
             self._browse_output()
             if not self.output_edit.text().strip():
                 return
-        jobs, _ = self.plan()
-        self.refresh_plan()
+        jobs = self.refresh_plan()  # the output folder may have changed since the last plan
         if not jobs:
             return
         self.running, self.paused = True, False

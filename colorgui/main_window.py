@@ -68,7 +68,7 @@ class MainWindow(QMainWindow):
         b.cancelRequested.connect(lambda: self.host.cancel())
         b.openRequested.connect(self._open_from_batch)
         tr = self.train_tab
-        tr.scanRequested.connect(lambda folders: (self.start_worker(), self.host.scan(folders)))
+        tr.scanRequested.connect(self._scan_training_folders)
         tr.startRequested.connect(self.start_fine_tune)
         tr.cancelRequested.connect(lambda: self.host.cancel())
         tr.saveRequested.connect(self.save_fine_tuned)
@@ -202,6 +202,10 @@ class MainWindow(QMainWindow):
         self.open_paths([path])
 
     # ----- fine-tuning
+    def _scan_training_folders(self, folders: list) -> None:
+        self.start_worker()
+        self.host.scan(folders)
+
     def start_fine_tune(self, folders: list) -> None:
         self.start_worker()
         self.host.fine_tune(folders, self.settings.model_path,
