@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import cv2
@@ -60,6 +60,7 @@ class EvalRow:
     mae: float
     cf: float
     cf_truth: float
+    psnr_each: tuple[float, ...] = field(default=(), repr=False)  # per photo, in order
 
     @property
     def delta_cf(self) -> float:
@@ -68,6 +69,13 @@ class EvalRow:
     @property
     def cf_ratio(self) -> float:
         return self.cf / self.cf_truth if self.cf_truth else float("nan")
+
+    def psnr_gain(self, base: "EvalRow") -> tuple[float, float]:
+        """Mean per-photo PSNR gain over ``base`` (same photos) and its 95% confidence
+        half-width: a gain is measurable when it exceeds the half-width."""
+        d = np.asarray(self.psnr_each) - np.asarray(base.psnr_each)
+        half = 1.96 * d.std(ddof=1) / np.sqrt(len(d)) if len(d) > 1 else float("nan")
+        return float(d.mean()), float(half)
 
 
 def load_ground_truth(source, limit: int | None = None) -> list[np.ndarray]:
@@ -94,7 +102,7 @@ def gray_baseline(rgbs: list[np.ndarray]) -> list[np.ndarray]:
 def score(name: str, truths: list[np.ndarray], outputs: list[np.ndarray]) -> EvalRow:
     ms = [image_metrics(color.to_uint8(o), color.to_uint8(t)) for o, t in zip(outputs, truths)]
     mean = {k: float(np.mean([m[k] for m in ms])) for k in ms[0]}
-    return EvalRow(name, len(ms), **mean)
+    return EvalRow(name, len(ms), **mean, psnr_each=tuple(m["psnr"] for m in ms))
 
 
 GRAY_BASELINE = "gray baseline (a=b=0)"
@@ -127,12 +135,17 @@ def colorizer_method(colorizer, batch: int = 16) -> Callable[[list[np.ndarray]],
 
 
 def format_table(rows: list[EvalRow], title: str | None = None) -> str:
+    """Markdown table; the first row is the baseline that ``vs gray`` (mean per-photo PSNR
+    gain ± its 95% confidence half-width) is measured against."""
     lines = [f"**{title}**", ""] if title else []
-    lines += ["| model | photos | PSNR dB | RMSE a/b | SSIM | MAE | CF | CF / truth | ΔCF |",
-              "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines += ["| model | photos | PSNR dB | vs gray dB | RMSE a/b | SSIM | MAE | CF | CF / truth | ΔCF |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
-        lines.append(f"| {r.name} | {r.n} | {r.psnr:.2f} | {r.rmse_ab:.4f} | {r.ssim:.4f} | "
+        gain = ""
+        if r is not rows[0] and len(r.psnr_each) == len(rows[0].psnr_each) > 1:
+            gain = "{:+.2f} ± {:.2f}".format(*r.psnr_gain(rows[0]))
+        lines.append(f"| {r.name} | {r.n} | {r.psnr:.2f} | {gain} | {r.rmse_ab:.4f} | {r.ssim:.4f} | "
                      f"{r.mae:.2f} | {r.cf:.1f} | {r.cf_ratio:.0%} | {r.delta_cf:.1f} |")
     if rows:
-        lines.append(f"| ground truth | {rows[0].n} | | | | | {rows[0].cf_truth:.1f} | 100% | 0.0 |")
+        lines.append(f"| ground truth | {rows[0].n} | | | | | | {rows[0].cf_truth:.1f} | 100% | 0.0 |")
     return "\n".join(lines)
