@@ -38,16 +38,19 @@ def plan_jobs(inputs: Iterable[os.PathLike | str], out_dir: os.PathLike | str,
     (or to OUT/name with ``keep_structure=False``).
 
     Returns the jobs and the inputs refused up front (missing, colliding, or an output
-    that would overwrite an input), each with its reason.
+    that would overwrite an input), each with its reason. Photos under ``out_dir`` are never
+    inputs, so an output folder inside an input folder is not colorized again.
     """
     out_dir = Path(out_dir)
+    out_real = out_dir.resolve()
     jobs: list[Job] = []
     refused: list[tuple[Path, str]] = []
     sources: list[tuple[Path, Path]] = []
     for item in map(Path, inputs):
         if item.is_dir():
             sources += [(p, Path(item.name) / p.relative_to(item) if keep_structure else Path(p.name))
-                        for p in list_images(item)]
+                        for p in list_images(item)
+                        if not p.resolve().is_relative_to(out_real)]
         elif item.exists():
             sources.append((item, Path(item.name)))
         else:
@@ -68,6 +71,24 @@ def plan_jobs(inputs: Iterable[os.PathLike | str], out_dir: os.PathLike | str,
     return jobs, refused
 
 
+def remove_stale_parts(jobs: list[Job]) -> None:
+    """Delete the hidden temporary files (``.NAME.*.part``) that a killed run left beside
+    the outputs it was writing; nothing else is touched."""
+    by_folder: dict[Path, set[str]] = {}
+    for job in jobs:
+        by_folder.setdefault(job.target.parent, set()).add(job.target.name)
+    for folder, names in by_folder.items():
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            name = entry.name
+            if name.startswith(".") and name.endswith(".part") and \
+                    name[1:].rsplit(".", 2)[0] in names and entry.is_file(follow_symlinks=False):
+                Path(entry.path).unlink(missing_ok=True)
+
+
 def run_jobs(jobs: list[Job], colorizer, *, saturation: float = 1.0, overwrite: bool = False,
              quality: int = 95, on_item: Callable[[Job, str, str | None], None] | None = None,
              should_stop: Callable[[], bool] = lambda: False) -> BatchReport:
@@ -77,6 +98,7 @@ def run_jobs(jobs: list[Job], colorizer, *, saturation: float = 1.0, overwrite: 
     ``failed``. Outputs are written atomically; inputs are never written.
     """
     report = BatchReport()
+    remove_stale_parts(jobs)
     for job in jobs:
         if should_stop():
             break

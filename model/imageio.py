@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 import tempfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,12 +120,34 @@ def _pil_to_photo(img: Image.Image) -> Photo:
     return Photo(rgb, alpha, bit_depth, _looks_gray(rgb), exif, icc)
 
 
+def _png_checksum_error(path: Path) -> str | None:
+    """The first PNG chunk whose CRC does not match its data, or None. Pillow does not
+    check the image data's checksums, so a corrupt PNG would otherwise decode silently."""
+    with open(path, "rb") as fh:
+        if fh.read(8) != b"\x89PNG\r\n\x1a\n":
+            return None
+        while header := fh.read(8):
+            if len(header) < 8:
+                return None
+            length, kind = struct.unpack(">I4s", header)
+            body, crc = fh.read(length), fh.read(4)
+            if len(body) < length or len(crc) < 4:
+                return None  # truncated: the decoder says so
+            if zlib.crc32(kind + body) != struct.unpack(">I", crc)[0]:
+                return kind.decode("latin-1")
+            if kind == b"IEND":
+                return None
+    return None
+
+
 def read_photo(path: os.PathLike | str) -> Photo:
     """Decode any supported photo, upright, as float RGB; raise ``ImageReadError``."""
     path = Path(path)
     try:
         if path.stat().st_size == 0:
             raise ImageReadError(path, "the file is empty (0 bytes)")
+        if path.suffix.lower() == ".png" and (chunk := _png_checksum_error(path)):
+            raise ImageReadError(path, f"damaged PNG: the checksum of its {chunk} chunk is wrong")
         with Image.open(path) as img:
             if img.width * img.height > MAX_PIXELS:
                 raise ImageReadError(
@@ -149,8 +173,10 @@ def read_photo(path: os.PathLike | str) -> Photo:
         raise ImageReadError(path, "is a folder, not an image file") from None
     except UnidentifiedImageError:
         raise ImageReadError(path, "not an image, or a format that cannot be read") from None
-    except Image.DecompressionBombError as exc:
-        raise ImageReadError(path, f"refused as a decompression bomb ({exc})") from None
+    except Image.DecompressionBombError:
+        raise ImageReadError(path, f"image is too large to open safely (over "
+                                   f"{MAX_PIXELS // 1_000_000} megapixels): refused as a "
+                                   f"possible decompression bomb") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise ImageReadError(path, f"damaged or truncated image ({exc})") from None
 

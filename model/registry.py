@@ -1,7 +1,8 @@
 """The models a user can pick: the bundled one and every model they fine-tuned.
 
 Fine-tuned models live in the user's data folder, one safetensors file each; the name a
-user gives becomes the file name, so it cannot point outside that folder.
+user gives becomes the file name, so it cannot point outside that folder, and a file
+there that links elsewhere is not listed.
 """
 
 from __future__ import annotations
@@ -44,5 +45,7 @@ def list_models() -> list[ModelEntry]:
     entries = [ModelEntry(BUNDLED_NAME, BUNDLED_MODEL, True)]
     folder = user_models_dir()
     if folder.is_dir():
-        entries += [ModelEntry(p.stem, p) for p in sorted(folder.glob("*.safetensors"))]
+        real = folder.resolve()
+        entries += [ModelEntry(p.stem, p) for p in sorted(folder.glob("*.safetensors"))
+                    if p.resolve().parent == real and p.is_file()]  # no links out of it
     return entries
