@@ -100,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     g = sub.add_parser("app", help="open the desktop app (the default with no command)",
                        description="Open the desktop app, optionally on some photos.")
     g.add_argument("photos", nargs="*", help="photos or folders to open")
+    g.add_argument("--self-test", action="store_true",
+                   help="open the window, load the model, close; exit 0 if all went well")
 
     d = sub.add_parser("demo", help="colorize scikit-image's sample photos and show them",
                        description="Make gray copies of the photos scikit-image ships, "
@@ -253,5 +255,5 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in (None, "app"):
         from colorgui.app import run
 
-        return run(getattr(args, "photos", None))
+        return run(getattr(args, "photos", None), self_test=getattr(args, "self_test", False))
     return commands[args.command](args)

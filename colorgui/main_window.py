@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QTimer
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QMainWindow, QMessageBox,
                                QTabWidget)
 
@@ -32,11 +32,22 @@ def apply_theme(app: QApplication, theme: str) -> None:
         app.setStyleSheet("")
 
 
+def app_icon() -> QIcon:
+    """The application icon at every rendered size (the window, task bar and dialogs)."""
+    from resources import ICON_SIZES, ICONS
+
+    icon = QIcon()
+    for size in ICON_SIZES:
+        icon.addFile(str(ICONS / f"colorgui-{size}.png"))
+    return icon
+
+
 class MainWindow(QMainWindow):
     def __init__(self, settings: Settings | None = None):
         super().__init__()
         self.settings = settings or Settings()
         self.setWindowTitle("colorgui")
+        self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
         self.resize(1280, 800)
         self.host: WorkerHost | None = None

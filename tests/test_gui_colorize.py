@@ -168,3 +168,8 @@ def test_about_summarises_a_fine_tuned_model(qtbot, tiny_checkpoint):
 
     text = model_card_text(str(tiny_checkpoint))
     assert text.startswith("# tiny") and "random_0, random_1" in text
+
+
+def test_window_has_the_application_icon(window):
+    sizes = {s.width() for s in window.windowIcon().availableSizes()}
+    assert {16, 32, 256} <= sizes

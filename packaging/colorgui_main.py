@@ -1,0 +1,10 @@
+"""Entry point of the frozen app: the same ``colorgui`` command (no arguments: the window)."""
+
+import multiprocessing
+import sys
+
+from colorgui.cli import main
+
+if __name__ == "__main__":
+    multiprocessing.freeze_support()  # training's data-loader workers re-enter here
+    sys.exit(main())
