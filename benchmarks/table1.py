@@ -118,10 +118,12 @@ def describe_run(path: Path) -> str:
     data, opts = meta.get("data", {}), meta.get("options", {})
     history = meta.get("history", [])
     best = min((h["val_loss"] for h in history), default=meta.get("best_val_loss", float("nan")))
-    return (f"{meta.get('step', '?')} steps, {meta.get('epochs', len(history))} epochs, "
-            f"{meta.get('train_seconds', 0):.0f} s on {meta.get('device', '?')}, "
-            f"{data.get('train_photos', '?')} training photos, batch {opts.get('batch_size', '?')}, "
-            f"best validation loss {best:.5f}")
+    epochs = meta.get("epochs", len(history))
+    budget = f" of {opts['epochs']}" if opts.get("epochs", 0) < 10_000 else ""  # else time-limited
+    return (f"best validation loss {best:.5f} after epoch {epochs}{budget} (step "
+            f"{meta.get('step', '?')}, {meta.get('train_seconds', 0):.0f} s on "
+            f"{meta.get('device', '?')}), {data.get('train_photos', '?')} training photos, "
+            f"batch {opts.get('batch_size', '?')}")
 
 
 def report(args) -> str:
