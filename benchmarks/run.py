@@ -79,7 +79,9 @@ def run_child(code: str, env: dict | None = None) -> tuple[float, float, str]:
     return wall, peak, out
 
 
-def make_photos(folder: Path, n: int, seed: int = 0) -> None:
+def make_photos(folder: Path, n: int, seed: int = 0,
+                megapixels: tuple[float, float] = (1.0, 3.0)) -> None:
+    """``n`` grayscale JPEG scans of scikit-image's photos, of random size and shape."""
     from PIL import Image
     from skimage import data
 
@@ -87,7 +89,7 @@ def make_photos(folder: Path, n: int, seed: int = 0) -> None:
     bases = [data.astronaut(), data.chelsea(), data.coffee(), data.rocket()]
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(n):
-        mp = rng.uniform(1.0, 3.0) * 1e6
+        mp = rng.uniform(*megapixels) * 1e6
         aspect = rng.uniform(0.66, 1.5)
         w, h = int((mp * aspect) ** 0.5), int((mp / aspect) ** 0.5)
         img = Image.fromarray(bases[i % 4]).convert("L").resize((w, h))

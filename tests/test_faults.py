@@ -50,6 +50,10 @@ def kill(proc):
     proc.stderr.close()
 
 
+posix_only = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
+
+
+@posix_only
 def test_sigkill_mid_batch_leaves_no_half_file_and_a_rerun_finishes(tmp_path, tiny_checkpoint,
                                                                     capsys):
     album = tmp_path / "album"
@@ -73,6 +77,7 @@ def test_sigkill_mid_batch_leaves_no_half_file_and_a_rerun_finishes(tmp_path, ti
     assert not list(out.rglob(".*"))  # the killed run's temporary file is gone too
 
 
+@posix_only
 def test_sigkill_mid_fine_tune_resumes_from_the_last_checkpoint(tmp_path, capsys):
     album = tmp_path / "album"
     album.mkdir()
