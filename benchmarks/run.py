@@ -42,8 +42,10 @@ def median_time(fn, repeats: int, warmup: int = 1) -> float:
     return statistics.median(times)
 
 
-def matmul_flops_per_s(device: torch.device, n: int = 2048, repeats: int = 5) -> float:
-    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+def matmul_flops_per_s(device: torch.device, n: int = 2048, repeats: int = 5,
+                       dtype: torch.dtype = torch.float32) -> float:
+    a = torch.randn(n, n, device=device, dtype=dtype)
+    b = torch.randn(n, n, device=device, dtype=dtype)
 
     def run():
         a @ b
@@ -106,38 +108,69 @@ def main(argv=None) -> int:
 
     from benchmarks.peers import PaperHybrid, ZhangECCV16
     from model import color
-    from model.colorizer import Colorizer
+    from model.colorizer import Colorizer, branch_gray, fast_dtype
 
     rows: list[tuple[str, str]] = []
     devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
     for device in devices:
         tag = device.type.upper()
         colorizer = Colorizer(device=device.type)
+        fp32 = Colorizer(device=device.type, precision="float32")
+        dtype = fast_dtype(device)
         L = color.luminance(np.random.default_rng(0).random((256, 256, 3), dtype=np.float32))
         zhang, paper = ZhangECCV16().eval().to(device), PaperHybrid().eval().to(device)
+        ours = "colorgui bundled model" + (f" ({str(dtype).split('.')[1]} network)" if dtype else "")
         speeds = {}
         for batch in (1, 8):
-            def ours():
-                colorizer._forward([L] * batch)
+            def run(c):
+                c._forward([L] * batch)
                 if device.type == "cuda":
                     torch.cuda.synchronize()
             x = torch.randn(batch, 1, 256, 256, device=device)
-            for name, fn in (("colorgui bundled model", ours),
-                             ("Zhang et al. ECCV16 (random weights)", lambda: zhang(x)),
-                             ("paper hybrid VGG16+ResNet50+Inception-v3 (random)", lambda: paper(x))):
-                t = median_time(fn, repeats)
-                speeds[(name, batch)] = batch / t
+            candidates = [(ours, lambda: run(colorizer))]
+            if dtype:
+                candidates.append(("colorgui bundled model, all float32", lambda: run(fp32)))
+            candidates += [("Zhang et al. ECCV16 (random weights, float32)", lambda: zhang(x)),
+                           ("paper hybrid VGG16+ResNet50+Inception-v3 (random, float32)",
+                            lambda: paper(x))]
+            for name, fn in candidates:
+                speeds[(name, batch)] = batch / median_time(fn, repeats)
         for (name, batch), ips in speeds.items():
-            ratio = speeds[("colorgui bundled model", batch)] / ips
+            ratio = speeds[(ours, batch)] / ips
             rows.append((f"{tag} 256×256 batch {batch}: {name}",
                          f"{ips:.2f} photos/s" + ("" if ratio == 1 else f" (colorgui {ratio:.1f}× faster)")))
-        net_flops = count_flops(lambda: colorizer._forward([L]))
+
+        # FLOPs against the machine's own dense-matmul rate, for the whole pipeline and
+        # for the encoder-decoder alone in the precision it runs in
+        g = [branch_gray(L)]
+        feats = torch.from_numpy(colorizer.branches.all_features(g)).to(device)
+        xin = torch.from_numpy(color.normalise_L(L)[None, None]).to(device)
+
+        def network():
+            with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
+                colorizer.net(xin, feats)
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+
+        all_flops = count_flops(lambda: colorizer._forward([L]))
+        net_flops = count_flops(network)
+        t_net = median_time(network, repeats)
         rate = matmul_flops_per_s(device)
-        t1 = 1 / speeds[("colorgui bundled model", 1)]
-        rows.append((f"{tag} FLOPs per 256×256 photo (branches + network)", f"{net_flops / 1e9:.2f} GFLOP"))
+        t1 = 1 / speeds[(ours, 1)]
+        rows.append((f"{tag} FLOPs per 256×256 photo", f"{all_flops / 1e9:.2f} GFLOP, of which the "
+                     f"encoder-decoder {net_flops / 1e9:.2f} and the three branches "
+                     f"{(all_flops - net_flops) / 1e9:.2f}"))
         rows.append((f"{tag} dense matmul rate (2048², float32)", f"{rate / 1e9:.1f} GFLOP/s"))
-        rows.append((f"{tag} share of the matmul rate the model reaches",
-                     f"{net_flops / t1 / rate:.0%}"))
+        net_rate = rate
+        if dtype:
+            net_rate = matmul_flops_per_s(device, dtype=dtype)
+            rows.append((f"{tag} dense matmul rate (2048², {str(dtype).split('.')[1]})",
+                         f"{net_rate / 1e9:.1f} GFLOP/s"))
+        rows.append((f"{tag} encoder-decoder alone: time, share of the matmul rate in its precision",
+                     f"{t_net * 1000:.1f} ms, {net_flops / t_net / 1e9:.0f} GFLOP/s = "
+                     f"{net_flops / t_net / net_rate:.0%}"))
+        rows.append((f"{tag} whole photo (branches + network): share of the float32 matmul rate",
+                     f"{all_flops / t1 / rate:.0%}"))
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

@@ -43,6 +43,20 @@ def branch_gray(L: np.ndarray) -> np.ndarray:
     return np.clip(L / 100.0, 0.0, 1.0).astype(np.float32)
 
 
+def fast_dtype(device: torch.device) -> torch.dtype | None:
+    """The reduced precision the encoder-decoder runs in on ``device``, or None for
+    float32: bfloat16 on GPUs that have it (else float16) and on CPUs with AMX or
+    AVX-512 BF16 units, where oneDNN runs its convolutions 1.4x faster; elsewhere
+    bfloat16 would be emulated and slower. (The pretrained branches stay float32: their
+    depthwise convolutions gain nothing.)"""
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    probes = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
+    if any(getattr(torch.cpu, probe, lambda: False)() for probe in probes):
+        return torch.bfloat16
+    return None
+
+
 @dataclass
 class Prediction:
     """Full-resolution L and predicted normalised a/b; render at any saturation."""
@@ -56,8 +70,13 @@ class Prediction:
 
 class Colorizer:
     def __init__(self, checkpoint: os.PathLike | str | None = None, device: str = "auto",
-                 net: HybridNet | None = None, branches: BranchSet | None = None):
+                 net: HybridNet | None = None, branches: BranchSet | None = None,
+                 precision: str = "auto"):
+        """``precision``: "auto" (``fast_dtype`` of the device) or "float32"."""
+        if precision not in ("auto", "float32"):
+            raise ValueError(f"precision must be 'auto' or 'float32', not {precision!r}")
         self.device = resolve_device(device)
+        self.precision = precision
         if net is None:
             path = Path(checkpoint) if checkpoint else bundled_model_path()
             if not path.is_file() and checkpoint is None:
@@ -92,7 +111,15 @@ class Colorizer:
             feats = torch.from_numpy(self.branches.all_features([branch_gray(L) for L in Ls]))
             feats = feats.to(self.device)
         x = torch.from_numpy(np.stack([color.normalise_L(L) for L in Ls])[:, None]).to(self.device)
-        ab = self.net(x, feats).float().cpu().numpy()
+        dtype = fast_dtype(self.device) if self.precision == "auto" else None
+        if self.device.type == "cpu" and min(x.shape[-2:]) < 16:
+            dtype = None  # oneDNN's bfloat16 convolutions return garbage for 1-pixel-wide maps
+        with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
+            ab = self.net(x, feats).float()
+        if dtype is not None and not bool(torch.isfinite(ab).all()):
+            log.warning("reduced precision gave non-finite colours: recomputing in float32")
+            ab = self.net(x, feats).float()
+        ab = ab.cpu().numpy()
         return [a.transpose(1, 2, 0) for a in ab]
 
     def predict_many(self, rgbs: list[np.ndarray]) -> list[Prediction]:

@@ -74,8 +74,9 @@ class EvalRow:
         """Mean per-photo PSNR gain over ``base`` (same photos) and its 95% confidence
         half-width: a gain is measurable when it exceeds the half-width."""
         d = np.asarray(self.psnr_each) - np.asarray(base.psnr_each)
+        d = d[np.isfinite(d)]  # a photo reproduced exactly (a gray one) has no finite gain
         half = 1.96 * d.std(ddof=1) / np.sqrt(len(d)) if len(d) > 1 else float("nan")
-        return float(d.mean()), float(half)
+        return (float(d.mean()) if len(d) else float("nan")), float(half)
 
 
 def load_ground_truth(source, limit: int | None = None) -> list[np.ndarray]:

@@ -47,3 +47,29 @@ def test_no_weights_are_loaded_at_import():
 def test_random_branches_are_labelled():
     assert not backbones.branch_spec("random_0").pretrained
     assert backbones.branch_spec("effnet_lite0").pretrained
+
+
+@pytest.mark.parametrize("name", ["effnet_lite0", "resnet50"])
+def test_folding_for_inference_keeps_the_branch_function(name, tmp_path, monkeypatch):
+    import copy
+
+    import torchvision
+
+    if name == "resnet50":  # random weights, with batch-norm statistics that matter
+        net = torchvision.models.resnet50(weights=None)
+        for m in net.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.5, 0.5)
+                m.running_var.uniform_(0.5, 2.0)
+        size = 224
+    else:
+        spec = backbones.branch_spec(name)
+        net, size = spec.build(), spec.input_size
+    net.eval()
+    x = torch.randn(2, 3, size, size)
+    with torch.no_grad():
+        before = torch.softmax(net(x), 1)
+        folded = backbones.fold_for_inference(copy.deepcopy(net), x[:1])
+        after = torch.softmax(folded(x), 1)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
+    assert torch.allclose(before, after, atol=1e-5)

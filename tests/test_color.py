@@ -39,3 +39,18 @@ def test_compose_in_strips_matches_one_piece(monkeypatch):
     whole = color.compose(L, ab)
     monkeypatch.setattr(color, "COMPOSE_ROWS_PIXELS", 29 * 5)  # strips of 5 rows
     assert np.array_equal(color.compose(L, ab), whole)
+
+
+def test_gamut_mapping_keeps_colours_that_fit_and_brings_the_rest_inside():
+    rng = np.random.default_rng(3)
+    L = rng.uniform(0, 100, (120, 120)).astype(np.float32)
+    ab = rng.uniform(-1, 1, (120, 120, 2)).astype(np.float32)
+    ab[0, 0], L[0, 0] = np.array([-22.1, 92.2]) / 128, 96.5  # in gamut beyond its first edge
+    out = color.compose(L, ab)
+    lab = color.rgb_to_lab(out)
+    assert np.abs(lab[..., 0] - L).max() < 0.3      # inside the gamut: no channel clipped
+    assert np.allclose(lab[0, 0, 1:], [-22.1, 92.2], atol=0.3)
+    fits = color._in_gamut(np.dstack([L, ab * 128]))
+    assert np.abs(lab[..., 1:] - ab * 128)[fits].max() < 0.6   # kept, to float Lab accuracy
+    chroma_in, chroma_out = np.hypot(*np.moveaxis(ab * 128, -1, 0)), np.hypot(*np.moveaxis(lab[..., 1:], -1, 0))
+    assert (chroma_out[~fits] < chroma_in[~fits]).all()          # the rest pulled toward gray

@@ -91,3 +91,21 @@ def test_cuda_out_of_memory_retries_smaller_then_falls_back_to_cpu(colorizer, mo
     assert len(preds) == 4 and colorizer.device.type == "cpu"
     assert [n for d, n in calls if d == "cuda"] == [4, 2, 1]
     assert "continuing on the CPU" in caplog.text
+
+
+@pytest.mark.parametrize("h,w", [(41, 1), (1, 41), (300, 7)])
+def test_reduced_precision_matches_float32_on_thin_photos(tiny_checkpoint, h, w):
+    """On a multi-threaded CPU, oneDNN's bf16 convolutions gave NaN or garbage for thin
+    photos (1-pixel-wide feature maps), so those run in float32."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        rgb = color.from_uint8(gradient_photo(h, w))
+        exact = Colorizer(tiny_checkpoint, device="cpu", precision="float32").predict(rgb).ab
+        fast = Colorizer(tiny_checkpoint, device="cpu")
+        for _ in range(2):
+            assert np.abs(fast.predict(rgb).ab - exact).max() < 0.02
+    finally:
+        torch.set_num_threads(threads)
