@@ -98,6 +98,7 @@ class MainWindow(QMainWindow):
         w.colorized.connect(self._colorized)
         w.failed.connect(self._failed)
         w.saved.connect(lambda p: self.statusBar().showMessage(f"Saved {p}", 8000))
+        w.notice.connect(lambda text: self.statusBar().showMessage(text, 15000))
         w.saveFailed.connect(lambda p, r: self.error(f"Could not save {p}", r))
         w.batchItem.connect(self.batch_tab.set_state)
         w.batchFinished.connect(self.batch_tab.finished)

@@ -7,6 +7,7 @@ torch is imported in the worker thread, after the window is on screen.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import traceback
@@ -59,6 +60,21 @@ def _preview(arr: np.ndarray, side: int = PREVIEW_SIDE) -> np.ndarray:
     return cv2.resize(arr, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
 
 
+class _NoticeHandler(logging.Handler):
+    """Passes the model code's warnings (the GPU ran out of memory, fell back to the
+    CPU…) on as a signal, so the window can tell the user."""
+
+    def __init__(self, signal):
+        super().__init__(logging.WARNING)
+        self.signal = signal
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.signal.emit(record.getMessage())
+        except RuntimeError:  # the worker is gone (the window closed)
+            pass
+
+
 class ModelWorker(QObject):
     modelLoaded = Signal(str, str, str)      # path, description, device
     modelFailed = Signal(str, str)           # path, reason
@@ -74,9 +90,12 @@ class ModelWorker(QObject):
     trainEpoch = Signal(object)              # history record (dict)
     trainFinished = Signal(object)           # TrainOutcome
     trainFailed = Signal(str)
+    notice = Signal(str)                     # a warning from the model code (GPU fallback…)
 
     def __init__(self):
         super().__init__()
+        self._notices = _NoticeHandler(self.notice)
+        logging.getLogger("model").addHandler(self._notices)
         self.colorizer = None
         self.cuda_available = False  # known once a model has loaded
         self.cancel = threading.Event()
@@ -293,4 +312,6 @@ class WorkerHost(QObject):
         """Ask running work to stop, end the thread's event loop and wait for it."""
         self.cancel()
         self.thread.quit()
-        return self.thread.wait(timeout_ms)
+        stopped = self.thread.wait(timeout_ms)
+        logging.getLogger("model").removeHandler(self.worker._notices)
+        return stopped

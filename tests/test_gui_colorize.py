@@ -173,3 +173,25 @@ def test_about_summarises_a_fine_tuned_model(qtbot, tiny_checkpoint):
 def test_window_has_the_application_icon(window):
     sizes = {s.width() for s in window.windowIcon().availableSizes()}
     assert {16, 32, 256} <= sizes
+
+
+def test_a_gpu_fallback_warning_reaches_the_status_bar(window, qtbot, monkeypatch, tmp_path):
+    import torch
+
+    colorizer = window.host.worker.colorizer
+    real, calls = colorizer._forward, []
+
+    def out_of_memory_once(Ls):  # as if on a GPU that cannot take even one photo
+        calls.append(len(Ls))
+        if len(calls) == 1:
+            colorizer.device = torch.device("cuda")
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return real(Ls)
+
+    monkeypatch.setattr(colorizer, "_forward", out_of_memory_once)
+    monkeypatch.setattr(torch.cuda, "empty_cache", lambda: None)
+    photo = tmp_path / "p.png"
+    Image.fromarray(gradient_photo(40, 40)).save(photo)
+    with qtbot.waitSignal(window.host.worker.colorized, timeout=60_000):
+        window.open_paths([str(photo)])
+    qtbot.waitUntil(lambda: "continuing on the CPU" in window.statusBar().currentMessage())
