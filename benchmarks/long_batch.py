@@ -46,8 +46,9 @@ def main(argv=None) -> int:
         for i in range(args.bad):
             (album / f"broken_{i}.jpg").write_bytes(b"\xff\xd8\xff not really a jpeg" * (i + 1))
         cmd = [sys.executable, "-m", "colorgui", "colorize", str(album), "-o", str(out)]
+        log = open(Path(tmp) / "stderr.txt", "w+")  # a pipe would fill up and stall the child
         t0 = time.monotonic()
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log,
                                 text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
         samples: list[tuple[float, int, float]] = []  # (seconds, outputs so far, RSS MB)
         while proc.poll() is None:
@@ -56,8 +57,10 @@ def main(argv=None) -> int:
                 done = sum(1 for _ in out.rglob("*.jpg")) if out.is_dir() else 0
                 samples.append((time.monotonic() - t0, done, mb))
             time.sleep(0.5)
-        err = proc.stderr.read()
         wall = time.monotonic() - t0
+        log.seek(0)
+        err = log.read()
+        log.close()
     summary = [line for line in err.splitlines() if "colorized," in line]
     t, done, mb = (np.array(x) for x in zip(*samples))
     started = done > 0
