@@ -7,6 +7,8 @@ a/b divided by 128 (``AB_SCALE``), squashed by tanh.
 
 from __future__ import annotations
 
+import threading
+
 import cv2
 import numpy as np
 
@@ -137,27 +139,50 @@ def _inside(lab: np.ndarray, scale: np.ndarray, steps: int = 7) -> np.ndarray:
 
 _L_STEPS, _HUE_STEPS = 401, 720  # lightness 0..100 by 0.25, hue by 0.5 degrees
 _TABLE: np.ndarray | None = None
+_TABLE_LOCK = threading.Lock()
+
+
+def warm_up() -> threading.Thread:
+    """Start building the gamut table on a background thread (about a second, mostly
+    outside the GIL), so that it is ready by the first render."""
+    thread = threading.Thread(target=_max_chroma_table, name="colorgui-gamut-table", daemon=True)
+    thread.start()
+    return thread
 
 
 def _max_chroma_table() -> np.ndarray:
     """The chroma where a ray from gray first leaves the sRGB gamut, for each (lightness,
-    hue): found once (0.3 s) by bisection and shrunk by 0.2% so that bilinear look-ups
-    between entries stay inside; the last hue column repeats the first (360° = 0°)."""
+    hue): built once (about a second; ``Colorizer`` starts it while the model loads) and
+    shrunk by 0.2% so that bilinear look-ups between entries stay inside; the last hue
+    column repeats the first (360° = 0°)."""
     global _TABLE
-    if _TABLE is None:
-        L = np.linspace(0, 100, _L_STEPS, dtype=np.float32)[:, None]
-        hue = np.deg2rad(np.arange(_HUE_STEPS + 1, dtype=np.float32) * (360.0 / _HUE_STEPS))
-        lo = np.zeros((_L_STEPS, _HUE_STEPS + 1), np.float32)
-        hi = np.full_like(lo, 200.0)
-        lab = np.empty(lo.shape + (3,), np.float32)
-        lab[..., 0] = L
-        for _ in range(20):
-            mid = (lo + hi) / 2
-            lab[..., 1], lab[..., 2] = mid * np.cos(hue), mid * np.sin(hue)
-            ok = _in_gamut(lab)
-            lo, hi = np.where(ok, mid, lo), np.where(ok, hi, mid)
-        _TABLE = lo * np.float32(0.998)
+    with _TABLE_LOCK:
+        if _TABLE is None:
+            _TABLE = _build_max_chroma_table()
     return _TABLE
+
+
+def _build_max_chroma_table() -> np.ndarray:
+    L = np.linspace(0, 100, _L_STEPS, dtype=np.float32)[:, None]
+    hue = np.deg2rad(np.arange(_HUE_STEPS + 1, dtype=np.float32) * (360.0 / _HUE_STEPS))
+    lo = np.zeros((_L_STEPS, _HUE_STEPS + 1), np.float32)
+    hi = np.full_like(lo, 200.0)
+    lab = np.empty(lo.shape + (3,), np.float32)
+    lab[..., 0] = L
+    cos, sin = np.cos(hue), np.sin(hue)
+    for _ in range(20):
+        mid = (lo + hi) / 2
+        lab[..., 1], lab[..., 2] = mid * cos, mid * sin
+        ok = _in_gamut(lab)
+        lo, hi = np.where(ok, mid, lo), np.where(ok, hi, mid)
+    # where the gamut is not convex (near the yellow cusp) bisection can land beyond a
+    # first exit: walk each ray up to the edge found and stop before any gap
+    first_out = np.ones_like(lo)
+    for k in range(64, 0, -1):
+        chroma = lo * np.float32(k / 64)
+        lab[..., 1], lab[..., 2] = chroma * cos, chroma * sin
+        first_out = np.where(_in_gamut(lab), first_out, np.float32(k / 64))
+    return lo * (first_out - np.float32(1 / 64) * (first_out < 1)) * np.float32(0.998)
 
 
 def to_uint8(rgb: np.ndarray) -> np.ndarray:

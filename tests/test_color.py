@@ -54,3 +54,15 @@ def test_gamut_mapping_keeps_colours_that_fit_and_brings_the_rest_inside():
     assert np.abs(lab[..., 1:] - ab * 128)[fits].max() < 0.6   # kept, to float Lab accuracy
     chroma_in, chroma_out = np.hypot(*np.moveaxis(ab * 128, -1, 0)), np.hypot(*np.moveaxis(lab[..., 1:], -1, 0))
     assert (chroma_out[~fits] < chroma_in[~fits]).all()          # the rest pulled toward gray
+
+
+def test_every_chroma_below_the_gamut_table_fits():
+    """Colours at or below the table's limit are never tested again, so the table must
+    stop before the first exit also where the gamut is not convex (near yellow)."""
+    table = color._max_chroma_table()
+    L = np.linspace(0, 100, table.shape[0], dtype=np.float32)[:, None]
+    hue = np.deg2rad(np.arange(table.shape[1], dtype=np.float32) * (360.0 / (table.shape[1] - 1)))
+    for k in range(1, 41):
+        chroma = table * np.float32(k / 40)
+        lab = np.dstack([np.broadcast_to(L, table.shape), chroma * np.cos(hue), chroma * np.sin(hue)])
+        assert color._in_gamut(lab, tol=1e-4).all(), k
