@@ -142,19 +142,10 @@ _TABLE: np.ndarray | None = None
 _TABLE_LOCK = threading.Lock()
 
 
-def warm_up() -> threading.Thread:
-    """Start building the gamut table on a background thread (about a second, mostly
-    outside the GIL), so that it is ready by the first render."""
-    thread = threading.Thread(target=_max_chroma_table, name="colorgui-gamut-table", daemon=True)
-    thread.start()
-    return thread
-
-
 def _max_chroma_table() -> np.ndarray:
     """The chroma where a ray from gray first leaves the sRGB gamut, for each (lightness,
-    hue): built once (about a second; ``Colorizer`` starts it while the model loads) and
-    shrunk by 0.2% so that bilinear look-ups between entries stay inside; the last hue
-    column repeats the first (360° = 0°)."""
+    hue): built at the first use (0.4 s) and shrunk by 0.2% so that bilinear look-ups
+    between entries stay inside; the last hue column repeats the first (360° = 0°)."""
     global _TABLE
     with _TABLE_LOCK:
         if _TABLE is None:
@@ -170,7 +161,7 @@ def _build_max_chroma_table() -> np.ndarray:
     lab = np.empty(lo.shape + (3,), np.float32)
     lab[..., 0] = L
     cos, sin = np.cos(hue), np.sin(hue)
-    for _ in range(20):
+    for _ in range(16):  # to 0.003 units of chroma
         mid = (lo + hi) / 2
         lab[..., 1], lab[..., 2] = mid * cos, mid * sin
         ok = _in_gamut(lab)
@@ -178,11 +169,11 @@ def _build_max_chroma_table() -> np.ndarray:
     # where the gamut is not convex (near the yellow cusp) bisection can land beyond a
     # first exit: walk each ray up to the edge found and stop before any gap
     first_out = np.ones_like(lo)
-    for k in range(64, 0, -1):
-        chroma = lo * np.float32(k / 64)
+    for k in range(16, 0, -1):
+        chroma = lo * np.float32(k / 16)
         lab[..., 1], lab[..., 2] = chroma * cos, chroma * sin
-        first_out = np.where(_in_gamut(lab), first_out, np.float32(k / 64))
-    return lo * (first_out - np.float32(1 / 64) * (first_out < 1)) * np.float32(0.998)
+        first_out = np.where(_in_gamut(lab), first_out, np.float32(k / 16))
+    return lo * (first_out - np.float32(1 / 16) * (first_out < 1)) * np.float32(0.998)
 
 
 def to_uint8(rgb: np.ndarray) -> np.ndarray:

@@ -75,7 +75,6 @@ class Colorizer:
         """``precision``: "auto" (``fast_dtype`` of the device) or "float32"."""
         if precision not in ("auto", "float32"):
             raise ValueError(f"precision must be 'auto' or 'float32', not {precision!r}")
-        color.warm_up()  # the gamut table of compose, built while the model loads
         self.device = resolve_device(device)
         self.precision = precision
         if net is None:
