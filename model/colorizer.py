@@ -89,6 +89,10 @@ class Colorizer:
         self.config = net.config
         self.branches = branches or BranchSet(self.config.branches, self.device)
         self.branches.to(self.device)
+        # load everything now, so that a loaded colorizer's first photo is as fast as the rest
+        for name in self.config.branches:
+            self.branches.model(name)
+        color.prepare()
         self.batch_size = 8
 
     def describe(self) -> str:
