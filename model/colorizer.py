@@ -93,7 +93,9 @@ class Colorizer:
         for name in self.config.branches:
             self.branches.model(name)
         color.prepare()
-        self.batch_size = 8
+        # photos of one size per network call: on a GPU many at once; on a CPU one, since
+        # 8 at a time measured 1.4x slower per photo (the branches fall out of cache)
+        self.batch_size = 8 if self.device.type == "cuda" else 1
 
     def describe(self) -> str:
         name = self.checkpoint.name if self.checkpoint else "in-memory model"

@@ -85,6 +85,7 @@ def test_cuda_out_of_memory_retries_smaller_then_falls_back_to_cpu(colorizer, mo
         return real_forward(Ls)
 
     colorizer.device = torch.device("cuda")  # pretend; _forward is replaced
+    colorizer.batch_size = 8                 # as a colorizer made on a GPU has
     monkeypatch.setattr(colorizer, "_forward", flaky)
     rgbs = [color.from_uint8(gradient_photo(40, 40, s)) for s in range(4)]
     preds = colorizer.predict_many(rgbs)
