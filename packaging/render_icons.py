@@ -19,7 +19,7 @@ def main() -> int:
     from PySide6.QtGui import QGuiApplication, QImage, QPainter
     from PySide6.QtSvg import QSvgRenderer
 
-    app = QGuiApplication.instance() or QGuiApplication([])  # noqa: F841 (fonts, painting)
+    app = QGuiApplication.instance() or QGuiApplication([])  # painting needs one alive
     renderer = QSvgRenderer(str(ICONS / "colorgui.svg"))
     if not renderer.isValid():
         sys.exit(f"cannot read {ICONS / 'colorgui.svg'}")
@@ -33,6 +33,7 @@ def main() -> int:
         target = ICONS / f"colorgui-{size}.png"
         image.save(str(target))
         print(target.relative_to(ICONS.parents[1]))
+    app.processEvents()
     return 0
 
 

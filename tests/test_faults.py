@@ -61,7 +61,10 @@ def test_sigkill_mid_batch_leaves_no_half_file_and_a_rerun_finishes(tmp_path, ti
     for i in range(40):
         Image.fromarray(gradient_photo(600, 800, i)).save(album / f"p{i:02}.png")
     out = tmp_path / "out"
-    outputs = lambda: sorted((out / "album").glob("p*.png")) if (out / "album").is_dir() else []
+
+    def outputs():
+        return sorted((out / "album").glob("p*.png"))
+
     proc = start_cli("colorize", album, "-o", out, "--model", tiny_checkpoint, "--device", "cpu")
     wait_for(lambda: len(outputs()) >= 3, proc)
     kill(proc)
