@@ -144,7 +144,7 @@ def main(argv=None) -> int:
         # FLOPs against the machine's own dense-matmul rate, for the whole pipeline and
         # for the encoder-decoder alone in the precision it runs in
         g = [branch_gray(L)]
-        feats = torch.from_numpy(colorizer.branches.all_features(g)).to(device)
+        feats = colorizer.branches.all_probabilities(g)
         xin = torch.from_numpy(color.normalise_L(L)[None, None]).to(device)
 
         def network():

@@ -229,14 +229,23 @@ class BranchSet:
         return self
 
     @torch.inference_mode()
-    def features(self, gray: list[np.ndarray], name: str) -> np.ndarray:
-        """Class probabilities (N×1000 float32) of one branch for gray images in [0, 1]."""
+    def probabilities(self, gray: list[np.ndarray], name: str) -> torch.Tensor:
+        """Class probabilities (N×1000 float32, on the set's device) of one branch for
+        gray images in [0, 1]."""
         spec = branch_spec(name)
         logits = self.model(name)(gray_batch(gray, spec).to(self.device))
         if isinstance(logits, tuple):  # inception_v3 in training mode returns aux too
             logits = logits[0]
-        return torch.softmax(logits.float(), dim=1).cpu().numpy()
+        return torch.softmax(logits.float(), dim=1)
+
+    def features(self, gray: list[np.ndarray], name: str) -> np.ndarray:
+        """``probabilities`` as a NumPy array."""
+        return self.probabilities(gray, name).cpu().numpy()
+
+    def all_probabilities(self, gray: list[np.ndarray]) -> torch.Tensor:
+        """N×B×1000 for every branch of the set, left on its device (no copy per branch)."""
+        return torch.stack([self.probabilities(gray, n) for n in self.names], dim=1)
 
     def all_features(self, gray: list[np.ndarray]) -> np.ndarray:
         """N×B×1000 for every branch of the set."""
-        return np.stack([self.features(gray, n) for n in self.names], axis=1)
+        return self.all_probabilities(gray).cpu().numpy()

@@ -114,8 +114,7 @@ class Colorizer:
         """Same-size network inputs (L at working size) → normalised a/b at that size."""
         feats = None
         if self.config.branches:
-            feats = torch.from_numpy(self.branches.all_features([branch_gray(L) for L in Ls]))
-            feats = feats.to(self.device)
+            feats = self.branches.all_probabilities([branch_gray(L) for L in Ls])
         x = torch.from_numpy(np.stack([color.normalise_L(L) for L in Ls])[:, None]).to(self.device)
         dtype = fast_dtype(self.device) if self.precision == "auto" else None
         if self.device.type == "cpu" and min(x.shape[-2:]) < 16:
