@@ -148,8 +148,7 @@ def main(argv=None) -> int:
         xin = torch.from_numpy(color.normalise_L(L)[None, None]).to(device)
 
         def network():
-            with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
-                colorizer.net(xin, feats)
+            colorizer.run_network(xin, feats)
             if device.type == "cuda":
                 torch.cuda.synchronize()
 

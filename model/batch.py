@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from .data import list_images
-from .imageio import ImageReadError, output_suffix, read_photo, write_photo
+from .imageio import (ImageReadError, output_suffix, read_photo, remove_stale_temporaries,
+                      write_photo)
 
 
 @dataclass
@@ -71,24 +72,6 @@ def plan_jobs(inputs: Iterable[os.PathLike | str], out_dir: os.PathLike | str,
     return jobs, refused
 
 
-def remove_stale_parts(jobs: list[Job]) -> None:
-    """Delete the hidden temporary files (``.NAME.*.part``) that a killed run left beside
-    the outputs it was writing; nothing else is touched."""
-    by_folder: dict[Path, set[str]] = {}
-    for job in jobs:
-        by_folder.setdefault(job.target.parent, set()).add(job.target.name)
-    for folder, names in by_folder.items():
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue
-        for entry in entries:
-            name = entry.name
-            if name.startswith(".") and name.endswith(".part") and \
-                    name[1:].rsplit(".", 2)[0] in names and entry.is_file(follow_symlinks=False):
-                Path(entry.path).unlink(missing_ok=True)
-
-
 def run_jobs(jobs: list[Job], colorizer, *, saturation: float = 1.0, overwrite: bool = False,
              quality: int = 95, on_item: Callable[[Job, str, str | None], None] | None = None,
              should_stop: Callable[[], bool] = lambda: False) -> BatchReport:
@@ -98,7 +81,7 @@ def run_jobs(jobs: list[Job], colorizer, *, saturation: float = 1.0, overwrite: 
     ``failed``. Outputs are written atomically; inputs are never written.
     """
     report = BatchReport()
-    remove_stale_parts(jobs)
+    remove_stale_temporaries([job.target for job in jobs])  # of a run that was killed
     for job in jobs:
         if should_stop():
             break

@@ -116,25 +116,31 @@ def _compose_strip(L: np.ndarray, ab_normalised: np.ndarray, saturation: float) 
     return lab_to_rgb(cv2.merge([L, a * scale, b * scale]))
 
 
-def _inside(lab: np.ndarray, scale: np.ndarray, steps: int = 7) -> np.ndarray:
+def _inside(lab: np.ndarray, scale: np.ndarray) -> np.ndarray:
     """Chroma scales (N) for colours (N×3) that are inside the gamut: ``scale`` where it
     is, else one found by bisection below it (to 1/128), for the rare colour where the
     table's interpolation between entries lands just outside."""
-    trial = lab.copy()
-    trial[:, 1:] *= scale[:, None]
-    out = ~_in_gamut(trial) & (scale < 1)
+    out = ~_in_gamut(_with_chroma_scaled(lab, scale)) & (scale < 1)
     if out.any():
-        sub = lab[out]
-        lo, hi = np.zeros(len(sub), np.float32), scale[out]
-        for _ in range(steps):
-            mid = (lo + hi) / 2
-            trial = sub.copy()
-            trial[:, 1:] *= mid[:, None]
-            ok = _in_gamut(trial)
-            lo, hi = np.where(ok, mid, lo), np.where(ok, hi, mid)
         scale = scale.copy()
-        scale[out] = lo
+        scale[out] = _fitting_scale(lab[out], np.zeros(int(out.sum()), np.float32), scale[out], 7)
     return scale
+
+
+def _with_chroma_scaled(lab: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    trial = lab.copy()
+    trial[..., 1:] *= scale[..., None]
+    return trial
+
+
+def _fitting_scale(lab: np.ndarray, lo: np.ndarray, hi: np.ndarray, steps: int) -> np.ndarray:
+    """Bisect, per colour, between a chroma scale ``lo`` that fits the gamut and ``hi``
+    that does not; returns the last scale known to fit."""
+    for _ in range(steps):
+        mid = (lo + hi) / 2
+        ok = _in_gamut(_with_chroma_scaled(lab, mid))
+        lo, hi = np.where(ok, mid, lo), np.where(ok, hi, mid)
+    return lo
 
 
 _L_STEPS, _HUE_STEPS = 401, 720  # lightness 0..100 by 0.25, hue by 0.5 degrees
@@ -159,26 +165,19 @@ def _max_chroma_table() -> np.ndarray:
 
 
 def _build_max_chroma_table() -> np.ndarray:
-    L = np.linspace(0, 100, _L_STEPS, dtype=np.float32)[:, None]
+    shape = (_L_STEPS, _HUE_STEPS + 1)
     hue = np.deg2rad(np.arange(_HUE_STEPS + 1, dtype=np.float32) * (360.0 / _HUE_STEPS))
-    lo = np.zeros((_L_STEPS, _HUE_STEPS + 1), np.float32)
-    hi = np.full_like(lo, 200.0)
-    lab = np.empty(lo.shape + (3,), np.float32)
-    lab[..., 0] = L
-    cos, sin = np.cos(hue), np.sin(hue)
-    for _ in range(16):  # to 0.003 units of chroma
-        mid = (lo + hi) / 2
-        lab[..., 1], lab[..., 2] = mid * cos, mid * sin
-        ok = _in_gamut(lab)
-        lo, hi = np.where(ok, mid, lo), np.where(ok, hi, mid)
+    ray = np.empty(shape + (3,), np.float32)  # chroma 200 (beyond any sRGB colour) per hue
+    ray[..., 0] = np.linspace(0, 100, _L_STEPS, dtype=np.float32)[:, None]
+    ray[..., 1], ray[..., 2] = 200 * np.cos(hue), 200 * np.sin(hue)
+    edge = _fitting_scale(ray, np.zeros(shape, np.float32), np.ones(shape, np.float32), 16)
     # where the gamut is not convex (near the yellow cusp) bisection can land beyond a
     # first exit: walk each ray up to the edge found and stop before any gap
-    first_out = np.ones_like(lo)
+    first_out = np.ones(shape, np.float32)
     for k in range(16, 0, -1):
-        chroma = lo * np.float32(k / 16)
-        lab[..., 1], lab[..., 2] = chroma * cos, chroma * sin
-        first_out = np.where(_in_gamut(lab), first_out, np.float32(k / 16))
-    return lo * (first_out - np.float32(1 / 16) * (first_out < 1)) * np.float32(0.998)
+        fits = _in_gamut(_with_chroma_scaled(ray, edge * np.float32(k / 16)))
+        first_out = np.where(fits, first_out, np.float32(k / 16))
+    return 200 * edge * (first_out - np.float32(1 / 16) * (first_out < 1)) * np.float32(0.998)
 
 
 def to_uint8(rgb: np.ndarray) -> np.ndarray:

@@ -117,6 +117,13 @@ class Colorizer:
         if self.config.branches:
             feats = self.branches.all_probabilities([branch_gray(L) for L in Ls])
         x = torch.from_numpy(np.stack([color.normalise_L(L) for L in Ls])[:, None]).to(self.device)
+        ab = self.run_network(x, feats).cpu().numpy()
+        return [a.transpose(1, 2, 0) for a in ab]
+
+    @torch.inference_mode()
+    def run_network(self, x: torch.Tensor, feats: torch.Tensor | None) -> torch.Tensor:
+        """The encoder-decoder alone, in the precision this colorizer uses: normalised L
+        (N×1×H×W, on the device) and branch probabilities → float32 a/b."""
         dtype = fast_dtype(self.device) if self.precision == "auto" else None
         if min(x.shape[-2:]) < 16:
             dtype = None  # oneDNN's bfloat16 convolutions return garbage for 1-pixel-wide maps
@@ -125,8 +132,7 @@ class Colorizer:
         if dtype is not None and not bool(torch.isfinite(ab).all()):
             log.warning("reduced precision gave non-finite colours: recomputing in float32")
             ab = self.net(x, feats).float()
-        ab = ab.cpu().numpy()
-        return [a.transpose(1, 2, 0) for a in ab]
+        return ab
 
     def predict_many(self, rgbs: list[np.ndarray]) -> list[Prediction]:
         """Float RGB images (any sizes) → predictions at each image's own size."""

@@ -187,9 +187,12 @@ def _umask() -> int:
     return mask
 
 
+_PART = ".part"  # temporaries are hidden files ".NAME.<random>.part" beside NAME
+
+
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=_PART, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -203,6 +206,24 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def remove_stale_temporaries(targets: list[Path]) -> None:
+    """Delete the temporary files that a killed process left while writing any of
+    ``targets`` atomically; nothing else is touched."""
+    by_folder: dict[Path, set[str]] = {}
+    for target in targets:
+        by_folder.setdefault(target.parent, set()).add(target.name)
+    for folder, names in by_folder.items():
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            name = entry.name  # mkstemp's random part has no dots
+            if name.startswith(".") and name.endswith(_PART) and \
+                    name[1:].rsplit(".", 2)[0] in names and entry.is_file(follow_symlinks=False):
+                Path(entry.path).unlink(missing_ok=True)
 
 
 def atomic_write(path: os.PathLike | str, data: bytes) -> None:

@@ -30,6 +30,20 @@ def gradient_photo(h: int, w: int, seed: int = 0) -> np.ndarray:
     return (img * 255).astype(np.uint8)
 
 
+def save_in_mode(rgb8: np.ndarray, mode: str, path) -> None:
+    """Save an RGB photo as a PIL mode (L, LA, RGB, RGBA, P, I;16) or as 16-bit RGB."""
+    if mode == "RGB16":
+        import cv2
+
+        cv2.imwrite(str(path), rgb8[..., ::-1].astype(np.uint16) * 257)
+    elif mode == "I;16":
+        Image.fromarray(rgb8.mean(axis=2).astype(np.uint16) * 257).save(path)
+    elif mode == "RGBA":
+        Image.fromarray(np.dstack([rgb8, rgb8[..., 0]]), "RGBA").save(path)
+    else:
+        Image.fromarray(rgb8).convert(mode).save(path)
+
+
 @pytest.fixture(autouse=True)
 def private_user_folders(tmp_path, monkeypatch):
     """Tests never touch the real user cache, data or settings folders."""

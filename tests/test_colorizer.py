@@ -1,11 +1,10 @@
 import numpy as np
 import pytest
-from PIL import Image
 
 from model import color
 from model.colorizer import Colorizer, network_size
 from model.imageio import read_photo
-from tests.conftest import gradient_photo
+from tests.conftest import gradient_photo, save_in_mode
 
 
 @pytest.fixture
@@ -47,18 +46,8 @@ def test_batch_api_matches_single_calls(colorizer):
 
 @pytest.mark.parametrize("mode", ["L", "LA", "RGB", "RGBA", "P", "I;16"])
 def test_every_input_mode_round_trips_through_a_file(colorizer, tmp_path, mode):
-    rgb8 = gradient_photo(33, 45)
-    img = Image.fromarray(rgb8)
-    if mode == "LA":
-        img = img.convert("LA")
-    elif mode == "RGBA":
-        img = Image.fromarray(np.dstack([rgb8, np.full((33, 45), 77, np.uint8)]), "RGBA")
-    elif mode == "I;16":
-        img = Image.fromarray(rgb8.mean(axis=2).astype(np.uint16) * 257)
-    else:
-        img = img.convert(mode)
     src = tmp_path / "in.png"
-    img.save(src)
+    save_in_mode(gradient_photo(33, 45), mode, src)
     from model.imageio import write_photo
 
     photo = read_photo(src)

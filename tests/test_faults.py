@@ -22,7 +22,7 @@ from model.checkpoint import read_header
 from model.colorizer import Colorizer
 from model.imageio import read_photo
 from model.registry import list_models, user_models_dir
-from tests.conftest import gradient_photo
+from tests.conftest import gradient_photo, save_in_mode
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -147,26 +147,13 @@ def test_a_model_entry_cannot_point_outside_the_models_folder(tmp_path, tiny_che
 MODES = ["L", "LA", "RGB", "RGBA", "P", "I;16", "RGB16"]
 
 
-def image_in_mode(rgb8: np.ndarray, mode: str, path: Path) -> None:
-    if mode == "RGB16":
-        import cv2
-
-        cv2.imwrite(str(path), rgb8[..., ::-1].astype(np.uint16) * 257)
-    elif mode == "I;16":
-        Image.fromarray(rgb8.mean(axis=2).astype(np.uint16) * 257).save(path)
-    elif mode == "RGBA":
-        Image.fromarray(np.dstack([rgb8, rgb8[..., 0]]), "RGBA").save(path)
-    else:
-        Image.fromarray(rgb8).convert(mode).save(path)
-
-
 @settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(h=st.integers(1, 90), w=st.integers(1, 90), mode=st.sampled_from(MODES),
        seed=st.integers(0, 1000))
 def test_any_size_and_mode_keeps_size_and_luminance(tmp_path, tiny_checkpoint, h, w, mode, seed):
     path = tmp_path / f"in-{h}-{w}-{mode.replace(';', '')}.png"
-    image_in_mode(gradient_photo(h, w, seed), mode, path)
+    save_in_mode(gradient_photo(h, w, seed), mode, path)
     photo = read_photo(path)
     out = Colorizer(tiny_checkpoint, device="cpu").colorize(photo.rgb)
     assert out.shape == (h, w, 3)
