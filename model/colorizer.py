@@ -91,8 +91,7 @@ class Colorizer:
         self.branches = branches or BranchSet(self.config.branches, self.device)
         self.branches.to(self.device)
         # load everything now, so that a loaded colorizer's first photo is as fast as the rest
-        for name in self.config.branches:
-            self.branches.model(name)
+        self.branches.load()
         color.prepare()
         # photos of one size per network call: on a GPU many at once; on a CPU one, since
         # 8 at a time measured 1.4x slower per photo (the branches fall out of cache)
