@@ -106,8 +106,10 @@ class HybridNet(nn.Module):
         self.decoder = nn.Sequential(
             _conv(config.fusion_width, d[0]), nn.Upsample(scale_factor=2, mode="nearest"),
             _conv(d[0], d[1]), _conv(d[1], d[2]), nn.Upsample(scale_factor=2, mode="nearest"),
-            _conv(d[2], d[3]), nn.Conv2d(d[3], 2, 3, padding=1), nn.Tanh(),
-            nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False))
+            _conv(d[2], d[3]), nn.Conv2d(d[3], 2, 3, padding=1), nn.Tanh())
+        # the last 2x is plain bilinear interpolation: a caller that resizes the result
+        # anyway (the colorizer, to the photo's size) skips it with ``half_size=True``
+        self.upsample = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False)
 
     def fuse_features(self, features: torch.Tensor) -> torch.Tensor:
         """N×B×1000 branch outputs → the N×D global vector."""
@@ -115,11 +117,17 @@ class HybridNet(nn.Module):
             return features.mean(dim=1)
         return features.flatten(1)
 
-    def forward(self, L: torch.Tensor, features: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, L: torch.Tensor, features: torch.Tensor | None = None,
+                half_size: bool = False) -> torch.Tensor:
+        """N×1×H×W normalised L (and N×B×1000 branch outputs) → N×2×H×W normalised a/b,
+        or N×2×H/2×W/2 with ``half_size``."""
         if L.shape[-1] % 8 or L.shape[-2] % 8:
             raise ValueError(f"input height and width must be multiples of 8, got {tuple(L.shape[-2:])}")
         x = self.encoder(L)
-        if self.config.fusion != "none":
+        conv = self.fusion[0]
+        if self.config.fusion == "none":
+            x = conv(x)
+        else:
             if features is None:
                 raise ValueError("this model fuses pretrained branches: features are required")
             if features.shape[1:] != (len(self.config.branches), FEATURE_DIM):
@@ -127,9 +135,15 @@ class HybridNet(nn.Module):
                     f"expected branch features of shape N×{len(self.config.branches)}×"
                     f"{FEATURE_DIM}, got {tuple(features.shape)}")
             g = self.feature_dropout(self.fuse_features(features.to(x.dtype)))
-            g = g[:, :, None, None].expand(-1, -1, x.shape[2], x.shape[3])
-            x = torch.cat([x, g], dim=1)
-        return self.decoder(self.fusion(x))
+            # the fusion 1x1 convolution over [x, g tiled over the map], computed as a
+            # convolution over x plus g's share, which is the same at every pixel: the
+            # same function as concatenating, without a 1000-channel map (3.1 -> 0.3 ms)
+            c = x.shape[1]
+            w = conv.weight.to(x.dtype)
+            x = F.conv2d(x, w[:, :c], conv.bias.to(x.dtype)) \
+                + (g @ w[:, c:, 0, 0].T)[:, :, None, None]
+        x = self.decoder(self.fusion[1](x))
+        return x if half_size else self.upsample(x)
 
 
 def paper_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

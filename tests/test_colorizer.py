@@ -99,3 +99,22 @@ def test_reduced_precision_matches_float32_on_thin_photos(tiny_checkpoint, h, w)
             assert np.abs(fast.predict(rgb).ab - exact).max() < 0.02
     finally:
         torch.set_num_threads(threads)
+
+
+@pytest.mark.parametrize("h,w", [(8, 8), (8, 64), (64, 48)])
+@pytest.mark.parametrize("precision", ["auto", "float32"])
+def test_the_cpu_copy_of_the_network_computes_what_the_network_does(tiny_checkpoint, h, w,
+                                                                    precision):
+    """On a CPU the network runs as a channels-last copy (in bfloat16 where the CPU has
+    it): the same a/b as the model itself, down to 1-pixel-wide feature maps."""
+    import torch
+
+    colorizer = Colorizer(tiny_checkpoint, device="cpu", precision=precision)
+    torch.manual_seed(0)
+    x = torch.randn(2, 1, h, w)
+    feats = torch.softmax(torch.randn(2, 2, 1000), dim=2)
+    with torch.no_grad():
+        want = colorizer.net(x, feats, half_size=True)
+    got = colorizer.run_network(x, feats)
+    assert got.dtype == torch.float32 and got.shape == want.shape
+    assert (got - want).abs().max() < (0.02 if precision == "auto" else 1e-5)

@@ -16,6 +16,24 @@ def test_forward_shapes_for_each_fusion():
         assert out.shape == (2, 2, 48, 64) and out.abs().max() <= 1.0
 
 
+@pytest.mark.parametrize("fusion", ["mean", "concat"])
+def test_fusion_equals_a_convolution_over_the_tiled_global_vector(fusion):
+    """The paper's fusion: concatenate the global vector at every pixel of the encoder's
+    map, then a 1x1 convolution. The network computes it without the tiled map."""
+    torch.manual_seed(0)
+    net = HybridNet(tiny_config(fusion=fusion)).eval()
+    L, f = torch.randn(2, 1, 48, 64), torch.rand(2, 2, 1000)
+    with torch.no_grad():
+        x = net.encoder(L)
+        g = net.fuse_features(f)[:, :, None, None].expand(-1, -1, *x.shape[2:])
+        fused = net.fusion(torch.cat([x, g], dim=1))
+        want = net.upsample(net.decoder(fused))
+        torch.testing.assert_close(net(L, f), want, atol=1e-5, rtol=1e-4)
+        half = net(L, f, half_size=True)
+    assert half.shape == (2, 2, 24, 32)
+    torch.testing.assert_close(net.upsample(half), want, atol=1e-5, rtol=1e-4)
+
+
 def test_config_validation():
     with pytest.raises(ValueError, match="unknown branch"):
         HybridConfig(branches=("nope",))
