@@ -171,13 +171,43 @@ def prepare() -> None:
 
 def _max_chroma_table() -> np.ndarray:
     """The chroma where a ray from gray first leaves the sRGB gamut, for each (lightness,
-    hue): built at the first use (0.4 s) and shrunk by 0.2% so that bilinear look-ups
-    between entries stay inside; the last hue column repeats the first (360° = 0°)."""
+    hue), shrunk by 0.2% so that bilinear look-ups between entries stay inside; the last
+    hue column repeats the first (360° = 0°). Built at the first use (0.4-0.8 s) and kept
+    in the user cache folder, from where later starts read it in milliseconds."""
     global _TABLE
     with _TABLE_LOCK:
         if _TABLE is None:
-            _TABLE = _build_max_chroma_table()
+            _TABLE = _cached_table()
     return _TABLE
+
+
+# bump when _build_max_chroma_table changes: old cached tables then go unused
+_TABLE_VERSION = 1
+
+
+def _cached_table() -> np.ndarray:
+    import io
+
+    from .cache import cache_root
+    from .imageio import atomic_write
+
+    shape = (_L_STEPS, _HUE_STEPS + 1)
+    path = cache_root() / f"gamut-table-v{_TABLE_VERSION}-{shape[0]}x{shape[1]}.npy"
+    try:
+        table = np.load(path, allow_pickle=False)
+        if table.shape == shape and table.dtype == np.float32 and np.isfinite(table).all():
+            return table
+    except (OSError, ValueError):  # not there yet, or damaged: build it again
+        pass
+    table = _build_max_chroma_table()
+    buf = io.BytesIO()
+    np.save(buf, table, allow_pickle=False)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, buf.getvalue())
+    except OSError:  # a read-only cache costs only the time to build it next start
+        pass
+    return table
 
 
 def _build_max_chroma_table() -> np.ndarray:

@@ -41,6 +41,28 @@ def test_compose_in_strips_matches_one_piece(monkeypatch):
     assert np.array_equal(color.compose(L, ab), whole)
 
 
+def test_the_gamut_table_is_kept_in_the_user_cache(monkeypatch):
+    from model.cache import cache_root
+
+    built = color._build_max_chroma_table()
+    monkeypatch.setattr(color, "_TABLE", None)
+    table = color._max_chroma_table()                       # built and written
+    np.testing.assert_array_equal(table, built)
+    (path,) = cache_root().glob("gamut-table-*.npy")
+
+    def no_building():
+        raise AssertionError("the cached table should have been read")
+
+    monkeypatch.setattr(color, "_TABLE", None)
+    with monkeypatch.context() as m:
+        m.setattr(color, "_build_max_chroma_table", no_building)
+        np.testing.assert_array_equal(color._max_chroma_table(), built)
+    path.write_bytes(path.read_bytes()[:500])               # damaged: built again
+    monkeypatch.setattr(color, "_TABLE", None)
+    np.testing.assert_array_equal(color._max_chroma_table(), built)
+    assert np.array_equal(np.load(path), built)
+
+
 def test_gamut_mapping_keeps_colours_that_fit_and_brings_the_rest_inside():
     rng = np.random.default_rng(3)
     L = rng.uniform(0, 100, (120, 120)).astype(np.float32)
