@@ -125,7 +125,7 @@ def main(argv=None) -> int:
         ours = "colorgui bundled model" + (f" ({str(dtype).split('.')[1]} network)" if dtype else "")
         speeds = {}
         for batch in (1, 8):
-            def run(c):  # 8 photos go through in the colorizer's own chunks (1 on a CPU)
+            def run(c):  # 8 photos go through in the colorizer's own chunks
                 for start in range(0, batch, c.batch_size):
                     c._forward([L] * min(c.batch_size, batch - start))
                 if device.type == "cuda":
