@@ -37,7 +37,7 @@ def test_compose_in_strips_matches_one_piece(monkeypatch):
     L = rng.uniform(0, 100, (37, 29)).astype(np.float32)
     ab = rng.uniform(-0.6, 0.6, (37, 29, 2)).astype(np.float32)
     whole = color.compose(L, ab)
-    monkeypatch.setattr(color, "COMPOSE_ROWS_PIXELS", 29 * 5)  # strips of 5 rows
+    monkeypatch.setattr(color, "COMPOSE_ROWS_PIXELS", 29 * 5)  # strips of a few rows
     assert np.array_equal(color.compose(L, ab), whole)
 
 
