@@ -258,9 +258,8 @@ class BranchSet:
                 identity = None
                 with contextlib.suppress(Exception):  # e.g. no package metadata
                     identity = spec.identity and spec.identity()
-                identity = f"{identity or runtime.weights_identity(self.model(name))} " \
-                           f"{spec.input_size}"
-                run = runtime.on_cpu(name, identity,
+                identity = identity or runtime.weights_identity(self.model(name))
+                run = runtime.on_cpu(name, f"{identity} {spec.input_size}",
                                      lambda: runtime.export(self.model(name), example))
                 if run is not None:  # ONNX Runtime holds its own copy of the weights
                     self._models.pop(name, None)

@@ -91,7 +91,7 @@ def compose(L: np.ndarray, ab_normalised: np.ndarray, saturation: float = 1.0) -
     the photo's lightness) but pulled toward gray at constant L and hue until they fit,
     using a table of the gamut's largest chroma per lightness and hue. Large photos are
     done in horizontal strips so the temporaries stay small, one strip per thread at once
-    (OpenCV and NumPy let go of the GIL: 12 MP in 0.8 s instead of 1.6-1.8 s on 2 cores).
+    (OpenCV and NumPy let go of the GIL: 12 MP in 0.7-0.8 s, not 1.6-1.8 s, on 2 cores).
     """
     out = np.empty(L.shape + (3,), np.float32)
     step = max(1, COMPOSE_ROWS_PIXELS // _STRIP_THREADS // max(L.shape[1], 1))

@@ -47,10 +47,10 @@ def branch_gray(L: np.ndarray) -> np.ndarray:
 def fast_dtype(device: torch.device) -> torch.dtype | None:
     """The reduced precision the encoder-decoder runs in on ``device``, or None for
     float32: bfloat16 on CPUs with AMX or AVX-512 BF16 units, where oneDNN runs its
-    convolutions 1.4x faster (elsewhere it would be emulated and slower). Not on GPUs:
+    convolutions about 2x faster (elsewhere it would be emulated and slower). Not on GPUs:
     on an H100 this small network is bound by kernel launches and bfloat16 measured no
-    faster (batch 8: 363 against 372 photos/s). The pretrained branches stay float32:
-    their depthwise convolutions gain nothing."""
+    faster (batch 8: 363 against 372 photos/s). The pretrained branches stay float32
+    (on ONNX Runtime, see ``model.runtime``)."""
     if device.type != "cpu":
         return None
     probes = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")

@@ -4,7 +4,8 @@ PyTorch's eager CPU kernels are slow for EfficientNet's depthwise convolutions a
 1: on the build machine's 2 cores the three bundled branches took 129 ms per photo in
 PyTorch and 31 ms in ONNX Runtime, with the same logits to 1e-5. So a frozen network
 that runs on the CPU is exported to ONNX once (about 0.6 s per branch), kept in the user
-cache folder under a digest of its weights, and run by ONNX Runtime from then on.
+cache folder under a name for its weights (their package's version, or a digest), and
+run by ONNX Runtime from then on.
 Anything that goes wrong on the way (no onnxruntime, an operator the exporter does not
 know, an unwritable cache) leaves the network in PyTorch, with a warning.
 """
@@ -14,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import os
 import warnings
 from pathlib import Path
 from typing import Callable

@@ -14,4 +14,6 @@ export QT_QPA_PLATFORM=offscreen COLORGUI_CONFIG_DIR="$work/config" COLORGUI_DAT
 # (an RGBA PNG): it is colorized from its luminance and keeps its alpha
 "$app" colorize "$(dirname "$app")/_internal/resources/icons/colorgui-256.png" -o "$work/out"
 test -s "$work/out/colorgui-256.png"
+# the branches ran on ONNX Runtime (exported into the cache), not PyTorch's fallback
+ls "$work/cache/onnx/"effnet_lite*.onnx > /dev/null
 echo "smoke test passed: $app"
