@@ -10,6 +10,7 @@ within 0.4% for the probabilities that matter, and mostly zeros, so it compresse
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from pathlib import Path
 
@@ -18,6 +19,8 @@ import torch
 from safetensors.torch import load_file, save as st_save
 
 from .imageio import atomic_write
+
+log = logging.getLogger(__name__)
 
 
 def cache_root() -> Path:
@@ -32,6 +35,16 @@ def cache_root() -> Path:
 
 def default_cache_dir() -> Path:
     return cache_root() / "branches"
+
+
+def keep(path: Path, data: bytes) -> None:
+    """Write a cache file atomically. A cache folder that cannot be written is not an
+    error: the file is only made again next time."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, data)
+    except OSError as exc:
+        log.info("could not keep %s in the cache: %s", path, exc)
 
 
 def file_digest(path: os.PathLike | str) -> str:

@@ -191,8 +191,7 @@ _TABLE_VERSION = 1
 def _cached_table() -> np.ndarray:
     import io
 
-    from .cache import cache_root
-    from .imageio import atomic_write
+    from .cache import cache_root, keep
 
     shape = (_L_STEPS, _HUE_STEPS + 1)
     path = cache_root() / f"gamut-table-v{_TABLE_VERSION}-{shape[0]}x{shape[1]}.npy"
@@ -205,11 +204,7 @@ def _cached_table() -> np.ndarray:
     table = _build_max_chroma_table()
     buf = io.BytesIO()
     np.save(buf, table, allow_pickle=False)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, buf.getvalue())
-    except OSError:  # a read-only cache costs only the time to build it next start
-        pass
+    keep(path, buf.getvalue())
     return table
 
 

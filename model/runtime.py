@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .imageio import atomic_write
+from .cache import cache_root, keep
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +44,6 @@ def available() -> bool:
 
 def cache_dir() -> Path:
     """Where exported networks are kept: ``onnx/`` in the user cache folder."""
-    from .cache import cache_root
-
     return cache_root() / "onnx"
 
 
@@ -103,11 +101,7 @@ class OnnxModule:
                 log.info("re-exporting %s: %s", path, exc)
         if self.session is None:
             data = make()
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                atomic_write(path, data)
-            except OSError as exc:
-                log.info("could not keep %s (%s): it is exported again next time", path, exc)
+            keep(path, data)
             self.session = session(data)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
