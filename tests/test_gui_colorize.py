@@ -195,3 +195,28 @@ def test_a_gpu_fallback_warning_reaches_the_status_bar(window, qtbot, monkeypatc
     with qtbot.waitSignal(window.host.worker.colorized, timeout=60_000):
         window.open_paths([str(photo)])
     qtbot.waitUntil(lambda: "continuing on the CPU" in window.statusBar().currentMessage())
+
+
+def test_garbage_is_collected_on_the_gui_thread_while_the_worker_lives(window, qtbot):
+    """Automatic collection is off while the worker thread exists (it crashed PySide when
+    it ran there); the GUI thread still frees reference cycles, and closing the window
+    turns automatic collection back on."""
+    import gc
+    import threading
+    import weakref
+
+    class Node:
+        pass
+
+    assert not gc.isenabled()
+    freed_on = []
+    node = Node()
+    node.self = node  # a cycle: only the cyclic collector frees it
+    weakref.finalize(node, lambda: freed_on.append(threading.current_thread()))
+    del node
+    alive = [Node() for _ in range(gc.get_threshold()[0] + 1)]  # past the first threshold
+    qtbot.waitUntil(lambda: bool(freed_on), timeout=5000)
+    del alive
+    assert freed_on == [threading.main_thread()]
+    window.close()
+    assert gc.isenabled()
