@@ -118,7 +118,8 @@ def main(argv=None) -> int:
         colorizer = Colorizer(device=device.type)
         fp32 = Colorizer(device=device.type, precision="float32")
         torch_branches = BranchSet(colorizer.config.branches, device, runtime="torch")
-        eager = Colorizer(device=device.type, branches=torch_branches)
+        # on a GPU the branches run in PyTorch anyway
+        eager = Colorizer(device="cpu", branches=torch_branches) if device.type == "cpu" else None
         dtype = fast_dtype(device)
         L = color.luminance(np.random.default_rng(0).random((256, 256, 3), dtype=np.float32))
         zhang, paper = ZhangECCV16().eval().to(device), PaperHybrid().eval().to(device)
@@ -134,7 +135,7 @@ def main(argv=None) -> int:
             candidates = [(ours, lambda: run(colorizer))]
             if dtype:
                 candidates.append(("colorgui bundled model, all float32", lambda: run(fp32)))
-            if device.type == "cpu":
+            if eager is not None:
                 candidates.append(("colorgui bundled model, branches in PyTorch instead of "
                                    "ONNX Runtime", lambda: run(eager)))
             candidates += [("Zhang et al. ECCV16 (random weights, float32)", lambda: zhang(x)),

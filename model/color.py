@@ -168,7 +168,8 @@ _TABLE_LOCK = threading.Lock()
 
 
 def prepare() -> None:
-    """Build what ``compose`` needs (the gamut table, 0.4 s) now rather than at its first call."""
+    """Load (or build) what ``compose`` needs, the gamut table, now rather than at its
+    first call."""
     _max_chroma_table()
 
 

@@ -9,7 +9,6 @@ import pytest
 
 from model import backbones, runtime
 from model.backbones import BranchSet
-from model.cache import cache_root
 
 NAMES = ("random_0", "random_1")
 
@@ -20,7 +19,7 @@ def gray(n=2):
 
 
 def cached_files():
-    return sorted((cache_root() / "onnx").glob("*.onnx"))
+    return sorted(runtime.cache_dir().glob("*.onnx"))
 
 
 def test_onnx_branches_give_the_pytorch_probabilities_and_are_cached_once():
