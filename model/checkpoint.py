@@ -1,7 +1,10 @@
 """Checkpoints: safetensors weights (no code runs on load) with config and metadata.
 
 A checkpoint holds only the trained parts (encoder, fusion, decoder). The frozen
-pretrained branches come from their own packages, so a checkpoint stays a few MB.
+pretrained branches (and the frozen part of the spatial model's backbone) come from their
+own packages, so a checkpoint stays a few MB. Its config names the architecture:
+"hybrid" (the paper's, ``model.network``; checkpoints from before the field existed are
+hybrid) or "spatial" (``model.spatial``).
 """
 
 from __future__ import annotations
@@ -17,6 +20,11 @@ from safetensors import safe_open
 
 from .imageio import atomic_write
 from .network import HybridConfig, HybridNet
+from .spatial import SpatialConfig, SpatialNet
+
+ARCHITECTURES = {"hybrid": (HybridConfig, HybridNet), "spatial": (SpatialConfig, SpatialNet)}
+Config = HybridConfig | SpatialConfig
+Network = HybridNet | SpatialNet
 
 FORMAT = "colorgui-hybrid/1"
 
@@ -30,14 +38,37 @@ class CheckpointError(Exception):
         super().__init__(f"{self.path}: {reason}")
 
 
-def save_checkpoint(path: os.PathLike | str, net: HybridNet, meta: dict | None = None,
+def config_from_json(text: str) -> Config:
+    """A config of either architecture from its JSON (the ``architecture`` field)."""
+    data = json.loads(text)
+    arch = data.get("architecture", "hybrid")
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {arch!r}; known: {', '.join(ARCHITECTURES)}")
+    return ARCHITECTURES[arch][0].from_json(text)
+
+
+def build_network(config: Config, pretrained: bool = True) -> Network:
+    """A fresh network for ``config`` (``pretrained=False``: a spatial model's backbone
+    keeps random weights, for tests)."""
+    if isinstance(config, SpatialConfig):
+        return SpatialNet(config, pretrained=pretrained)
+    return HybridNet(config)
+
+
+def trained_state(net: Network) -> dict[str, torch.Tensor]:
+    """The weights a checkpoint holds: all but the frozen pretrained ones."""
+    frozen = net.frozen_prefixes() if isinstance(net, SpatialNet) else ()
+    return {k: v for k, v in net.state_dict().items() if not k.startswith(frozen)}
+
+
+def save_checkpoint(path: os.PathLike | str, net: Network, meta: dict | None = None,
                     extra_tensors: dict[str, torch.Tensor] | None = None) -> None:
     """Atomically write ``net``'s weights, config and ``meta`` (JSON-able) to ``path``.
 
     ``extra_tensors`` (for example optimizer moments for resuming) are stored under an
     ``extra.`` prefix and ignored by ``load_checkpoint``.
     """
-    tensors = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
+    tensors = {k: v.detach().cpu().contiguous() for k, v in trained_state(net).items()}
     for k, v in (extra_tensors or {}).items():
         tensors[f"extra.{k}"] = v.detach().cpu().contiguous()
     header = {"format": FORMAT, "config": net.config.to_json(),
@@ -45,7 +76,7 @@ def save_checkpoint(path: os.PathLike | str, net: HybridNet, meta: dict | None =
     atomic_write(path, st_save(tensors, metadata=header))
 
 
-def read_header(path: os.PathLike | str) -> tuple[HybridConfig, dict]:
+def read_header(path: os.PathLike | str) -> tuple[Config, dict]:
     """Config and metadata of a checkpoint, without loading its weights."""
     path = Path(path)
     if not path.is_file():
@@ -59,14 +90,14 @@ def read_header(path: os.PathLike | str) -> tuple[HybridConfig, dict]:
         raise CheckpointError(path, f"not a colorgui checkpoint (format {header.get('format')!r}, "
                                     f"expected {FORMAT!r})")
     try:
-        config = HybridConfig.from_json(header["config"])
+        config = config_from_json(header["config"])
         meta = json.loads(header.get("meta", "{}"))
     except (KeyError, ValueError, TypeError) as exc:
         raise CheckpointError(path, f"invalid model config in checkpoint: {exc}") from None
     return config, meta
 
 
-def load_checkpoint(path: os.PathLike | str, expect: HybridConfig | None = None,
+def load_checkpoint(path: os.PathLike | str, expect: Config | None = None,
                     with_extra: bool = False):
     """Rebuild the network of a checkpoint; check config and every tensor shape strictly.
 
@@ -79,8 +110,8 @@ def load_checkpoint(path: os.PathLike | str, expect: HybridConfig | None = None,
     tensors = load_file(str(path))
     extra = {k[len("extra."):]: v for k, v in tensors.items() if k.startswith("extra.")}
     weights = {k: v for k, v in tensors.items() if not k.startswith("extra.")}
-    net = HybridNet(config)
-    own = net.state_dict()
+    net = build_network(config)
+    own = trained_state(net)
     missing = sorted(set(own) - set(weights))
     unexpected = sorted(set(weights) - set(own))
     if missing or unexpected:
@@ -90,6 +121,6 @@ def load_checkpoint(path: os.PathLike | str, expect: HybridConfig | None = None,
         if v.shape != own[k].shape:
             raise CheckpointError(path, f"shape mismatch for {k}: file has {tuple(v.shape)}, "
                                         f"config needs {tuple(own[k].shape)}")
-    net.load_state_dict(weights, strict=True)
+    net.load_state_dict(weights, strict=False)  # the frozen rest came from its package
     net.eval()
     return (net, meta, extra) if with_extra else (net, meta)

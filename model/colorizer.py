@@ -21,7 +21,9 @@ from . import color
 from .backbones import BranchSet
 from .checkpoint import CheckpointError, load_checkpoint
 from .devices import is_cuda_oom, resolve_device
-from .network import HybridNet
+from .checkpoint import Network
+from .hints import Hint, hint_maps
+from .spatial import SpatialNet
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +74,11 @@ class Prediction:
 
 class Colorizer:
     def __init__(self, checkpoint: os.PathLike | str | None = None, device: str = "auto",
-                 net: HybridNet | None = None, branches: BranchSet | None = None,
-                 precision: str = "auto"):
-        """``precision``: "auto" (``fast_dtype`` of the device) or "float32"."""
+                 net: Network | None = None, branches: BranchSet | None = None,
+                 precision: str = "auto", vivid: float | None = None):
+        """``precision``: "auto" (``fast_dtype`` of the device) or "float32".
+        ``vivid`` (models with a class head): 0..1, how far the colours are blended toward
+        the class head's annealed mean; None: the value the checkpoint recommends."""
         if precision not in ("auto", "float32"):
             raise ValueError(f"precision must be 'auto' or 'float32', not {precision!r}")
         self.device = resolve_device(device)
@@ -88,8 +92,17 @@ class Colorizer:
         else:
             self.meta, self.checkpoint = {}, None
         self.net = net.eval().to(self.device)
-        self._cpu_nets: dict[torch.dtype, HybridNet] = {}  # see _cpu_net
+        self._cpu_nets: dict[torch.dtype, Network] = {}  # see _cpu_net
         self.config = net.config
+        self.takes_hints = isinstance(net, SpatialNet) and net.config.hints
+        self.has_vivid = isinstance(net, SpatialNet) and net.config.class_head
+        if vivid is None:
+            vivid = float(self.meta.get("vivid", 0.0)) if self.has_vivid else 0.0
+        if vivid and not self.has_vivid:
+            raise ValueError("this model has no class head, so no vivid setting")
+        if not 0.0 <= vivid <= 1.0:
+            raise ValueError(f"vivid must lie in [0, 1], not {vivid}")
+        self.vivid = vivid
         self.branches = branches or BranchSet(self.config.branches, self.device)
         self.branches.to(self.device)
         # load everything now, so that a loaded colorizer's first photo is as fast as the rest
@@ -112,33 +125,50 @@ class Colorizer:
         torch.cuda.empty_cache()
 
     @torch.inference_mode()
-    def _forward(self, Ls: list[np.ndarray]) -> list[np.ndarray]:
+    def _forward(self, Ls: list[np.ndarray],
+                 hints: list[list[Hint]] | None = None) -> list[np.ndarray]:
         """Same-size network inputs (L at working size) → normalised a/b at that size."""
         feats = None
         if self.config.branches:
             feats = self.branches.all_probabilities([branch_gray(L) for L in Ls])
         x = torch.from_numpy(np.stack([color.normalise_L(L) for L in Ls])[:, None]).to(self.device)
-        ab = self.run_network(x, feats).cpu().numpy()
+        maps = None
+        if hints is not None and any(hints):
+            h, w = Ls[0].shape
+            maps = torch.from_numpy(np.stack([hint_maps(hs, h, w) for hs in hints])).to(self.device)
+        ab = self.run_network(x, feats, maps).cpu().numpy()
         return [a.transpose(1, 2, 0) for a in ab]
 
+    def _extra(self, hints: torch.Tensor | None) -> dict:
+        """The spatial model's keyword arguments: hints and vivid."""
+        if not isinstance(self.net, SpatialNet):
+            if hints is not None:
+                raise ValueError("this model does not take colour hints")
+            return {}
+        if hints is not None and not self.takes_hints:
+            raise ValueError("this model does not take colour hints")
+        return {"hints": hints, "vivid": self.vivid}
+
     @torch.inference_mode()
-    def run_network(self, x: torch.Tensor, feats: torch.Tensor | None) -> torch.Tensor:
-        """The encoder-decoder alone, in the precision this colorizer uses: normalised L
-        (N×1×H×W, on the device) and branch probabilities → float32 a/b at half the
-        size (the caller resizes them to the photo anyway)."""
+    def run_network(self, x: torch.Tensor, feats: torch.Tensor | None,
+                    hints: torch.Tensor | None = None) -> torch.Tensor:
+        """The network alone, in the precision this colorizer uses: normalised L
+        (N×1×H×W, on the device), branch probabilities and hint maps → float32 a/b at
+        half the size (the caller resizes them to the photo anyway)."""
+        extra = self._extra(hints)
         if self.device.type != "cpu":
-            return self.net(x, feats, half_size=True).float()
+            return self.net(x, feats, half_size=True, **extra).float()
         dtype = (fast_dtype(self.device) if self.precision == "auto" else None) or torch.float32
         if min(x.shape[-2:]) < 16:
             dtype = torch.float32  # oneDNN's bfloat16 convolutions return garbage for 1-px maps
-        ab = self._cpu_net(dtype, x, feats)
+        ab = self._cpu_net(dtype, x, feats, extra)
         if dtype != torch.float32 and not bool(torch.isfinite(ab).all()):
             log.warning("reduced precision gave non-finite colours: recomputing in float32")
-            ab = self._cpu_net(torch.float32, x, feats)
+            ab = self._cpu_net(torch.float32, x, feats, extra)
         return ab
 
     def _cpu_net(self, dtype: torch.dtype, x: torch.Tensor,
-                 feats: torch.Tensor | None) -> torch.Tensor:
+                 feats: torch.Tensor | None, extra: dict) -> torch.Tensor:
         """Run a copy of the network in ``dtype`` and the channels-last layout oneDNN
         works in, made on first use (so later changes to ``self.net`` go unseen): at 256²
         on the build machine 35 -> 19 ms in float32, and in bfloat16 26 -> 9 ms against
@@ -148,10 +178,16 @@ class Colorizer:
             self._cpu_nets[dtype] = net
         x = x.to(dtype).contiguous(memory_format=torch.channels_last)
         feats = None if feats is None else feats.to(dtype)
-        return self._cpu_nets[dtype](x, feats, half_size=True).float().contiguous()
+        if extra.get("hints") is not None:
+            extra = {**extra, "hints": extra["hints"].to(dtype)}
+        return self._cpu_nets[dtype](x, feats, half_size=True, **extra).float().contiguous()
 
-    def predict_many(self, rgbs: list[np.ndarray]) -> list[Prediction]:
-        """Float RGB images (any sizes) → predictions at each image's own size."""
+    def predict_many(self, rgbs: list[np.ndarray],
+                     hints: list[list[Hint]] | None = None) -> list[Prediction]:
+        """Float RGB images (any sizes) → predictions at each image's own size.
+        ``hints``: per image, its colour hints (models that take hints)."""
+        if hints is not None and len(hints) != len(rgbs):
+            raise ValueError("one list of hints per image")
         Ls = [color.luminance(rgb) for rgb in rgbs]
         small: list[np.ndarray] = []
         for L in Ls:
@@ -167,7 +203,8 @@ class Colorizer:
             while start < len(idx):
                 chunk = idx[start:start + self.batch_size]
                 try:
-                    abs_ = self._forward([small[i] for i in chunk])
+                    abs_ = self._forward([small[i] for i in chunk],
+                                         None if hints is None else [hints[i] for i in chunk])
                 except RuntimeError as exc:
                     if not is_cuda_oom(exc) or self.device.type != "cuda":
                         raise
@@ -185,9 +222,10 @@ class Colorizer:
                 start += len(chunk)
         return [Prediction(L, ab) for L, ab in zip(Ls, out)]
 
-    def predict(self, rgb: np.ndarray) -> Prediction:
-        return self.predict_many([rgb])[0]
+    def predict(self, rgb: np.ndarray, hints: list[Hint] | None = None) -> Prediction:
+        return self.predict_many([rgb], None if hints is None else [hints])[0]
 
-    def colorize(self, rgb: np.ndarray, saturation: float = 1.0) -> np.ndarray:
+    def colorize(self, rgb: np.ndarray, saturation: float = 1.0,
+                 hints: list[Hint] | None = None) -> np.ndarray:
         """Float RGB in [0, 1] (colour or gray) → colorized float RGB of the same size."""
-        return self.predict(rgb).render(saturation)
+        return self.predict(rgb, hints).render(saturation)

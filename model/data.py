@@ -139,6 +139,10 @@ class PhotoDataset(torch.utils.data.Dataset):
     def __len__(self) -> int:
         return len(self.paths)
 
+    def photo(self, path: Path) -> np.ndarray:
+        """The float RGB photo at ``path``; raises ``ImageReadError``."""
+        return read_photo(path).rgb
+
     def __getitem__(self, key):
         epoch, i = key if isinstance(key, tuple) else (self.epoch, key)
         path = self.paths[i]
@@ -146,7 +150,7 @@ class PhotoDataset(torch.utils.data.Dataset):
         feats = (self.features[path] if self.features is not None
                  else np.zeros((self.n_branches, 1000), np.float32))
         try:
-            rgb = read_photo(path).rgb
+            rgb = self.photo(path)
         except ImageReadError as exc:
             log.warning("skipping %s", exc)
             return (np.zeros((1, s, s), np.float32), np.zeros((2, s, s), np.float32), feats, False)

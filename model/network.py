@@ -25,6 +25,7 @@ BUNDLED_BRANCHES = ("effnet_lite0", "effnet_lite1", "effnet_lite2")
 class HybridConfig:
     """Everything needed to rebuild the network; saved inside every checkpoint."""
 
+    architecture: str = "hybrid"
     branches: tuple[str, ...] = BUNDLED_BRANCHES
     fusion: str = "mean"          # mean (the paper), concat (ablation), none (no branch)
     # encoder widths: three stride-2 stages then the bottleneck (Deep Koalarization ×w)
@@ -37,6 +38,8 @@ class HybridConfig:
     feature_dropout: float = 0.0
 
     def __post_init__(self):
+        if self.architecture != "hybrid":
+            raise ValueError(f"a HybridConfig's architecture is 'hybrid', not {self.architecture!r}")
         object.__setattr__(self, "branches", tuple(self.branches))
         object.__setattr__(self, "encoder", tuple(int(c) for c in self.encoder))
         object.__setattr__(self, "decoder", tuple(int(c) for c in self.decoder))
@@ -68,12 +71,7 @@ class HybridConfig:
 
     @classmethod
     def from_json(cls, text: str) -> "HybridConfig":
-        data = json.loads(text)
-        known = set(cls.__dataclass_fields__)
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown config fields: {sorted(unknown)}")
-        return cls(**data)
+        return config_from_fields(cls, text)
 
     @property
     def fused_dim(self) -> int:
@@ -82,6 +80,15 @@ class HybridConfig:
         if self.fusion == "concat":
             return FEATURE_DIM * len(self.branches)
         return 0
+
+
+def config_from_fields(cls, text: str):
+    """A config dataclass from its JSON, refusing fields it does not know."""
+    data = json.loads(text)
+    unknown = set(data) - set(cls.__dataclass_fields__)
+    if unknown:
+        raise ValueError(f"unknown config fields: {sorted(unknown)}")
+    return cls(**data)
 
 
 def _conv(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
@@ -152,4 +159,4 @@ def paper_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 def count_parameters(net: nn.Module) -> int:
-    return sum(p.numel() for p in net.parameters())
+    return sum(p.numel() for p in net.parameters() if p.requires_grad)

@@ -67,11 +67,11 @@ def test_cuda_out_of_memory_retries_smaller_then_falls_back_to_cpu(colorizer, mo
     real_forward = colorizer._forward
     calls = []
 
-    def flaky(Ls):
+    def flaky(Ls, hints=None):
         calls.append((colorizer.device.type, len(Ls)))
         if colorizer.device.type == "cuda":
             raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
-        return real_forward(Ls)
+        return real_forward(Ls, hints)
 
     colorizer.device = torch.device("cuda")  # pretend; _forward is replaced
     colorizer.batch_size = 8                 # as a colorizer made on a GPU has

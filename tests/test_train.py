@@ -106,12 +106,13 @@ def test_no_usable_photos_is_a_clear_error(tmp_path):
 def test_colour_weights_favour_rare_colours_and_average_one(train_folder):
     import torch
 
-    from model.train import _ab_bins, colour_weights, rebalanced_loss
+    from model.spatial import ab_bins
+    from model.train import colour_weights, rebalanced_loss
     from model.network import paper_loss
 
     paths = sorted(train_folder.glob("[0-9]*.png"))
     w = colour_weights(paths, 0.5)
-    gray_bin = _ab_bins(torch.zeros(1, 2, 1, 1)).item()
+    gray_bin = ab_bins(torch.zeros(1, 2, 1, 1)).item()
     assert w.max() > w[gray_bin]  # the commonest colour (near gray) weighs least
     pred, target = torch.zeros(1, 2, 4, 4), torch.full((1, 2, 4, 4), 0.1)
     assert torch.isclose(rebalanced_loss(pred, target, torch.ones_like(w)), paper_loss(pred, target))

@@ -1,0 +1,60 @@
+"""User colour hints as the network sees them, and simulated hints for training.
+
+A hint is a colour (a/b, lightness-independent) at a point of the photo, given in
+coordinates relative to the photo's size so it survives resizing, over a small square
+patch. The network takes them as three maps at its working size: a and b (normalised,
+zero where there is no hint) and a 0/1 mask (``model.spatial.HINT_CHANNELS``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Hint:
+    x: float          # 0..1, left to right
+    y: float          # 0..1, top to bottom
+    a: float          # CIE Lab a (about ±128)
+    b: float          # CIE Lab b
+    size: float = 0.02  # side of the square patch, relative to the photo's longer side
+
+
+def hint_maps(hints: list[Hint], height: int, width: int) -> np.ndarray:
+    """Hints → 3×height×width float32 maps (a/128, b/128, mask)."""
+    out = np.zeros((3, height, width), np.float32)
+    for h in hints:
+        if not (0.0 <= h.x <= 1.0 and 0.0 <= h.y <= 1.0):
+            raise ValueError(f"hint position ({h.x}, {h.y}) lies outside the photo")
+        side = max(1, int(round(h.size * max(height, width))))
+        cy = min(height - 1, int(h.y * height))
+        cx = min(width - 1, int(h.x * width))
+        y0, x0 = max(0, cy - side // 2), max(0, cx - side // 2)
+        y1, x1 = min(height, y0 + side), min(width, x0 + side)
+        out[0, y0:y1, x0:x1] = h.a / 128.0
+        out[1, y0:y1, x0:x1] = h.b / 128.0
+        out[2, y0:y1, x0:x1] = 1.0
+    return out
+
+
+def simulate_hints(ab: np.ndarray, rng: np.random.Generator, count: int | None = None,
+                   none_share: float = 0.5, p_more: float = 0.125) -> np.ndarray:
+    """Simulated user hints for one photo, as in Zhang et al. 2017: normalised a/b
+    (2×H×W) → 3×H×W hint maps. ``count`` fixes the number of points; otherwise none in
+    ``none_share`` of the photos, else a geometric number (mean 1/``p_more``). Each point
+    is a square patch (1-9 px at 256², scaled with the photo) holding the mean true a/b
+    of that patch."""
+    _, H, W = ab.shape
+    out = np.zeros((3, H, W), np.float32)
+    if count is None:
+        count = 0 if rng.random() < none_share else int(rng.geometric(p_more))
+    scale = max(H, W) / 256.0
+    for _ in range(count):
+        side = max(1, int(round(rng.integers(1, 10) * scale)))
+        y, x = int(rng.integers(0, max(1, H - side + 1))), int(rng.integers(0, max(1, W - side + 1)))
+        patch = ab[:, y:y + side, x:x + side]
+        out[:2, y:y + side, x:x + side] = patch.reshape(2, -1).mean(1)[:, None, None]
+        out[2, y:y + side, x:x + side] = 1.0
+    return out

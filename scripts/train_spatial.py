@@ -1,0 +1,69 @@
+"""Train the spatial model (``model.spatial``) on the shared training photos.
+
+Runs ``model.train.fit`` with the photos decoded into RAM and resumes from
+``OUT/last.safetensors`` when run again, so a long CPU run can go on across sessions:
+
+    python scripts/train_spatial.py ../shared/data/train -o runs/spatial --minutes 100
+
+Never point it at ``eval/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+from model.spatial import SpatialConfig
+from model.train import FitOptions, Progress, fit
+
+
+class LogProgress(Progress):
+    def __init__(self, every: int = 50):
+        super().__init__()
+        self.every, self.t0 = every, time.monotonic()
+
+    def message(self, text: str) -> None:
+        print(f"[{time.monotonic() - self.t0:7.0f} s] {text}", flush=True)
+
+    def step(self, step: int, total: int, loss: float) -> None:
+        if step % self.every == 0:
+            self.message(f"step {step}/{total} loss {loss:.4f}")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("data", nargs="+", type=Path, help="folders of colour photos")
+    ap.add_argument("-o", "--out", type=Path, required=True, help="run folder (checkpoints)")
+    ap.add_argument("--minutes", type=float, default=60.0, help="training time budget")
+    ap.add_argument("--epochs", type=int, default=30, help="at most this many epochs")
+    ap.add_argument("--loss", default="l1+ce", help="l1+ce, l1, mse or mse+ce")
+    ap.add_argument("--crop", type=int, default=128, help="training crop side")
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--no-hints", action="store_true", help="a model without hint channels")
+    ap.add_argument("--train-backbone-from", type=int, default=None,
+                    help="fine-tune EfficientNet-Lite0 from this block on (default: frozen)")
+    ap.add_argument("--branches", nargs="*", default=[],
+                    help="extra branches whose class vectors are averaged with Lite0's")
+    ap.add_argument("--val-share", type=float, default=0.03)
+    ap.add_argument("--precision", default="bf16", help="bf16 or auto (float32 on a CPU)")
+    args = ap.parse_args(argv)
+    if any("eval" in p.parts for p in args.data):
+        ap.error("never train on eval/")
+    logging.basicConfig(level=logging.WARNING)
+    config = SpatialConfig(hints=not args.no_hints, train_backbone_from=args.train_backbone_from,
+                           branches=tuple(args.branches))
+    options = FitOptions(epochs=args.epochs, batch_size=args.batch, lr=args.lr, schedule="cosine",
+                         time_limit=args.minutes * 60, loss=args.loss, crop=args.crop,
+                         val_share=args.val_share, checkpoint_every=200, check_files=False,
+                         in_memory=True, precision=args.precision)
+    result = fit(args.data, args.out, config=config, options=options, progress=LogProgress())
+    print(f"done: {result.steps} steps, {result.epochs_done} epochs, best {result.best}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,202 @@
+"""The spatial model (EfficientNet-Lite0 U-Net): shapes, checkpoints, hints, training."""
+
+import numpy as np
+import pytest
+import torch
+
+from model.checkpoint import CheckpointError, load_checkpoint, read_header, save_checkpoint
+from model.hints import Hint, hint_maps, simulate_hints
+from model.spatial import AB_BINS, SpatialConfig, SpatialNet, ab_bins, bin_centres, spatial_loss
+
+@pytest.fixture
+def train_folder(tmp_path):
+    from PIL import Image
+
+    from tests.conftest import gradient_photo
+
+    root = tmp_path / "photos"
+    root.mkdir()
+    for i in range(16):
+        Image.fromarray(gradient_photo(40, 48, i % 4)).save(root / f"{i:02d}.png")
+    (root / "broken.png").write_bytes(b"not a png")
+    return root
+
+
+TINY = dict(decoder=(16, 16, 8, 8, 8), input_size=64)
+
+
+def tiny_net(pretrained: bool = False, **kw) -> SpatialNet:
+    torch.manual_seed(0)
+    return SpatialNet(SpatialConfig(**{**TINY, **kw}), pretrained=pretrained).eval()
+
+
+@pytest.mark.parametrize("h, w", [(64, 64), (40, 72), (96, 32)])
+def test_output_is_full_or_half_size_for_any_multiple_of_eight(h, w):
+    net = tiny_net()
+    L = torch.rand(2, 1, h, w) * 2 - 1
+    with torch.no_grad():
+        assert net(L).shape == (2, 2, h, w)
+        half = net(L, half_size=True)
+    assert half.shape == (2, 2, h // 2, w // 2)
+    assert half.abs().max() <= 1.0  # tanh
+    with pytest.raises(ValueError, match="multiples of 8"):
+        net(torch.zeros(1, 1, 60, 64))
+
+
+def test_training_outputs_are_half_size_ab_and_quarter_size_bin_logits():
+    net = tiny_net()
+    ab, logits = net.training_outputs(torch.zeros(1, 1, 64, 96))
+    assert ab.shape == (1, 2, 32, 48)
+    assert logits.shape == (1, AB_BINS ** 2, 16, 24)
+
+
+def test_checkpoint_holds_only_trained_weights_and_round_trips(tmp_path):
+    net = tiny_net(pretrained=True)
+    path = tmp_path / "spatial.safetensors"
+    save_checkpoint(path, net, {"note": "tests"})
+    config, meta = read_header(path)
+    assert config == net.config and config.architecture == "spatial"
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as fh:
+        keys = set(fh.keys())
+    assert not any(k.startswith("backbone.") for k in keys)  # from its package instead
+    assert "class_weights" in keys and "to_ab.0.weight" in keys
+    loaded, _ = load_checkpoint(path)
+    L = torch.rand(1, 1, 64, 64) * 2 - 1
+    with torch.no_grad():
+        assert torch.equal(loaded(L), net(L))
+
+
+def test_fine_tuned_backbone_blocks_are_saved_and_frozen_ones_are_not(tmp_path):
+    net = tiny_net(pretrained=True, train_backbone_from=14)
+    assert not any(p.requires_grad for p in net.backbone._blocks[13].parameters())
+    assert all(p.requires_grad for p in net.backbone._blocks[14].parameters())
+    path = tmp_path / "ft.safetensors"
+    with torch.no_grad():
+        net.backbone._blocks[15]._project_conv.weight.add_(0.01)
+    save_checkpoint(path, net)
+    loaded, _ = load_checkpoint(path)
+    assert torch.equal(loaded.backbone._blocks[15]._project_conv.weight,
+                       net.backbone._blocks[15]._project_conv.weight)
+
+
+def test_a_checkpoint_missing_decoder_weights_is_refused(tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    path = tmp_path / "spatial.safetensors"
+    save_checkpoint(path, tiny_net(pretrained=True))
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as fh:
+        header = fh.metadata()
+    tensors = load_file(str(path))
+    del tensors["to_ab.0.weight"]
+    save_file(tensors, str(path), metadata=header)
+    with pytest.raises(CheckpointError, match="to_ab.0.weight"):
+        load_checkpoint(path)
+
+
+def test_hints_change_the_colours_and_a_model_without_hint_channels_refuses_them():
+    net = tiny_net()
+    L = torch.zeros(1, 1, 64, 64)
+    hints = torch.from_numpy(hint_maps([Hint(0.5, 0.5, 60.0, -40.0, size=0.1)], 64, 64))[None]
+    assert hints[0, 2].sum() > 0 and hints[0, 2, 0, 0] == 0
+    with torch.no_grad():
+        auto = net(L)
+        assert torch.equal(net(L, hints=torch.zeros_like(hints)), auto)  # zero maps = automatic
+        assert not torch.allclose(net(L, hints=hints), auto)
+    plain = tiny_net(hints=False)
+    with torch.no_grad():
+        plain(L)
+    with pytest.raises(ValueError, match="hints"):
+        plain(L, hints=hints)
+
+
+def test_hint_maps_refuse_points_outside_the_photo():
+    with pytest.raises(ValueError, match="outside"):
+        hint_maps([Hint(1.2, 0.5, 0, 0)], 10, 10)
+
+
+def test_simulated_hints_hold_the_true_patch_colour_and_none_in_about_half_the_photos():
+    rng = np.random.default_rng(0)
+    ab = np.zeros((2, 64, 64), np.float32)
+    ab[0, :, 32:] = 0.5  # right half: a = 64
+    maps = [simulate_hints(ab, rng) for _ in range(400)]
+    empty = sum(m[2].sum() == 0 for m in maps)
+    assert 150 < empty < 250
+    fixed = simulate_hints(ab, rng, count=5)
+    mask = fixed[2] > 0
+    assert mask.any()
+    # every hinted pixel holds the mean of its patch, which lies within the truth's range
+    assert np.all((fixed[0][mask] >= 0) & (fixed[0][mask] <= 0.5))
+    assert np.all(fixed[:2][:, ~mask] == 0)
+
+
+def test_bins_and_their_centres_agree():
+    centres = bin_centres()
+    assert torch.equal(ab_bins(centres.T[None, :, :, None]).flatten(), torch.arange(AB_BINS ** 2))
+
+
+def test_vivid_blends_toward_the_annealed_mean_of_the_class_head():
+    net = tiny_net()
+    L = torch.rand(1, 1, 64, 64) * 2 - 1
+    with torch.no_grad():
+        plain, vivid = net(L, half_size=True), net(L, half_size=True, vivid=1.0)
+        half = net(L, half_size=True, vivid=0.5)
+    assert torch.allclose(half, (plain + vivid) / 2, atol=1e-6)
+    with pytest.raises(ValueError, match="class head"):
+        tiny_net(class_head=False)(L, vivid=0.5)
+
+
+@pytest.mark.parametrize("loss", ["l1+ce", "mse", "l1"])
+def test_a_few_training_steps_lower_the_loss(loss):
+    net = tiny_net().train()
+    torch.manual_seed(1)
+    L = torch.rand(4, 1, 64, 64) * 2 - 1
+    ab = torch.stack([0.3 * L[:, 0], -0.2 * L[:, 0]], 1)
+    opt = torch.optim.Adam([p for p in net.parameters() if p.requires_grad], lr=3e-3)
+    losses = []
+    for _ in range(25):
+        value = spatial_loss(net, L, ab, None, None, loss)
+        opt.zero_grad()
+        value.backward()
+        opt.step()
+        losses.append(float(value.detach()))
+    assert losses[-1] < 0.7 * losses[0]
+    assert all(p.grad is None for p in net.backbone.parameters())  # frozen
+
+
+def test_colorizer_runs_a_spatial_checkpoint_with_hints_and_vivid(tmp_path):
+    from model.colorizer import Colorizer
+
+    path = tmp_path / "spatial.safetensors"
+    save_checkpoint(path, tiny_net(pretrained=True), {"vivid": 0.25})
+    colorizer = Colorizer(path, device="cpu", precision="float32")
+    assert colorizer.vivid == 0.25 and colorizer.takes_hints
+    gray = np.repeat(np.linspace(0, 1, 80 * 120, dtype=np.float32).reshape(80, 120, 1), 3, 2)
+    auto = colorizer.predict(gray)
+    hinted = colorizer.predict(gray, [Hint(0.25, 0.5, 70.0, 60.0, size=0.15)])
+    assert auto.ab.shape == hinted.ab.shape == (80, 120, 2)
+    np.testing.assert_array_equal(hinted.L, auto.L)  # hints never change the lightness
+    assert np.abs(hinted.ab - auto.ab).max() > 0
+    with pytest.raises(ValueError, match="vivid"):
+        Colorizer(path, device="cpu", vivid=1.5)
+
+
+def test_fit_trains_a_spatial_model_from_photos_in_memory_and_resumes(tmp_path, train_folder):
+    from model.train import FitOptions, fit
+
+    options = FitOptions(epochs=1, batch_size=4, crop=32, in_memory=True, val_share=0.2,
+                         check_files=False)
+    config = SpatialConfig(**TINY)
+    result = fit([train_folder], tmp_path / "run", config=config, options=options)
+    config_saved, meta = read_header(result.best)
+    assert config_saved == config and meta["step"] == result.steps > 0
+    net, _ = load_checkpoint(result.best)
+    assert net.class_weights.max() > net.class_weights.min()  # set from the photos
+    # the decoded photos were kept: a second run reads them back instead of decoding
+    assert list((tmp_path / "user-cache" / "photos").glob("*.npz"))
+    again = fit([train_folder], tmp_path / "run", options=FitOptions(
+        epochs=2, batch_size=4, crop=32, in_memory=True, val_share=0.2, check_files=False))
+    assert again.steps > result.steps and again.epochs_done == 2
