@@ -152,12 +152,14 @@ def report(args) -> str:
     return "\n".join(lines)
 
 
-def write_between_markers(path: Path, body: str) -> None:
-    text = path.read_text() if path.is_file() else f"# Results\n\n{BEGIN}\n{END}\n"
-    if BEGIN not in text or END not in text:
-        text += f"\n{BEGIN}\n{END}\n"
-    block = f"{BEGIN}\n{body}\n{END}"
-    path.write_text(re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: block, text,
+def write_between_markers(path: Path, body: str, begin: str = BEGIN, end: str = END) -> None:
+    """Replace what lies between ``begin`` and ``end`` in ``path`` (appending the markers
+    where they are missing), leaving the rest of the file as it is."""
+    text = path.read_text() if path.is_file() else f"# Results\n\n{begin}\n{end}\n"
+    if begin not in text or end not in text:
+        text += f"\n{begin}\n{end}\n"
+    block = f"{begin}\n{body}\n{end}"
+    path.write_text(re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: block, text,
                            flags=re.S))
 
 

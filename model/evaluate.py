@@ -125,28 +125,47 @@ def evaluate(source, methods: dict[str, Callable[[list[np.ndarray]], list[np.nda
     return score_methods(truths, {name: fn(truths) for name, fn in methods.items()})
 
 
-def colorizer_method(colorizer, batch: int = 16) -> Callable[[list[np.ndarray]], list[np.ndarray]]:
+def colorizer_method(colorizer, batch: int = 16, hints: int = 0,
+                     seed: int = 0) -> Callable[[list[np.ndarray]], list[np.ndarray]]:
+    """Colorize with ``colorizer``; ``hints`` > 0 gives it that many hints per photo taken
+    from the ground truth (``model.hints.sample_hints``, the same for every model)."""
+    from .hints import sample_hints
+
     def run(rgbs: list[np.ndarray]) -> list[np.ndarray]:
+        given = None
+        if hints:
+            rng = np.random.default_rng(seed)
+            given = [sample_hints(color.normalise_ab(color.rgb_to_lab(x)[..., 1:]).transpose(2, 0, 1),
+                                  rng, hints) for x in rgbs]
         out = []
         for i in range(0, len(rgbs), batch):
-            out += [p.render() for p in colorizer.predict_many(rgbs[i:i + batch])]
+            chunk = None if given is None else given[i:i + batch]
+            out += [p.render() for p in colorizer.predict_many(rgbs[i:i + batch], chunk)]
         return out
 
     return run
 
 
-def format_table(rows: list[EvalRow], title: str | None = None) -> str:
+def format_table(rows: list[EvalRow], title: str | None = None,
+                 reference: EvalRow | None = None) -> str:
     """Markdown table; the first row is the baseline that ``vs gray`` (mean per-photo PSNR
-    gain ± its 95% confidence half-width) is measured against."""
+    gain ± its 95% confidence half-width) is measured against, and ``reference`` (another
+    row) gets a paired ``vs`` column of its own."""
+    def gain(r: EvalRow, base: EvalRow) -> str:
+        if r is base or len(r.psnr_each) != len(base.psnr_each) or len(base.psnr_each) < 2:
+            return ""
+        return "{:+.2f} ± {:.2f}".format(*r.psnr_gain(base))
+
+    ref_head, ref_rule = (f" vs {reference.name} dB |", "---:|") if reference else ("", "")
     lines = [f"**{title}**", ""] if title else []
-    lines += ["| model | photos | PSNR dB | vs gray dB | RMSE a/b | SSIM | MAE | CF | CF / truth | ΔCF |",
-              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines += [f"| model | photos | PSNR dB | vs gray dB |{ref_head} RMSE a/b | SSIM | MAE | CF | "
+              f"CF / truth | ΔCF |",
+              f"|---|---:|---:|---:|{ref_rule}---:|---:|---:|---:|---:|---:|"]
     for r in rows:
-        gain = ""
-        if r is not rows[0] and len(r.psnr_each) == len(rows[0].psnr_each) > 1:
-            gain = "{:+.2f} ± {:.2f}".format(*r.psnr_gain(rows[0]))
-        lines.append(f"| {r.name} | {r.n} | {r.psnr:.2f} | {gain} | {r.rmse_ab:.4f} | {r.ssim:.4f} | "
-                     f"{r.mae:.2f} | {r.cf:.1f} | {r.cf_ratio:.0%} | {r.delta_cf:.1f} |")
+        ref = f" {gain(r, reference)} |" if reference else ""
+        lines.append(f"| {r.name} | {r.n} | {r.psnr:.2f} | {gain(r, rows[0])} |{ref} {r.rmse_ab:.4f} | "
+                     f"{r.ssim:.4f} | {r.mae:.2f} | {r.cf:.1f} | {r.cf_ratio:.0%} | {r.delta_cf:.1f} |")
     if rows:
-        lines.append(f"| ground truth | {rows[0].n} | | | | | | {rows[0].cf_truth:.1f} | 100% | 0.0 |")
+        lines.append(f"| ground truth | {rows[0].n} | | |{' |' if reference else ''} | | | "
+                     f"{rows[0].cf_truth:.1f} | 100% | 0.0 |")
     return "\n".join(lines)

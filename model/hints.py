@@ -39,22 +39,26 @@ def hint_maps(hints: list[Hint], height: int, width: int) -> np.ndarray:
     return out
 
 
+def sample_hints(ab: np.ndarray, rng: np.random.Generator, count: int) -> list[Hint]:
+    """``count`` hints taken from a photo's true colours (normalised a/b, 2×H×W), as in
+    Zhang et al. 2017: each a square patch (1-9 px at 256², scaled with the photo) at a
+    random place, holding the mean true a/b of that patch."""
+    _, H, W = ab.shape
+    long = max(H, W)
+    out = []
+    for _ in range(count):
+        side = min(H, W, max(1, int(round(rng.integers(1, 10) * long / 256.0))))
+        y, x = int(rng.integers(0, H - side + 1)), int(rng.integers(0, W - side + 1))
+        a, b = ab[:, y:y + side, x:x + side].reshape(2, -1).mean(1) * 128.0
+        out.append(Hint((x + side / 2) / W, (y + side / 2) / H, float(a), float(b), side / long))
+    return out
+
+
 def simulate_hints(ab: np.ndarray, rng: np.random.Generator, count: int | None = None,
                    none_share: float = 0.5, p_more: float = 0.125) -> np.ndarray:
-    """Simulated user hints for one photo, as in Zhang et al. 2017: normalised a/b
-    (2×H×W) → 3×H×W hint maps. ``count`` fixes the number of points; otherwise none in
-    ``none_share`` of the photos, else a geometric number (mean 1/``p_more``). Each point
-    is a square patch (1-9 px at 256², scaled with the photo) holding the mean true a/b
-    of that patch."""
-    _, H, W = ab.shape
-    out = np.zeros((3, H, W), np.float32)
+    """Simulated hint maps for training: normalised a/b (2×H×W) → 3×H×W maps of
+    ``sample_hints``. ``count`` fixes the number of points; otherwise none in
+    ``none_share`` of the photos, else a geometric number (mean 1/``p_more``)."""
     if count is None:
         count = 0 if rng.random() < none_share else int(rng.geometric(p_more))
-    scale = max(H, W) / 256.0
-    for _ in range(count):
-        side = max(1, int(round(rng.integers(1, 10) * scale)))
-        y, x = int(rng.integers(0, max(1, H - side + 1))), int(rng.integers(0, max(1, W - side + 1)))
-        patch = ab[:, y:y + side, x:x + side]
-        out[:2, y:y + side, x:x + side] = patch.reshape(2, -1).mean(1)[:, None, None]
-        out[2, y:y + side, x:x + side] = 1.0
-    return out
+    return hint_maps(sample_hints(ab, rng, count), *ab.shape[1:])

@@ -215,7 +215,7 @@ class SpatialNet(nn.Module):
     def annealed_mean(self, logits: torch.Tensor, t: float = ANNEAL_T) -> torch.Tensor:
         """Bin logits (N×Q×h×w) → normalised a/b (N×2×h×w): the annealed mean."""
         p = torch.softmax(logits.float() / t, dim=1)
-        return torch.einsum("nqhw,qc->nchw", p, self.centres).to(logits.dtype)
+        return torch.einsum("nqhw,qc->nchw", p, self.centres.float()).to(logits.dtype)
 
     def forward(self, L: torch.Tensor, features: torch.Tensor | None = None,
                 half_size: bool = False, hints: torch.Tensor | None = None,
