@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 BUNDLED_NAME = "Bundled model"
+BUNDLED_LABELS = {"paper": "paper model (hybrid v1)",
+                  "spatial": "scene-aware (spatial Lite0 U-Net)"}
 
 
 def user_models_dir() -> Path:
@@ -39,10 +41,33 @@ def safe_model_filename(name: str) -> str:
     return f"{stem}.safetensors"
 
 
-def list_models() -> list[ModelEntry]:
-    from resources import BUNDLED_MODEL
+def bundled_entries() -> list[ModelEntry]:
+    """The models that ship, the default first ("Bundled model: ...")."""
+    from resources import BUNDLED_MODELS
 
-    entries = [ModelEntry(BUNDLED_NAME, BUNDLED_MODEL, True)]
+    return [ModelEntry(f"{BUNDLED_NAME}: {BUNDLED_LABELS.get(key, key)}", path, True)
+            for key, path in BUNDLED_MODELS.items() if path.is_file()]
+
+
+def resolve_model(name: str) -> Path:
+    """``--model``: a checkpoint file, a bundled model's short name ("spatial",
+    "paper") or the name of a model the user fine-tuned; ValueError lists the names."""
+    from resources import BUNDLED_MODELS
+
+    if Path(name).is_file():
+        return Path(name)
+    if name in BUNDLED_MODELS and BUNDLED_MODELS[name].is_file():
+        return BUNDLED_MODELS[name]
+    for entry in list_models():
+        if not entry.bundled and entry.name == name:
+            return entry.path
+    known = [k for k, p in BUNDLED_MODELS.items() if p.is_file()]
+    known += [e.name for e in list_models() if not e.bundled]
+    raise ValueError(f"no model file or model called {name!r}; known models: {', '.join(known)}")
+
+
+def list_models() -> list[ModelEntry]:
+    entries = bundled_entries()
     folder = user_models_dir()
     if folder.is_dir():
         real = folder.resolve()
