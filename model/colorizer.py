@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from . import color
-from .backbones import BranchSet
+from .backbones import BranchSet, fold_for_inference
 from .checkpoint import CheckpointError, load_checkpoint
 from .devices import is_cuda_oom, resolve_device
 from .checkpoint import Network
@@ -174,7 +174,11 @@ class Colorizer:
         on the build machine 35 -> 19 ms in float32, and in bfloat16 26 -> 9 ms against
         autocast, which cast every weight on every call."""
         if dtype not in self._cpu_nets:
-            net = copy.deepcopy(self.net).to(dtype).to(memory_format=torch.channels_last)
+            net = copy.deepcopy(self.net)
+            if isinstance(net, SpatialNet):  # its frozen backbone: fewer passes over memory
+                size = net.config.input_size
+                fold_for_inference(net.backbone, torch.zeros(1, 3, size, size))
+            net = net.to(dtype).to(memory_format=torch.channels_last)
             self._cpu_nets[dtype] = net
         x = x.to(dtype).contiguous(memory_format=torch.channels_last)
         feats = None if feats is None else feats.to(dtype)

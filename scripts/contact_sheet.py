@@ -1,6 +1,6 @@
-"""A contact sheet of before/after pairs: the photos given, colorized by a model.
+"""A contact sheet: each photo given, then its colorization by each model, side by side.
 
-    python scripts/contact_sheet.py PHOTO... -o docs/historical.png [--model CKPT] [--height 240]
+    python scripts/contact_sheet.py PHOTO... -o docs/historical.png [--model CKPT]... [--height 240]
 """
 
 from __future__ import annotations
@@ -20,20 +20,21 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("photos", nargs="+", type=Path)
     ap.add_argument("-o", "--out", type=Path, required=True)
-    ap.add_argument("--model", type=Path)
+    ap.add_argument("--model", type=Path, action="append",
+                    help="a checkpoint (repeatable: one column each; default: the bundled model)")
     ap.add_argument("--height", type=int, default=240)
     ap.add_argument("--columns", type=int, default=2, help="pairs per row")
     args = ap.parse_args(argv)
-    colorizer = Colorizer(args.model, device="auto")
+    colorizers = [Colorizer(m, device="auto") for m in args.model or [None]]
     tiles = []
     for path in args.photos:
         rgb = read_photo(path).rgb
-        out = colorizer.colorize(rgb)
         h = args.height
         w = max(1, round(rgb.shape[1] * h / rgb.shape[0]))
-        pair = [cv2.resize(x, (w, h), interpolation=cv2.INTER_AREA) for x in (rgb, out)]
         gap = np.ones((h, 4, 3), np.float32)
-        tiles.append(np.concatenate([pair[0], gap, pair[1]], axis=1))
+        parts = [rgb] + [c.colorize(rgb) for c in colorizers]
+        small = [cv2.resize(x, (w, h), interpolation=cv2.INTER_AREA) for x in parts]
+        tiles.append(np.concatenate([x for s in small for x in (s, gap)][:-1], axis=1))
     width = max(t.shape[1] for t in tiles)
     tiles = [np.pad(t, ((0, 8), (0, width - t.shape[1] + 12), (0, 0)), constant_values=1.0)
              for t in tiles]
