@@ -10,6 +10,7 @@ the CLI and the desktop app's worker thread.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -93,7 +94,7 @@ class FitOptions:
 @dataclass
 class FitResult:
     out_dir: Path
-    best: Path
+    best: Path | None  # None: cancelled before any checkpoint was written
     steps: int
     epochs_done: int
     history: list[dict] = field(default_factory=list)
@@ -268,7 +269,8 @@ def fit(data_dirs: list[os.PathLike | str], out_dir: os.PathLike | str,
     features = compute_features(report.usable, config.branches, cache or BranchCache(),
                                 device, progress)
     if progress.cancelled:
-        return FitResult(out_dir, out_dir / BEST, int(meta.get("step", 0)), 0, [], True)
+        best = out_dir / BEST if (out_dir / BEST).is_file() else None
+        return FitResult(out_dir, best, int(meta.get("step", 0)), 0, [], True)
     usable = [p for p in report.usable if p in features]
     train_paths, val_paths = split_validation(usable, options.val_share, options.seed)
     progress.message(f"training on {len(train_paths)} photos, validating on {len(val_paths)}; "
@@ -322,83 +324,121 @@ def fit(data_dirs: list[os.PathLike | str], out_dir: os.PathLike | str,
     total_steps = options.epochs * steps_per_epoch
     if options.max_steps is not None:
         total_steps = min(total_steps, options.max_steps)
-    step = int(meta.get("step", 0))
-    history: list[dict] = list(meta.get("history", []))
-    best_val = float(meta.get("best_val", math.inf))
     data_info = {"folders": [str(d) for d in data_dirs], "train_photos": len(train_paths),
                  "val_photos": len(val_paths), "skipped_unreadable": len(report.unreadable),
                  "skipped_grayscale": len(report.grayscale)}
-
-    def checkpoint_meta() -> dict:
-        return {**{k: v for k, v in meta.items() if k not in ("step", "history", "best_val")},
-                "step": step, "history": history, "best_val": best_val, "data": data_info,
-                "options": asdict(options), "device": device.type,
-                "train_seconds": train_seconds}
+    run = _Run(meta, options, total_steps, {"data": data_info, "options": asdict(options),
+                                            "device": device.type})
 
     def save_last() -> None:
-        nonlocal last_saved
-        save_checkpoint(resume_path, net, checkpoint_meta(), _optimizer_tensors(opt))
-        last_saved = step
-
-    last_saved = step
-
-    train_seconds = float(meta.get("train_seconds", 0.0))
-    start_seconds = train_seconds
-
-    def done_fraction() -> float:
-        f = step / max(total_steps, 1)
-        if options.time_limit:
-            f = max(f, (train_seconds + time.monotonic() - t0 - start_seconds) / options.time_limit)
-        return f
+        save_checkpoint(resume_path, net, run.meta(), _optimizer_tensors(opt))
+        run.last_saved = run.step
 
     cancelled = False
-    t0 = time.monotonic()
-    while step < total_steps and not cancelled and done_fraction() < 1.0:
-        epoch, skip = divmod(step, steps_per_epoch)
+    while run.step < total_steps and not cancelled and run.done_fraction() < 1.0:
+        epoch, skip = divmod(run.step, steps_per_epoch)
         sampler.set_epoch(epoch, skip * options.batch_size)
-        t0, losses = time.monotonic(), []
-        for batch in loader:
-            if progress.cancelled:
-                cancelled = True
-                break
-            if batch is None:
-                continue
-            done = done_fraction()
-            if done >= 1.0:
-                break
-            for group in opt.param_groups:
-                group["lr"] = _lr_at(options, done)
-            loss = loss_fn(batch)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            step += 1
-            losses.append(float(loss.detach()))
-            progress.step(step, total_steps, losses[-1])
-            if step - last_saved >= options.checkpoint_every:
-                train_seconds += time.monotonic() - t0
-                t0 = time.monotonic()
-                save_last()
-            if step >= total_steps:
-                break
-        train_seconds += time.monotonic() - t0
+        with run.clock():
+            losses, cancelled = _train_epoch(run, loader, net, opt, loss_fn, progress, save_last)
         if cancelled:
             break
+        if not losses:
+            if run.done_fraction() >= 1.0:
+                break  # the budget ran out at the epoch's first batch
+            raise ValueError(f"none of the {len(train_paths)} training photos could be read")
         val = _validate(net, val_loader, loss_fn) if val_paths else float(np.mean(losses))
-        record = {"epoch": epoch + 1, "step": step, "train_loss": float(np.mean(losses)) if losses else None,
-                  "val_loss": val, "seconds": round(train_seconds, 1)}
-        if history and history[-1]["epoch"] == record["epoch"]:
-            history[-1] = record  # the rest of an epoch that a resumed run finished
-        else:
-            history.append(record)
+        record = run.end_epoch(epoch + 1, float(np.mean(losses)), val)
         progress.epoch(record)
         progress.message(f"epoch {epoch + 1}: train loss {record['train_loss']:.5f}, "
-                         f"val loss {val:.5f} ({train_seconds:.0f} s)")
-        if val < best_val:
-            best_val = val
-            save_checkpoint(out_dir / BEST, net, checkpoint_meta())
-    if step != last_saved or not resume_path.is_file():
+                         f"val loss {val:.5f} ({run.seconds():.0f} s)")
+        if val < run.best_val:
+            run.best_val = val
+            save_checkpoint(out_dir / BEST, net, run.meta())
+    trained = run.step > int(meta.get("step", 0))
+    if trained and (run.step != run.last_saved or not resume_path.is_file()):
         save_last()
-    if not (out_dir / BEST).is_file():
-        save_checkpoint(out_dir / BEST, net, checkpoint_meta())
-    return FitResult(out_dir, out_dir / BEST, step, len(history), history, cancelled, val_paths)
+    if trained and not (out_dir / BEST).is_file():
+        save_checkpoint(out_dir / BEST, net, run.meta())
+    best = out_dir / BEST if (out_dir / BEST).is_file() else None
+    return FitResult(out_dir, best, run.step, len(run.history), run.history, cancelled, val_paths)
+
+
+class _Run:
+    """The changing state of one ``fit`` run: steps, history, and the training clock,
+    which runs only while batches train (not during validation or checkpoints)."""
+
+    def __init__(self, meta: dict, options: FitOptions, total_steps: int, fixed_meta: dict):
+        self.base_meta = {k: v for k, v in meta.items()
+                          if k not in ("step", "history", "best_val", "train_seconds")}
+        self.fixed_meta, self.options, self.total_steps = fixed_meta, options, total_steps
+        self.step = self.last_saved = int(meta.get("step", 0))
+        self.history: list[dict] = list(meta.get("history", []))
+        self.best_val = float(meta.get("best_val", math.inf))
+        self.earlier_seconds = float(meta.get("train_seconds", 0.0))  # before this run
+        self.run_seconds = 0.0   # this run's training time, clock stopped
+        self._since: float | None = None
+
+    @contextlib.contextmanager
+    def clock(self):
+        self._since = time.monotonic()
+        try:
+            yield
+        finally:
+            self.run_seconds += time.monotonic() - self._since
+            self._since = None
+
+    def this_run_seconds(self) -> float:
+        running = time.monotonic() - self._since if self._since is not None else 0.0
+        return self.run_seconds + running
+
+    def seconds(self) -> float:
+        """Training time over all runs of this model."""
+        return self.earlier_seconds + self.this_run_seconds()
+
+    def done_fraction(self) -> float:
+        """How much of the budget (steps, and this run's ``time_limit``) is spent."""
+        f = self.step / max(self.total_steps, 1)
+        if self.options.time_limit:
+            f = max(f, self.this_run_seconds() / self.options.time_limit)
+        return f
+
+    def end_epoch(self, epoch: int, train_loss: float, val_loss: float) -> dict:
+        record = {"epoch": epoch, "step": self.step, "train_loss": train_loss,
+                  "val_loss": val_loss, "seconds": round(self.seconds(), 1)}
+        if self.history and self.history[-1]["epoch"] == epoch:
+            self.history[-1] = record  # the rest of an epoch that a resumed run finished
+        else:
+            self.history.append(record)
+        return record
+
+    def meta(self) -> dict:
+        return {**self.base_meta, **self.fixed_meta, "step": self.step, "history": self.history,
+                "best_val": self.best_val, "train_seconds": self.seconds()}
+
+
+def _train_epoch(run: _Run, loader, net, opt, loss_fn, progress: Progress,
+                 save_last) -> tuple[list[float], bool]:
+    """One pass over ``loader`` (or what is left of the budget): (losses, cancelled)."""
+    losses: list[float] = []
+    for batch in loader:
+        if progress.cancelled:
+            return losses, True
+        if batch is None:
+            continue
+        done = run.done_fraction()
+        if done >= 1.0:
+            break
+        for group in opt.param_groups:
+            group["lr"] = _lr_at(run.options, done)
+        loss = loss_fn(batch)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        run.step += 1
+        losses.append(float(loss.detach()))
+        progress.step(run.step, run.total_steps, losses[-1])
+        if run.step - run.last_saved >= run.options.checkpoint_every:
+            save_last()
+        if run.step >= run.total_steps:
+            break
+    return losses, False

@@ -122,3 +122,44 @@ def test_rebalanced_training_runs(train_folder, tmp_path):
     result = fit([train_folder], tmp_path / "run", tiny_config(),
                  options=options(max_steps=2, rebalance=0.5), cache=BranchCache(tmp_path / "c"))
     assert result.steps == 2
+
+
+def test_time_limit_counts_training_not_validation(train_folder, tmp_path):
+    """A budget of 1.2 s trains about 1.2 s, even when each epoch's end takes longer than
+    its training (it once stopped an epoch early: 100 s of budget trained 90)."""
+    import time
+
+    class Slow(Progress):
+        def step(self, step, total, loss):
+            time.sleep(0.05)          # training time: counts
+
+        def epoch(self, record):
+            time.sleep(0.6)           # after the epoch: does not count
+
+    result = fit([train_folder], tmp_path / "run", tiny_config(),
+                 options=options(epochs=100, time_limit=1.2), progress=Slow(),
+                 cache=BranchCache(tmp_path / "cache"))
+    _, meta = load_checkpoint(result.out_dir / LAST)
+    assert meta["train_seconds"] >= 1.1, result.history
+    assert len(result.history) >= 2
+
+
+def test_photos_that_all_fail_to_decode_are_a_clear_error_not_a_crash(tmp_path):
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    for i in range(4):
+        (folder / f"{i}.png").write_bytes(b"not a png at all")
+    config = tiny_config(branches=(), fusion="none")
+    with pytest.raises(ValueError, match="none of the .* training photos could be read"):
+        fit([folder], tmp_path / "run", config, options=options(check_files=False, val_share=0))
+
+
+def test_cancel_before_training_names_no_checkpoint(train_folder, tmp_path):
+    class CancelAtOnce(Progress):
+        def message(self, text):
+            self.cancel()
+
+    result = fit([train_folder], tmp_path / "run", tiny_config(), options=options(),
+                 progress=CancelAtOnce(), cache=BranchCache(tmp_path / "cache"))
+    assert result.cancelled and result.best is None
+    assert not list((tmp_path / "run").glob("*.safetensors"))
