@@ -1,0 +1,52 @@
+"""Comparing a fine-tuned model with its base, and installing it (model.finetune)."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from model.evaluate import EvalRow
+from model.finetune import AFTER, BEFORE, Comparison, compare_before_after, install_model
+from model.registry import list_models, resolve_model
+from tests.conftest import gradient_photo
+
+
+def _row(name, psnrs, cf=20.0):
+    return EvalRow(name, len(psnrs), float(np.mean(psnrs)), 0.1, 0.9, 10.0, cf, 40.0, tuple(psnrs))
+
+
+def comparison(gain: float) -> Comparison:
+    base = [22.0, 23.0, 24.0, 25.0, 26.0, 22.5]
+    noise = [0.1, -0.1, 0.05, -0.05, 0.0, 0.0]
+    return Comparison([_row("gray", base), _row(BEFORE, base, 24.0),
+                       _row(AFTER, [b + gain + n for b, n in zip(base, noise)], 30.0)], [], 6)
+
+
+def test_summary_says_closer_worse_or_the_same_in_plain_words():
+    assert comparison(0.8).summary().startswith("Closer to the true colours than the base model: +0.8 dB")
+    worse = comparison(-0.5).summary()
+    assert worse.startswith("Worse than the base model: -0.5 dB") and "Keep using the base model" in worse
+    assert comparison(0.0).summary().startswith("About as close")
+    assert "75% of the true photos' (base model: 60%)" in comparison(0.8).summary()
+    assert "not compared" in Comparison().summary()
+
+
+def test_compare_scores_both_models_on_the_held_out_photos(tmp_path, tiny_checkpoint):
+    photos = []
+    for i in range(3):
+        photos.append(tmp_path / f"{i}.png")
+        Image.fromarray(gradient_photo(48, 40, i)).save(photos[-1])
+    result = compare_before_after(tiny_checkpoint, tiny_checkpoint, photos, device="cpu")
+    assert result.photos == 3 and [r.n for r in result.rows] == [3, 3, 3]
+    mean, _ = result.gain()
+    assert mean == pytest.approx(0.0)  # the same model twice
+    assert len(result.examples) == 3 and result.examples[0][0].shape == (256, 256, 3)
+
+
+def test_install_puts_the_model_where_the_picker_and_cli_find_it(tiny_checkpoint):
+    path = install_model(tiny_checkpoint, "Family album")
+    assert path.read_bytes() == tiny_checkpoint.read_bytes()
+    assert resolve_model("Family album") == path
+    assert any(e.name == "Family album" for e in list_models())
+    with pytest.raises(FileExistsError):
+        install_model(tiny_checkpoint, "Family album")
+    assert install_model(tiny_checkpoint, "Family album", replace=True) == path
