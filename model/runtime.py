@@ -8,16 +8,23 @@ cache folder under a name for its weights (their package's version, or a digest)
 run by ONNX Runtime from then on.
 Anything that goes wrong on the way (no onnxruntime, an operator the exporter does not
 know, an unwritable cache) leaves the network in PyTorch, with a warning.
+
+Exporting the bundled model's three branches is the first run's long wait (13-19 s of
+18-23 s with an empty cache, against 5 s once cached, one photo through the CLI on the
+build machine's 2 busy cores), so whoever waits can listen (``listening_to_exports``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import logging
+import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator, Literal
 
 import numpy as np
 import torch
@@ -30,6 +37,43 @@ log = logging.getLogger(__name__)
 # bump when the export settings or fold_for_inference change: old cached files then go unused
 _FORMAT = "1"
 _OPSET = 17
+
+
+@dataclass(frozen=True)
+class ExportEvent:
+    """One network being prepared for this CPU: ``stage`` "start" before its export,
+    "done" after it (``seconds`` it took)."""
+
+    name: str
+    stage: Literal["start", "done"]
+    seconds: float = 0.0
+
+
+_listeners: list[Callable[[ExportEvent], None]] = []
+
+
+@contextlib.contextmanager
+def listening_to_exports(listener: Callable[[ExportEvent], None]) -> Iterator[None]:
+    """Call ``listener`` (on the thread that exports) for each export while in the block."""
+    _listeners.append(listener)
+    try:
+        yield
+    finally:
+        _listeners.remove(listener)
+
+
+def _told(name: str, make: Callable[[], bytes]) -> Callable[[], bytes]:
+    """``make``, telling the listeners when it starts and ends."""
+    def told() -> bytes:
+        t0 = time.perf_counter()
+        for listener in list(_listeners):
+            listener(ExportEvent(name, "start"))
+        data = make()
+        for listener in list(_listeners):
+            listener(ExportEvent(name, "done", time.perf_counter() - t0))
+        return data
+
+    return told
 
 
 def available() -> bool:
@@ -123,7 +167,7 @@ def on_cpu(name: str, identity: str, make: Callable[[], bytes]) -> OnnxModule | 
             _told_missing = True
         return None
     try:
-        return OnnxModule(cache_path(name, identity), make)
+        return OnnxModule(cache_path(name, identity), _told(name, make))
     except Exception as exc:
         log.warning("could not run %s through ONNX Runtime (%s: %s): it runs in PyTorch, "
                     "slower on a CPU", name, exc.__class__.__name__, exc)
