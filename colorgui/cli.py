@@ -4,20 +4,29 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from pathlib import Path
 
 DESCRIPTION = """\
 colorgui brings black-and-white photographs to colour with a hybrid CNN (an
 encoder-decoder in CIE Lab fused with three pretrained ImageNet networks).
-
-commands:
-  colorize   colorize photos and folders into an output folder
-  train      train a model, or fine-tune one (--from) on your own colour photos
-  evaluate   score models against the gray baseline on a folder of colour photos
-  demo       colorize the sample photos that ship with scikit-image
-  app        open the desktop app (also what plain `colorgui` does)
 """
+EPILOG = "Plain `colorgui` opens the app. `colorgui COMMAND --help` shows a command's options."
+
+# scikit-image's colour photographs that ship inside its package (no download), made gray
+# for the demo, and its one real black-and-white photograph
+DEMO_COLOUR = ("astronaut", "chelsea", "coffee", "rocket", "motorcycle")
+DEMO_BLACK_AND_WHITE = ("camera",)
+
+
+def existing_path(text: str) -> Path:
+    """An input that must exist, checked as the command line is read: a typo then fails
+    at once, not after torch and the model have loaded (seconds; 20 s on a first run)."""
+    path = Path(text)
+    if not path.exists():
+        raise argparse.ArgumentTypeError(f"no such file or folder: {text}")
+    return path
 
 
 def _add_device(p: argparse.ArgumentParser) -> None:
@@ -28,17 +37,18 @@ def _add_device(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     from colorgui import __version__
 
-    ap = argparse.ArgumentParser(prog="colorgui", description=DESCRIPTION,
+    ap = argparse.ArgumentParser(prog="colorgui", description=DESCRIPTION, epilog=EPILOG,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--version", action="version", version=f"colorgui {__version__}")
-    sub = ap.add_subparsers(dest="command", metavar="COMMAND")
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND", title="commands")
 
-    c = sub.add_parser("colorize", help="colorize photos and folders",
+    c = sub.add_parser("colorize", help="colorize photos and folders into an output folder",
                        description="Colorize photos. Folders are searched recursively and "
                                    "their structure is mirrored in the output folder. Inputs "
                                    "are never modified; existing outputs are skipped unless "
-                                   "--overwrite. Exit status 1 if any photo failed.")
-    c.add_argument("inputs", nargs="+", type=Path, metavar="IN", help="photo files or folders")
+                                   "--overwrite. Exit status 1 if any photo failed; "
+                                   "Ctrl-C stops after the photo in hand (exit status 130).")
+    c.add_argument("inputs", nargs="+", type=existing_path, metavar="IN", help="photo files or folders")
     c.add_argument("-o", "--out", type=Path, default=Path("colorized"),
                    help="output folder (default: ./colorized)")
     c.add_argument("--model", type=Path, help="checkpoint to use (default: the bundled model)")
@@ -50,21 +60,28 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality (default 95)")
     c.add_argument("--overwrite", action="store_true", help="replace outputs that already exist")
 
-    t = sub.add_parser("train", help="train or fine-tune a model on colour photos",
+    t = sub.add_parser("train", help="train a model, or fine-tune one (--from) on your own "
+                                     "colour photos",
                        description="Train on every colour photo under the folders (gray and "
                                    "unreadable files are skipped and counted). Checkpoints go "
                                    "to OUT (last.safetensors, best.safetensors); running the "
                                    "same command again resumes.")
-    t.add_argument("data", nargs="+", type=Path, metavar="DATA_DIR")
-    t.add_argument("-o", "--out", type=Path, default=Path("runs/train"), help="checkpoint folder")
-    t.add_argument("--from", dest="base", type=Path, help="fine-tune this checkpoint")
-    t.add_argument("--epochs", type=int, default=10)
+    t.add_argument("data", nargs="+", type=existing_path, metavar="DATA_DIR",
+                   help="folders (or files) of colour photos to learn from")
+    t.add_argument("-o", "--out", type=Path, default=Path("runs/train"),
+                   help="checkpoint folder (default: ./runs/train)")
+    t.add_argument("--from", dest="base", type=Path, metavar="CHECKPOINT",
+                   help="fine-tune this checkpoint instead of training a new model")
+    t.add_argument("--epochs", type=int, default=10,
+                   help="passes over the photos (default 10)")
     t.add_argument("--steps", type=int, help="stop after this many steps in total")
     t.add_argument("--time-limit", type=float, metavar="SECONDS",
                    help="stop after this much training time (the schedule follows it)")
-    t.add_argument("--batch-size", type=int, default=20)
-    t.add_argument("--lr", type=float, default=1e-3)
-    t.add_argument("--schedule", choices=("constant", "cosine"), default="constant")
+    t.add_argument("--batch-size", type=int, default=20, help="photos per step (default 20)")
+    t.add_argument("--lr", type=float, default=1e-3, help="learning rate (default 0.001)")
+    t.add_argument("--schedule", choices=("constant", "cosine"), default="constant",
+                   help="learning rate over the run: constant, or cosine decay to lr/50 "
+                        "(default constant)")
     t.add_argument("--rebalance", type=float, default=0.0, metavar="POWER",
                    help="weight rare colours in the loss (0 = the paper's plain MSE; 0.5 keeps "
                         "outputs colourful)")
@@ -76,41 +93,107 @@ def build_parser() -> argparse.ArgumentParser:
                    help="dropout on the fused branch vector while training (new model)")
     t.add_argument("--branches", default="effnet_lite0,effnet_lite1,effnet_lite2",
                    help="comma-separated pretrained branches (new model; empty for none)")
-    t.add_argument("--fusion", choices=("mean", "concat", "none"), default="mean")
-    t.add_argument("--input-size", type=int, default=256, help="working size at inference")
-    t.add_argument("--val-share", type=float, default=0.1)
-    t.add_argument("--checkpoint-every", type=int, default=500)
-    t.add_argument("--workers", type=int, help="data loader processes")
+    t.add_argument("--fusion", choices=("mean", "concat", "none"), default="mean",
+                   help="how the branches' class probabilities are combined: averaged, "
+                        "side by side, or not used (new model; default mean)")
+    t.add_argument("--input-size", type=int, default=256,
+                   help="side of the square the network works at when colorizing, in "
+                        "pixels (new model; default 256)")
+    t.add_argument("--val-share", type=float, default=0.1,
+                   help="share of the photos held out to score checkpoints (default 0.1)")
+    t.add_argument("--checkpoint-every", type=int, default=500, metavar="STEPS",
+                   help="steps between saves of OUT/last.safetensors (default 500)")
+    t.add_argument("--workers", type=int,
+                   help="data loader processes (default: none on a CPU, up to 8 with CUDA)")
     t.add_argument("--cache-dir", type=Path, help="branch-output cache (default: user cache)")
     t.add_argument("--no-check", action="store_true",
                    help="do not decode every photo up front (faster on known-good folders)")
     t.add_argument("--fresh", action="store_true", help="do not resume from OUT/last.safetensors")
     _add_device(t)
 
-    e = sub.add_parser("evaluate", help="score models against the gray baseline",
+    e = sub.add_parser("evaluate", help="score models against the gray baseline on folders "
+                                        "of colour photos",
                        description="PSNR, RMSE of normalised a/b, SSIM, MAE, colourfulness and "
                                    "ΔCF at 256×256 on each folder, for each model and for the "
                                    "gray baseline, printed as Markdown tables.")
-    e.add_argument("data", nargs="+", type=Path, metavar="DATA_DIR")
+    e.add_argument("data", nargs="+", type=existing_path, metavar="DATA_DIR",
+                   help="folders of colour photos (the ground truth)")
     e.add_argument("--model", type=Path, action="append",
                    help="checkpoint (repeatable; default: the bundled model)")
     e.add_argument("--limit", type=int, help="at most this many photos per folder")
     _add_device(e)
 
-    g = sub.add_parser("app", help="open the desktop app (the default with no command)",
+    g = sub.add_parser("app", help="open the desktop app (also what plain `colorgui` does)",
                        description="Open the desktop app, optionally on some photos.")
     g.add_argument("photos", nargs="*", help="photos or folders to open")
     g.add_argument("--self-test", action="store_true",
                    help="open the window, load the model, close; exit 0 if all went well")
 
-    d = sub.add_parser("demo", help="colorize scikit-image's sample photos and show them",
-                       description="Make gray copies of the photos scikit-image ships, "
-                                   "colorize them with the bundled model, say where, and open "
-                                   "the app on them.")
-    d.add_argument("-o", "--out", type=Path, default=Path("colorgui-demo"))
+    d = sub.add_parser("demo", help="colorize the sample photos that ship with scikit-image",
+                       description="Make gray copies of the colour photos scikit-image ships "
+                                   "(keeping the originals to compare with), add its one real "
+                                   "black-and-white photograph, colorize them with the bundled "
+                                   "model, say where, and open the app on them.")
+    d.add_argument("-o", "--out", type=Path,
+                   help=f"demo folder (default: {demo_dir()})")
     d.add_argument("--no-gui", action="store_true", help="only colorize; do not open the app")
     _add_device(d)
     return ap
+
+
+def demo_dir() -> Path:
+    """``demo/`` in colorgui's user data folder (COLORGUI_DATA_DIR overrides it), beside
+    the user's fine-tuned models."""
+    from model.registry import user_models_dir
+
+    return user_models_dir().parent / "demo"
+
+
+def plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+class StopOnCtrlC:
+    """While in the block, the first Ctrl-C only asks to stop (``requested``), so the
+    photo in hand is finished and written; a second one interrupts at once."""
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        print("\nstopping after the photo in hand (Ctrl-C again to stop at once)",
+              file=sys.stderr)
+
+    def __enter__(self):
+        try:
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        except ValueError:  # not the main thread: Ctrl-C is not ours to handle
+            pass
+        return self
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+class PreparingNotice:
+    """Tells once per run that the model is being prepared for this CPU (the ONNX export
+    of the pretrained branches, ``model.runtime``), then each network as it is ready."""
+
+    def __init__(self):
+        self.told = False
+
+    def __call__(self, event) -> None:
+        if event.stage == "start" and not self.told:
+            self.told = True
+            print("preparing the model for this CPU: one time only, about 15-20 s",
+                  file=sys.stderr)
+        elif event.stage == "done":
+            print(f"  {event.name} ready ({event.seconds:.1f} s)", file=sys.stderr)
 
 
 def _colorizer(args):
@@ -129,24 +212,34 @@ def cmd_colorize(args) -> int:
     from model.batch import plan_jobs, run_jobs
 
     jobs, refused = plan_jobs(args.inputs, args.out, args.format)
-    if not jobs and not refused:
-        print("no photos found in the inputs", file=sys.stderr)
+    if not jobs:
+        print("nothing to colorize" if refused else "no photos found in the inputs",
+              file=sys.stderr)
+        for path, reason in refused:
+            print(f"  {path}: {reason}", file=sys.stderr)
         return 1
     colorizer = _colorizer(args)
-    print(f"colorizing {len(jobs)} photos with {colorizer.describe()} into {args.out}",
-          file=sys.stderr)
-    with tqdm(total=len(jobs), unit="photo", file=sys.stderr) as bar:
+    print(f"colorizing {plural(len(jobs), 'photo')} with {colorizer.describe()} into "
+          f"{args.out}", file=sys.stderr)
+    with StopOnCtrlC() as stop, tqdm(total=len(jobs), unit="photo", file=sys.stderr) as bar:
         def on_item(job, state, reason):
             bar.update(1)
             if state == "failed":
                 bar.write(f"failed: {job.source}: {reason}", file=sys.stderr)
 
         report = run_jobs(jobs, colorizer, saturation=args.saturation,
-                          overwrite=args.overwrite, quality=args.quality, on_item=on_item)
+                          overwrite=args.overwrite, quality=args.quality, on_item=on_item,
+                          should_stop=lambda: stop.requested)
+    not_started = len(jobs) - len(report.done) - len(report.skipped) - len(report.failed)
     report.failed = refused + report.failed
-    print(report.summary(), file=sys.stderr)
+    summary = report.summary()
+    if stop.requested:
+        summary = f"interrupted: {summary}, {not_started} not started"
+    print(summary, file=sys.stderr)
     for path, reason in report.failed:
         print(f"  {path}: {reason}", file=sys.stderr)
+    if stop.requested:
+        return 130
     return 1 if report.failed else 0
 
 
@@ -220,26 +313,36 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_demo(args) -> int:
+    import numpy as np
     from skimage import data as skdata
 
     from model import color
     from model.imageio import write_photo
 
-    inputs = args.out / "black-and-white"
-    for name in ("astronaut", "chelsea", "coffee", "rocket"):
-        rgb = color.from_uint8(getattr(skdata, name)())
-        gray = color.gray_to_rgb(color.luminance(rgb))
+    folder = (args.out or demo_dir()).resolve()
+    print(f"demo folder: {folder}", file=sys.stderr)
+    inputs, originals = folder / "black-and-white", folder / "originals"
+    for name in DEMO_COLOUR + DEMO_BLACK_AND_WHITE:
         target = inputs / f"{name}.png"
-        if not target.exists():
-            write_photo(target, gray)
+        if target.exists():
+            continue
+        # the motorcycle is the left view of a stereo pair
+        image = skdata.stereo_motorcycle()[0] if name == "motorcycle" else getattr(skdata, name)()
+        rgb = color.from_uint8(image)
+        if rgb.ndim == 2:  # already black and white
+            rgb = np.repeat(rgb[..., None], 3, axis=2)
+        else:
+            write_photo(originals / f"{name}.png", rgb)
+        write_photo(target, color.gray_to_rgb(color.luminance(rgb)))
     args.inputs, args.model, args.saturation = [inputs], None, 1.0
     args.format, args.quality, args.overwrite = None, 95, True
-    out = args.out
-    args.out = out / "colorized"
+    args.out = folder / "colorized"
     code = cmd_colorize(args)
-    print(f"\nblack-and-white inputs: {inputs.resolve()}\n"
-          f"colorized by the bundled model: {(args.out / inputs.name).resolve()}")
-    if args.no_gui:
+    print(f"\nblack-and-white inputs: {inputs}\n"
+          f"colorized by the bundled model: {args.out / inputs.name}\n"
+          f"the colour originals, to compare with: {originals}\n"
+          f"(camera.png is a real black-and-white photograph: it has no original)")
+    if args.no_gui or code == 130:
         return code
     from colorgui.app import run
 
@@ -256,4 +359,11 @@ def main(argv: list[str] | None = None) -> int:
         from colorgui.app import run
 
         return run(getattr(args, "photos", None), self_test=getattr(args, "self_test", False))
-    return commands[args.command](args)
+    try:
+        from model.runtime import listening_to_exports
+
+        with listening_to_exports(PreparingNotice()):
+            return commands[args.command](args)
+    except KeyboardInterrupt:  # outside a batch's own stopping point: no traceback
+        print("\ninterrupted", file=sys.stderr)
+        return 130

@@ -78,3 +78,32 @@ def test_help_explains_each_command(command):
     proc = subprocess.run([sys.executable, "-m", "colorgui", *command, "--help"],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "usage: colorgui" in proc.stdout
+
+
+@pytest.mark.parametrize("command", ["colorize", "train", "evaluate"])
+def test_a_missing_input_fails_before_the_model_loads(photo_folder, tmp_path, command):
+    out = tmp_path / "out"
+    argv = [command, str(photo_folder), str(tmp_path / "albun")]
+    argv += ["-o", str(out)] if command != "evaluate" else []
+    # read as the command line is: fails before torch is imported (0.1 against 2.4 s)
+    code = ("import sys; from colorgui.cli import main\n"
+            "try:\n"
+            f"    main({argv})\n"
+            "finally:\n"
+            "    assert 'torch' not in sys.modules")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    assert f"no such file or folder: {tmp_path / 'albun'}" in proc.stderr
+    assert not out.exists()
+
+
+def test_inputs_with_nothing_to_colorize_fail_before_the_model_loads(photo_folder, monkeypatch,
+                                                                     capsys):
+    import model.colorizer
+
+    monkeypatch.setattr(model.colorizer, "Colorizer", None)  # calling it would fail
+    code = main(["colorize", str(photo_folder / "p1.jpg"), "-o", str(photo_folder)])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "nothing to colorize" in err and "would overwrite an input photo" in err
