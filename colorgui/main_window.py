@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QTimer
+from PySide6.QtCore import QByteArray, QTimer, Slot
 from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QMainWindow, QMessageBox,
                                QTabWidget)
@@ -75,13 +75,13 @@ class MainWindow(QMainWindow):
         t.modelChosen.connect(self.choose_model)
         b = self.batch_tab
         b.startRequested.connect(self.start_batch)
-        b.pauseRequested.connect(lambda paused: self.host.pause(paused))
-        b.cancelRequested.connect(lambda: self.host.cancel())
+        b.pauseRequested.connect(self._pause)
+        b.cancelRequested.connect(self._cancel)
         b.openRequested.connect(self._open_from_batch)
         tr = self.train_tab
         tr.scanRequested.connect(self._scan_training_folders)
         tr.startRequested.connect(self.start_fine_tune)
-        tr.cancelRequested.connect(lambda: self.host.cancel())
+        tr.cancelRequested.connect(self._cancel)
         tr.saveRequested.connect(self.save_fine_tuned)
         self._build_menus()
         self._restore_layout()
@@ -97,9 +97,9 @@ class MainWindow(QMainWindow):
         w.modelFailed.connect(self._model_failed)
         w.colorized.connect(self._colorized)
         w.failed.connect(self._failed)
-        w.saved.connect(lambda p: self.statusBar().showMessage(f"Saved {p}", 8000))
-        w.notice.connect(lambda text: self.statusBar().showMessage(text, 15000))
-        w.saveFailed.connect(lambda p, r: self.error(f"Could not save {p}", r))
+        w.saved.connect(self._saved)
+        w.notice.connect(self._notice)
+        w.saveFailed.connect(self._save_failed)
         w.batchItem.connect(self.batch_tab.set_state)
         w.batchFinished.connect(self.batch_tab.finished)
         w.scanned.connect(self.train_tab.show_scan)
@@ -108,8 +108,33 @@ class MainWindow(QMainWindow):
         w.trainEpoch.connect(self.train_tab.show_epoch)
         w.trainFinished.connect(self.train_tab.finished)
         w.trainFailed.connect(self.train_tab.failed)
-        w.trainFailed.connect(lambda reason: self.error("Fine-tuning failed", reason))
+        w.trainFailed.connect(self._train_failed)
         self.host.load(self.settings.model_path, self.settings.device)
+
+    # Replies of the worker thread arrive here, in bound slots of this GUI-thread window:
+    # Qt queues them to this thread. A lambda would run on the worker thread and touch
+    # widgets there (the status bar's timer), which crashed the app after a Save.
+    @Slot(str)
+    def _saved(self, path: str) -> None:
+        self.statusBar().showMessage(f"Saved {path}", 8000)
+
+    @Slot(str)
+    def _notice(self, text: str) -> None:
+        self.statusBar().showMessage(text, 15000)
+
+    @Slot(str, str)
+    def _save_failed(self, path: str, reason: str) -> None:
+        self.error(f"Could not save {path}", reason)
+
+    @Slot(str)
+    def _train_failed(self, reason: str) -> None:
+        self.error("Fine-tuning failed", reason)
+
+    def _pause(self, paused: bool) -> None:
+        self.host.pause(paused)
+
+    def _cancel(self) -> None:
+        self.host.cancel()
 
     def showEvent(self, event):
         super().showEvent(event)

@@ -88,3 +88,10 @@ def window(qtbot, tmp_path, tiny_checkpoint):
     win.start_worker()
     qtbot.waitUntil(lambda: "tiny" in win.device_label.text(), timeout=60_000)
     return win
+
+
+def open_and_wait(window, qtbot, path):
+    """Open a photo in the window and wait until the Colorize tab shows its result."""
+    window.open_paths([str(path)])
+    qtbot.waitUntil(lambda: window.colorize_tab.result is not None
+                    and window.colorize_tab.result.path == str(path), timeout=60_000)

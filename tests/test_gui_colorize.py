@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QMessageBox
 from colorgui.main_window import MainWindow
 from colorgui.settings import Settings
 from model.imageio import read_photo
-from tests.conftest import gradient_photo
+from tests.conftest import gradient_photo, open_and_wait
 
 
 @pytest.fixture
@@ -18,12 +18,6 @@ def gray_photo(tmp_path):
     path = tmp_path / "old photo.png"
     Image.fromarray(gradient_photo(90, 120).mean(axis=2).astype(np.uint8)).save(path)
     return path
-
-
-def open_and_wait(window, qtbot, path):
-    window.open_paths([str(path)])
-    qtbot.waitUntil(lambda: window.colorize_tab.result is not None
-                    and window.colorize_tab.result.path == str(path), timeout=60_000)
 
 
 def drop(widget, paths):
