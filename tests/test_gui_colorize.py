@@ -175,12 +175,12 @@ def test_a_gpu_fallback_warning_reaches_the_status_bar(window, qtbot, monkeypatc
     colorizer = window.host.worker.colorizer
     real, calls = colorizer._forward, []
 
-    def out_of_memory_once(Ls):  # as if on a GPU that cannot take even one photo
+    def out_of_memory_once(Ls, hints=None):  # as if on a GPU that cannot take even one photo
         calls.append(len(Ls))
         if len(calls) == 1:
             colorizer.device = torch.device("cuda")
             raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
-        return real(Ls)
+        return real(Ls, hints)
 
     monkeypatch.setattr(colorizer, "_forward", out_of_memory_once)
     monkeypatch.setattr(torch.cuda, "empty_cache", lambda: None)
