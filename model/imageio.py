@@ -82,6 +82,36 @@ def _read_sixteen_bit(path: Path) -> Photo | None:
     return Photo(rgbf, alpha, 16, _looks_gray(rgbf))
 
 
+ORIENTATION = 0x0112  # the EXIF tag
+
+# EXIF orientation -> what makes the pixels upright (as Pillow's exif_transpose does)
+_UPRIGHT = {
+    2: np.fliplr,
+    3: lambda a: np.rot90(a, 2),
+    4: np.flipud,
+    5: lambda a: np.swapaxes(a, 0, 1),
+    6: lambda a: np.rot90(a, -1),
+    7: lambda a: np.rot90(np.swapaxes(a, 0, 1), 2),
+    8: lambda a: np.rot90(a, 1),
+}
+
+
+def _orient_upright(photo: Photo, exif: Image.Exif, suffix: str) -> None:
+    """Turn a 16-bit photo decoded by OpenCV upright and keep its EXIF minus the
+    orientation tag (the pixels are upright now), as ``exif_transpose`` does for the rest.
+
+    OpenCV (5.1) applies a TIFF's orientation tag itself, even with IMREAD_UNCHANGED, but
+    not a PNG's eXIf chunk; test_sixteen_bit_exif_orientation_is_applied_as_for_eight_bit
+    checks all eight orientations of both."""
+    turn = _UPRIGHT.get(exif.get(ORIENTATION, 1)) if suffix == ".png" else None
+    if turn is not None:
+        photo.rgb = np.ascontiguousarray(turn(photo.rgb))
+        if photo.alpha is not None:
+            photo.alpha = np.ascontiguousarray(turn(photo.alpha))
+    exif.pop(ORIENTATION, None)
+    photo.exif = exif.tobytes() if exif else None
+
+
 def _looks_gray(rgb: np.ndarray, tolerance: float = 2.0 / 255) -> bool:
     if rgb.shape[0] * rgb.shape[1] > 1_000_000:
         rgb = rgb[:: max(1, rgb.shape[0] // 512), :: max(1, rgb.shape[1] // 512)]
@@ -153,14 +183,13 @@ def read_photo(path: os.PathLike | str) -> Photo:
                 raise ImageReadError(
                     path, f"image is too large ({img.width}×{img.height} pixels, "
                           f"limit {MAX_PIXELS // 1_000_000} megapixels)")
-            sixteen_bit = _declares_sixteen_bits(img)  # before exif_transpose drops the tile
-            oriented = ImageOps.exif_transpose(img)
-            if sixteen_bit and path.suffix.lower() in SIXTEEN_BIT_SUFFIXES:
+            if _declares_sixteen_bits(img) and path.suffix.lower() in SIXTEEN_BIT_SUFFIXES:
                 sixteen = _read_sixteen_bit(path)
                 if sixteen is not None:
-                    sixteen.exif = oriented.getexif().tobytes() if oriented.getexif() else None
+                    _orient_upright(sixteen, img.getexif(), path.suffix.lower())
                     sixteen.icc = img.info.get("icc_profile")
                     return sixteen
+            oriented = ImageOps.exif_transpose(img)
             oriented.load()
             return _pil_to_photo(oriented)
     except ImageReadError:
@@ -181,10 +210,35 @@ def read_photo(path: os.PathLike | str) -> Photo:
         raise ImageReadError(path, f"damaged or truncated image ({exc})") from None
 
 
-def _umask() -> int:
-    mask = os.umask(0)
+def _read_umask() -> int | None:
+    """The process's umask, read without changing it (Linux 4.7+), or None."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _umask_by_setting_it() -> int:
+    mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+# Elsewhere the only way to read the umask is to set it, which changes it for every
+# thread of the process for a moment (a file another thread creates then gets the wrong
+# permissions): done once, here, at import.
+_IMPORT_UMASK = _read_umask()
+if _IMPORT_UMASK is None:
+    _IMPORT_UMASK = _umask_by_setting_it()
+
+
+def _umask() -> int:
+    mask = _read_umask()
+    return _IMPORT_UMASK if mask is None else mask
 
 
 _PART = ".part"  # temporaries are hidden files ".NAME.<random>.part" beside NAME

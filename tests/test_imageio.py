@@ -1,11 +1,13 @@
 import io
+import os
+import stat
 
 import cv2
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
-from model.imageio import ImageReadError, read_photo, write_photo
+from model.imageio import ImageReadError, atomic_write, read_photo, write_photo
 from tests.conftest import gradient_photo
 
 RGB = gradient_photo(30, 50)
@@ -142,3 +144,62 @@ def test_failed_write_leaves_nothing(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         write_photo(tmp_path / "x.png", RGB / 255.0)
     assert list(tmp_path.iterdir()) == []
+
+
+def write_sixteen_bit_with_exif(path, rgb16, exif: "Image.Exif") -> None:
+    """A 16-bit RGB PNG (eXIf chunk) or TIFF (tags in its first IFD) with EXIF tags;
+    Pillow cannot write 16-bit RGB."""
+    if path.suffix == ".tif":
+        import tifffile
+
+        tags = [(274, "H", 1, exif[0x0112], True), (271, "s", 0, exif[0x010F], True)]
+        tifffile.imwrite(path, rgb16, photometric="rgb", extratags=tags)
+        return
+    import struct
+    import zlib
+
+    png = cv2.imencode(".png", cv2.cvtColor(rgb16, cv2.COLOR_RGB2BGR))[1].tobytes()
+    body = exif.tobytes()[6:]  # an eXIf chunk holds the TIFF data without "Exif\0\0"
+    chunk = (struct.pack(">I", len(body)) + b"eXIf" + body
+             + struct.pack(">I", zlib.crc32(b"eXIf" + body)))
+    at = png.index(b"IDAT") - 4
+    path.write_bytes(png[:at] + chunk + png[at:])
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+def test_sixteen_bit_exif_orientation_is_applied_as_for_eight_bit(tmp_path, suffix, orientation):
+    exif = Image.Exif()
+    exif[0x0112], exif[0x010F] = orientation, "Camera maker"
+    path = tmp_path / f"r16{suffix}"
+    write_sixteen_bit_with_exif(path, RGB.astype(np.uint16) * 257, exif)
+    with Image.open(save(tmp_path, "r8.png", Image.fromarray(RGB), exif=exif.tobytes())) as img:
+        upright8 = np.asarray(ImageOps.exif_transpose(img), np.float32)
+    p = read_photo(path)
+    assert p.bit_depth == 16 and p.rgb.shape == upright8.shape
+    assert np.allclose(p.rgb * 255, upright8, atol=0.01)
+    kept = Image.Exif()
+    kept.load(p.exif)
+    assert kept.get(0x0112, 1) == 1 and kept[0x010F] == "Camera maker"
+
+
+def test_atomic_write_leaves_the_process_umask_alone(tmp_path, monkeypatch):
+    """Another thread creating a file meanwhile would get the wrong permissions."""
+    import os
+
+    calls = []
+    real_umask = os.umask
+    monkeypatch.setattr(os, "umask", lambda mask: calls.append(mask) or real_umask(mask))
+    atomic_write(tmp_path / "a.bin", b"data")
+    assert calls == [] and (tmp_path / "a.bin").read_bytes() == b"data"
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="reads the umask from /proc")
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_outputs_get_the_permissions_the_umask_gives(tmp_path, umask):
+    previous = os.umask(umask)
+    try:
+        atomic_write(tmp_path / "a.bin", b"data")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "a.bin").stat().st_mode) == 0o666 & ~umask
