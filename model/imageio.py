@@ -1,8 +1,8 @@
 """Reading and writing photographs without losing data.
 
 Every reader error becomes an ``ImageReadError`` that names the file and the reason.
-Outputs are written atomically: to a temporary file in the destination folder, then
-renamed over the final name, so a crash or a cancel never leaves half a file.
+Outputs are written atomically (``model.files.atomic_write``), so a crash or a cancel
+never leaves half a file.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import os
 import struct
-import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,9 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp", ".gif"}
+from .files import (IMAGE_SUFFIXES, atomic_write, is_image_file,  # noqa: F401 (imported from here too)
+                    remove_stale_temporaries)
+
 SIXTEEN_BIT_SUFFIXES = {".png", ".tif", ".tiff"}
 # Refuse images whose declared size would take gigabytes before decoding them.
 MAX_PIXELS = 250_000_000
@@ -49,10 +50,6 @@ class Photo:
     @property
     def size(self) -> tuple[int, int]:
         return self.rgb.shape[1], self.rgb.shape[0]
-
-
-def is_image_file(path: Path) -> bool:
-    return path.suffix.lower() in IMAGE_SUFFIXES
 
 
 def _declares_sixteen_bits(img: Image.Image) -> bool:
@@ -208,81 +205,6 @@ def read_photo(path: os.PathLike | str) -> Photo:
                                    f"possible decompression bomb") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise ImageReadError(path, f"damaged or truncated image ({exc})") from None
-
-
-def _read_umask() -> int | None:
-    """The process's umask, read without changing it (Linux 4.7+), or None."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
-
-
-def _umask_by_setting_it() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-# Elsewhere the only way to read the umask is to set it, which changes it for every
-# thread of the process for a moment (a file another thread creates then gets the wrong
-# permissions): done once, here, at import.
-_IMPORT_UMASK = _read_umask()
-if _IMPORT_UMASK is None:
-    _IMPORT_UMASK = _umask_by_setting_it()
-
-
-def _umask() -> int:
-    mask = _read_umask()
-    return _IMPORT_UMASK if mask is None else mask
-
-
-_PART = ".part"  # temporaries are hidden files ".NAME.<random>.part" beside NAME
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=_PART, dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are ordinary files
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
-def remove_stale_temporaries(targets: list[Path]) -> None:
-    """Delete the temporary files that a killed process left while writing any of
-    ``targets`` atomically; nothing else is touched."""
-    by_folder: dict[Path, set[str]] = {}
-    for target in targets:
-        by_folder.setdefault(target.parent, set()).add(target.name)
-    for folder, names in by_folder.items():
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue
-        for entry in entries:
-            name = entry.name  # mkstemp's random part has no dots
-            if name.startswith(".") and name.endswith(_PART) and \
-                    name[1:].rsplit(".", 2)[0] in names and entry.is_file(follow_symlinks=False):
-                Path(entry.path).unlink(missing_ok=True)
-
-
-def atomic_write(path: os.PathLike | str, data: bytes) -> None:
-    """Write bytes to ``path`` so that it is either absent, the old file, or complete."""
-    _atomic_write_bytes(Path(path), data)
 
 
 _PIL_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF",
