@@ -1,6 +1,7 @@
 """Colorize many files into an output folder, continuing past bad ones.
 
-Shared by the CLI and (later) the desktop app's batch queue; no Qt here.
+Shared by the CLI and the desktop app's batch queue; no Qt and no torch here (the
+colorizer comes in as an argument), so the app can plan a batch on its GUI thread.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .data import list_images
-from .imageio import (ImageReadError, output_suffix, read_photo, remove_stale_temporaries,
-                      write_photo)
+from .files import list_images, remove_stale_temporaries
+from .imageio import ImageReadError, output_suffix, read_photo, write_photo
+from .progress import Progress
+
+COLORIZING = "colorizing"  # the one stage of a batch
 
 
 @dataclass
@@ -74,36 +77,63 @@ def plan_jobs(inputs: Iterable[os.PathLike | str], out_dir: os.PathLike | str,
 
 def run_jobs(jobs: list[Job], colorizer, *, saturation: float = 1.0, overwrite: bool = False,
              quality: int = 95, on_item: Callable[[Job, str, str | None], None] | None = None,
-             should_stop: Callable[[], bool] = lambda: False) -> BatchReport:
+             should_stop: Callable[[], bool] | None = None, progress: Progress | None = None,
+             on_start: Callable[[Job], None] | None = None) -> BatchReport:
     """Colorize each job; a failure is recorded with its reason and the batch goes on.
 
     ``on_item(job, state, reason)`` is called with state ``done``, ``skipped`` or
-    ``failed``. Outputs are written atomically; inputs are never written.
+    ``failed``; ``on_start(job)`` before a photo is begun. The batch stops before the
+    next photo once ``should_stop()`` or ``progress.should_stop()`` is true (the latter
+    also waits while paused), and reports each photo to ``progress``. Outputs are written
+    atomically; inputs are never written.
     """
     report = BatchReport()
     remove_stale_temporaries([job.target for job in jobs])  # of a run that was killed
-    for job in jobs:
-        if should_stop():
+    for i, job in enumerate(jobs):
+        if (should_stop and should_stop()) or (progress and progress.should_stop()):
             break
+        if on_start:
+            on_start(job)
         if job.target.exists() and not overwrite:
             report.skipped.append(job.source)
             state, reason = "skipped", None
         else:
-            try:
-                photo = read_photo(job.source)
-                rgb = colorizer.colorize(photo.rgb, saturation)
-                write_photo(job.target, rgb, alpha=photo.alpha, bit_depth=photo.bit_depth,
-                            exif=photo.exif, icc=photo.icc, quality=quality)
+            reason = _colorize_one(job, colorizer, saturation, quality)
+            state = "done" if reason is None else "failed"
+            if reason is None:
                 report.done.append(job.source)
-                state, reason = "done", None
-            except ImageReadError as exc:
-                state, reason = "failed", exc.reason
-            except (OSError, ValueError) as exc:
-                state, reason = "failed", f"could not write {job.target}: {exc}"
-            except Exception as exc:  # one bad photo must never stop the batch
-                state, reason = "failed", f"{exc.__class__.__name__}: {exc}"
-            if state == "failed":
+            else:
                 report.failed.append((job.source, reason))
+        if progress:
+            progress.advance(COLORIZING, i + 1, len(jobs))
         if on_item:
             on_item(job, state, reason)
     return report
+
+
+def _colorize_one(job: Job, colorizer, saturation: float, quality: int) -> str | None:
+    """Read, colorize and write one photo; None, or why it failed, naming the step that
+    failed (a ValueError from the network is no write error). One bad photo must never
+    stop the batch, so every exception becomes a reason."""
+    try:
+        photo = read_photo(job.source)
+    except ImageReadError as exc:
+        return exc.reason
+    except Exception as exc:  # MemoryError on a huge photo…
+        return f"could not read: {_described(exc)}"
+    try:
+        rgb = colorizer.colorize(photo.rgb, saturation)
+    except Exception as exc:
+        return f"could not colorize: {_described(exc)}"
+    try:
+        write_photo(job.target, rgb, alpha=photo.alpha, bit_depth=photo.bit_depth,
+                    exif=photo.exif, icc=photo.icc, quality=quality)
+    except (OSError, ValueError) as exc:
+        return f"could not write {job.target}: {exc}"
+    except Exception as exc:
+        return f"could not write {job.target}: {_described(exc)}"
+    return None
+
+
+def _described(exc: Exception) -> str:
+    return f"{exc.__class__.__name__}: {exc}"

@@ -158,3 +158,38 @@ def test_any_size_and_mode_keeps_size_and_luminance(tmp_path, tiny_checkpoint, h
     out = Colorizer(tiny_checkpoint, device="cpu").colorize(photo.rgb)
     assert out.shape == (h, w, 3)
     assert np.abs(color.luminance(out) - color.luminance(photo.rgb)).max() < 0.39
+
+
+class FailingNetwork:
+    """A colorizer whose network raises, as a shape or dtype mismatch inside torch does."""
+
+    def colorize(self, rgb, saturation=1.0):
+        raise ValueError("expected a 4-D input, got 3-D")
+
+
+def one_failure(tmp_path, colorizer):
+    from model.batch import plan_jobs, run_jobs
+
+    Image.fromarray(gradient_photo(32, 32)).save(tmp_path / "a.png")
+    jobs, _ = plan_jobs([tmp_path / "a.png"], tmp_path / "out")
+    report = run_jobs(jobs, colorizer)
+    assert len(report.failed) == 1 and not report.done
+    return report.failed[0][1]
+
+
+def test_a_network_error_in_a_batch_is_not_called_a_write_error(tmp_path):
+    reason = one_failure(tmp_path, FailingNetwork())
+    assert "could not write" not in reason
+    assert reason.startswith("could not colorize") and "expected a 4-D input" in reason
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_write_error_in_a_batch_says_so(tmp_path, tiny_checkpoint, monkeypatch):
+    import model.batch
+
+    def disk_full(path, *a, **k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(model.batch, "write_photo", disk_full)
+    reason = one_failure(tmp_path, Colorizer(tiny_checkpoint, device="cpu"))
+    assert reason.startswith("could not write") and "No space left" in reason
