@@ -48,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "are never modified; existing outputs are skipped unless "
                                    "--overwrite. Exit status 1 if any photo failed; "
                                    "Ctrl-C stops after the photo in hand (exit status 130).")
-    c.add_argument("inputs", nargs="+", type=existing_path, metavar="IN", help="photo files or folders")
+    c.add_argument("inputs", nargs="+", type=existing_path, metavar="IN",
+                   help="photo files or folders")
     c.add_argument("-o", "--out", type=Path, default=Path("colorized"),
                    help="output folder (default: ./colorized)")
     c.add_argument("--model", type=Path, help="checkpoint to use (default: the bundled model)")
