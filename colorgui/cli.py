@@ -145,9 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
 def demo_dir() -> Path:
     """``demo/`` in colorgui's user data folder (COLORGUI_DATA_DIR overrides it), beside
     the user's fine-tuned models."""
-    from model.registry import user_models_dir
+    from model.registry import user_data_root
 
-    return user_models_dir().parent / "demo"
+    return user_data_root() / "demo"
 
 
 def plural(n: int, noun: str) -> str:

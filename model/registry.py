@@ -17,13 +17,18 @@ BUNDLED_LABELS = {"paper": "paper model (hybrid v1)",
                   "spatial": "scene-aware (spatial Lite0 U-Net)"}
 
 
-def user_models_dir() -> Path:
+def user_data_root() -> Path:
+    """colorgui's user data folder (``COLORGUI_DATA_DIR`` overrides it)."""
     env = os.environ.get("COLORGUI_DATA_DIR")
     if env:
-        return Path(env) / "models"
+        return Path(env)
     from platformdirs import user_data_dir
 
-    return Path(user_data_dir("colorgui")) / "models"
+    return Path(user_data_dir("colorgui"))
+
+
+def user_models_dir() -> Path:
+    return user_data_root() / "models"
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,6 @@ def test_bundled_model_colours_a_gray_photo(colorizer):
 def test_demo_command(tmp_path, capsys):
     assert main(["demo", "-o", str(tmp_path / "demo"), "--device", "cpu", "--no-gui"]) == 0
     outs = sorted((tmp_path / "demo" / "colorized" / "black-and-white").glob("*.png"))
-    assert [p.stem for p in outs] == ["astronaut", "chelsea", "coffee", "rocket"]
+    assert [p.stem for p in outs] == ["astronaut", "camera", "chelsea", "coffee", "motorcycle", "rocket"]
     assert read_photo(outs[0]).size == (512, 512)
     assert "colorized by the bundled model" in capsys.readouterr().out
