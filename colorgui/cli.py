@@ -29,6 +29,34 @@ def existing_path(text: str) -> Path:
     return path
 
 
+def model_path(text: str) -> Path:
+    """``--model``: a checkpoint file, or a model's name (a bundled one: "spatial",
+    "paper"; or one the user fine-tuned), checked as the command line is read."""
+    from model.registry import resolve_model
+
+    try:
+        return resolve_model(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def share(text: str) -> float:
+    """A number in [0, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must lie between 0 and 1, not {text}")
+    return value
+
+
+MODEL_HELP = ("a model's name (bundled: spatial, paper; or one you fine-tuned) or a "
+              "checkpoint file (default: the bundled default model)")
+VIVID_HELP = ("0-1, models with a colour-class head (spatial): blend toward its bolder, "
+              "riskier colours (default: the model's own setting)")
+
+
 def _add_device(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                    help="where the network runs (auto: CUDA when available, else CPU)")
@@ -52,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="photo files or folders")
     c.add_argument("-o", "--out", type=Path, default=Path("colorized"),
                    help="output folder (default: ./colorized)")
-    c.add_argument("--model", type=Path, help="checkpoint to use (default: the bundled model)")
+    c.add_argument("--model", type=model_path, help=MODEL_HELP)
+    c.add_argument("--vivid", type=share, help=VIVID_HELP)
     _add_device(c)
     c.add_argument("--saturation", type=float, default=1.0,
                    help="colour strength, 1.0 = as predicted (default 1.0)")
@@ -71,8 +100,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="folders (or files) of colour photos to learn from")
     t.add_argument("-o", "--out", type=Path, default=Path("runs/train"),
                    help="checkpoint folder (default: ./runs/train)")
-    t.add_argument("--from", dest="base", type=Path, metavar="CHECKPOINT",
-                   help="fine-tune this checkpoint instead of training a new model")
+    t.add_argument("--from", dest="base", type=model_path, metavar="MODEL",
+                   help="fine-tune this model (a name or a checkpoint file) instead of "
+                        "training a new one")
+    t.add_argument("--architecture", choices=("spatial", "hybrid"), default="spatial",
+                   help="a new model's network: spatial (EfficientNet-Lite0 U-Net, the "
+                        "bundled default) or hybrid (the paper's); default spatial")
+    t.add_argument("--loss", choices=("auto", "l1+ce", "l1", "mse", "mse+ce"), default="auto",
+                   help="spatial models: L1 or MSE on a/b, +ce adds the colour-class term "
+                        "(default auto: l1+ce where the model has a class head)")
+    t.add_argument("--in-memory", action="store_true",
+                   help="decode the photos once into memory (3x faster on a CPU; about "
+                        "1 GB per 10,000 photos at the default crop)")
     t.add_argument("--epochs", type=int, default=10,
                    help="passes over the photos (default 10)")
     t.add_argument("--steps", type=int, help="stop after this many steps in total")
@@ -89,14 +128,17 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--crop", type=int, default=128, help="training crop size (default 128)")
     t.add_argument("--crop-min-scale", type=float, default=0.6,
                    help="smallest crop, as a share of the photo's short side (default 0.6)")
-    t.add_argument("--width", type=float, default=0.5, help="channel width multiplier (new model)")
+    t.add_argument("--width", type=float, default=0.5,
+                   help="channel width multiplier (new hybrid model)")
     t.add_argument("--feature-dropout", type=float, default=0.0,
-                   help="dropout on the fused branch vector while training (new model)")
-    t.add_argument("--branches", default="effnet_lite0,effnet_lite1,effnet_lite2",
-                   help="comma-separated pretrained branches (new model; empty for none)")
+                   help="dropout on the fused branch vector while training (new hybrid model)")
+    t.add_argument("--branches",
+                   help="comma-separated pretrained branches (new model; empty for none). "
+                        "Hybrid default: effnet_lite0,effnet_lite1,effnet_lite2; spatial "
+                        "default: none besides its own Lite0 (extra ones are averaged in)")
     t.add_argument("--fusion", choices=("mean", "concat", "none"), default="mean",
                    help="how the branches' class probabilities are combined: averaged, "
-                        "side by side, or not used (new model; default mean)")
+                        "side by side, or not used (new hybrid model; default mean)")
     t.add_argument("--input-size", type=int, default=256,
                    help="side of the square the network works at when colorizing, in "
                         "pixels (new model; default 256)")
@@ -119,8 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "gray baseline, printed as Markdown tables.")
     e.add_argument("data", nargs="+", type=existing_path, metavar="DATA_DIR",
                    help="folders of colour photos (the ground truth)")
-    e.add_argument("--model", type=Path, action="append",
-                   help="checkpoint (repeatable; default: the bundled model)")
+    e.add_argument("--model", type=model_path, action="append",
+                   help=MODEL_HELP + "; repeatable")
+    e.add_argument("--vivid", type=share, help=VIVID_HELP)
     e.add_argument("--limit", type=int, help="at most this many photos per folder")
     _add_device(e)
 
@@ -202,8 +245,9 @@ def _colorizer(args):
     from model.colorizer import Colorizer
 
     try:
-        return Colorizer(getattr(args, "model", None), device=args.device)
-    except (CheckpointError, RuntimeError) as exc:
+        return Colorizer(getattr(args, "model", None), device=args.device,
+                         vivid=getattr(args, "vivid", None))
+    except (CheckpointError, RuntimeError, ValueError) as exc:
         sys.exit(f"colorgui: error: {exc}")
 
 
@@ -248,18 +292,27 @@ def cmd_train(args) -> int:
     from tqdm import tqdm
 
     from model.cache import BranchCache
-    from model.network import HybridConfig
+    from model.network import BUNDLED_BRANCHES, HybridConfig
+    from model.spatial import SpatialConfig
     from model.train import FitOptions, Progress, fit
 
-    branches = tuple(b for b in args.branches.split(",") if b)
     config = None
     if args.base is None:
-        config = HybridConfig.scaled(args.width, branches=branches, fusion=args.fusion,
-                                     input_size=args.input_size,
-                                     feature_dropout=args.feature_dropout)
+        default = BUNDLED_BRANCHES if args.architecture == "hybrid" else ()
+        branches = default if args.branches is None else tuple(b for b in args.branches.split(",") if b)
+        try:
+            if args.architecture == "spatial":
+                config = SpatialConfig(branches=branches, input_size=args.input_size)
+            else:
+                config = HybridConfig.scaled(args.width, branches=branches, fusion=args.fusion,
+                                             input_size=args.input_size,
+                                             feature_dropout=args.feature_dropout)
+        except ValueError as exc:
+            sys.exit(f"colorgui: error: {exc}")
     options = FitOptions(epochs=args.epochs, max_steps=args.steps, batch_size=args.batch_size,
-                         lr=args.lr, schedule=args.schedule, time_limit=args.time_limit, rebalance=args.rebalance, crop=args.crop,
-                         crop_min_scale=args.crop_min_scale,
+                         lr=args.lr, schedule=args.schedule, time_limit=args.time_limit,
+                         rebalance=args.rebalance, loss=args.loss, in_memory=args.in_memory,
+                         crop=args.crop, crop_min_scale=args.crop_min_scale,
                          val_share=args.val_share, checkpoint_every=args.checkpoint_every,
                          device=args.device, num_workers=args.workers,
                          check_files=not args.no_check, resume=not args.fresh)
@@ -291,7 +344,20 @@ def cmd_train(args) -> int:
     finally:
         if progress.bar:
             progress.bar.close()
+    if result.best is None:
+        print("cancelled before any training step: no checkpoint written", file=sys.stderr)
+        return 130 if result.cancelled else 1
     print(f"best checkpoint: {result.best} ({result.steps} steps)", file=sys.stderr)
+    if args.base is not None and result.val_paths:
+        from model.evaluate import format_table
+        from model.finetune import compare_before_after
+
+        print("comparing the base and fine-tuned models on the held-out photos",
+              file=sys.stderr)
+        comparison = compare_before_after(args.base, result.best, result.val_paths, args.device)
+        if comparison.rows:
+            print(format_table(comparison.rows, "base against fine-tuned, held-out photos"))
+        print(comparison.summary())
     return 0
 
 
@@ -303,8 +369,9 @@ def cmd_evaluate(args) -> int:
     methods = {}
     for path in args.model or [bundled_model_path()]:
         try:
-            methods[path.name] = colorizer_method(Colorizer(path, device=args.device))
-        except (CheckpointError, RuntimeError) as exc:
+            colorizer = Colorizer(path, device=args.device, vivid=args.vivid)
+            methods[path.name] = colorizer_method(colorizer)
+        except (CheckpointError, RuntimeError, ValueError) as exc:
             sys.exit(f"colorgui: error: {exc}")
     for folder in args.data:
         rows = evaluate(folder, methods, args.limit)

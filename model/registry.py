@@ -66,6 +66,8 @@ def resolve_model(name: str) -> Path:
     for entry in list_models():
         if not entry.bundled and entry.name == name:
             return entry.path
+    if name.endswith(".safetensors") or os.sep in name or "/" in name:
+        raise ValueError(f"{name}: no such checkpoint file")
     known = [k for k, p in BUNDLED_MODELS.items() if p.is_file()]
     known += [e.name for e in list_models() if not e.bundled]
     raise ValueError(f"no model file or model called {name!r}; known models: {', '.join(known)}")

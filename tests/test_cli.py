@@ -53,17 +53,19 @@ def test_an_output_that_would_overwrite_an_input_is_refused(photo_folder, tiny_c
     assert digests(photo_folder) == before
 
 
-def test_missing_model_is_a_clear_error(photo_folder, tmp_path):
+def test_missing_model_is_a_clear_error_before_anything_loads(photo_folder, tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["colorize", str(photo_folder), "-o", str(tmp_path / "o"), "--model",
               str(tmp_path / "nope.safetensors")])
-    assert "nope.safetensors" in str(exc.value) and "no such checkpoint" in str(exc.value)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "nope.safetensors: no such checkpoint file" in err
 
 
 def test_train_and_evaluate_commands(photo_folder, tmp_path, capsys):
     run = tmp_path / "run"
-    assert main(["train", str(photo_folder), "-o", str(run), "--width", "0.125",
-                 "--branches", "random_0", "--crop", "32", "--batch-size", "2", "--steps", "3",
+    assert main(["train", str(photo_folder), "-o", str(run), "--architecture", "hybrid",
+                 "--width", "0.125", "--branches", "random_0", "--crop", "32", "--batch-size", "2", "--steps", "3",
                  "--device", "cpu", "--cache-dir", str(tmp_path / "cache")]) == 0
     assert (run / "best.safetensors").is_file()
     capsys.readouterr()
