@@ -65,7 +65,8 @@ def test_missing_model_is_a_clear_error_before_anything_loads(photo_folder, tmp_
 def test_train_and_evaluate_commands(photo_folder, tmp_path, capsys):
     run = tmp_path / "run"
     assert main(["train", str(photo_folder), "-o", str(run), "--architecture", "hybrid",
-                 "--width", "0.125", "--branches", "random_0", "--crop", "32", "--batch-size", "2", "--steps", "3",
+                 "--width", "0.125", "--branches", "random_0", "--crop", "32",
+                 "--batch-size", "2", "--steps", "3",
                  "--device", "cpu", "--cache-dir", str(tmp_path / "cache")]) == 0
     assert (run / "best.safetensors").is_file()
     capsys.readouterr()
