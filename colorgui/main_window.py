@@ -13,7 +13,7 @@ from colorgui.batch_tab import BatchTab
 from colorgui.colorize_tab import ColorizeTab
 from colorgui.settings import Settings
 from colorgui.train_tab import TrainTab
-from colorgui.worker import WorkerHost
+from colorgui.worker import BATCH, COLORIZE, FINE_TUNE, SAVE, SCAN, Job, WorkerHost
 
 OPEN_FILTER = "Images (*.jpg *.jpeg *.png *.tif *.tiff *.bmp *.webp *.gif);;All files (*)"
 SAVE_FILTERS = {"png": "PNG image (*.png)", "jpg": "JPEG image (*.jpg *.jpeg)",
@@ -51,7 +51,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.resize(1280, 800)
         self.host: WorkerHost | None = None
-        self._request = 0
+        self.jobs: dict[str, Job] = {}  # the latest job of each kind: its replies count
         self._model_desc = "loading model…"
         self._closed = False
 
@@ -64,7 +64,9 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.batch_tab, "Batch")
         self.tabs.addTab(self.train_tab, "Train")
         self.setCentralWidget(self.tabs)
+        self.jobs_label = QLabel("")  # what runs and what waits
         self.device_label = QLabel("")
+        self.statusBar().addPermanentWidget(self.jobs_label)
         self.statusBar().addPermanentWidget(self.device_label)
 
         t = self.colorize_tab
@@ -75,13 +77,13 @@ class MainWindow(QMainWindow):
         t.modelChosen.connect(self.choose_model)
         b = self.batch_tab
         b.startRequested.connect(self.start_batch)
-        b.pauseRequested.connect(self._pause)
-        b.cancelRequested.connect(self._cancel)
+        b.pauseRequested.connect(self._pause_batch)
+        b.cancelRequested.connect(self._cancel_batch)
         b.openRequested.connect(self._open_from_batch)
         tr = self.train_tab
         tr.scanRequested.connect(self._scan_training_folders)
         tr.startRequested.connect(self.start_fine_tune)
-        tr.cancelRequested.connect(self._cancel)
+        tr.cancelRequested.connect(self._cancel_fine_tune)
         tr.saveRequested.connect(self.save_fine_tuned)
         self._build_menus()
         self._restore_layout()
@@ -91,50 +93,56 @@ class MainWindow(QMainWindow):
     def start_worker(self) -> None:
         if self.host is not None or self._closed:
             return
-        self.host = WorkerHost(self)
-        w = self.host.worker
-        w.modelLoaded.connect(self._model_loaded)
-        w.modelFailed.connect(self._model_failed)
-        w.colorized.connect(self._colorized)
-        w.failed.connect(self._failed)
-        w.saved.connect(self._saved)
-        w.notice.connect(self._notice)
-        w.saveFailed.connect(self._save_failed)
-        w.batchItem.connect(self.batch_tab.set_state)
-        w.batchFinished.connect(self.batch_tab.finished)
-        w.scanned.connect(self.train_tab.show_scan)
-        w.trainMessage.connect(self.train_tab.show_message)
-        w.trainStep.connect(self.train_tab.show_step)
-        w.trainEpoch.connect(self.train_tab.show_epoch)
-        w.trainFinished.connect(self.train_tab.finished)
-        w.trainFailed.connect(self.train_tab.failed)
-        w.trainFailed.connect(self._train_failed)
-        self.host.load(self.settings.model_path, self.settings.device)
+        self.host = h = WorkerHost(self)
+        # the host's signals are emitted on this (the GUI) thread; each goes to a bound
+        # slot that drops the replies of superseded jobs
+        h.modelLoaded.connect(self._model_loaded)
+        h.modelFailed.connect(self._model_failed)
+        h.notice.connect(self._notice)
+        h.jobStarted.connect(self._show_jobs)
+        h.jobEnded.connect(self._job_ended)
+        h.colorized.connect(self._colorized)
+        h.failed.connect(self._failed)
+        h.saved.connect(self._saved)
+        h.saveFailed.connect(self._save_failed)
+        h.batchItem.connect(self._batch_item)
+        h.batchFinished.connect(self._batch_finished)
+        h.scanned.connect(self._scanned)
+        h.jobMessage.connect(self._train_message)
+        h.jobProgress.connect(self._train_progress)
+        h.trainEpoch.connect(self._train_epoch)
+        h.trainFinished.connect(self._train_finished)
+        h.trainFailed.connect(self._train_failed)
+        h.load(self.settings.model_path, self.settings.device)
 
-    # Replies of the worker thread arrive here, in bound slots of this GUI-thread window:
-    # Qt queues them to this thread. A lambda would run on the worker thread and touch
-    # widgets there (the status bar's timer), which crashed the app after a Save.
-    @Slot(str)
-    def _saved(self, path: str) -> None:
-        self.statusBar().showMessage(f"Saved {path}", 8000)
+    def _submit(self, kind: str, *args) -> Job:
+        """Start the worker if needed and queue a job that supersedes the last of its
+        kind (cancelled if it has not run yet; its replies are dropped)."""
+        self.start_worker()
+        previous = self.jobs.get(kind)
+        if previous is not None and kind in (COLORIZE, SCAN):
+            previous.cancel()
+        job = self.jobs[kind] = self.host.submit(kind, *args)
+        self._show_jobs()
+        return job
+
+    def _current(self, kind: str, job_id: int) -> bool:
+        job = self.jobs.get(kind)
+        return job is not None and job.id == job_id
+
+    @Slot()
+    def _show_jobs(self, *_) -> None:
+        self.jobs_label.setText(self.host.describe() if self.host else "")
+
+    @Slot(int)
+    def _job_ended(self, job_id: int) -> None:
+        self._show_jobs()
+        if self._current(FINE_TUNE, job_id) and self.train_tab.running:
+            self.train_tab.failed("cancelled before it started")  # skipped while queued
 
     @Slot(str)
     def _notice(self, text: str) -> None:
         self.statusBar().showMessage(text, 15000)
-
-    @Slot(str, str)
-    def _save_failed(self, path: str, reason: str) -> None:
-        self.error(f"Could not save {path}", reason)
-
-    @Slot(str)
-    def _train_failed(self, reason: str) -> None:
-        self.error("Fine-tuning failed", reason)
-
-    def _pause(self, paused: bool) -> None:
-        self.host.pause(paused)
-
-    def _cancel(self) -> None:
-        self.host.cancel()
 
     def showEvent(self, event):
         super().showEvent(event)
@@ -206,33 +214,52 @@ class MainWindow(QMainWindow):
 
     def open_paths(self, paths: list[str]) -> None:
         """Open the first photo among files/folders (dropped, picked or recent)."""
-        from model.data import list_images
+        from model.files import list_images  # no torch on the GUI thread
 
         photos = list_images(*[p for p in paths if Path(p).exists()])
         if not photos:
             self.error("Nothing to open", "No photos found in " + ", ".join(paths))
             return
         path = str(photos[0])
-        self.start_worker()
-        self._request += 1
         self.colorize_tab.show_busy(path)
-        self.host.colorize(self._request, path)
+        self._submit(COLORIZE, path)
         self.settings.add_recent(path)
         self._refresh_recent()
 
-    def _colorized(self, request_id: int, result) -> None:
-        if request_id == self._request:
+    @Slot(int, object)
+    def _colorized(self, job_id: int, result) -> None:
+        if self._current(COLORIZE, job_id):
             self.colorize_tab.show_result(result)
 
-    def _failed(self, request_id: int, path: str, reason: str) -> None:
-        self.colorize_tab.show_error(f"Could not colorize {Path(path).name}: {reason}")
-        self.error(f"Could not colorize {path}", reason)
+    @Slot(int, str, str)
+    def _failed(self, job_id: int, path: str, reason: str) -> None:
+        if self._current(COLORIZE, job_id):  # a superseded request fails quietly
+            self.colorize_tab.show_error(f"Could not colorize {Path(path).name}: {reason}")
+            self.error(f"Could not colorize {path}", reason)
 
     # ----- batch
-    def start_batch(self, jobs: list, overwrite: bool) -> None:
-        self.start_worker()
+    def start_batch(self, rows: list, overwrite: bool) -> None:
         self.settings.output_dir = self.batch_tab.output_edit.text().strip()
-        self.host.run_batch(jobs, overwrite, 1.0, self.settings.jpeg_quality)
+        self._submit(BATCH, rows, overwrite, 1.0, self.settings.jpeg_quality)
+
+    def _pause_batch(self, paused: bool) -> None:
+        if BATCH in self.jobs:
+            self.jobs[BATCH].pause(paused)
+
+    def _cancel_batch(self) -> None:
+        if BATCH in self.jobs:
+            self.jobs[BATCH].cancel()
+
+    @Slot(int, int, str, str)
+    def _batch_item(self, job_id: int, row: int, state: str, detail: str) -> None:
+        if self._current(BATCH, job_id):
+            self.batch_tab.set_state(row, state, detail)
+
+    @Slot(int, int, int, int, bool)
+    def _batch_finished(self, job_id: int, done: int, skipped: int, failed: int,
+                        cancelled: bool) -> None:
+        if self._current(BATCH, job_id):
+            self.batch_tab.finished(done, skipped, failed, cancelled)
 
     def _open_from_batch(self, path: str) -> None:
         self.tabs.setCurrentWidget(self.colorize_tab)
@@ -240,29 +267,60 @@ class MainWindow(QMainWindow):
 
     # ----- fine-tuning
     def _scan_training_folders(self, folders: list) -> None:
-        self.start_worker()
-        self.host.scan(folders)
+        self._submit(SCAN, folders)
+
+    @Slot(int, object)
+    def _scanned(self, job_id: int, report) -> None:
+        if self._current(SCAN, job_id):
+            self.train_tab.show_scan(report)
 
     def start_fine_tune(self, folders: list) -> None:
-        self.start_worker()
-        self.host.fine_tune(folders, self.settings.model_path,
-                            self.train_tab.options(self.settings.device))
+        self._submit(FINE_TUNE, folders, self.settings.model_path,
+                     self.train_tab.options(self.settings.device))
+
+    def _cancel_fine_tune(self) -> None:
+        if FINE_TUNE in self.jobs:
+            self.jobs[FINE_TUNE].cancel()
+
+    @Slot(int, str)
+    def _train_message(self, job_id: int, text: str) -> None:
+        if self._current(FINE_TUNE, job_id):
+            self.train_tab.show_message(text)
+
+    @Slot(int, str, int, int, float)
+    def _train_progress(self, job_id: int, stage: str, step: int, total: int,
+                        loss: float) -> None:
+        if self._current(FINE_TUNE, job_id):
+            self.train_tab.show_step(stage, step, total, loss)
+
+    @Slot(int, object)
+    def _train_epoch(self, job_id: int, record: dict) -> None:
+        if self._current(FINE_TUNE, job_id):
+            self.train_tab.show_epoch(record)
+
+    @Slot(int, object)
+    def _train_finished(self, job_id: int, outcome) -> None:
+        if self._current(FINE_TUNE, job_id):
+            self.train_tab.finished(outcome)
+
+    @Slot(int, str)
+    def _train_failed(self, job_id: int, reason: str) -> None:
+        if self._current(FINE_TUNE, job_id):
+            self.train_tab.failed(reason)
+            self.error("Fine-tuning failed", reason)
 
     def save_fine_tuned(self, checkpoint: str, name: str) -> None:
-        import shutil
-
+        from model.finetune import install_model
         from model.registry import safe_model_filename, user_models_dir
 
         try:
             target = user_models_dir() / safe_model_filename(name)
-            if target.exists() and QMessageBox.question(
+            replace = target.exists()
+            if replace and QMessageBox.question(
                     self, "Replace model?", f"A model called {target.stem} exists. Replace it?"
             ) != QMessageBox.StandardButton.Yes:
                 return
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_suffix(".part")
-            shutil.copyfile(checkpoint, tmp)
-            tmp.replace(target)
+            target = install_model(checkpoint, name, replace=replace)
         except (OSError, ValueError) as exc:
             self.error(f"Could not save the model {name!r}", str(exc))
             return
@@ -277,13 +335,14 @@ class MainWindow(QMainWindow):
         self.host.load(path, self.settings.device)
         result = self.colorize_tab.result
         if result is not None:
-            self._request += 1
-            self.host.colorize(self._request, result.path)
+            self._submit(COLORIZE, result.path)
 
+    @Slot(str, str, str)
     def _model_loaded(self, path: str, description: str, device: str) -> None:
         self._model_desc = description
         self._update_status()
 
+    @Slot(str, str)
     def _model_failed(self, path: str, reason: str) -> None:
         self.error(f"Could not load the model {path or '(bundled)'}", reason)
         if path:  # fall back to the bundled model
@@ -329,8 +388,16 @@ class MainWindow(QMainWindow):
                 QMessageBox.StandardButton.Cancel)
             if answer != QMessageBox.StandardButton.Yes:
                 return
-        self.host.save(result, str(target), self.colorize_tab.saturation,
-                       self.settings.jpeg_quality)
+        self._submit(SAVE, result, str(target), self.colorize_tab.saturation,
+                     self.settings.jpeg_quality)
+
+    @Slot(int, str)
+    def _saved(self, job_id: int, path: str) -> None:
+        self.statusBar().showMessage(f"Saved {path}", 8000)
+
+    @Slot(int, str, str)
+    def _save_failed(self, job_id: int, path: str, reason: str) -> None:
+        self.error(f"Could not save {path}", reason)
 
     # ----- the rest
     def error(self, title: str, reason: str) -> None:

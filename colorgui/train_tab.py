@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QDoubleSpinBox, QFileDialog, Q
 
 from colorgui.batch_tab import format_seconds
 from colorgui.qt_images import to_qimage
+from model.progress import TRAINING
 
 
 class TrainTab(QWidget):
@@ -190,13 +191,11 @@ class TrainTab(QWidget):
     def show_message(self, text: str) -> None:
         self.progress_label.setText(text)
 
-    def show_step(self, step: int, total: int, loss: float) -> None:
-        if loss != loss:  # NaN: branch outputs are being computed
-            self.progress.setRange(0, total)
-            self.progress.setValue(step)
-            return
+    def show_step(self, stage: str, step: int, total: int, loss: float) -> None:
         self.progress.setRange(0, total)
         self.progress.setValue(step)
+        if stage != TRAINING:  # the branch outputs are being computed: no loss yet
+            return
         self._steps.append(step)
         self._losses.append(loss)
         if len(self._steps) % 5 == 0 or step == total:
@@ -220,7 +219,13 @@ class TrainTab(QWidget):
         self.running, self.outcome = False, outcome
         self.progress.setRange(0, 1)
         self.progress.setValue(1)
-        state = "Cancelled; kept the best checkpoint so far" if outcome.cancelled else "Done"
+        if not outcome.best:
+            state = ("Cancelled before the first checkpoint" if outcome.cancelled
+                     else "No checkpoint was written")
+        elif outcome.cancelled:
+            state = "Cancelled; kept the best checkpoint so far"
+        else:
+            state = "Done"
         self.progress_label.setText(f"{state} ({outcome.steps} steps, "
                                     f"{format_seconds(time.monotonic() - self._t0)}).")
         self.results.setRowCount(0)
@@ -262,7 +267,8 @@ class TrainTab(QWidget):
     def _update_buttons(self) -> None:
         self.start_button.setEnabled(not self.running and self.usable >= 2)
         self.cancel_button.setEnabled(self.running)
-        self.save_button.setEnabled(not self.running and self.outcome is not None)
+        self.save_button.setEnabled(not self.running and self.outcome is not None
+                                    and bool(self.outcome.best))
 
     def _add_folder_dialog(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Add a folder of colour photos")

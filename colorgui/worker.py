@@ -1,22 +1,31 @@
-"""The single worker thread that owns the model.
+"""The single worker thread that owns the model, and the jobs it runs.
 
-The GUI thread never runs the network: it emits requests (queued signals) to a
-``ModelWorker`` living in its own ``QThread``, and gets plain data back through signals.
-torch is imported in the worker thread, after the window is on screen.
+The GUI thread never runs the network. Each request (colorize, save, batch, scan,
+fine-tune) becomes a ``Job``: an id, its arguments and its own ``model.progress.Progress``
+(cancel, pause, stage/step/total). The ``WorkerHost`` queues jobs to a ``ModelWorker``
+living in its own ``QThread`` and keeps them as handles, so each Cancel button cancels
+its own job and the window can say what is queued and what runs.
+
+Replies are plain data in signals that carry the job id. The worker emits them on its
+thread; the host re-emits each on the GUI thread (a queued signal-to-signal connection),
+so the window, the tabs and the tests connect to the host only, and whatever they
+connect runs on the GUI thread, lambdas included. torch is imported in the worker
+thread, after the window is on screen.
 """
 
 from __future__ import annotations
 
 import gc
 import logging
-import threading
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+
+from model.progress import Progress
 
 PREVIEW_SIDE = 1280  # the saturation slider re-renders this on the GUI thread (0.15–0.25 s)
 
@@ -40,7 +49,7 @@ class ColorizeResult:
 
 @dataclass
 class TrainOutcome:
-    best: str                      # the best checkpoint of the run
+    best: str                      # the best checkpoint of the run; "" if none was written
     cancelled: bool
     steps: int
     rows: list                     # EvalRow for gray, base and fine-tuned models
@@ -49,6 +58,28 @@ class TrainOutcome:
 
 
 EVAL_PHOTOS, EXAMPLES = 60, 3
+
+COLORIZE, SAVE, BATCH, SCAN, FINE_TUNE = "colorize", "save", "batch", "scan", "fine-tune"
+QUEUED, RUNNING, ENDED = "queued", "running", "ended"
+
+
+@dataclass(eq=False)
+class Job:
+    """One request to the worker; the window keeps it as a handle to cancel or pause."""
+
+    id: int
+    kind: str                      # COLORIZE, SAVE, BATCH, SCAN or FINE_TUNE
+    args: tuple
+    progress: Progress = field(repr=False)
+    state: str = QUEUED            # set on the GUI thread, from jobStarted / jobEnded
+
+    def cancel(self) -> None:
+        """A queued job is skipped; a running batch stops before its next photo, a
+        fine-tune at its next step (keeping its best checkpoint so far)."""
+        self.progress.cancel()
+
+    def pause(self, paused: bool) -> None:
+        self.progress.pause(paused)
 
 
 def _preview(arr: np.ndarray, side: int = PREVIEW_SIDE) -> np.ndarray:
@@ -76,22 +107,51 @@ class _NoticeHandler(logging.Handler):
             pass
 
 
-class ModelWorker(QObject):
+class Replies(QObject):
+    """What the worker tells the window; every job reply starts with the job's id."""
+
     modelLoaded = Signal(str, str, str)      # path, description, device
     modelFailed = Signal(str, str)           # path, reason
-    colorized = Signal(int, object)          # request id, ColorizeResult
-    failed = Signal(int, str, str)           # request id, file, reason
-    saved = Signal(str)                      # path written
-    saveFailed = Signal(str, str)            # path, reason
-    batchItem = Signal(int, str, str)        # row, state (running/done/skipped/failed), detail
-    batchFinished = Signal(int, int, int, bool)  # done, skipped, failed, cancelled
-    scanned = Signal(object)                 # ScanReport
-    trainMessage = Signal(str)
-    trainStep = Signal(int, int, float)      # step, total, loss
-    trainEpoch = Signal(object)              # history record (dict)
-    trainFinished = Signal(object)           # TrainOutcome
-    trainFailed = Signal(str)
     notice = Signal(str)                     # a warning from the model code (GPU fallback…)
+    jobStarted = Signal(int)
+    jobEnded = Signal(int)                   # after its last reply; also when it was skipped
+    jobMessage = Signal(int, str)            # what a long job does now
+    jobProgress = Signal(int, str, int, int, float)  # stage, step, total, loss (NaN: none)
+    colorized = Signal(int, object)          # ColorizeResult
+    failed = Signal(int, str, str)           # file, reason (colorizing it failed)
+    saved = Signal(int, str)                 # path written
+    saveFailed = Signal(int, str, str)       # path, reason
+    batchItem = Signal(int, int, str, str)   # row, state (running/done/skipped/failed), detail
+    batchFinished = Signal(int, int, int, int, bool)  # done, skipped, failed, cancelled
+    scanned = Signal(int, object)            # ScanReport
+    trainEpoch = Signal(int, object)         # history record (dict)
+    trainFinished = Signal(int, object)      # TrainOutcome
+    trainFailed = Signal(int, str)
+
+
+REPLIES = [name for name, value in vars(Replies).items() if isinstance(value, Signal)]
+
+
+class SignalProgress(Progress):
+    """A job's progress as the worker's signals: the Qt face of ``model.progress``."""
+
+    def __init__(self, replies: Replies, job_id: int):
+        super().__init__()
+        self.replies, self.job_id = replies, job_id
+
+    def changed(self) -> None:
+        self.replies.jobProgress.emit(self.job_id, self.stage, self.at, self.total, self.loss)
+
+    def message(self, text: str) -> None:
+        super().message(text)
+        self.replies.jobMessage.emit(self.job_id, text)
+
+    def epoch(self, record: dict) -> None:
+        self.replies.trainEpoch.emit(self.job_id, dict(record))
+
+
+class ModelWorker(Replies):
+    """Lives in the worker thread; runs one job at a time, in the order they came."""
 
     def __init__(self):
         super().__init__()
@@ -99,98 +159,16 @@ class ModelWorker(QObject):
         logging.getLogger("model").addHandler(self._notices)
         self.colorizer = None
         self.cuda_available = False  # known once a model has loaded
-        self.cancel = threading.Event()
-        self.resume = threading.Event()
-        self.resume.set()
 
-    def _should_stop(self) -> bool:
-        """Blocks while the batch is paused; True once it is cancelled."""
-        while not self.resume.wait(0.1):
-            if self.cancel.is_set():
-                break
-        return self.cancel.is_set()
-
-    @Slot(object, bool, float, int)
-    def run_batch(self, jobs: list, overwrite: bool, saturation: float, quality: int) -> None:
-        """``jobs``: (row, source, target) triples; every row reports its state."""
-        from model.batch import Job, run_jobs
-
-        job_list = [Job(Path(src), Path(dst)) for _, src, dst in jobs]
-        row_of = {id(job): row for job, (row, _, _) in zip(job_list, jobs)}
-        counts = {"done": 0, "skipped": 0, "failed": 0}
-        started = iter(job_list)
-
-        def on_item(job, state, reason):
-            counts[state] += 1
-            self.batchItem.emit(row_of[id(job)], state, reason or str(job.target))
-
-        def should_stop() -> bool:
-            if self._should_stop():
-                return True
-            job = next(started, None)
-            if job is not None:
-                self.batchItem.emit(row_of[id(job)], "running", "")
-            return False
-
-        if self.colorizer is None:
-            for job in job_list:
-                on_item(job, "failed", "no model is loaded")
-        else:
-            run_jobs(job_list, self.colorizer, saturation=saturation, overwrite=overwrite,
-                     quality=quality, on_item=on_item, should_stop=should_stop)
-        self.batchFinished.emit(counts["done"], counts["skipped"], counts["failed"],
-                                self.cancel.is_set())
-
-    @Slot(list)
-    def scan_folders(self, folders: list) -> None:
-        from model.data import scan_training_photos
-
-        self.scanned.emit(scan_training_photos(*folders))
-
-    @Slot(list, str, object)
-    def fine_tune(self, folders: list, base: str, options) -> None:
-        """Fine-tune ``base`` on the folders, then compare base and result on the
-        held-out photos."""
-        from model.colorizer import Colorizer, bundled_model_path
-        from model.evaluate import colorizer_method, gray_baseline, load_ground_truth, score_methods
-        from model.registry import user_models_dir
-        from model.train import Progress, fit
-
-        worker = self
-
-        class WorkerProgress(Progress):
-            @property
-            def cancelled(self) -> bool:
-                return worker.cancel.is_set()
-
-            def message(self, text):
-                worker.trainMessage.emit(text)
-
-            def step(self, step, total, loss):
-                worker.trainStep.emit(step, total, loss)
-
-            def epoch(self, record):
-                worker.trainEpoch.emit(dict(record))
-
+    @Slot(object)
+    def run(self, job: Job) -> None:
+        self.jobStarted.emit(job.id)
         try:
-            base = base or str(bundled_model_path())
-            run_dir = user_models_dir().parent / "runs" / time.strftime("%Y%m%d-%H%M%S")
-            result = fit(folders, run_dir, from_checkpoint=base, options=options,
-                         progress=WorkerProgress())
-            val = result.val_paths[:EVAL_PHOTOS]
-            truths = load_ground_truth(val)
-            rows, examples = [], []
-            if truths:
-                before = colorizer_method(Colorizer(base, device=options.device))(truths)
-                after = colorizer_method(Colorizer(result.best, device=options.device))(truths)
-                rows = score_methods(truths, {"before (base model)": before,
-                                              "after (fine-tuned)": after})
-                examples = list(zip(gray_baseline(truths), before, after, truths))[:EXAMPLES]
-            self.trainFinished.emit(TrainOutcome(str(result.best), result.cancelled,
-                                                 result.steps, rows, examples, len(val)))
-        except Exception as exc:
-            traceback.print_exc()
-            self.trainFailed.emit(str(exc))
+            # a cancelled batch still runs, to stop at once and say so; the rest is skipped
+            if job.kind == BATCH or not job.progress.cancelled:
+                getattr(self, "_" + job.kind.replace("-", "_"))(job, *job.args)
+        finally:
+            self.jobEnded.emit(job.id)
 
     @Slot(str, str)
     def load_model(self, path: str, device: str) -> None:
@@ -206,8 +184,7 @@ class ModelWorker(QObject):
         except Exception as exc:  # the app keeps running and says why
             self.modelFailed.emit(path, str(exc))
 
-    @Slot(int, str)
-    def colorize_file(self, request_id: int, path: str) -> None:
+    def _colorize(self, job: Job, path: str) -> None:
         from model.imageio import ImageReadError, read_photo
 
         try:
@@ -215,17 +192,17 @@ class ModelWorker(QObject):
                 raise RuntimeError("no model is loaded")
             photo = read_photo(path)
             pred = self.colorizer.predict(photo.rgb)
-            self.colorized.emit(request_id, ColorizeResult(
+            self.colorized.emit(job.id, ColorizeResult(
                 path, photo.size, _preview(photo.rgb), _preview(pred.L), _preview(pred.ab),
                 pred.L, pred.ab, photo.alpha, photo.bit_depth, photo.exif, photo.icc))
         except ImageReadError as exc:
-            self.failed.emit(request_id, path, exc.reason)
+            self.failed.emit(job.id, path, exc.reason)
         except Exception as exc:
             traceback.print_exc()
-            self.failed.emit(request_id, path, f"{exc.__class__.__name__}: {exc}")
+            self.failed.emit(job.id, path, f"{exc.__class__.__name__}: {exc}")
 
-    @Slot(object, str, float, int)
-    def save(self, result: ColorizeResult, target: str, saturation: float, quality: int) -> None:
+    def _save(self, job: Job, result: ColorizeResult, target: str, saturation: float,
+              quality: int) -> None:
         from model import color
         from model.imageio import write_photo
 
@@ -233,9 +210,62 @@ class ModelWorker(QObject):
             rgb = color.compose(result.full_L, result.full_ab, saturation)
             write_photo(target, rgb, alpha=result.alpha, bit_depth=result.bit_depth,
                         exif=result.exif, icc=result.icc, quality=quality)
-            self.saved.emit(target)
+            self.saved.emit(job.id, target)
         except Exception as exc:
-            self.saveFailed.emit(target, str(exc))
+            self.saveFailed.emit(job.id, target, str(exc))
+
+    def _batch(self, job: Job, rows: list, overwrite: bool, saturation: float,
+               quality: int) -> None:
+        """``rows``: (row, source, target) triples; every row reports its state."""
+        from model.batch import Job as Photo, run_jobs
+
+        photos = [Photo(Path(src), Path(dst)) for _, src, dst in rows]
+        row_of = {id(photo): row for photo, (row, _, _) in zip(photos, rows)}
+        counts = {"done": 0, "skipped": 0, "failed": 0}
+
+        def on_start(photo):
+            self.batchItem.emit(job.id, row_of[id(photo)], "running", "")
+
+        def on_item(photo, state, reason):
+            counts[state] += 1
+            self.batchItem.emit(job.id, row_of[id(photo)], state, reason or str(photo.target))
+
+        if self.colorizer is None:
+            for photo in photos:
+                on_item(photo, "failed", "no model is loaded")
+        else:
+            run_jobs(photos, self.colorizer, saturation=saturation, overwrite=overwrite,
+                     quality=quality, on_item=on_item, on_start=on_start, progress=job.progress)
+        self.batchFinished.emit(job.id, counts["done"], counts["skipped"], counts["failed"],
+                                job.progress.cancelled)
+
+    def _scan(self, job: Job, folders: list) -> None:
+        from model.data import scan_training_photos
+
+        self.scanned.emit(job.id, scan_training_photos(*folders))
+
+    def _fine_tune(self, job: Job, folders: list, base: str, options) -> None:
+        """Fine-tune ``base`` on the folders, then compare base and result on the
+        held-out photos."""
+        from model.colorizer import bundled_model_path
+        from model.finetune import Comparison, compare_before_after
+        from model.registry import user_models_dir
+        from model.train import fit
+
+        try:
+            base = base or str(bundled_model_path())
+            run_dir = user_models_dir().parent / "runs" / time.strftime("%Y%m%d-%H%M%S")
+            result = fit(folders, run_dir, from_checkpoint=base, options=options,
+                         progress=job.progress)
+            best = str(result.best) if result.best and Path(result.best).is_file() else ""
+            comparison = compare_before_after(base, best, result.val_paths, options.device,
+                                              EVAL_PHOTOS, EXAMPLES) if best else Comparison()
+            self.trainFinished.emit(job.id, TrainOutcome(
+                best, result.cancelled, result.steps, comparison.rows, comparison.examples,
+                comparison.photos))
+        except Exception as exc:
+            traceback.print_exc()
+            self.trainFailed.emit(job.id, str(exc))
 
 
 def _collect_due_garbage() -> None:
@@ -251,23 +281,20 @@ def _collect_due_garbage() -> None:
 _gc_hosts = 0  # hosts alive that hold automatic garbage collection off
 
 
-class WorkerHost(QObject):
-    """Owns the worker thread; requests go out through these signals (queued).
+class WorkerHost(Replies):
+    """Owns the worker thread and the jobs; lives on the GUI thread.
 
-    While it lives, Python's cyclic garbage collector runs only on the GUI thread: left
-    automatic, it runs in whichever thread allocates past a threshold, and from the
-    worker thread its walk through PySide's objects raced the GUI thread's changes to
-    them and crashed (a segfault in 2 of 6 runs of the GUI tests, once the worker
-    allocated more). So automatic collection is off and a GUI-thread timer collects
-    what the thresholds ask for, every 250 ms.
+    Its reply signals are the worker's, re-emitted on the GUI thread. While it lives,
+    Python's cyclic garbage collector runs only on the GUI thread: left automatic, it runs
+    in whichever thread allocates past a threshold, and from the worker thread its walk
+    through PySide's objects raced the GUI thread's changes to them and crashed (a
+    segfault in 2 of 6 runs of the GUI tests, once the worker allocated more). So
+    automatic collection is off and a GUI-thread timer collects what the thresholds ask
+    for, every 250 ms.
     """
 
     requestLoad = Signal(str, str)
-    requestColorize = Signal(int, str)
-    requestSave = Signal(object, str, float, int)
-    requestBatch = Signal(object, bool, float, int)
-    requestScan = Signal(list)
-    requestFineTune = Signal(list, str, object)
+    requestJob = Signal(object)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -276,16 +303,15 @@ class WorkerHost(QObject):
         self.worker = ModelWorker()
         self.worker.moveToThread(self.thread)
         self.requestLoad.connect(self.worker.load_model)
-        self.requestColorize.connect(self.worker.colorize_file)
-        self.requestSave.connect(self.worker.save)
-        self.requestBatch.connect(self.worker.run_batch)
-        self.requestScan.connect(self.worker.scan_folders)
-        self.requestFineTune.connect(self.worker.fine_tune)
-        self.pending = 0
-        for done in (self.worker.colorized, self.worker.failed, self.worker.saved, self.worker.saveFailed,
-                     self.worker.batchFinished, self.worker.scanned,
-                     self.worker.trainFinished, self.worker.trainFailed):
-            done.connect(self._one_done)
+        self.requestJob.connect(self.worker.run)
+        for name in REPLIES:  # queued: the worker lives on another thread
+            getattr(self.worker, name).connect(getattr(self, name))
+        self.jobs: dict[int, Job] = {}  # queued and running, in the order they came
+        self._last_id = 0
+        self.jobStarted.connect(self._started)
+        for last_reply in ("jobEnded", "colorized", "failed", "saved", "saveFailed",
+                           "batchFinished", "scanned", "trainFinished", "trainFailed"):
+            getattr(self, last_reply).connect(self._ended)  # the first that comes
         global _gc_hosts
         _gc_hosts += 1
         gc.disable()
@@ -294,51 +320,45 @@ class WorkerHost(QObject):
         self._gc_timer.start()
         self.thread.start()
 
-    def _one_done(self, *_):
-        self.pending = max(0, self.pending - 1)
+    def submit(self, kind: str, *args) -> Job:
+        """Queue a job for the worker; returns its handle."""
+        self._last_id += 1
+        job = Job(self._last_id, kind, args, SignalProgress(self.worker, self._last_id))
+        self.jobs[job.id] = job
+        self.requestJob.emit(job)
+        return job
+
+    @Slot(int)
+    def _started(self, job_id: int) -> None:
+        if job_id in self.jobs:
+            self.jobs[job_id].state = RUNNING
+
+    @Slot(int)
+    def _ended(self, job_id: int, *_) -> None:
+        job = self.jobs.pop(job_id, None)
+        if job is not None:
+            job.state = ENDED
 
     def busy(self) -> bool:
-        """Whether work the user asked for (not a model load) is still unfinished."""
-        return self.pending > 0
+        """Whether work the user asked for (not a model load) is queued or running."""
+        return bool(self.jobs)
+
+    def describe(self) -> str:
+        """What runs and what waits, for the status bar: "" when idle."""
+        running = [j.kind for j in self.jobs.values() if j.state == RUNNING]
+        queued = [j.kind for j in self.jobs.values() if j.state == QUEUED]
+        parts = ([f"running: {', '.join(running)}"] if running else []) + \
+                ([f"queued: {', '.join(queued)}"] if queued else [])
+        return "; ".join(parts)
 
     def load(self, path: str, device: str) -> None:
         self.requestLoad.emit(path, device)
 
-    def colorize(self, request_id: int, path: str) -> None:
-        self.pending += 1
-        self.requestColorize.emit(request_id, path)
-
-    def save(self, result: "ColorizeResult", target: str, saturation: float, quality: int) -> None:
-        self.pending += 1
-        self.requestSave.emit(result, target, saturation, quality)
-
-    def run_batch(self, jobs: list, overwrite: bool, saturation: float, quality: int) -> None:
-        self.worker.cancel.clear()
-        self.worker.resume.set()
-        self.pending += 1
-        self.requestBatch.emit(jobs, overwrite, saturation, quality)
-
-    def scan(self, folders: list[str]) -> None:
-        self.pending += 1
-        self.requestScan.emit(folders)
-
-    def fine_tune(self, folders: list[str], base: str, options) -> None:
-        self.worker.cancel.clear()
-        self.pending += 1
-        self.requestFineTune.emit(folders, base, options)
-
-    def pause(self, paused: bool) -> None:
-        (self.worker.resume.clear if paused else self.worker.resume.set)()
-
-    def cancel(self) -> None:
-        """Stop a batch before its next photo (the current one finishes or is not written),
-        or a fine-tune at its next step (its best checkpoint so far is kept)."""
-        self.worker.cancel.set()
-        self.worker.resume.set()
-
     def shutdown(self, timeout_ms: int = 30000) -> bool:
-        """Ask running work to stop, end the thread's event loop and wait for it."""
-        self.cancel()
+        """Cancel every job (a batch stops before its next photo, a fine-tune at its next
+        step), end the thread's event loop and wait for it."""
+        for job in self.jobs.values():
+            job.cancel()
         self.thread.quit()
         stopped = self.thread.wait(timeout_ms)
         logging.getLogger("model").removeHandler(self.worker._notices)

@@ -90,6 +90,20 @@ def window(qtbot, tmp_path, tiny_checkpoint):
     return win
 
 
+@pytest.fixture(autouse=True)
+def no_unanswered_dialogs(monkeypatch):
+    """A message box that nobody answers would hang the suite offscreen: it fails the
+    test instead (pytest-qt fails a test on an exception raised in a Qt slot). A test
+    that expects one patches it again."""
+    from PySide6.QtWidgets import QMessageBox
+
+    def unanswered(*args, **kwargs):
+        raise AssertionError(f"a message box opened that no test answers: {args[1:3]}")
+
+    for name in ("critical", "question", "warning", "information"):
+        monkeypatch.setattr(QMessageBox, name, unanswered)
+
+
 def open_and_wait(window, qtbot, path):
     """Open a photo in the window and wait until the Colorize tab shows its result."""
     window.open_paths([str(path)])

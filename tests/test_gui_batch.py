@@ -30,9 +30,9 @@ def test_batch_of_three_with_one_corrupt(window, qtbot, tmp_path):
     tab.add_paths([str(root)])
     assert tab.table.rowCount() == 3
     tab.output_edit.setText(str(tmp_path / "out"))
-    with qtbot.waitSignal(window.host.worker.batchFinished, timeout=60_000) as done:
+    with qtbot.waitSignal(window.host.batchFinished, timeout=60_000) as done:
         tab.start_button.click()
-    assert done.args == [2, 0, 1, False]
+    assert done.args[1:] == [2, 0, 1, False]
     qtbot.waitUntil(lambda: not tab.running)  # the tab has handled the end too
     states = {tab.table.item(r, 0).text(): (tab.state(r), tab.table.item(r, 2).text())
               for r in range(3)}
@@ -58,9 +58,9 @@ def test_cancel_mid_batch_leaves_no_half_files(window, qtbot, tmp_path):
     colorizer.colorize = slow
     tab.start_button.click()
     qtbot.waitUntil(lambda: any(tab.state(r) == "done" for r in range(6)), timeout=60_000)
-    with qtbot.waitSignal(window.host.worker.batchFinished, timeout=60_000) as done:
+    with qtbot.waitSignal(window.host.batchFinished, timeout=60_000) as done:
         tab.cancel_button.click()
-    n_done, _, _, cancelled = done.args
+    n_done, _, _, cancelled = done.args[1:]
     qtbot.waitUntil(lambda: not tab.running)
     assert cancelled and 1 <= n_done < 6
     out = sorted((tmp_path / "out" / "album").iterdir())
@@ -69,9 +69,9 @@ def test_cancel_mid_batch_leaves_no_half_files(window, qtbot, tmp_path):
     assert not tab.running and tab.start_button.isEnabled()
     # running the batch again finishes only what is missing
     colorizer.colorize = real
-    with qtbot.waitSignal(window.host.worker.batchFinished, timeout=60_000) as again:
+    with qtbot.waitSignal(window.host.batchFinished, timeout=60_000) as again:
         tab.start_button.click()
-    assert again.args == [6 - n_done, n_done, 0, False]
+    assert again.args[1:] == [6 - n_done, n_done, 0, False]
 
 
 def test_double_click_done_row_opens_it_in_colorize(window, qtbot, tmp_path):
@@ -79,9 +79,9 @@ def test_double_click_done_row_opens_it_in_colorize(window, qtbot, tmp_path):
     tab = window.batch_tab
     tab.add_paths([str(root)])
     tab.output_edit.setText(str(tmp_path / "out"))
-    with qtbot.waitSignal(window.host.worker.batchFinished, timeout=60_000):
+    with qtbot.waitSignal(window.host.batchFinished, timeout=60_000):
         tab.start_button.click()
-    with qtbot.waitSignal(window.host.worker.colorized, timeout=60_000):
+    with qtbot.waitSignal(window.host.colorized, timeout=60_000):
         tab.table.cellDoubleClicked.emit(0, 0)
     assert window.tabs.currentWidget() is window.colorize_tab
 
@@ -103,7 +103,9 @@ def test_close_during_a_batch(window, qtbot, tmp_path, monkeypatch):
     tab = window.batch_tab
     tab.add_paths([str(root)])
     tab.output_edit.setText(str(tmp_path / "out"))
-    tab.start_button.click()
+    with qtbot.waitSignal(window.host.batchItem, timeout=60_000,
+                          check_params_cb=lambda job, row, state, detail: state == "running"):
+        tab.start_button.click()
     window.close()
     assert not window.host.thread.isRunning()
     leftovers = [p for p in (tmp_path / "out").rglob("*") if p.name.endswith(".part")]

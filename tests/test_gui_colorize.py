@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from colorgui.main_window import MainWindow
 from colorgui.settings import Settings
+from colorgui.worker import COLORIZE
 from model.imageio import read_photo
 from tests.conftest import gradient_photo, open_and_wait
 
@@ -30,7 +31,7 @@ def drop(widget, paths):
 
 def test_drop_a_photo_fills_both_viewers(window, qtbot, gray_photo):
     tab = window.colorize_tab
-    with qtbot.waitSignal(window.host.worker.colorized, timeout=60_000):
+    with qtbot.waitSignal(window.host.colorized, timeout=60_000):
         drop(tab.original_view, [gray_photo])
     qtbot.waitUntil(lambda: tab.colour_view.has_image())
     assert tab.original_view.has_image() and tab.result.size == (120, 90)
@@ -42,7 +43,7 @@ def test_saturation_slider_rerenders_without_the_network(window, qtbot, gray_pho
     tab = window.colorize_tab
     open_and_wait(window, qtbot, gray_photo)
     calls = []
-    monkeypatch.setattr(window.host, "colorize", lambda *a: calls.append(a))
+    monkeypatch.setattr(window.host, "submit", lambda *a: calls.append(a))
     tab.slider.setValue(0)
     qtbot.waitUntil(lambda: tab.saturation == 0.0)
     qtbot.wait(50)
@@ -55,9 +56,9 @@ def test_saturation_slider_rerenders_without_the_network(window, qtbot, gray_pho
 def test_save_keeps_size_and_never_touches_the_original(window, qtbot, gray_photo):
     before = gray_photo.read_bytes()
     open_and_wait(window, qtbot, gray_photo)
-    with qtbot.waitSignal(window.host.worker.saved, timeout=60_000) as saved:
+    with qtbot.waitSignal(window.host.saved, timeout=60_000) as saved:
         window.save()
-    out = saved.args[0]
+    out = saved.args[1]
     assert out.endswith("old photo_colorized.png")
     assert read_photo(out).size == (120, 90)
     assert gray_photo.read_bytes() == before
@@ -84,6 +85,20 @@ def test_a_broken_file_shows_an_error_and_the_app_goes_on(window, qtbot, tmp_pat
     open_and_wait(window, qtbot, gray_photo)
 
 
+def test_a_superseded_request_that_fails_shows_no_error(window, qtbot, tmp_path, gray_photo,
+                                                         monkeypatch):
+    errors = []
+    monkeypatch.setattr(window, "error", lambda title, reason: errors.append((title, reason)))
+    bad = tmp_path / "broken.jpg"
+    bad.write_bytes(b"garbage")
+    window.open_paths([str(bad)])
+    first = window.jobs[COLORIZE]
+    open_and_wait(window, qtbot, gray_photo)  # the user opened another photo meanwhile
+    qtbot.waitUntil(lambda: not window.host.busy())
+    window.host.failed.emit(first.id, str(bad), "not an image")  # had it run, and failed late
+    assert errors == [] and "old photo.png" in window.colorize_tab.status.text()
+
+
 def test_close_while_working_stops_the_worker_cleanly(window, qtbot, gray_photo, monkeypatch):
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     window.open_paths([str(gray_photo)])
@@ -103,7 +118,7 @@ def test_a_bad_model_falls_back_to_the_bundled_one(qtbot, tmp_path, monkeypatch)
     qtbot.addWidget(win)
     monkeypatch.setattr(win, "error", lambda title, reason: errors.append((title, reason)))
     win.start_worker()
-    with qtbot.waitSignal(win.host.worker.modelLoaded, timeout=120_000) as loaded:
+    with qtbot.waitSignal(win.host.modelLoaded, timeout=120_000) as loaded:
         pass
     assert "bad.safetensors" in errors[0][0] + errors[0][1]
     assert loaded.args[0].endswith("colorgui-hybrid.safetensors")
@@ -186,7 +201,7 @@ def test_a_gpu_fallback_warning_reaches_the_status_bar(window, qtbot, monkeypatc
     monkeypatch.setattr(torch.cuda, "empty_cache", lambda: None)
     photo = tmp_path / "p.png"
     Image.fromarray(gradient_photo(40, 40)).save(photo)
-    with qtbot.waitSignal(window.host.worker.colorized, timeout=60_000):
+    with qtbot.waitSignal(window.host.colorized, timeout=60_000):
         window.open_paths([str(photo)])
     qtbot.waitUntil(lambda: "continuing on the CPU" in window.statusBar().currentMessage())
 

@@ -1,9 +1,13 @@
 """The Train tab, driven offscreen: a real (tiny) fine-tune from start to the picker."""
 
+from pathlib import Path
+
 import pytest
 from PIL import Image
 from PySide6.QtWidgets import QMessageBox
 
+from colorgui.worker import SignalProgress
+from model.progress import FEATURES, TRAINING
 from tests.conftest import gradient_photo
 
 
@@ -27,9 +31,9 @@ def test_scan_then_fine_tune_one_epoch_and_pick_the_new_model(window, qtbot, own
     assert "1 unreadable (bad.png" in tab.scan_label.text()
     tab.epochs.setValue(1)
     tab.batch.setValue(4)
-    with qtbot.waitSignal(window.host.worker.trainFinished, timeout=120_000) as done:
+    with qtbot.waitSignal(window.host.trainFinished, timeout=120_000) as done:
         tab.start_button.click()
-    outcome = done.args[0]
+    outcome = done.args[1]
     qtbot.waitUntil(lambda: not tab.running)
     assert not outcome.cancelled and outcome.steps > 0 and outcome.val_photos >= 1
     names = [tab.results.item(r, 0).text() for r in range(tab.results.rowCount())]
@@ -47,15 +51,39 @@ def test_cancel_keeps_the_best_checkpoint(window, qtbot, own_photos):
     qtbot.waitUntil(lambda: tab.usable > 0, timeout=60_000)
     tab.epochs.setValue(200)
     tab.batch.setValue(2)
-    window.host.worker.trainStep.connect(
-        lambda step, total, loss: window.host.cancel() if step == 3 else None)
-    with qtbot.waitSignal(window.host.worker.trainFinished, timeout=120_000) as done:
+    with qtbot.waitSignal(window.host.jobProgress, timeout=60_000,
+                          check_params_cb=lambda job, stage, step, total, loss:
+                          stage == TRAINING and step >= 3):
         tab.start_button.click()
-    outcome = done.args[0]
+    with qtbot.waitSignal(window.host.trainFinished, timeout=120_000) as done:
+        tab.cancel_button.click()
+    outcome = done.args[1]
     qtbot.waitUntil(lambda: not tab.running)
-    assert outcome.cancelled and outcome.steps < 200
-    assert outcome.best.endswith("best.safetensors")
-    assert "Cancelled" in tab.progress_label.text()
+    assert outcome.cancelled and 3 <= outcome.steps < 200
+    assert Path(outcome.best).name == "best.safetensors" and Path(outcome.best).is_file()
+    assert "Cancelled; kept the best" in tab.progress_label.text() and tab.save_button.isEnabled()
+
+
+def test_cancel_while_computing_branch_outputs_offers_no_model_to_save(window, qtbot, own_photos,
+                                                                      monkeypatch):
+    real_changed = SignalProgress.changed
+
+    def cancel_in_feature_phase(progress):  # on the worker thread, before training starts
+        real_changed(progress)
+        if progress.stage == FEATURES:
+            progress.cancel()
+
+    monkeypatch.setattr(SignalProgress, "changed", cancel_in_feature_phase)
+    tab = window.train_tab
+    tab.add_folders([str(own_photos)])
+    qtbot.waitUntil(lambda: tab.usable > 0, timeout=60_000)
+    with qtbot.waitSignal(window.host.trainFinished, timeout=120_000) as done:
+        tab.start_button.click()
+    outcome = done.args[1]
+    qtbot.waitUntil(lambda: not tab.running)
+    assert outcome.cancelled and outcome.steps == 0 and outcome.best == ""
+    assert not tab.save_button.isEnabled()
+    assert "Cancelled before the first checkpoint" in tab.progress_label.text()
 
 
 def test_close_during_fine_tuning(window, qtbot, own_photos, monkeypatch):
@@ -64,7 +92,7 @@ def test_close_during_fine_tuning(window, qtbot, own_photos, monkeypatch):
     tab.add_folders([str(own_photos)])
     qtbot.waitUntil(lambda: tab.usable > 0, timeout=60_000)
     tab.epochs.setValue(500)
-    with qtbot.waitSignal(window.host.worker.trainStep, timeout=60_000):
+    with qtbot.waitSignal(window.host.jobProgress, timeout=60_000):
         tab.start_button.click()
     window.close()
     assert not window.host.thread.isRunning()

@@ -27,11 +27,11 @@ def test_save_twice_then_the_window_lives_on(window, qtbot, tmp_path, monkeypatc
 
     monkeypatch.setattr(bar, "showMessage", show_message)
     open_and_wait(window, qtbot, photo)
-    with qtbot.waitSignal(window.host.worker.saved, timeout=60_000):
+    with qtbot.waitSignal(window.host.saved, timeout=60_000):
         window.save()
     again = tmp_path / "again.jpg"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(again), ""))
-    with qtbot.waitSignal(window.host.worker.saved, timeout=60_000):
+    with qtbot.waitSignal(window.host.saved, timeout=60_000):
         window.save_as()
     qtbot.waitUntil(lambda: bar.currentMessage() == f"Saved {again}", timeout=5000)
     with qtbot.waitSignal(bar.messageChanged, timeout=5000,
