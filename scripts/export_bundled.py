@@ -6,6 +6,8 @@ per-epoch history beyond a summary).
 
     python scripts/export_bundled.py runs/gpu/best.safetensors --input-size 192 \
         -o resources/weights/colorgui-hybrid.safetensors
+    python scripts/export_bundled.py runs/spatial/best.safetensors --vivid 0.25 \
+        -o resources/weights/colorgui-spatial.safetensors
 """
 
 from __future__ import annotations
@@ -15,8 +17,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from model.checkpoint import load_checkpoint, save_checkpoint
-from model.network import HybridNet
+from model.checkpoint import build_network, load_checkpoint, save_checkpoint
 
 
 def main(argv=None) -> int:
@@ -26,16 +27,18 @@ def main(argv=None) -> int:
     ap.add_argument("--input-size", type=int, help="working size at inference")
     ap.add_argument("--data-note", default="", help="where the training photos came from")
     ap.add_argument("--hardware", default="", help="what it was trained on, for the card")
+    ap.add_argument("--vivid", type=float,
+                    help="the vivid setting the model recommends (models with a class head)")
     args = ap.parse_args(argv)
     net, meta = load_checkpoint(args.checkpoint)
     config = net.config
     if args.input_size:
         config = dataclasses.replace(config, input_size=args.input_size)
-    out = HybridNet(config)
+    out = build_network(config)
     out.load_state_dict(net.state_dict())
     history = meta.get("history", [])
     keep = {
-        "name": "colorgui-hybrid",
+        "name": args.out.stem,
         "data": {**(meta.get("data") or {}), "folders": args.data_note or
                  (meta.get("data") or {}).get("folders")},
         "step": meta.get("step"),
@@ -46,6 +49,8 @@ def main(argv=None) -> int:
         "device": meta.get("device"),
         "hardware": args.hardware,
     }
+    if args.vivid is not None:
+        keep["vivid"] = args.vivid
     save_checkpoint(args.out, out, keep)
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB), input size {config.input_size}")
     return 0
