@@ -109,3 +109,13 @@ def open_and_wait(window, qtbot, path):
     window.open_paths([str(path)])
     qtbot.waitUntil(lambda: window.colorize_tab.result is not None
                     and window.colorize_tab.result.path == str(path), timeout=60_000)
+
+
+def start_batch(window, qtbot, folder, out) -> None:
+    """Queue a folder in the Batch tab, start it, and wait until its first photo runs."""
+    tab = window.batch_tab
+    tab.add_paths([str(folder)])
+    tab.output_edit.setText(str(out))
+    with qtbot.waitSignal(window.host.batchItem, timeout=60_000,
+                          check_params_cb=lambda job, row, state, detail: state == "running"):
+        tab.start_button.click()

@@ -6,7 +6,7 @@ import time
 from PySide6.QtWidgets import QMessageBox
 
 from PIL import Image
-from tests.conftest import gradient_photo
+from tests.conftest import gradient_photo, start_batch
 
 
 def album(tmp_path, n=2, corrupt=True):
@@ -100,12 +100,7 @@ def test_remove_and_clear(window, tmp_path):
 def test_close_during_a_batch(window, qtbot, tmp_path, monkeypatch):
     root = album(tmp_path, n=6, corrupt=False)
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
-    tab = window.batch_tab
-    tab.add_paths([str(root)])
-    tab.output_edit.setText(str(tmp_path / "out"))
-    with qtbot.waitSignal(window.host.batchItem, timeout=60_000,
-                          check_params_cb=lambda job, row, state, detail: state == "running"):
-        tab.start_button.click()
+    start_batch(window, qtbot, root, tmp_path / "out")
     window.close()
     assert not window.host.thread.isRunning()
     leftovers = [p for p in (tmp_path / "out").rglob("*") if p.name.endswith(".part")]

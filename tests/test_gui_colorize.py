@@ -73,29 +73,37 @@ def test_saving_over_the_original_needs_confirmation(window, qtbot, gray_photo, 
     assert gray_photo.read_bytes() == before
 
 
-def test_a_broken_file_shows_an_error_and_the_app_goes_on(window, qtbot, tmp_path, gray_photo,
-                                                          monkeypatch):
-    errors = []
-    monkeypatch.setattr(window, "error", lambda title, reason: errors.append((title, reason)))
+@pytest.fixture
+def broken(tmp_path):
     bad = tmp_path / "broken.jpg"
     bad.write_bytes(b"garbage")
-    window.open_paths([str(bad)])
+    return bad
+
+
+def record_errors(window, monkeypatch) -> list:
+    """The window's error dialogs, as (title, reason) instead of a modal message box."""
+    errors = []
+    monkeypatch.setattr(window, "error", lambda title, reason: errors.append((title, reason)))
+    return errors
+
+
+def test_a_broken_file_shows_an_error_and_the_app_goes_on(window, qtbot, broken, gray_photo,
+                                                          monkeypatch):
+    errors = record_errors(window, monkeypatch)
+    window.open_paths([str(broken)])
     qtbot.waitUntil(lambda: len(errors) > 0, timeout=60_000)
     assert "broken.jpg" in errors[0][0] and "not an image" in errors[0][1]
     open_and_wait(window, qtbot, gray_photo)
 
 
-def test_a_superseded_request_that_fails_shows_no_error(window, qtbot, tmp_path, gray_photo,
+def test_a_superseded_request_that_fails_shows_no_error(window, qtbot, broken, gray_photo,
                                                          monkeypatch):
-    errors = []
-    monkeypatch.setattr(window, "error", lambda title, reason: errors.append((title, reason)))
-    bad = tmp_path / "broken.jpg"
-    bad.write_bytes(b"garbage")
-    window.open_paths([str(bad)])
+    errors = record_errors(window, monkeypatch)
+    window.open_paths([str(broken)])
     first = window.jobs[COLORIZE]
     open_and_wait(window, qtbot, gray_photo)  # the user opened another photo meanwhile
     qtbot.waitUntil(lambda: not window.host.busy())
-    window.host.failed.emit(first.id, str(bad), "not an image")  # had it run, and failed late
+    window.host.failed.emit(first.id, str(broken), "not an image")  # had it run, failed late
     assert errors == [] and "old photo.png" in window.colorize_tab.status.text()
 
 

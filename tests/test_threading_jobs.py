@@ -12,7 +12,7 @@ from model.batch import plan_jobs, run_jobs
 from model.cache import BranchCache
 from model.progress import FEATURES, TRAINING, Progress, TqdmProgress
 from model.train import FitOptions, fit
-from tests.conftest import gradient_photo, tiny_config
+from tests.conftest import gradient_photo, start_batch, tiny_config
 
 
 def test_a_paused_job_waits_between_steps_until_resumed_or_cancelled():
@@ -121,12 +121,7 @@ def test_each_cancel_button_cancels_its_own_job(window, qtbot, tmp_path):
     train = window.train_tab
     with qtbot.waitSignal(window.host.scanned, timeout=60_000):
         train.add_folders([str(colour)])
-    batch = window.batch_tab
-    batch.add_paths([str(album)])
-    batch.output_edit.setText(str(tmp_path / "out"))
-    with qtbot.waitSignal(window.host.batchItem, timeout=60_000,
-                          check_params_cb=lambda job, row, state, detail: state == "running"):
-        batch.start_button.click()
+    start_batch(window, qtbot, album, tmp_path / "out")
     train.start_button.click()
     assert window.jobs_label.text() == "running: batch; queued: fine-tune"
     train.cancel_button.click()
