@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QTimer, Slot
+from PySide6.QtCore import QByteArray, QObject, QTimer, Slot
 from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QMainWindow, QMessageBox,
                                QTabWidget)
@@ -40,6 +40,20 @@ def app_icon() -> QIcon:
     for size in ICON_SIZES:
         icon.addFile(str(ICONS / f"colorgui-{size}.png"))
     return icon
+
+
+class _CurrentJob(QObject):
+    """Passes the replies of the window's current job of one kind on to ``slot``, without
+    the job id, and drops those of a superseded job (a late failure pops no dialog). It
+    lives on the GUI thread, as the host's signals are emitted there."""
+
+    def __init__(self, window: "MainWindow", kind: str, slot):
+        super().__init__(window)
+        self.window, self.kind, self.slot = window, kind, slot
+
+    def pass_on(self, job_id: int, *reply) -> None:
+        if self.window.is_current(self.kind, job_id):
+            self.slot(*reply)
 
 
 class MainWindow(QMainWindow):
@@ -94,25 +108,25 @@ class MainWindow(QMainWindow):
         if self.host is not None or self._closed:
             return
         self.host = h = WorkerHost(self)
-        # the host's signals are emitted on this (the GUI) thread; each goes to a bound
-        # slot that drops the replies of superseded jobs
+        # the host's signals are emitted on this (the GUI) thread; a job's replies reach
+        # its tab only while it is the latest job of its kind
         h.modelLoaded.connect(self._model_loaded)
         h.modelFailed.connect(self._model_failed)
         h.notice.connect(self._notice)
         h.jobStarted.connect(self._show_jobs)
         h.jobEnded.connect(self._job_ended)
-        h.colorized.connect(self._colorized)
-        h.failed.connect(self._failed)
         h.saved.connect(self._saved)
         h.saveFailed.connect(self._save_failed)
-        h.batchItem.connect(self._batch_item)
-        h.batchFinished.connect(self._batch_finished)
-        h.scanned.connect(self._scanned)
-        h.jobMessage.connect(self._train_message)
-        h.jobProgress.connect(self._train_progress)
-        h.trainEpoch.connect(self._train_epoch)
-        h.trainFinished.connect(self._train_finished)
-        h.trainFailed.connect(self._train_failed)
+        bt, tr = self.batch_tab, self.train_tab
+        for signal, kind, slot in (
+                (h.colorized, COLORIZE, self.colorize_tab.show_result),
+                (h.failed, COLORIZE, self._colorize_failed),
+                (h.batchItem, BATCH, bt.set_state), (h.batchFinished, BATCH, bt.finished),
+                (h.scanned, SCAN, tr.show_scan), (h.jobMessage, FINE_TUNE, tr.show_message),
+                (h.jobProgress, FINE_TUNE, tr.show_step), (h.trainEpoch, FINE_TUNE, tr.show_epoch),
+                (h.trainFinished, FINE_TUNE, tr.finished),
+                (h.trainFailed, FINE_TUNE, self._train_failed)):
+            signal.connect(_CurrentJob(self, kind, slot).pass_on)
         h.load(self.settings.model_path, self.settings.device)
 
     def _submit(self, kind: str, *args) -> Job:
@@ -126,7 +140,7 @@ class MainWindow(QMainWindow):
         self._show_jobs()
         return job
 
-    def _current(self, kind: str, job_id: int) -> bool:
+    def is_current(self, kind: str, job_id: int) -> bool:
         job = self.jobs.get(kind)
         return job is not None and job.id == job_id
 
@@ -137,7 +151,7 @@ class MainWindow(QMainWindow):
     @Slot(int)
     def _job_ended(self, job_id: int) -> None:
         self._show_jobs()
-        if self._current(FINE_TUNE, job_id) and self.train_tab.running:
+        if self.is_current(FINE_TUNE, job_id) and self.train_tab.running:
             self.train_tab.failed("cancelled before it started")  # skipped while queued
 
     @Slot(str)
@@ -226,16 +240,9 @@ class MainWindow(QMainWindow):
         self.settings.add_recent(path)
         self._refresh_recent()
 
-    @Slot(int, object)
-    def _colorized(self, job_id: int, result) -> None:
-        if self._current(COLORIZE, job_id):
-            self.colorize_tab.show_result(result)
-
-    @Slot(int, str, str)
-    def _failed(self, job_id: int, path: str, reason: str) -> None:
-        if self._current(COLORIZE, job_id):  # a superseded request fails quietly
-            self.colorize_tab.show_error(f"Could not colorize {Path(path).name}: {reason}")
-            self.error(f"Could not colorize {path}", reason)
+    def _colorize_failed(self, path: str, reason: str) -> None:
+        self.colorize_tab.show_error(f"Could not colorize {Path(path).name}: {reason}")
+        self.error(f"Could not colorize {path}", reason)
 
     # ----- batch
     def start_batch(self, rows: list, overwrite: bool) -> None:
@@ -250,17 +257,6 @@ class MainWindow(QMainWindow):
         if BATCH in self.jobs:
             self.jobs[BATCH].cancel()
 
-    @Slot(int, int, str, str)
-    def _batch_item(self, job_id: int, row: int, state: str, detail: str) -> None:
-        if self._current(BATCH, job_id):
-            self.batch_tab.set_state(row, state, detail)
-
-    @Slot(int, int, int, int, bool)
-    def _batch_finished(self, job_id: int, done: int, skipped: int, failed: int,
-                        cancelled: bool) -> None:
-        if self._current(BATCH, job_id):
-            self.batch_tab.finished(done, skipped, failed, cancelled)
-
     def _open_from_batch(self, path: str) -> None:
         self.tabs.setCurrentWidget(self.colorize_tab)
         self.open_paths([path])
@@ -268,11 +264,6 @@ class MainWindow(QMainWindow):
     # ----- fine-tuning
     def _scan_training_folders(self, folders: list) -> None:
         self._submit(SCAN, folders)
-
-    @Slot(int, object)
-    def _scanned(self, job_id: int, report) -> None:
-        if self._current(SCAN, job_id):
-            self.train_tab.show_scan(report)
 
     def start_fine_tune(self, folders: list) -> None:
         self._submit(FINE_TUNE, folders, self.settings.model_path,
@@ -282,32 +273,9 @@ class MainWindow(QMainWindow):
         if FINE_TUNE in self.jobs:
             self.jobs[FINE_TUNE].cancel()
 
-    @Slot(int, str)
-    def _train_message(self, job_id: int, text: str) -> None:
-        if self._current(FINE_TUNE, job_id):
-            self.train_tab.show_message(text)
-
-    @Slot(int, str, int, int, float)
-    def _train_progress(self, job_id: int, stage: str, step: int, total: int,
-                        loss: float) -> None:
-        if self._current(FINE_TUNE, job_id):
-            self.train_tab.show_step(stage, step, total, loss)
-
-    @Slot(int, object)
-    def _train_epoch(self, job_id: int, record: dict) -> None:
-        if self._current(FINE_TUNE, job_id):
-            self.train_tab.show_epoch(record)
-
-    @Slot(int, object)
-    def _train_finished(self, job_id: int, outcome) -> None:
-        if self._current(FINE_TUNE, job_id):
-            self.train_tab.finished(outcome)
-
-    @Slot(int, str)
-    def _train_failed(self, job_id: int, reason: str) -> None:
-        if self._current(FINE_TUNE, job_id):
-            self.train_tab.failed(reason)
-            self.error("Fine-tuning failed", reason)
+    def _train_failed(self, reason: str) -> None:
+        self.train_tab.failed(reason)
+        self.error("Fine-tuning failed", reason)
 
     def save_fine_tuned(self, checkpoint: str, name: str) -> None:
         from model.finetune import install_model

@@ -71,7 +71,7 @@ class Job:
     kind: str                      # COLORIZE, SAVE, BATCH, SCAN or FINE_TUNE
     args: tuple
     progress: Progress = field(repr=False)
-    state: str = QUEUED            # set on the GUI thread, from jobStarted / jobEnded
+    state: str = QUEUED            # set by the host, on the GUI thread
 
     def cancel(self) -> None:
         """A queued job is skipped; a running batch stops before its next photo, a
@@ -288,9 +288,11 @@ class WorkerHost(Replies):
     Python's cyclic garbage collector runs only on the GUI thread: left automatic, it runs
     in whichever thread allocates past a threshold, and from the worker thread its walk
     through PySide's objects raced the GUI thread's changes to them and crashed (a
-    segfault in 2 of 6 runs of the GUI tests, once the worker allocated more). So
-    automatic collection is off and a GUI-thread timer collects what the thresholds ask
-    for, every 250 ms.
+    segfault in 2 of 6 runs of the GUI tests, once the worker allocated more). Still so
+    with no widget touched from the worker any more and every reply on the GUI thread:
+    with automatic collection on, 2 runs of 2 of the GUI tests segfaulted "Garbage-
+    collecting" on the worker thread while it built a model. So automatic collection is
+    off and a GUI-thread timer collects what the thresholds ask for, every 250 ms.
     """
 
     requestLoad = Signal(str, str)
