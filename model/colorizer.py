@@ -96,13 +96,9 @@ class Colorizer:
         self.config = net.config
         self.takes_hints = isinstance(net, SpatialNet) and net.config.hints
         self.has_vivid = isinstance(net, SpatialNet) and net.config.class_head
-        if vivid is None:
-            vivid = float(self.meta.get("vivid", 0.0)) if self.has_vivid else 0.0
-        if vivid and not self.has_vivid:
-            raise ValueError("this model has no class head, so no vivid setting")
-        if not 0.0 <= vivid <= 1.0:
-            raise ValueError(f"vivid must lie in [0, 1], not {vivid}")
-        self.vivid = vivid
+        # the setting the model recommends, from its checkpoint (0 for models without a head)
+        self.default_vivid = float(self.meta.get("vivid", 0.0)) if self.has_vivid else 0.0
+        self.vivid = self.default_vivid if vivid is None else vivid
         self.branches = branches or BranchSet(self.config.branches, self.device)
         self.branches.to(self.device)
         # load everything now, so that a loaded colorizer's first photo is as fast as the rest
@@ -111,6 +107,21 @@ class Colorizer:
         # up to 8 photos of one size per network call: on a CPU 25 photos/s at 256²
         # against 19 one at a time (ONNX Runtime and oneDNN use both cores better)
         self.batch_size = 8
+
+    @property
+    def vivid(self) -> float:
+        """0..1: how far colours are blended toward the class head's bolder annealed-mean
+        colours (models with a class head; 0 otherwise). Settable between photos."""
+        return self._vivid
+
+    @vivid.setter
+    def vivid(self, value: float) -> None:
+        value = float(value)
+        if value and not self.has_vivid:
+            raise ValueError("this model has no class head, so no vivid setting")
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"vivid must lie in [0, 1], not {value}")
+        self._vivid = value
 
     def describe(self) -> str:
         name = self.checkpoint.name if self.checkpoint else "in-memory model"

@@ -200,3 +200,18 @@ def test_fit_trains_a_spatial_model_from_photos_in_memory_and_resumes(tmp_path, 
     again = fit([train_folder], tmp_path / "run", options=FitOptions(
         epochs=2, batch_size=4, crop=32, in_memory=True, val_share=0.2, check_files=False))
     assert again.steps > result.steps and again.epochs_done == 2
+
+
+def test_vivid_can_be_changed_between_photos_and_is_checked(tmp_path):
+    from model.colorizer import Colorizer
+
+    path = tmp_path / "spatial.safetensors"
+    save_checkpoint(path, tiny_net(pretrained=True))
+    colorizer = Colorizer(path, device="cpu", precision="float32")
+    assert colorizer.vivid == colorizer.default_vivid == 0.0
+    gray = np.full((64, 64, 3), 0.5, np.float32)
+    plain = colorizer.predict(gray).ab
+    colorizer.vivid = 1.0
+    assert np.abs(colorizer.predict(gray).ab - plain).max() > 0
+    with pytest.raises(ValueError, match="0, 1"):
+        colorizer.vivid = -0.1
