@@ -78,7 +78,7 @@ def main(argv=None) -> int:
         idle = delays_ms(ticks)
         ticks.clear()
         finished = []
-        win.host.worker.batchFinished.connect(lambda *a: finished.append(a))
+        win.host.batchFinished.connect(lambda *a: finished.append(a))
         tab = win.batch_tab
         tab.add_paths([str(album)])
         tab.output_edit.setText(str(Path(tmp) / "out"))
@@ -91,7 +91,7 @@ def main(argv=None) -> int:
         busy = delays_ms(ticks)
         timer.stop()
         win.close()
-    done, skipped, failed, _ = finished[0]
+    _, done, skipped, failed, _ = finished[0]
     print(f"GUI event-loop delay (a {TICK_MS} ms timer's lateness), offscreen, bundled model on "
           f"{os.cpu_count()} CPU cores; batch of {args.n} photos of 1–3 MP: {done} done, "
           f"{failed} failed, {wall:.0f} s")

@@ -168,6 +168,6 @@ def run(paths: list[str] | None = None, batch_inputs: list[str] | None = None,
 
         window.start_worker()
         check = SelfTest(window)
-        window.host.worker.modelLoaded.connect(check.loaded)
-        window.host.worker.modelFailed.connect(check.failed)
+        window.host.modelLoaded.connect(check.loaded)
+        window.host.modelFailed.connect(check.failed)
     return app.exec()
