@@ -87,7 +87,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def train(variant: Variant, args) -> None:
     from model.cache import BranchCache
-    from model.train import FitOptions, Progress, fit
+    from model.progress import Progress
+    from model.train import FitOptions, fit
 
     out = args.runs / variant.name
     if (out / "best.safetensors").is_file() and not (out / "last.safetensors").is_file():

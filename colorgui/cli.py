@@ -289,12 +289,11 @@ def cmd_colorize(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from tqdm import tqdm
-
     from model.cache import BranchCache
     from model.network import BUNDLED_BRANCHES, HybridConfig
     from model.spatial import SpatialConfig
-    from model.train import FitOptions, Progress, fit
+    from model.progress import TqdmProgress
+    from model.train import FitOptions, fit
 
     config = None
     if args.base is None:
@@ -317,33 +316,15 @@ def cmd_train(args) -> int:
                          device=args.device, num_workers=args.workers,
                          check_files=not args.no_check, resume=not args.fresh)
 
-    class CliProgress(Progress):
-        bar = None
-
-        def message(self, text):
-            (self.bar.write if self.bar else print)(text, file=sys.stderr)
-
-        def step(self, step, total, loss):
-            if self.bar is None or self.bar.total != total:
-                if self.bar:
-                    self.bar.close()
-                self.bar = tqdm(total=total, initial=step - 1, unit="step", file=sys.stderr)
-            self.bar.update(step - self.bar.n)
-            if loss == loss:
-                self.bar.set_postfix(loss=f"{loss:.4f}")
-
-    progress = CliProgress()
     try:
-        result = fit(args.data, args.out, config, args.base, options, progress,
-                     BranchCache(args.cache_dir) if args.cache_dir else None)
+        with TqdmProgress() as progress:
+            result = fit(args.data, args.out, config, args.base, options, progress,
+                         BranchCache(args.cache_dir) if args.cache_dir else None)
     except KeyboardInterrupt:
         print("\ninterrupted; run the same command again to resume", file=sys.stderr)
         return 130
     except ValueError as exc:
         sys.exit(f"colorgui: error: {exc}")
-    finally:
-        if progress.bar:
-            progress.bar.close()
     if result.best is None:
         print("cancelled before any training step: no checkpoint written", file=sys.stderr)
         return 130 if result.cancelled else 1

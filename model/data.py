@@ -14,34 +14,10 @@ import numpy as np
 import torch
 
 from . import color
-from .imageio import ImageReadError, is_image_file, read_photo
+from .files import list_images  # noqa: F401  (where callers have long found it)
+from .imageio import ImageReadError, read_photo
 
 log = logging.getLogger(__name__)
-
-
-def list_images(*roots: os.PathLike | str) -> list[Path]:
-    """Every image file under the given files/folders, recursively, sorted, no repeats.
-
-    Symlinked folders are followed once (a link loop cannot hang the walk).
-    """
-    found: dict[Path, None] = {}
-    for root in map(Path, roots):
-        if root.is_file():
-            found[root] = None
-            continue
-        seen: set[str] = set()
-        for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
-            real = os.path.realpath(dirpath)
-            if real in seen:
-                dirnames[:] = []
-                continue
-            seen.add(real)
-            dirnames.sort()
-            for name in sorted(filenames):
-                p = Path(dirpath) / name
-                if is_image_file(p) and not name.startswith("."):
-                    found[p] = None
-    return list(found)
 
 
 @dataclass

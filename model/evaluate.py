@@ -18,7 +18,7 @@ import numpy as np
 from skimage.metrics import structural_similarity
 
 from . import color
-from .data import list_images
+from .files import list_images
 from .imageio import ImageReadError, read_photo
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,6 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .files import atomic_write
-from .files import is_image_file  # noqa: F401  (model.data imports it from here)
 
 SIXTEEN_BIT_SUFFIXES = {".png", ".tif", ".tiff"}
 # Refuse images whose declared size would take gigabytes before decoding them.

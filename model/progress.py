@@ -20,8 +20,8 @@ import threading
 
 log = logging.getLogger(__name__)
 
-# stages of a fine-tune: ``fit`` reports the pretrained branches' outputs being computed
-# (before any training step) as steps with a NaN loss
+# stages of a fine-tune: the pretrained branches' outputs being computed (before any
+# training step), then the training steps
 FEATURES, TRAINING = "features", "training"
 
 
@@ -78,10 +78,9 @@ class Progress:
         log.info(text)
 
     def step(self, step: int, total: int, loss: float) -> None:
-        """A training step (``fit``'s report); a NaN loss means the branch outputs are
-        still being computed."""
+        """A training step (``fit``'s report) and its loss."""
         self.loss = loss
-        self.advance(FEATURES if math.isnan(loss) else TRAINING, step, total)
+        self.advance(TRAINING, step, total)
 
     def epoch(self, record: dict) -> None:
         """The history record of an epoch that ended (its validation loss…)."""

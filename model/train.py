@@ -4,8 +4,8 @@ Adam on the paper's loss (eq. 1–2). The pretrained branches stay frozen and th
 come from a disk cache (computed once per photo), so a step costs only the
 encoder–decoder. Checkpoints go to ``out_dir`` regularly (``last.safetensors``, with the
 optimizer state, for resuming) and whenever validation improves (``best.safetensors``).
-Progress and cancellation go through a plain ``Progress`` object, so the same loop serves
-the CLI and the desktop app's worker thread.
+Progress and cancellation go through a ``model.progress.Progress``, so the same loop
+serves the CLI (its tqdm face) and the desktop app's worker thread (its Qt face).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import contextlib
 import logging
 import math
 import os
-import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -33,34 +32,12 @@ from .imageio import ImageReadError, read_photo
 from .hints import simulate_hints
 from .network import HybridConfig, HybridNet, count_parameters, paper_loss
 from .photostore import PhotoStore, StoreDataset
+from .progress import FEATURES, Progress
 from .spatial import AB_BINS, SpatialConfig, SpatialNet, ab_bins, spatial_loss
 
 log = logging.getLogger(__name__)
 
 LAST, BEST = "last.safetensors", "best.safetensors"
-
-
-class Progress:
-    """Callbacks and a cancel flag for a training run; subclass or assign callables."""
-
-    def __init__(self):
-        self._cancel = threading.Event()
-
-    def cancel(self) -> None:
-        self._cancel.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._cancel.is_set()
-
-    def message(self, text: str) -> None:
-        log.info(text)
-
-    def step(self, step: int, total: int, loss: float) -> None:
-        pass
-
-    def epoch(self, record: dict) -> None:
-        pass
 
 
 @dataclass
@@ -134,7 +111,7 @@ def compute_features(paths: list[Path], branches: tuple[str, ...], cache: Branch
                         cache.put(digests[p], name, v)
             if (start // batch) % 20 == 19:
                 cache.save()
-            progress.step(min(start + batch, len(missing)), len(missing), float("nan"))
+            progress.advance(FEATURES, min(start + batch, len(missing)), len(missing))
         cache.save()
     out = {}
     for p in paths:

@@ -23,7 +23,7 @@ from PIL import Image
 from model.backbones import BranchSet
 from model.cache import BranchCache
 from model.colorizer import branch_gray
-from model.data import list_images
+from model.files import list_images
 from model.imageio import ImageReadError, read_photo
 from model import color
 from model.network import BUNDLED_BRANCHES

@@ -17,7 +17,8 @@ import time
 from pathlib import Path
 
 from model.spatial import SpatialConfig
-from model.train import FitOptions, Progress, fit
+from model.progress import Progress
+from model.train import FitOptions, fit
 
 
 class LogProgress(Progress):

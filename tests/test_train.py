@@ -6,7 +6,8 @@ from PIL import Image
 
 from model.cache import BranchCache
 from model.checkpoint import load_checkpoint
-from model.train import BEST, LAST, FitOptions, Progress, fit
+from model.progress import Progress
+from model.train import BEST, LAST, FitOptions, fit
 from tests.conftest import gradient_photo, tiny_config
 
 
