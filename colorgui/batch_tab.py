@@ -7,13 +7,15 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDialog,
-                               QHBoxLayout, QHeaderView, QLabel, QLineEdit, QProgressBar,
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QProgressBar,
                                QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout,
                                QWidget)
 
+from colorgui.file_dialogs import existing_folder, open_files
+from colorgui.settings import Settings
+
 STATE_COLOURS = {"done": "#5cb85c", "failed": "#d9534f", "skipped": "#999999",
-                 "running": "#5bc0de", "waiting": None}
+                 "running": "#5bc0de", "waiting": None, "cancelled": "#f0ad4e"}
 
 
 def format_seconds(s: float) -> str:
@@ -30,8 +32,9 @@ class BatchTab(QWidget):
     cancelRequested = Signal()
     openRequested = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, settings: Settings, parent: QWidget | None = None):
         super().__init__(parent)
+        self.settings = settings
         self.inputs: list[str] = []      # files and folders, as the user added them
         self.excluded: set[str] = set()  # photos removed from inside a queued folder
         self.running = False
@@ -59,8 +62,8 @@ class BatchTab(QWidget):
         self.remove_button.clicked.connect(self.remove_selected)
         self.clear_button.clicked.connect(self.clear)
 
-        self.output_edit = QLineEdit()
-        self.output_edit.setPlaceholderText("Output folder")
+        self.output_edit = QLineEdit(settings.batch_output_dir)  # not Preferences' folder
+        self.output_edit.setPlaceholderText("Folder for the colorized photos")
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse_output)
         self.skip_existing = QCheckBox("Skip photos already done")
@@ -216,9 +219,10 @@ class BatchTab(QWidget):
     def finished(self, done: int, skipped: int, failed: int, cancelled: bool) -> None:
         self.running, self.paused = False, False
         self.pause_button.setText("Pause")
+        left = "cancelled" if cancelled else "waiting"  # rows the batch never finished
         for row in range(self.table.rowCount()):
-            if self.state(row) == "running":
-                self.set_state(row, "waiting", "")
+            if self.state(row) in ("running", "waiting"):
+                self.set_state(row, left, "")
         verb = "Cancelled" if cancelled else "Finished"
         self.progress_label.setText(f"{verb}: {done} colorized, {skipped} skipped, {failed} failed.")
         self._update_buttons()
@@ -240,16 +244,15 @@ class BatchTab(QWidget):
     def _add_files_dialog(self) -> None:
         from colorgui.main_window import OPEN_FILTER
 
-        paths, _ = QFileDialog.getOpenFileNames(self, "Add photos", "", OPEN_FILTER)
-        self.add_paths(paths)
+        self.add_paths(open_files(self, self.settings, "Add photos", OPEN_FILTER))
 
     def _add_folder_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a folder of photos")
+        folder = existing_folder(self, self.settings, "Add a folder of photos")
         if folder:
             self.add_paths([folder])
 
     def _browse_output(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Save colorized photos to")
+        folder = existing_folder(self, self.settings, "Save colorized photos to")
         if folder:
             self.output_edit.setText(folder)
 

@@ -61,7 +61,9 @@ class Settings:
     theme = _Choice("theme", "dark", ("dark", "light"))
     output_format = _Choice("output_format", "same", ("same", "png", "jpg", "tif"))
     model_path = _Text("model", "")      # "" is the bundled model
-    output_dir = _Text("output_dir", "")  # "" is beside the original
+    output_dir = _Text("output_dir", "")  # "" is beside the original (Save, Preferences)
+    batch_output_dir = _Text("batch/output_dir", "")  # the Batch tab's own "Save to"
+    last_folder = _Text("last_folder", "")  # where the file dialogs open ("": home)
 
     @property
     def jpeg_quality(self) -> int:
@@ -78,8 +80,14 @@ class Settings:
         return [v for v in (value or []) if v][:MAX_RECENT]
 
     def add_recent(self, path: str) -> None:
+        """Remember ``path`` first, as an absolute path (a relative one would name
+        another file, or none, once colorgui starts from another folder)."""
+        path = os.path.abspath(path)
         items = [path] + [p for p in self.recent_files() if p != path]
         self.q.setValue("recent", items[:MAX_RECENT])
+
+    def forget_recent(self, paths: list[str]) -> None:
+        self.q.setValue("recent", [p for p in self.recent_files() if p not in paths])
 
     def sync(self) -> None:
         self.q.sync()

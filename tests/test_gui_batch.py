@@ -66,6 +66,9 @@ def test_cancel_mid_batch_leaves_no_half_files(window, qtbot, tmp_path):
     out = sorted((tmp_path / "out" / "album").iterdir())
     assert len(out) == n_done and all(p.suffix == ".png" for p in out)  # no .part files
     assert sum(tab.state(r) == "done" for r in range(6)) == n_done
+    # the rest say they were cancelled, not that they still wait
+    assert sorted(tab.state(r) for r in range(6) if tab.state(r) != "done") == \
+        ["cancelled"] * (6 - n_done)
     assert not tab.running and tab.start_button.isEnabled()
     # running the batch again finishes only what is missing
     colorizer.colorize = real

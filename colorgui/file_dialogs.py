@@ -1,0 +1,32 @@
+"""File dialogs that open in the folder the user last picked from (remembered in the
+settings), not in the folder colorgui happened to be started from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QFileDialog, QWidget
+
+from colorgui.settings import Settings
+
+
+def start_folder(settings: Settings) -> str:
+    """The last folder used, while it exists; else the home folder."""
+    folder = settings.last_folder
+    return folder if folder and Path(folder).is_dir() else str(Path.home())
+
+
+def open_files(parent: QWidget, settings: Settings, caption: str, filters: str) -> list[str]:
+    paths, _ = QFileDialog.getOpenFileNames(parent, caption, start_folder(settings), filters)
+    if paths:
+        settings.last_folder = str(Path(paths[0]).parent)
+    return paths
+
+
+def existing_folder(parent: QWidget, settings: Settings, caption: str) -> str:
+    """A folder the user picked ("" if none); its parent is remembered, so the next
+    dialog opens beside it."""
+    folder = QFileDialog.getExistingDirectory(parent, caption, start_folder(settings))
+    if folder:
+        settings.last_folder = str(Path(folder).parent)
+    return folder
