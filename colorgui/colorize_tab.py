@@ -5,11 +5,34 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider,
-                               QStackedWidget, QToolButton, QVBoxLayout, QWidget, QSplitter)
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
+                               QSlider, QStackedWidget, QToolButton, QVBoxLayout, QWidget,
+                               QSplitter)
 
 from colorgui.image_view import ImageView, SplitView
 from colorgui.qt_images import to_qimage
+
+VIVID_DELAY_MS = 300  # a drag of the Vivid slider re-runs the network once, when it rests
+VIVID_TIP = ("Blends the colours toward the bolder ones the model's colour-class head "
+             "suggests (0%: the plain prediction). Re-colorizes the photo.")
+NO_VIVID_TIP = "This model has no colour-class head, so no Vivid setting (try the spatial model)."
+
+
+def _whole(widget: QWidget) -> QWidget:
+    """Never squeezed below its size hint (a squeezed combo box cuts its text)."""
+    widget.setSizePolicy(QSizePolicy.Policy.Fixed, widget.sizePolicy().verticalPolicy())
+    return widget
+
+
+def _percent_slider(maximum: int, value: int, slot) -> tuple[QSlider, QLabel]:
+    slider = QSlider(Qt.Orientation.Horizontal)
+    slider.setRange(0, maximum)
+    slider.setValue(value)
+    slider.setFixedWidth(120)
+    label = _whole(QLabel(f"{value}%"))  # as wide as "200%", so the row does not jiggle
+    label.setMinimumWidth(label.fontMetrics().horizontalAdvance("200%") + 4)
+    slider.valueChanged.connect(slot)
+    return slider, label
 
 
 class ColorizeTab(QWidget):
@@ -20,6 +43,7 @@ class ColorizeTab(QWidget):
     saveAsRequested = Signal()
     filesDropped = Signal(list)
     modelChosen = Signal(str)  # path of the chosen model
+    vividChanged = Signal(float)  # the Vivid slider came to rest at this value (0..1)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -40,7 +64,6 @@ class ColorizeTab(QWidget):
         self.stack.addWidget(side)
         self.stack.addWidget(self.split_view)
 
-        bar = QHBoxLayout()
         self.open_button = QPushButton("Open…")
         self.open_button.clicked.connect(self.openRequested)
         self.save_button = QPushButton("Save")
@@ -53,38 +76,49 @@ class ColorizeTab(QWidget):
         fit, actual = QToolButton(text="Fit"), QToolButton(text="100%")
         fit.clicked.connect(self.fit)
         actual.clicked.connect(self.actual_size)
-        self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.slider.setRange(0, 200)
-        self.slider.setValue(100)
-        self.slider.setFixedWidth(160)
-        self.slider.valueChanged.connect(self._saturation_changed)
-        self.saturation_label = QLabel("100%")
+        self.slider, self.saturation_label = _percent_slider(200, 100, self._saturation_changed)
+        self.vivid_slider, self.vivid_label = _percent_slider(100, 0, self._vivid_moved)
+        self.vivid_caption = QLabel("Vivid:")
+        self._vivid_timer = QTimer(self, singleShot=True, interval=VIVID_DELAY_MS)
+        self._vivid_timer.timeout.connect(self._vivid_rested)
         self.model_box = QComboBox()
-        self.model_box.setMinimumWidth(180)
+        self.model_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.model_box.activated.connect(lambda i: self.modelChosen.emit(self.model_box.itemData(i)))
+        for w in (self.mode, self.model_box):
+            _whole(w)
+
+        # two rows, so that every control is whole in an 800 px wide window
+        files = QHBoxLayout()
         for w in (self.open_button, self.save_button, self.save_as_button):
-            bar.addWidget(w)
-        bar.addSpacing(12)
-        bar.addWidget(QLabel("View:"))
-        bar.addWidget(self.mode)
-        bar.addWidget(fit)
-        bar.addWidget(actual)
-        bar.addSpacing(12)
-        bar.addWidget(QLabel("Saturation:"))
-        bar.addWidget(self.slider)
-        bar.addWidget(self.saturation_label)
-        bar.addStretch(1)
-        bar.addWidget(QLabel("Model:"))
-        bar.addWidget(self.model_box)
+            files.addWidget(w)
+        files.addStretch(1)
+        files.addWidget(QLabel("Model:"))
+        files.addWidget(self.model_box)
+        look = QHBoxLayout()
+        look.addWidget(QLabel("View:"))
+        look.addWidget(self.mode)
+        look.addWidget(fit)
+        look.addWidget(actual)
+        look.addSpacing(12)
+        look.addWidget(QLabel("Saturation:"))
+        look.addWidget(self.slider)
+        look.addWidget(self.saturation_label)
+        look.addSpacing(12)
+        look.addWidget(self.vivid_caption)
+        look.addWidget(self.vivid_slider)
+        look.addWidget(self.vivid_label)
+        look.addStretch(1)
         self.status = QLabel("")
         self.status.setObjectName("colorizeStatus")
 
         layout = QVBoxLayout(self)
-        layout.addLayout(bar)
+        layout.addLayout(files)
+        layout.addLayout(look)
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.status)
         self._render_timer = QTimer(self, singleShot=True, interval=0)
         self._render_timer.timeout.connect(self._render)
+        self.set_vivid(False, 0.0)
         self._update_buttons()
 
     def set_models(self, entries, current: str) -> None:
@@ -93,6 +127,31 @@ class ColorizeTab(QWidget):
             self.model_box.addItem(e.name, str(e.path))
             if str(e.path) == current:
                 self.model_box.setCurrentIndex(self.model_box.count() - 1)
+
+    def set_vivid(self, available: bool, value: float) -> None:
+        """A newly loaded model: whether it has a Vivid setting, and its recommended one
+        (the slider moves there without re-colorizing)."""
+        self._vivid_timer.stop()
+        self.vivid_slider.blockSignals(True)
+        self.vivid_slider.setValue(round(value * 100))
+        self.vivid_slider.blockSignals(False)
+        self.vivid_label.setText(f"{self.vivid_slider.value()}%")
+        for w in (self.vivid_caption, self.vivid_slider, self.vivid_label):
+            w.setEnabled(available)
+            w.setToolTip(VIVID_TIP if available else NO_VIVID_TIP)
+
+    @property
+    def vivid(self) -> float | None:
+        """The Vivid slider's value, 0..1; None for a model without the setting."""
+        return self.vivid_slider.value() / 100 if self.vivid_slider.isEnabled() else None
+
+    def _vivid_moved(self, value: int) -> None:
+        self.vivid_label.setText(f"{value}%")
+        self._vivid_timer.start()
+
+    def _vivid_rested(self) -> None:
+        if self.vivid is not None:
+            self.vividChanged.emit(self.vivid)
 
     def show_busy(self, path: str) -> None:
         self.status.setText(f"Colorizing {Path(path).name}…")

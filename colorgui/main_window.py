@@ -11,13 +11,44 @@ from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QMainWindow, Q
 
 from colorgui.batch_tab import BatchTab
 from colorgui.colorize_tab import ColorizeTab
+from colorgui.file_dialogs import open_files
 from colorgui.settings import Settings
 from colorgui.train_tab import TrainTab
 from colorgui.worker import BATCH, COLORIZE, FINE_TUNE, SAVE, SCAN, Job, WorkerHost
 
 OPEN_FILTER = "Images (*.jpg *.jpeg *.png *.tif *.tiff *.bmp *.webp *.gif);;All files (*)"
-SAVE_FILTERS = {"png": "PNG image (*.png)", "jpg": "JPEG image (*.jpg *.jpeg)",
-                "tif": "TIFF image (*.tif *.tiff)"}
+SAVE_FILTERS = {".png": "PNG image (*.png)", ".jpg": "JPEG image (*.jpg *.jpeg)",
+                ".tif": "TIFF image (*.tif *.tiff)"}
+PREPARING = "Preparing the model for this CPU (one time, about 20 s)…"
+
+
+def save_filter(name: str) -> str:
+    """The Save As filter that matches the file name's suffix (PNG where none does)."""
+    suffix = {".jpeg": ".jpg", ".tiff": ".tif"}.get(Path(name).suffix.lower(),
+                                                    Path(name).suffix.lower())
+    return SAVE_FILTERS.get(suffix, SAVE_FILTERS[".png"])
+
+
+def with_filter_suffix(name: str, chosen_filter: str) -> str:
+    """A name typed without a suffix gets the chosen filter's."""
+    if Path(name).suffix:
+        return name
+    suffix = next((s for s, f in SAVE_FILTERS.items() if f == chosen_filter), ".png")
+    return name + suffix
+
+
+def preferences_shortcut() -> QKeySequence:
+    """The platform's Preferences key (Cmd+, on macOS); Linux and Windows have none, so
+    Ctrl+, as in most applications there."""
+    standard = QKeySequence.keyBindings(QKeySequence.StandardKey.Preferences)
+    return standard[0] if standard else QKeySequence("Ctrl+,")
+
+
+def nothing_to_open(paths: list[str]) -> str:
+    """Why none of ``paths`` could be opened (a file named outright is always tried), in
+    words that fit a file or a folder."""
+    return "\n".join(f"The folder {p} holds no photos." if Path(p).is_dir()
+                     else f"{p} is not there (moved, renamed or deleted?)." for p in paths)
 
 
 def apply_theme(app: QApplication, theme: str) -> None:
@@ -67,14 +98,14 @@ class MainWindow(QMainWindow):
         self.host: WorkerHost | None = None
         self.jobs: dict[str, Job] = {}  # the latest job of each kind: its replies count
         self._model_desc = "loading model…"
+        self._prepared = 0  # networks exported for this CPU during this load
         self._closed = False
 
         self.colorize_tab = ColorizeTab()
-        self.batch_tab = BatchTab()
-        self.batch_tab.output_edit.setText(self.settings.output_dir)
+        self.batch_tab = BatchTab(self.settings)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.colorize_tab, "Colorize")
-        self.train_tab = TrainTab()
+        self.train_tab = TrainTab(self.settings)
         self.tabs.addTab(self.batch_tab, "Batch")
         self.tabs.addTab(self.train_tab, "Train")
         self.setCentralWidget(self.tabs)
@@ -89,6 +120,7 @@ class MainWindow(QMainWindow):
         t.saveAsRequested.connect(self.save_as)
         t.filesDropped.connect(self.open_paths)
         t.modelChosen.connect(self.choose_model)
+        t.vividChanged.connect(self._vivid_changed)
         b = self.batch_tab
         b.startRequested.connect(self.start_batch)
         b.pauseRequested.connect(self._pause_batch)
@@ -112,6 +144,8 @@ class MainWindow(QMainWindow):
         # its tab only while it is the latest job of its kind
         h.modelLoaded.connect(self._model_loaded)
         h.modelFailed.connect(self._model_failed)
+        h.modelVivid.connect(self.colorize_tab.set_vivid)
+        h.preparing.connect(self._preparing)
         h.notice.connect(self._notice)
         h.jobStarted.connect(self._show_jobs)
         h.jobEnded.connect(self._job_ended)
@@ -170,8 +204,7 @@ class MainWindow(QMainWindow):
         self._add_action(file_menu, "&Save", self.save, QKeySequence.StandardKey.Save)
         self._add_action(file_menu, "Save &As…", self.save_as, QKeySequence.StandardKey.SaveAs)
         file_menu.addSeparator()
-        self._add_action(file_menu, "&Preferences…", self.preferences,
-                         QKeySequence.StandardKey.Preferences)
+        self._add_action(file_menu, "&Preferences…", self.preferences, preferences_shortcut())
         file_menu.addSeparator()
         self._add_action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         view_menu = self.menuBar().addMenu("&View")
@@ -191,12 +224,23 @@ class MainWindow(QMainWindow):
         return action
 
     def _refresh_recent(self) -> None:
-        self.recent_menu.clear()
+        """Open Recent lists the photos that are still there, and forgets the rest."""
         recent = self.settings.recent_files()
+        self.settings.forget_recent([p for p in recent if not Path(p).is_file()])
+        recent = self.settings.recent_files()
+        self.recent_menu.clear()
         for path in recent:
             action = self.recent_menu.addAction(path)
-            action.triggered.connect(lambda _=False, p=path: self.open_paths([p]))
+            action.triggered.connect(lambda _=False, p=path: self.open_recent(p))
         self.recent_menu.setEnabled(bool(recent))
+
+    def open_recent(self, path: str) -> None:
+        if Path(path).is_file():
+            self.open_paths([path])
+            return
+        self._refresh_recent()  # forgets it
+        self.error(f"{Path(path).name} is no longer there",
+                   f"{path} was moved, renamed or deleted, so it is gone from Open Recent.")
 
     def _refresh_models(self) -> None:
         from model.registry import list_models
@@ -212,7 +256,6 @@ class MainWindow(QMainWindow):
             device_changed = dialog.apply()
             apply_theme(QApplication.instance(), self.settings.theme)
             self.dark_action.setChecked(self.settings.theme == "dark")
-            self.batch_tab.output_edit.setText(self.settings.output_dir)
             if device_changed and self.host is not None:
                 self.host.load(self.settings.model_path, self.settings.device)
 
@@ -222,7 +265,7 @@ class MainWindow(QMainWindow):
 
     # ----- opening and colorizing
     def open_dialog(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Open photos", "", OPEN_FILTER)
+        paths = open_files(self, self.settings, "Open photos", OPEN_FILTER)
         if paths:
             self.open_paths(paths)
 
@@ -232,13 +275,21 @@ class MainWindow(QMainWindow):
 
         photos = list_images(*[p for p in paths if Path(p).exists()])
         if not photos:
-            self.error("Nothing to open", "No photos found in " + ", ".join(paths))
+            self.error("Nothing to open", nothing_to_open(paths))
             return
-        path = str(photos[0])
+        path = str(photos[0].absolute())
         self.colorize_tab.show_busy(path)
-        self._submit(COLORIZE, path)
+        self._submit(COLORIZE, path, self.colorize_tab.vivid)
         self.settings.add_recent(path)
         self._refresh_recent()
+
+    @Slot(float)
+    def _vivid_changed(self, vivid: float) -> None:
+        """The Vivid slider came to rest: colorize the photo again with the new value."""
+        result = self.colorize_tab.result
+        if result is not None:
+            self.colorize_tab.show_busy(result.path)
+            self._submit(COLORIZE, result.path, vivid)
 
     def _colorize_failed(self, path: str, reason: str) -> None:
         self.colorize_tab.show_error(f"Could not colorize {Path(path).name}: {reason}")
@@ -246,8 +297,9 @@ class MainWindow(QMainWindow):
 
     # ----- batch
     def start_batch(self, rows: list, overwrite: bool) -> None:
-        self.settings.output_dir = self.batch_tab.output_edit.text().strip()
-        self._submit(BATCH, rows, overwrite, 1.0, self.settings.jpeg_quality)
+        self.settings.batch_output_dir = self.batch_tab.output_edit.text().strip()
+        self._submit(BATCH, rows, overwrite, 1.0, self.settings.jpeg_quality,
+                     self.colorize_tab.vivid)
 
     def _pause_batch(self, paused: bool) -> None:
         if BATCH in self.jobs:
@@ -303,15 +355,35 @@ class MainWindow(QMainWindow):
         self.host.load(path, self.settings.device)
         result = self.colorize_tab.result
         if result is not None:
-            self._submit(COLORIZE, result.path)
+            self._submit(COLORIZE, result.path, None)  # at the new model's own Vivid
+
+    @Slot(str, str, float)
+    def _preparing(self, name: str, stage: str, seconds: float) -> None:
+        """A network is being exported for this CPU: the first use's long wait."""
+        if stage == "done":
+            self._prepared += 1
+        ready = f"{self._prepared} network{'s' if self._prepared != 1 else ''} ready"
+        now = f"now {name}" if stage == "start" else f"{name} took {seconds:.1f} s"
+        self.statusBar().showMessage(f"{PREPARING} {ready}, {now}")
+
+    def _done_preparing(self) -> None:
+        if self.statusBar().currentMessage().startswith(PREPARING):
+            self.statusBar().clearMessage()
+        self._prepared = 0
 
     @Slot(str, str, str)
     def _model_loaded(self, path: str, description: str, device: str) -> None:
+        self._done_preparing()
         self._model_desc = description
         self._update_status()
+        box = self.colorize_tab.model_box
+        for i in range(box.count()):  # the picker shows the model in use (also after a fallback)
+            if Path(box.itemData(i)).resolve() == Path(path).resolve():
+                box.setCurrentIndex(i)
 
     @Slot(str, str)
     def _model_failed(self, path: str, reason: str) -> None:
+        self._done_preparing()
         self.error(f"Could not load the model {path or '(bundled)'}", reason)
         if path:  # fall back to the bundled model
             self.settings.model_path = ""
@@ -339,11 +411,12 @@ class MainWindow(QMainWindow):
         result = self.colorize_tab.result
         if result is None:
             return
-        target, _ = QFileDialog.getSaveFileName(self, "Save colorized photo",
-                                                str(self._default_target(result)),
-                                                ";;".join(SAVE_FILTERS.values()))
+        suggested = str(self._default_target(result))
+        target, chosen = QFileDialog.getSaveFileName(self, "Save colorized photo", suggested,
+                                                     ";;".join(SAVE_FILTERS.values()),
+                                                     save_filter(suggested))
         if target:
-            self._save_to(Path(target))
+            self._save_to(Path(with_filter_suffix(target, chosen)))
 
     def _save_to(self, target: Path) -> None:
         result = self.colorize_tab.result

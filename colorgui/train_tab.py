@@ -8,15 +8,26 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import (QAbstractItemView, QDoubleSpinBox, QFileDialog, QFormLayout,
+from PySide6.QtWidgets import (QAbstractItemView, QDoubleSpinBox, QFormLayout, QFrame,
                                QGridLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
-                               QListWidget, QProgressBar, QPushButton, QSpinBox,
+                               QListWidget, QProgressBar, QPushButton, QScrollArea, QSpinBox,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
                                QHeaderView)
 
 from colorgui.batch_tab import format_seconds
+from colorgui.file_dialogs import existing_folder
 from colorgui.qt_images import to_qimage
+from colorgui.settings import Settings
 from model.progress import TRAINING
+
+LEFT_WIDTH = 360   # fixed: a long progress line wraps instead of widening the panel
+EXAMPLE_SIDE = 88  # the before/after thumbnails, in a scroll area: they never grow the window
+MEASURES = ("<p><b>PSNR</b> (peak signal-to-noise ratio, in dB) says how close the colours "
+            "come to the true photo's: higher is closer, and +1 dB is a clear step.</p>"
+            "<p><b>Colourfulness</b> says how bold the colours are, as a share of the true "
+            "photos'; <b>ΔCF</b> is how far it is from theirs (0 is right; a model that "
+            "plays safe with beige and brown has a large ΔCF).</p>"
+            "<p>Both are measured on photos held out of the fine-tune.</p>")
 
 
 class TrainTab(QWidget):
@@ -25,8 +36,9 @@ class TrainTab(QWidget):
     cancelRequested = Signal()
     saveRequested = Signal(str, str)        # checkpoint, name
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, settings: Settings, parent: QWidget | None = None):
         super().__init__(parent)
+        self.settings = settings
         self.running = False
         self.usable = 0
         self.outcome = None
@@ -58,6 +70,7 @@ class TrainTab(QWidget):
         self.cancel_button.clicked.connect(self.cancelRequested)
         self.progress = QProgressBar()
         self.progress_label = QLabel("")
+        self.progress_label.setWordWrap(True)
 
         import pyqtgraph as pg
 
@@ -65,7 +78,7 @@ class TrainTab(QWidget):
         self.plot.setLabel("bottom", "step")
         self.plot.setLabel("left", "loss")
         self.plot.addLegend()
-        self.plot.setMinimumHeight(200)
+        self.plot.setMinimumHeight(160)
         self.train_curve = self.plot.plot([], [], pen=pg.mkPen("#5bc0de", width=1), name="training")
         self.val_curve = self.plot.plot([], [], pen=pg.mkPen("#f0ad4e", width=2), symbol="o",
                                         symbolSize=6, name="validation")
@@ -78,9 +91,19 @@ class TrainTab(QWidget):
                                                 "colourfulness", "ΔCF"])
         self.results.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.results.verticalHeader().setVisible(False)
-        self.results.setMinimumHeight(150)
-        self.results.setMaximumHeight(160)
-        self.examples = QGridLayout()
+        self.results.setMinimumHeight(120)
+        self.results.setMaximumHeight(140)
+        self.results.setToolTip(MEASURES)
+        self.verdict = QLabel("")  # the comparison in plain words
+        self.verdict.setWordWrap(True)
+        self.verdict.setToolTip(MEASURES)
+        examples = QWidget()
+        self.examples = QGridLayout(examples)
+        self.examples.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea()
+        scroll.setWidget(examples)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText("Name for the fine-tuned model")
         self.save_button = QPushButton("Save model")
@@ -113,8 +136,9 @@ class TrainTab(QWidget):
         right.addWidget(self.plot, 2)
         result_box = QGroupBox("Before and after, on the held-out photos")
         rl = QVBoxLayout(result_box)
+        rl.addWidget(self.verdict)
         rl.addWidget(self.results)
-        rl.addLayout(self.examples)
+        rl.addWidget(scroll, 1)
         row = QHBoxLayout()
         row.addWidget(self.name_edit, 1)
         row.addWidget(self.save_button)
@@ -124,7 +148,7 @@ class TrainTab(QWidget):
         layout = QHBoxLayout(self)
         left_widget = QWidget()
         left_widget.setLayout(left)
-        left_widget.setMaximumWidth(380)
+        left_widget.setFixedWidth(LEFT_WIDTH)
         layout.addWidget(left_widget)
         layout.addLayout(right, 1)
         self._update_buttons()
@@ -181,6 +205,7 @@ class TrainTab(QWidget):
         self.train_curve.setData([], [])
         self.val_curve.setData([], [])
         self.results.setRowCount(0)
+        self.verdict.setText("")
         self._clear_examples()
         self._t0 = time.monotonic()
         self.progress.setRange(0, 0)
@@ -228,6 +253,7 @@ class TrainTab(QWidget):
             state = "Done"
         self.progress_label.setText(f"{state} ({outcome.steps} steps, "
                                     f"{format_seconds(time.monotonic() - self._t0)}).")
+        self.verdict.setText(outcome.summary)
         self.results.setRowCount(0)
         for r in outcome.rows:
             row = self.results.rowCount()
@@ -243,7 +269,7 @@ class TrainTab(QWidget):
             for col, img in enumerate(images):
                 label = QLabel()
                 label.setPixmap(QPixmap.fromImage(to_qimage(img)).scaledToHeight(
-                    110, Qt.TransformationMode.SmoothTransformation))
+                    EXAMPLE_SIDE, Qt.TransformationMode.SmoothTransformation))
                 self.examples.addWidget(label, row, col)
         self._update_buttons()
 
@@ -271,6 +297,6 @@ class TrainTab(QWidget):
                                     and bool(self.outcome.best))
 
     def _add_folder_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a folder of colour photos")
+        folder = existing_folder(self, self.settings, "Add a folder of colour photos")
         if folder:
             self.add_folders([folder])

@@ -55,6 +55,7 @@ class TrainOutcome:
     rows: list                     # EvalRow for gray, base and fine-tuned models
     examples: list                 # (gray, base, fine-tuned, truth) 256×256 float RGB
     val_photos: int
+    summary: str = ""              # what the comparison means, in plain words
 
 
 EVAL_PHOTOS, EXAMPLES = 60, 3
@@ -112,6 +113,9 @@ class Replies(QObject):
 
     modelLoaded = Signal(str, str, str)      # path, description, device
     modelFailed = Signal(str, str)           # path, reason
+    modelVivid = Signal(bool, float)         # has a vivid setting, its recommended value
+    preparing = Signal(str, str, float)      # a network exported for this CPU: name,
+                                             # "start"/"done", seconds it took
     notice = Signal(str)                     # a warning from the model code (GPU fallback…)
     jobStarted = Signal(int)
     jobEnded = Signal(int)                   # after its last reply; also when it was skipped
@@ -166,9 +170,18 @@ class ModelWorker(Replies):
         try:
             # a cancelled batch still runs, to stop at once and say so; the rest is skipped
             if job.kind == BATCH or not job.progress.cancelled:
-                getattr(self, "_" + job.kind.replace("-", "_"))(job, *job.args)
+                with self._telling_exports():  # a fine-tune's comparison may load a model
+                    getattr(self, "_" + job.kind.replace("-", "_"))(job, *job.args)
         finally:
             self.jobEnded.emit(job.id)
+
+    def _telling_exports(self):
+        """While in the block, each network that model.runtime exports for this CPU (the
+        first use's 13-19 s wait) is announced by ``preparing``."""
+        from model.runtime import listening_to_exports
+
+        return listening_to_exports(
+            lambda event: self.preparing.emit(event.name, event.stage, event.seconds))
 
     @Slot(str, str)
     def load_model(self, path: str, device: str) -> None:
@@ -178,18 +191,22 @@ class ModelWorker(Replies):
             import torch
 
             self.cuda_available = torch.cuda.is_available()
-            self.colorizer = Colorizer(path or None, device=device)
-            self.modelLoaded.emit(str(self.colorizer.checkpoint), self.colorizer.describe(),
-                                  self.colorizer.device.type)
+            with self._telling_exports():
+                self.colorizer = Colorizer(path or None, device=device)
+            c = self.colorizer
+            self.modelVivid.emit(c.has_vivid, c.default_vivid)
+            self.modelLoaded.emit(str(c.checkpoint), c.describe(), c.device.type)
         except Exception as exc:  # the app keeps running and says why
             self.modelFailed.emit(path, str(exc))
 
-    def _colorize(self, job: Job, path: str) -> None:
+    def _colorize(self, job: Job, path: str, vivid: float | None = None) -> None:
+        """``vivid``: the Vivid slider's value (None: the model's own)."""
         from model.imageio import ImageReadError, read_photo
 
         try:
             if self.colorizer is None:
                 raise RuntimeError("no model is loaded")
+            self._use_vivid(vivid)
             photo = read_photo(path)
             pred = self.colorizer.predict(photo.rgb)
             self.colorized.emit(job.id, ColorizeResult(
@@ -200,6 +217,12 @@ class ModelWorker(Replies):
         except Exception as exc:
             traceback.print_exc()
             self.failed.emit(job.id, path, f"{exc.__class__.__name__}: {exc}")
+
+    def _use_vivid(self, vivid: float | None) -> None:
+        """Set the Vivid slider's value, where the model has the setting (here, on the
+        worker thread: the colorizer is used on this thread only)."""
+        if vivid is not None and self.colorizer.has_vivid:
+            self.colorizer.vivid = vivid
 
     def _save(self, job: Job, result: ColorizeResult, target: str, saturation: float,
               quality: int) -> None:
@@ -215,7 +238,7 @@ class ModelWorker(Replies):
             self.saveFailed.emit(job.id, target, str(exc))
 
     def _batch(self, job: Job, rows: list, overwrite: bool, saturation: float,
-               quality: int) -> None:
+               quality: int, vivid: float | None = None) -> None:
         """``rows``: (row, source, target) triples; every row reports its state."""
         from model.batch import Job as Photo, run_jobs
 
@@ -234,6 +257,7 @@ class ModelWorker(Replies):
             for photo in photos:
                 on_item(photo, "failed", "no model is loaded")
         else:
+            self._use_vivid(vivid)
             run_jobs(photos, self.colorizer, saturation=saturation, overwrite=overwrite,
                      quality=quality, on_item=on_item, on_start=on_start, progress=job.progress)
         self.batchFinished.emit(job.id, counts["done"], counts["skipped"], counts["failed"],
@@ -262,7 +286,7 @@ class ModelWorker(Replies):
                                               EVAL_PHOTOS, EXAMPLES) if best else Comparison()
             self.trainFinished.emit(job.id, TrainOutcome(
                 best, result.cancelled, result.steps, comparison.rows, comparison.examples,
-                comparison.photos))
+                comparison.photos, comparison.summary() if best else ""))
         except Exception as exc:
             traceback.print_exc()
             self.trainFailed.emit(job.id, str(exc))

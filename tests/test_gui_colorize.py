@@ -147,7 +147,8 @@ def test_preferences_are_remembered(window, qtbot, monkeypatch, tmp_path):
     again = Settings(window.settings.q.fileName())
     assert again.output_dir == str(tmp_path / "colour") and again.output_format == "jpg"
     assert again.theme == "light" and not window.dark_action.isChecked()
-    assert window.batch_tab.output_edit.text() == str(tmp_path / "colour")
+    # Preferences' folder is for single photos; the Batch tab keeps its own "Save to"
+    assert window.batch_tab.output_edit.text() == ""
 
 
 def test_window_size_tab_and_view_mode_are_remembered(qtbot, tmp_path, tiny_checkpoint):
@@ -178,6 +179,37 @@ def test_about_shows_version_model_card_and_licences(qtbot):
     assert "EfficientNet-Lite" in text
     assert f"colorgui {__version__}" in dialog.header.text()
     assert "on CPU" in dialog.header.text()
+
+
+def test_about_shows_one_licence_section_and_no_build_machine_details(qtbot):
+    from colorgui.about_dialog import AboutDialog
+
+    dialog = AboutDialog("", "colorgui-hybrid.safetensors on CPU")
+    qtbot.addWidget(dialog)
+    text = dialog.text.toPlainText()
+    assert text.count("Licences") == 1
+    assert "research data and are not redistributed" in text  # the card's licence words
+    for detail in ("../shared", "GPU machine", "upload", "build machine", "build\nmachine"):
+        assert detail not in text
+
+
+def test_about_shows_the_card_of_the_bundled_model_in_use(qtbot, tmp_path, monkeypatch):
+    import resources
+    from colorgui.about_dialog import AboutDialog
+
+    weights = tmp_path / "colorgui-spatial.safetensors"
+    weights.write_bytes(b"")
+    weights.with_suffix(".md").write_text(
+        "# colorgui-spatial (bundled model)\n\nA U-Net.\n\n## Training\n\n"
+        "<!-- filled in later -->\n\n- Data: `../shared/data/train`, the GPU machine.\n\n"
+        "## Licences\n\nMIT.\n", encoding="utf-8")
+    monkeypatch.setitem(resources.BUNDLED_MODELS, "spatial", weights)
+    dialog = AboutDialog(str(weights), "colorgui-spatial.safetensors on CPU")
+    qtbot.addWidget(dialog)
+    text = dialog.text.toPlainText()
+    assert "colorgui-spatial (bundled model)" in text and "A U-Net." in text
+    assert "Training" not in text and "shared" not in text and "filled in" not in text
+    assert text.count("Licences") == 1
 
 
 def test_about_summarises_a_fine_tuned_model(qtbot, tiny_checkpoint):
