@@ -133,7 +133,7 @@ class TrainTab(QWidget):
         left.addStretch(1)
 
         right = QVBoxLayout()
-        right.addWidget(self.plot, 2)
+        right.addWidget(self.plot, 1)
         result_box = QGroupBox("Before and after, on the held-out photos")
         rl = QVBoxLayout(result_box)
         rl.addWidget(self.verdict)
@@ -143,7 +143,7 @@ class TrainTab(QWidget):
         row.addWidget(self.name_edit, 1)
         row.addWidget(self.save_button)
         rl.addLayout(row)
-        right.addWidget(result_box, 3)
+        right.addWidget(result_box, 2)  # room for the examples
 
         layout = QHBoxLayout(self)
         left_widget = QWidget()
@@ -267,7 +267,7 @@ class TrainTab(QWidget):
             self.examples.addWidget(QLabel(title, alignment=Qt.AlignmentFlag.AlignCenter), 0, col)
         for row, images in enumerate(outcome.examples, start=1):
             for col, img in enumerate(images):
-                label = QLabel()
+                label = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
                 label.setPixmap(QPixmap.fromImage(to_qimage(img)).scaledToHeight(
                     EXAMPLE_SIDE, Qt.TransformationMode.SmoothTransformation))
                 self.examples.addWidget(label, row, col)

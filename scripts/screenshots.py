@@ -1,6 +1,8 @@
-"""Take screenshots of the app's windows offscreen, for docs/.
+"""Take screenshots of the app's windows, for docs/: on a real X server, as users see it,
 
-    QT_QPA_PLATFORM=offscreen python scripts/screenshots.py docs/
+    xvfb-run -a -s "-screen 0 1600x1000x24" python scripts/screenshots.py docs/
+
+or, without one, offscreen (small fonts, no window frame).
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+if not os.environ.get("DISPLAY"):
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 def main(argv=None) -> int:
