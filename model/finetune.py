@@ -49,7 +49,7 @@ class Comparison:
         n = f"on {self.photos} held-out photo{'s' if self.photos != 1 else ''}"
         if not np.isfinite(half) or abs(mean) <= half:
             return (f"About as close to the true colours as the base model ({mean:+.1f} dB, "
-                    f"within the noise of {n}); {colours}.")
+                    f"within the noise, {n}); {colours}.")
         if mean > 0:
             return f"Closer to the true colours than the base model: {mean:+.1f} dB {n}; {colours}."
         return (f"Worse than the base model: {mean:+.1f} dB {n}; {colours}. "
