@@ -28,8 +28,8 @@ from .checkpoint import build_network, load_checkpoint, save_checkpoint
 from .colorizer import branch_gray
 from .data import EpochSampler, PhotoDataset, collate, scan_training_photos, split_validation
 from .devices import resolve_device
-from .imageio import ImageReadError, read_photo
 from .hints import simulate_hints
+from .imageio import ImageReadError, read_photo
 from .network import HybridConfig, HybridNet, count_parameters, paper_loss
 from .photostore import PhotoStore, StoreDataset
 from .progress import FEATURES, Progress
@@ -50,7 +50,8 @@ class FitOptions:
     time_limit: float | None = None  # stop after this many seconds of training
     rebalance: float = 0.0           # 0: the paper's MSE; >0: weight rare colours (see below)
     # the spatial model's loss: "l1+ce" (L1 on a/b + 0.05 × rebalanced bin cross-entropy),
-    # "l1", "mse", "mse+ce"; "auto": l1+ce where the model has a class head, else l1
+    # "l1", "mse", "mse+ce"; "auto": l1+ce where it has a class head, else l1. The hybrid
+    # (paper) model always trains on the paper's MSE (see ``rebalance``)
     loss: str = "auto"
     hint_share: float = 0.5          # share of training crops with simulated hints
     in_memory: bool = False          # decode the photos once into RAM (model.photostore)
