@@ -47,6 +47,29 @@ def keep(path: Path, data: bytes) -> None:
         log.info("could not keep %s in the cache: %s", path, exc)
 
 
+def gamut_table() -> np.ndarray:
+    """``model.color``'s gamut table, read from the user cache folder, or built and kept
+    there (0.4-0.8 s saved on each later start); a damaged file is built again."""
+    import io
+
+    from . import color
+
+    path = cache_root() / (f"gamut-table-v{color.TABLE_VERSION}-"
+                           f"{color.TABLE_SHAPE[0]}x{color.TABLE_SHAPE[1]}.npy")
+    try:
+        table = np.load(path, allow_pickle=False)
+        if table.shape == color.TABLE_SHAPE and table.dtype == np.float32 \
+                and np.isfinite(table).all():
+            return table
+    except (OSError, ValueError):  # not there yet, or damaged: build it again
+        pass
+    table = color.build_max_chroma_table()
+    buf = io.BytesIO()
+    np.save(buf, table, allow_pickle=False)
+    keep(path, buf.getvalue())
+    return table
+
+
 def file_digest(path: os.PathLike | str) -> str:
     h = hashlib.sha1()
     with open(path, "rb") as fh:

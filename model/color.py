@@ -11,6 +11,7 @@ import functools
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -167,50 +168,31 @@ _TABLE: np.ndarray | None = None
 _TABLE_LOCK = threading.Lock()
 
 
-def prepare() -> None:
-    """Load (or build) what ``compose`` needs, the gamut table, now rather than at its
-    first call."""
-    _max_chroma_table()
+def prepare(load: Callable[[], np.ndarray] | None = None) -> None:
+    """Install the gamut table ``compose`` needs now rather than at its first call: the
+    one ``load`` returns (``model.cache.gamut_table`` keeps it in the user cache folder;
+    colour maths does no file I/O itself), or one built here (0.4-0.8 s)."""
+    global _TABLE
+    with _TABLE_LOCK:
+        if _TABLE is None:
+            _TABLE = (load or build_max_chroma_table)()
 
 
 def _max_chroma_table() -> np.ndarray:
     """The chroma where a ray from gray first leaves the sRGB gamut, for each (lightness,
     hue), shrunk by 0.2% so that bilinear look-ups between entries stay inside; the last
-    hue column repeats the first (360° = 0°). Built at the first use (0.4-0.8 s) and kept
-    in the user cache folder, from where later starts read it in milliseconds."""
-    global _TABLE
-    with _TABLE_LOCK:
-        if _TABLE is None:
-            _TABLE = _cached_table()
+    hue column repeats the first (360° = 0°)."""
+    prepare()
     return _TABLE
 
 
-# bump when _build_max_chroma_table changes: old cached tables then go unused
-_TABLE_VERSION = 1
+# bump when build_max_chroma_table changes: old cached tables then go unused
+TABLE_VERSION = 1
+TABLE_SHAPE = (_L_STEPS, _HUE_STEPS + 1)
 
 
-def _cached_table() -> np.ndarray:
-    import io
-
-    from .cache import cache_root, keep
-
-    shape = (_L_STEPS, _HUE_STEPS + 1)
-    path = cache_root() / f"gamut-table-v{_TABLE_VERSION}-{shape[0]}x{shape[1]}.npy"
-    try:
-        table = np.load(path, allow_pickle=False)
-        if table.shape == shape and table.dtype == np.float32 and np.isfinite(table).all():
-            return table
-    except (OSError, ValueError):  # not there yet, or damaged: build it again
-        pass
-    table = _build_max_chroma_table()
-    buf = io.BytesIO()
-    np.save(buf, table, allow_pickle=False)
-    keep(path, buf.getvalue())
-    return table
-
-
-def _build_max_chroma_table() -> np.ndarray:
-    shape = (_L_STEPS, _HUE_STEPS + 1)
+def build_max_chroma_table() -> np.ndarray:
+    shape = TABLE_SHAPE
     hue = np.deg2rad(np.arange(_HUE_STEPS + 1, dtype=np.float32) * (360.0 / _HUE_STEPS))
     ray = np.empty(shape + (3,), np.float32)  # chroma 200 (beyond any sRGB colour) per hue
     ray[..., 0] = np.linspace(0, 100, _L_STEPS, dtype=np.float32)[:, None]

@@ -19,6 +19,7 @@ import torch
 
 from . import color
 from .backbones import BranchSet, fold_for_inference
+from .cache import gamut_table
 from .checkpoint import CheckpointError, load_checkpoint
 from .devices import is_cuda_oom, resolve_device
 from .checkpoint import Network
@@ -103,7 +104,7 @@ class Colorizer:
         self.branches.to(self.device)
         # load everything now, so that a loaded colorizer's first photo is as fast as the rest
         self.branches.load()
-        color.prepare()
+        color.prepare(gamut_table)
         # up to 8 photos of one size per network call: on a CPU 25 photos/s at 256²
         # against 19 one at a time (ONNX Runtime and oneDNN use both cores better)
         self.batch_size = 8

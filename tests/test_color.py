@@ -42,25 +42,27 @@ def test_compose_in_strips_matches_one_piece(monkeypatch):
 
 
 def test_the_gamut_table_is_kept_in_the_user_cache(monkeypatch):
-    from model.cache import cache_root
+    from model.cache import cache_root, gamut_table
 
-    built = color._build_max_chroma_table()
-    monkeypatch.setattr(color, "_TABLE", None)
-    table = color._max_chroma_table()                       # built and written
-    np.testing.assert_array_equal(table, built)
+    built = color.build_max_chroma_table()
+    np.testing.assert_array_equal(gamut_table(), built)     # built and written
     (path,) = cache_root().glob("gamut-table-*.npy")
 
     def no_building():
         raise AssertionError("the cached table should have been read")
 
-    monkeypatch.setattr(color, "_TABLE", None)
     with monkeypatch.context() as m:
-        m.setattr(color, "_build_max_chroma_table", no_building)
-        np.testing.assert_array_equal(color._max_chroma_table(), built)
+        m.setattr(color, "build_max_chroma_table", no_building)
+        np.testing.assert_array_equal(gamut_table(), built)
     path.write_bytes(path.read_bytes()[:500])               # damaged: built again
-    monkeypatch.setattr(color, "_TABLE", None)
-    np.testing.assert_array_equal(color._max_chroma_table(), built)
+    np.testing.assert_array_equal(gamut_table(), built)
     assert np.array_equal(np.load(path), built)
+
+
+def test_colour_maths_builds_its_table_itself_when_given_no_loader(monkeypatch):
+    monkeypatch.setattr(color, "_TABLE", None)
+    color.prepare()
+    np.testing.assert_array_equal(color._max_chroma_table(), color.build_max_chroma_table())
 
 
 def test_gamut_mapping_keeps_colours_that_fit_and_brings_the_rest_inside():
