@@ -40,6 +40,8 @@ def main(argv=None) -> int:
     ap.add_argument("-o", "--out", type=Path, required=True, help="run folder (checkpoints)")
     ap.add_argument("--minutes", type=float, default=60.0, help="training time budget")
     ap.add_argument("--epochs", type=int, default=30, help="at most this many epochs")
+    ap.add_argument("--steps", type=int, help="at most this many steps (a budget that does not "
+                                              "depend on how busy the machine is)")
     ap.add_argument("--loss", default="l1+ce", help="l1+ce, l1, mse or mse+ce")
     ap.add_argument("--crop", type=int, default=128, help="training crop side")
     ap.add_argument("--batch", type=int, default=32)
@@ -57,7 +59,7 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.WARNING)
     config = SpatialConfig(hints=not args.no_hints, train_backbone_from=args.train_backbone_from,
                            branches=tuple(args.branches))
-    options = FitOptions(epochs=args.epochs, batch_size=args.batch, lr=args.lr, schedule="cosine",
+    options = FitOptions(epochs=args.epochs, max_steps=args.steps, batch_size=args.batch, lr=args.lr, schedule="cosine",
                          time_limit=args.minutes * 60, loss=args.loss, crop=args.crop,
                          val_share=args.val_share, checkpoint_every=200, check_files=False,
                          in_memory=True, precision=args.precision)

@@ -17,12 +17,17 @@ def colorizer():
     return Colorizer(device="cpu")
 
 
-def test_bundled_model_is_the_paper_hybrid_with_pretrained_branches():
+def test_the_default_is_the_spatial_model_and_the_paper_model_ships_beside_it():
+    from resources import BUNDLED_MODELS
+
     config, meta = read_header(bundled_model_path())
-    assert config.fusion == "mean" and len(config.branches) == 3
-    assert all(b.startswith("effnet_lite") for b in config.branches)
-    assert meta["step"] > 0 and meta["data"]["train_photos"] > 1000
-    assert bundled_model_path().stat().st_size < 20_000_000
+    assert config.architecture == "spatial" and config.hints and config.class_head
+    assert 0 < meta["vivid"] < 1 and meta["data"]["train_photos"] > 10_000
+    paper, paper_meta = read_header(BUNDLED_MODELS["paper"])
+    assert paper.fusion == "mean" and len(paper.branches) == 3
+    assert all(b.startswith("effnet_lite") for b in paper.branches)
+    assert paper_meta["step"] > 0 and paper_meta["data"]["train_photos"] > 1000
+    assert all(p.stat().st_size < 20_000_000 for p in BUNDLED_MODELS.values())
 
 
 def test_bundled_model_colours_a_gray_photo(colorizer):

@@ -129,7 +129,9 @@ def test_a_bad_model_falls_back_to_the_bundled_one(qtbot, tmp_path, monkeypatch)
     with qtbot.waitSignal(win.host.modelLoaded, timeout=120_000) as loaded:
         pass
     assert "bad.safetensors" in errors[0][0] + errors[0][1]
-    assert loaded.args[0].endswith("colorgui-hybrid.safetensors")
+    from resources import BUNDLED_MODEL
+
+    assert loaded.args[0].endswith(BUNDLED_MODEL.name)
     win.close()
 
 
@@ -168,23 +170,28 @@ def test_window_size_tab_and_view_mode_are_remembered(qtbot, tmp_path, tiny_chec
     assert second.tabs.currentIndex() == 1 and second.colorize_tab.mode.currentIndex() == 1
 
 
-def test_about_shows_version_model_card_and_licences(qtbot):
+@pytest.mark.parametrize("key", ["", "spatial", "paper"])
+def test_about_shows_version_model_card_and_licences(qtbot, key):
     from colorgui import __version__
     from colorgui.about_dialog import AboutDialog
+    from resources import BUNDLED_MODEL, BUNDLED_MODELS
 
-    dialog = AboutDialog("", "colorgui-hybrid.safetensors on CPU")
+    path = BUNDLED_MODELS[key] if key else BUNDLED_MODEL  # "": the default
+    dialog = AboutDialog(str(path) if key else "", f"{path.name} on CPU")
     qtbot.addWidget(dialog)
     text = dialog.text.toPlainText()
-    assert "colorgui-hybrid (bundled model)" in text and "Apache-2.0" in text
+    assert f"{path.stem} (bundled model)" in text and "Apache-2.0" in text
     assert "EfficientNet-Lite" in text
     assert f"colorgui {__version__}" in dialog.header.text()
     assert "on CPU" in dialog.header.text()
 
 
-def test_about_shows_one_licence_section_and_no_build_machine_details(qtbot):
+@pytest.mark.parametrize("key", ["spatial", "paper"])
+def test_about_shows_one_licence_section_and_no_build_machine_details(qtbot, key):
     from colorgui.about_dialog import AboutDialog
+    from resources import BUNDLED_MODELS
 
-    dialog = AboutDialog("", "colorgui-hybrid.safetensors on CPU")
+    dialog = AboutDialog(str(BUNDLED_MODELS[key]), f"{key} on CPU")
     qtbot.addWidget(dialog)
     text = dialog.text.toPlainText()
     assert text.count("Licences") == 1

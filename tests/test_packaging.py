@@ -18,7 +18,7 @@ METAINFO = ROOT / "packaging" / f"{APP_ID}.metainfo.xml"
 
 
 def test_the_wheel_carries_the_bundled_weights_and_icons(tmp_path):
-    from resources import BUNDLED_MODEL, ICON_SIZES
+    from resources import BUNDLED_MODELS, ICON_SIZES, model_card_path
 
     # a copy of the sources, so the build leaves nothing in the checkout
     src = tmp_path / "src"
@@ -30,7 +30,9 @@ def test_the_wheel_carries_the_bundled_weights_and_icons(tmp_path):
     [wheel] = (tmp_path / "wheel").glob("colorgui-*.whl")
     with zipfile.ZipFile(wheel) as zf:
         names = set(zf.namelist())
-        assert zf.read("resources/weights/colorgui-hybrid.safetensors") == BUNDLED_MODEL.read_bytes()
+        for model in BUNDLED_MODELS.values():
+            assert zf.read(f"resources/weights/{model.name}") == model.read_bytes()
+            assert f"resources/weights/{model_card_path(model).name}" in names
         entry_points = zf.read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     assert "resources/weights/MODEL_CARD.md" in names
     assert "resources/icons/colorgui.svg" in names
