@@ -3,7 +3,8 @@
     python benchmarks/run.py            # prints one Markdown table (medians)
     python benchmarks/run.py --quick    # fewer repeats and a 20-photo folder
 
-Rows: inference at 256×256 (batch 1 and 8) for the bundled model and two peers built
+Rows: inference at 256×256 (batch 1 and 8) for the bundled models (the default is "ours";
+every other bundled model gets its own row) and two peers built
 from their papers with random weights (Zhang et al. ECCV 2016; the paper's own hybrid
 with VGG16 + ResNet50 + Inception-v3); end-to-end read → colorize → write for one
 12-megapixel photo and for a folder of 1–3 megapixel photos, with peak resident memory;
@@ -110,6 +111,8 @@ def main(argv=None) -> int:
     from model import color
     from model.backbones import BranchSet
     from model.colorizer import Colorizer, branch_gray, fast_dtype
+    from model.colorizer import bundled_model_path
+    from resources import BUNDLED_MODELS
 
     rows: list[tuple[str, str]] = []
     devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
@@ -117,13 +120,18 @@ def main(argv=None) -> int:
         tag = device.type.upper()
         colorizer = Colorizer(device=device.type)
         fp32 = Colorizer(device=device.type, precision="float32")
+        has_branches = bool(colorizer.config.branches)
         torch_branches = BranchSet(colorizer.config.branches, device, runtime="torch")
         # on a GPU the branches run in PyTorch anyway
-        eager = Colorizer(device="cpu", branches=torch_branches) if device.type == "cpu" else None
+        eager = (Colorizer(device="cpu", branches=torch_branches)
+                 if device.type == "cpu" and has_branches else None)
+        others = {key: Colorizer(path, device=device.type) for key, path in BUNDLED_MODELS.items()
+                  if path != bundled_model_path() and path.is_file()}
         dtype = fast_dtype(device)
         L = color.luminance(np.random.default_rng(0).random((256, 256, 3), dtype=np.float32))
         zhang, paper = ZhangECCV16().eval().to(device), PaperHybrid().eval().to(device)
-        ours = "colorgui bundled model" + (f" ({str(dtype).split('.')[1]} network)" if dtype else "")
+        ours = (f"colorgui bundled model ({colorizer.config.architecture})"
+                + (f", {str(dtype).split('.')[1]} network" if dtype else ""))
         speeds = {}
         for batch in (1, 8):
             def run(c):  # 8 photos go through in the colorizer's own chunks
@@ -133,6 +141,8 @@ def main(argv=None) -> int:
                     torch.cuda.synchronize()
             x = torch.randn(batch, 1, 256, 256, device=device)
             candidates = [(ours, lambda: run(colorizer))]
+            candidates += [(f"colorgui {key} model (also bundled)", lambda c=c: run(c))
+                           for key, c in others.items()]
             if dtype:
                 candidates.append(("colorgui bundled model, all float32", lambda: run(fp32)))
             if eager is not None:
@@ -152,8 +162,10 @@ def main(argv=None) -> int:
         # for the encoder-decoder alone in the precision it runs in. The branches' FLOPs
         # are counted on their PyTorch modules (the counter does not see ONNX Runtime)
         g = [branch_gray(L)]
-        branch_flops = count_flops(lambda: torch_branches.all_probabilities(g))
-        feats = colorizer.branches.all_probabilities(g)
+        branch_flops, feats = 0, None
+        if has_branches:
+            branch_flops = count_flops(lambda: torch_branches.all_probabilities(g))
+            feats = colorizer.branches.all_probabilities(g)
         xin = torch.from_numpy(color.normalise_L(L)[None, None]).to(device)
 
         def network():
@@ -167,7 +179,7 @@ def main(argv=None) -> int:
         rate = matmul_flops_per_s(device)
         t1 = 1 / speeds[(ours, 1)]
         rows.append((f"{tag} FLOPs per 256×256 photo", f"{all_flops / 1e9:.2f} GFLOP, of which the "
-                     f"encoder-decoder {net_flops / 1e9:.2f} and the three branches "
+                     f"network {net_flops / 1e9:.2f} and separate pretrained branches "
                      f"{(all_flops - net_flops) / 1e9:.2f}"))
         rows.append((f"{tag} dense matmul rate (2048², float32)", f"{rate / 1e9:.1f} GFLOP/s"))
         net_rate = rate
@@ -175,7 +187,7 @@ def main(argv=None) -> int:
             net_rate = matmul_flops_per_s(device, dtype=dtype)
             rows.append((f"{tag} dense matmul rate (2048², {str(dtype).split('.')[1]})",
                          f"{net_rate / 1e9:.1f} GFLOP/s"))
-        rows.append((f"{tag} encoder-decoder alone: time, share of the matmul rate in its precision",
+        rows.append((f"{tag} network alone: time, share of the matmul rate in its precision",
                      f"{t_net * 1000:.1f} ms, {net_flops / t_net / 1e9:.0f} GFLOP/s = "
                      f"{net_flops / t_net / net_rate:.0%}"))
         rows.append((f"{tag} whole photo (branches + network): share of the float32 matmul rate",
@@ -263,7 +275,7 @@ def main(argv=None) -> int:
         fit([train_dir], tmp / "run1", from_checkpoint=base,
             options=FitOptions(max_steps=steps, epochs=100, **opts), cache=cache)
         dt = time.perf_counter() - t
-        rows.append(("CPU fine-tuning (fit, cached branch outputs, batch 20, 128×128)",
+        rows.append(("CPU fine-tuning the bundled model (fit, batch 20, 128×128)",
                      f"{steps / dt:.2f} steps/s, {20 * steps / dt:.1f} photos/s"))
 
     cpu = platform.processor() or platform.machine()
