@@ -252,7 +252,7 @@ class SpatialNet(nn.Module):
                 hints = F.pad(hints, (0, pw, 0, ph))
         skips, probs = self.encode(L)
         if probs is not None and self.config.branches:
-            probs = (probs * 1 + features.to(probs.dtype).sum(1)) / (1 + len(self.config.branches))
+            probs = (probs + features.to(probs.dtype).sum(1)) / (1 + len(self.config.branches))
         ab, logits = self.decode(skips, probs, hints)
         if ph or pw:
             ab = ab[..., : H // 2, : W // 2]
