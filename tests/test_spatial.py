@@ -215,3 +215,14 @@ def test_vivid_can_be_changed_between_photos_and_is_checked(tmp_path):
     assert np.abs(colorizer.predict(gray).ab - plain).max() > 0
     with pytest.raises(ValueError, match="0, 1"):
         colorizer.vivid = -0.1
+
+
+def test_extra_branches_class_vectors_are_averaged_in_and_required():
+    net = tiny_net(branches=("random_0",))
+    L = torch.zeros(1, 1, 64, 64)
+    with pytest.raises(ValueError, match="features"):
+        net(L)
+    feats = torch.zeros(1, 1, 1000)
+    with torch.no_grad():
+        uniform, peaked = net(L, feats), net(L, feats.index_fill(2, torch.tensor([3]), 1.0))
+    assert not torch.equal(uniform, peaked)
