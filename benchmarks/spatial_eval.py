@@ -39,13 +39,10 @@ def main(argv=None) -> int:
                     help="the model the paired 'vs' column compares with (bundled v1)")
     ap.add_argument("--vivid", nargs="*", type=float, default=[], help="vivid settings to score")
     ap.add_argument("--hints", nargs="*", type=int, default=[], help="hint counts to score")
-    ap.add_argument("--input-size", type=int, help="run the first model at this working size")
     ap.add_argument("--limit", type=int, help="at most this many photos per folder")
     ap.add_argument("-o", "--output", type=Path, default=ROOT / "docs" / "results.md")
     ap.add_argument("--print-only", action="store_true")
     args = ap.parse_args(argv)
-
-    import dataclasses
 
     from model.colorizer import Colorizer
     from model.evaluate import colorizer_method, format_table, load_ground_truth, score_methods
@@ -53,20 +50,15 @@ def main(argv=None) -> int:
     models = [(label, Path(path)) for label, _, path in (m.partition("=") for m in args.model)]
     methods = {V1: colorizer_method(Colorizer(args.reference, device="cpu"))}
     for i, (label, path) in enumerate(models):
-        first = Colorizer(path, device="cpu")
-        if i == 0 and args.input_size:
-            first.config = dataclasses.replace(first.config, input_size=args.input_size)
-        default = first.vivid
-        methods[f"{label} (vivid {default:g})"] = colorizer_method(first)
+        colorizer = Colorizer(path, device="cpu")
+        methods[f"{label} (vivid {colorizer.vivid:g})"] = colorizer_method(colorizer)
         if i:
             continue
         for v in args.vivid:
-            if v != default:
-                c = Colorizer(path, device="cpu", vivid=v)
-                c.config = first.config
-                methods[f"{label} (vivid {v:g})"] = colorizer_method(c)
+            if v != colorizer.vivid:
+                methods[f"{label} (vivid {v:g})"] = colorizer_method(colorizer, vivid=v)
         for n in args.hints:
-            methods[f"{label} + {n} hint{'s' if n != 1 else ''}"] = colorizer_method(first, hints=n)
+            methods[f"{label} + {n} hint{'s' if n != 1 else ''}"] = colorizer_method(colorizer, hints=n)
     lines = [f"Generated {time.strftime('%Y-%m-%d')} by `python benchmarks/spatial_eval.py` "
              f"(x86_64, {os.cpu_count()} CPU cores, {platform.python_version()}).", ""]
     for folder in args.eval:

@@ -153,13 +153,11 @@ class Colorizer:
 
     def _extra(self, hints: torch.Tensor | None) -> dict:
         """The spatial model's keyword arguments: hints and vivid."""
-        if not isinstance(self.net, SpatialNet):
-            if hints is not None:
-                raise ValueError("this model does not take colour hints")
-            return {}
-        if hints is not None and not self.takes_hints:
+        if isinstance(self.net, SpatialNet):  # it refuses hints itself if it takes none
+            return {"hints": hints, "vivid": self.vivid}
+        if hints is not None:
             raise ValueError("this model does not take colour hints")
-        return {"hints": hints, "vivid": self.vivid}
+        return {}
 
     @torch.inference_mode()
     def run_network(self, x: torch.Tensor, feats: torch.Tensor | None,

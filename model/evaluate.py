@@ -125,10 +125,11 @@ def evaluate(source, methods: dict[str, Callable[[list[np.ndarray]], list[np.nda
     return score_methods(truths, {name: fn(truths) for name, fn in methods.items()})
 
 
-def colorizer_method(colorizer, batch: int = 16, hints: int = 0,
-                     seed: int = 0) -> Callable[[list[np.ndarray]], list[np.ndarray]]:
+def colorizer_method(colorizer, batch: int = 16, hints: int = 0, seed: int = 0,
+                     vivid: float | None = None) -> Callable[[list[np.ndarray]], list[np.ndarray]]:
     """Colorize with ``colorizer``; ``hints`` > 0 gives it that many hints per photo taken
-    from the ground truth (``model.hints.sample_hints``, the same for every model)."""
+    from the ground truth (``model.hints.sample_hints``, the same for every model);
+    ``vivid`` sets its vivid for this run only, so one loaded model serves every setting."""
     from .hints import sample_hints
 
     def run(rgbs: list[np.ndarray]) -> list[np.ndarray]:
@@ -137,11 +138,18 @@ def colorizer_method(colorizer, batch: int = 16, hints: int = 0,
             rng = np.random.default_rng(seed)
             given = [sample_hints(color.normalise_ab(color.rgb_to_lab(x)[..., 1:]).transpose(2, 0, 1),
                                   rng, hints) for x in rgbs]
-        out = []
-        for i in range(0, len(rgbs), batch):
-            chunk = None if given is None else given[i:i + batch]
-            out += [p.render() for p in colorizer.predict_many(rgbs[i:i + batch], chunk)]
-        return out
+        before = getattr(colorizer, "vivid", None)
+        if vivid is not None:
+            colorizer.vivid = vivid
+        try:
+            out = []
+            for i in range(0, len(rgbs), batch):
+                chunk = None if given is None else given[i:i + batch]
+                out += [p.render() for p in colorizer.predict_many(rgbs[i:i + batch], chunk)]
+            return out
+        finally:
+            if vivid is not None:
+                colorizer.vivid = before
 
     return run
 

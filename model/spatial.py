@@ -89,14 +89,6 @@ class SpatialConfig:
     def from_json(cls, text: str) -> "SpatialConfig":
         return config_from_fields(cls, text)
 
-    def describe(self) -> str:
-        frozen = ("frozen" if self.train_backbone_from is None
-                  else f"fine-tuned from block {self.train_backbone_from}")
-        extra = f" + {', '.join(self.branches)}" if self.branches else ""
-        return (f"spatial U-Net on EfficientNet-Lite0 ({frozen}); class vector: "
-                f"{'Lite0' + extra if self.class_fusion else 'none'}; "
-                f"hints: {'yes' if self.hints else 'no'}")
-
 
 def _block(cin: int, cout: int) -> nn.Sequential:
     return nn.Sequential(

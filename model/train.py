@@ -17,6 +17,7 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -122,14 +123,20 @@ def compute_features(paths: list[Path], branches: tuple[str, ...], cache: Branch
     return out
 
 
-def colour_weights(paths: list[Path], power: float, sample: int = 800,
-                   seed: int = 0) -> torch.Tensor:
+def _decoded(path: Path) -> np.ndarray:
+    return read_photo(path).rgb
+
+
+def colour_weights(paths: list[Path], power: float, sample: int = 800, seed: int = 0,
+                   photo: Callable[[Path], np.ndarray] | None = None) -> torch.Tensor:
     """Per-bin pixel weights that rebalance rare (saturated) colours, after Zhang et al.
     2016: w ∝ (½·p̃ + ½/Q)^-power, p̃ the smoothed a/b distribution of the training
     photos, Q the number of bins in use, normalised so the mean weight per pixel is 1.
 
     The paper's MSE pulls every prediction toward the conditional mean, which for most
     objects is a gray-brown; weighting the rarer colours keeps outputs colourful.
+    ``photo`` reads a photo as float RGB (default: decode the file; a training set's own
+    ``photo`` serves them from memory).
     """
     import cv2
 
@@ -140,7 +147,7 @@ def colour_weights(paths: list[Path], power: float, sample: int = 800,
     hist = np.zeros((AB_BINS, AB_BINS), np.float64)
     for path in pick:
         try:
-            rgb = center_square(read_photo(path).rgb, 64)
+            rgb = center_square((photo or _decoded)(path), 64)
         except ImageReadError:
             continue
         lab = color.rgb_to_lab(rgb)
@@ -279,8 +286,10 @@ def fit(data_dirs: list[os.PathLike | str], out_dir: os.PathLike | str,
         loss_kind = "l1+ce" if spatial and config.class_head else "l1"
     if spatial and loss_kind.endswith("+ce") and not extra and from_checkpoint is None:
         # a new model: the class loss's rarity weights from these photos (Zhang et al.)
-        net.class_weights.copy_(colour_weights(train_paths, 1.0, seed=options.seed))
-    weights = colour_weights(train_paths, options.rebalance, seed=options.seed) \
+        net.class_weights.copy_(colour_weights(train_paths, 1.0, seed=options.seed,
+                                               photo=train_set.photo))
+    weights = colour_weights(train_paths, options.rebalance, seed=options.seed,
+                             photo=train_set.photo) \
         if options.rebalance and not spatial else None
     hint_rng = np.random.default_rng(options.seed + int(meta.get("step", 0)))
 

@@ -30,6 +30,14 @@ def gradient_photo(h: int, w: int, seed: int = 0) -> np.ndarray:
     return (img * 255).astype(np.uint8)
 
 
+def colour_photo_folder(root, n: int, h: int = 40, w: int = 48):
+    """A new folder of ``n`` colour gradient photos (four kinds, repeating), for training."""
+    root.mkdir(parents=True)
+    for i in range(n):
+        Image.fromarray(gradient_photo(h, w, i % 4)).save(root / f"{i:02d}.png")
+    return root
+
+
 def save_in_mode(rgb8: np.ndarray, mode: str, path) -> None:
     """Save an RGB photo as a PIL mode (L, LA, RGB, RGBA, P, I;16) or as 16-bit RGB."""
     if mode == "RGB16":

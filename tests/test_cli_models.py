@@ -5,16 +5,12 @@ from PIL import Image
 
 from colorgui.cli import main
 from model.checkpoint import read_header
-from tests.conftest import gradient_photo
+from tests.conftest import colour_photo_folder, gradient_photo
 
 
 @pytest.fixture
 def colour_folder(tmp_path):
-    root = tmp_path / "colour"
-    root.mkdir()
-    for i in range(12):
-        Image.fromarray(gradient_photo(40, 48, i % 4)).save(root / f"{i:02d}.png")
-    return root
+    return colour_photo_folder(tmp_path / "colour", 12)
 
 
 def test_an_unknown_model_name_fails_at_once_listing_the_known_ones(tmp_path, capsys):

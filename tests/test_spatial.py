@@ -10,14 +10,9 @@ from model.spatial import AB_BINS, SpatialConfig, SpatialNet, ab_bins, bin_centr
 
 @pytest.fixture
 def train_folder(tmp_path):
-    from PIL import Image
+    from tests.conftest import colour_photo_folder
 
-    from tests.conftest import gradient_photo
-
-    root = tmp_path / "photos"
-    root.mkdir()
-    for i in range(16):
-        Image.fromarray(gradient_photo(40, 48, i % 4)).save(root / f"{i:02d}.png")
+    root = colour_photo_folder(tmp_path / "photos", 16)
     (root / "broken.png").write_bytes(b"not a png")
     return root
 
@@ -226,3 +221,17 @@ def test_extra_branches_class_vectors_are_averaged_in_and_required():
     with torch.no_grad():
         uniform, peaked = net(L, feats), net(L, feats.index_fill(2, torch.tensor([3]), 1.0))
     assert not torch.equal(uniform, peaked)
+
+
+def test_an_evaluation_method_sets_vivid_for_its_own_run_only(tmp_path):
+    from model.colorizer import Colorizer
+    from model.evaluate import colorizer_method
+
+    path = tmp_path / "spatial.safetensors"
+    save_checkpoint(path, tiny_net(pretrained=True))
+    colorizer = Colorizer(path, device="cpu", precision="float32")
+    gray = [np.full((64, 64, 3), 0.5, np.float32)]
+    plain = colorizer_method(colorizer)(gray)[0]
+    vivid = colorizer_method(colorizer, vivid=1.0)(gray)[0]
+    assert np.abs(vivid - plain).max() > 0 and colorizer.vivid == 0.0
+    np.testing.assert_array_equal(colorizer_method(colorizer)(gray)[0], plain)

@@ -8,15 +8,12 @@ from model.cache import BranchCache
 from model.checkpoint import load_checkpoint
 from model.progress import Progress
 from model.train import BEST, LAST, FitOptions, fit
-from tests.conftest import gradient_photo, tiny_config
+from tests.conftest import colour_photo_folder, tiny_config
 
 
 @pytest.fixture
 def train_folder(tmp_path):
-    root = tmp_path / "photos"
-    root.mkdir()
-    for i in range(24):
-        Image.fromarray(gradient_photo(40, 40, i % 4)).save(root / f"{i:02d}.png")
+    root = colour_photo_folder(tmp_path / "photos", 24, 40, 40)
     (root / "broken.png").write_bytes(b"not a png")
     Image.fromarray(np.full((40, 40), 100, np.uint8)).save(root / "gray.png")
     return root
