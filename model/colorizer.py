@@ -241,6 +241,34 @@ class Colorizer:
                 start += len(chunk)
         return [Prediction(L, ab) for L, ab in zip(Ls, out)]
 
+    @torch.inference_mode()
+    def likely_colours(self, L: np.ndarray, x: float, y: float, hints: list[Hint] | None = None,
+                       count: int = 6, floor: float = 0.02) -> list[tuple[float, float, float]]:
+        """The colours the model's class head finds likeliest at a point, as (a, b,
+        probability), likeliest first: up to ``count`` with at least ``floor``
+        probability. ``L``: the photo's lightness (0..100, any size, e.g. a preview);
+        ``x``, ``y``: the point relative to its width and height; ``hints``: those the
+        user already gave. Empty for models without a class head."""
+        if not self.has_vivid:
+            return []
+        h, w = network_size(*L.shape, self.config.input_size)
+        interp = cv2.INTER_AREA if h * w < L.size else cv2.INTER_LINEAR
+        small = cv2.resize(L.astype(np.float32), (w, h), interpolation=interp)
+        inp = torch.from_numpy(color.normalise_L(small)[None, None]).to(self.device)
+        maps = None
+        if hints:
+            maps = torch.from_numpy(hint_maps(hints, h, w)[None]).to(self.device)
+        feats = self.branches.all_probabilities([branch_gray(small)]) if self.config.branches else None
+        _, logits = self.net.outputs(inp, feats, maps)
+        p = torch.softmax(logits[0].float(), 0)  # Q × h/4 × w/4
+        qh, qw = p.shape[1:]
+        cy, cx = min(qh - 1, int(y * qh)), min(qw - 1, int(x * qw))
+        near = p[:, max(0, cy - 1):cy + 2, max(0, cx - 1):cx + 2].mean((1, 2))
+        probs, bins = near.topk(count)
+        centres = self.net.centres[bins].cpu().numpy() * 128.0
+        return [(float(a), float(b), float(q))
+                for i, ((a, b), q) in enumerate(zip(centres, probs.cpu().numpy())) if i == 0 or q >= floor]
+
     def predict(self, rgb: np.ndarray, hints: list[Hint] | None = None) -> Prediction:
         return self.predict_many([rgb], None if hints is None else [hints])[0]
 

@@ -252,8 +252,9 @@ class SpatialNet(nn.Module):
                 logits = logits[..., : -(-H // 4), : -(-W // 4)]
         return ab, logits
 
-    def training_outputs(self, L, features=None, hints=None):
-        """(a/b at half size, bin logits at quarter size) for the training loss."""
+    def outputs(self, L, features=None, hints=None):
+        """(a/b at half size, bin logits at quarter size): for the training loss, and for
+        the colours the class head finds likely at a point (``Colorizer.likely_colours``)."""
         return self._run(L, features, hints)
 
 
@@ -262,7 +263,7 @@ def spatial_loss(net: SpatialNet, L: torch.Tensor, ab: torch.Tensor, features, h
     """The training loss at the network's own output size: regression on a/b at half
     size (L1 or the paper's MSE) plus, with "+ce", ``ce_weight`` × a rarity-weighted
     cross-entropy over a/b bins (Zhang et al. 2016) on the quarter-size side head."""
-    pred, logits = net.training_outputs(L, features, hints)
+    pred, logits = net.outputs(L, features, hints)
     target = F.avg_pool2d(ab, 2)
     reg = kind.split("+")[0]
     if reg == "l1":

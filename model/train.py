@@ -216,11 +216,23 @@ def _simulated_hints(ab: torch.Tensor, share: float, rng: np.random.Generator) -
     return torch.from_numpy(np.stack(maps)).to(ab.device)
 
 
+def _reconfigured(net, config, path) -> torch.nn.Module:
+    """``net``'s weights in a network built from ``config`` (same shapes, other settings)."""
+    out = build_network(config)
+    try:
+        out.load_state_dict(net.state_dict())
+    except RuntimeError as exc:
+        raise ValueError(f"{path}: its weights do not fit the requested config: {exc}") from None
+    return out
+
+
 def fit(data_dirs: list[os.PathLike | str], out_dir: os.PathLike | str,
         config: HybridConfig | SpatialConfig | None = None, from_checkpoint: os.PathLike | str | None = None,
         options: FitOptions | None = None, progress: Progress | None = None,
         cache: BranchCache | None = None) -> FitResult:
-    """Train a new model (``config``) or fine-tune one (``from_checkpoint``).
+    """Train a new model (``config``) or fine-tune one (``from_checkpoint``; a ``config``
+    given with it may change what trains, e.g. the spatial model's
+    ``train_backbone_from``, but not the network's shape).
 
     Resumes from ``out_dir/last.safetensors`` when it exists and ``options.resume``.
     """
@@ -240,6 +252,8 @@ def fit(data_dirs: list[os.PathLike | str], out_dir: os.PathLike | str,
     elif from_checkpoint is not None:
         net, base_meta = load_checkpoint(from_checkpoint)
         meta = {"base_model": str(from_checkpoint), "base_meta": base_meta}
+        if config is not None and config != net.config:
+            net = _reconfigured(net, config, from_checkpoint)
     else:
         net = build_network(config or HybridConfig())
     config = net.config

@@ -51,6 +51,11 @@ def main(argv=None) -> int:
                     help="fine-tune EfficientNet-Lite0 from this block on (default: frozen)")
     ap.add_argument("--branches", nargs="*", default=[],
                     help="extra branches whose class vectors are averaged with Lite0's")
+    ap.add_argument("--from", dest="start", type=Path,
+                    help="start from this spatial checkpoint (its shape; the options above "
+                         "may change what trains)")
+    ap.add_argument("--hint-share", type=float, default=0.5,
+                    help="share of training crops with simulated hints")
     ap.add_argument("--val-share", type=float, default=0.03)
     ap.add_argument("--precision", default="bf16", help="bf16 or auto (float32 on a CPU)")
     args = ap.parse_args(argv)
@@ -62,8 +67,9 @@ def main(argv=None) -> int:
     options = FitOptions(epochs=args.epochs, max_steps=args.steps, batch_size=args.batch, lr=args.lr, schedule="cosine",
                          time_limit=args.minutes * 60, loss=args.loss, crop=args.crop,
                          val_share=args.val_share, checkpoint_every=200, check_files=False,
-                         in_memory=True, precision=args.precision)
-    result = fit(args.data, args.out, config=config, options=options, progress=LogProgress())
+                         in_memory=True, precision=args.precision, hint_share=args.hint_share)
+    result = fit(args.data, args.out, config=config, from_checkpoint=args.start, options=options,
+                 progress=LogProgress())
     print(f"done: {result.steps} steps, {result.epochs_done} epochs, best {result.best}")
     return 0
 

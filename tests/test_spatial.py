@@ -38,9 +38,9 @@ def test_output_is_full_or_half_size_for_any_multiple_of_eight(h, w):
         net(torch.zeros(1, 1, 60, 64))
 
 
-def test_training_outputs_are_half_size_ab_and_quarter_size_bin_logits():
+def test_outputs_are_half_size_ab_and_quarter_size_bin_logits():
     net = tiny_net()
-    ab, logits = net.training_outputs(torch.zeros(1, 1, 64, 96))
+    ab, logits = net.outputs(torch.zeros(1, 1, 64, 96))
     assert ab.shape == (1, 2, 32, 48)
     assert logits.shape == (1, AB_BINS ** 2, 16, 24)
 
@@ -195,6 +195,14 @@ def test_fit_trains_a_spatial_model_from_photos_in_memory_and_resumes(tmp_path, 
     again = fit([train_folder], tmp_path / "run", options=FitOptions(
         epochs=2, batch_size=4, crop=32, in_memory=True, val_share=0.2, check_files=False))
     assert again.steps > result.steps and again.epochs_done == 2
+    # fine-tuning it with its late backbone blocks trainable: same weights to start from
+    tuned = fit([train_folder], tmp_path / "tuned", config=SpatialConfig(**TINY, train_backbone_from=15),
+                from_checkpoint=result.best, options=FitOptions(
+                    epochs=1, batch_size=4, crop=32, in_memory=True, val_share=0.2, check_files=False))
+    assert read_header(tuned.best)[0].train_backbone_from == 15
+    with pytest.raises(ValueError, match="do not fit the requested config"):
+        fit([train_folder], tmp_path / "bad", config=SpatialConfig(**{**TINY, "decoder": (8,) * 5}),
+            from_checkpoint=result.best, options=options)
 
 
 def test_vivid_can_be_changed_between_photos_and_is_checked(tmp_path):
@@ -235,3 +243,23 @@ def test_an_evaluation_method_sets_vivid_for_its_own_run_only(tmp_path):
     vivid = colorizer_method(colorizer, vivid=1.0)(gray)[0]
     assert np.abs(vivid - plain).max() > 0 and colorizer.vivid == 0.0
     np.testing.assert_array_equal(colorizer_method(colorizer)(gray)[0], plain)
+
+
+def test_likely_colours_follow_a_hint_and_are_sorted():
+    """The suggestions at a point come from the class head; a model trained to copy hints
+    is not needed to check the plumbing: sorted, within range, at most ``count``."""
+    from model.colorizer import Colorizer
+    from model.hints import Hint
+
+    torch.manual_seed(0)
+    net = SpatialNet(SpatialConfig(decoder=(16, 16, 8, 8, 8), input_size=64), pretrained=False)
+    c = Colorizer(net=net.eval(), device="cpu")
+    L = np.linspace(0, 100, 48 * 80, dtype=np.float32).reshape(48, 80)
+    got = c.likely_colours(L, 0.3, 0.6, count=5, floor=0.0)
+    assert len(got) == 5
+    probs = [p for _, _, p in got]
+    assert probs == sorted(probs, reverse=True) and 0 < sum(probs) <= 1.0001
+    assert all(-128 <= a <= 128 and -128 <= b <= 128 for a, b, _ in got)
+    with_hint = c.likely_colours(L, 0.3, 0.6, [Hint(0.3, 0.6, 60.0, 60.0, 0.2)], count=5, floor=0.0)
+    assert with_hint != got  # the hint reaches the class head
+    assert len(c.likely_colours(L, 1.0, 1.0, floor=0.5)) >= 1  # the likeliest always comes back
