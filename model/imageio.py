@@ -11,12 +11,13 @@ import io
 import os
 import struct
 import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, PngImagePlugin, TiffImagePlugin, TiffTags, UnidentifiedImageError
 
 from .files import atomic_write
 
@@ -92,9 +93,28 @@ _UPRIGHT = {
 }
 
 
+# tags that describe a TIFF's pixel layout, and the orientation (the pixels are made
+# upright): a TIFF's EXIF holds them, and no output laid out anew may take them over
+_LAYOUT_TAGS = {254, 255, 256, 257, 258, 259, 262, 263, 266, 273, ORIENTATION, 277, 278,
+                279, 280, 281, 284, 317, 320, 322, 323, 324, 325, 330, 338, 339, 340, 341,
+                347, 530, 531, 532}
+
+
+def _kept_exif(exif: Image.Exif) -> bytes | None:
+    """The file's EXIF as an output keeps it: without layout and orientation tags (taken
+    from a copy: the image's own still tells ``exif_transpose`` how to turn it)."""
+    if not exif:
+        return None
+    kept = Image.Exif()
+    kept.load(exif.tobytes())
+    for tag in _LAYOUT_TAGS & set(kept):
+        del kept[tag]
+    return kept.tobytes() if kept else None
+
+
 def _orient_upright(photo: Photo, exif: Image.Exif, suffix: str) -> None:
-    """Turn a 16-bit photo decoded by OpenCV upright and keep its EXIF minus the
-    orientation tag (the pixels are upright now), as ``exif_transpose`` does for the rest.
+    """Turn a 16-bit photo decoded by OpenCV upright, as ``exif_transpose`` does for the
+    rest.
 
     OpenCV (5.1) applies a TIFF's orientation tag itself, even with IMREAD_UNCHANGED, but
     not a PNG's eXIf chunk; test_sixteen_bit_exif_orientation_is_applied_as_for_eight_bit
@@ -104,8 +124,6 @@ def _orient_upright(photo: Photo, exif: Image.Exif, suffix: str) -> None:
         photo.rgb = np.ascontiguousarray(turn(photo.rgb))
         if photo.alpha is not None:
             photo.alpha = np.ascontiguousarray(turn(photo.alpha))
-    exif.pop(ORIENTATION, None)
-    photo.exif = exif.tobytes() if exif else None
 
 
 def _looks_gray(rgb: np.ndarray, tolerance: float = 2.0 / 255) -> bool:
@@ -114,8 +132,7 @@ def _looks_gray(rgb: np.ndarray, tolerance: float = 2.0 / 255) -> bool:
     return bool(np.abs(rgb - rgb.mean(axis=2, keepdims=True)).max() <= tolerance)
 
 
-def _pil_to_photo(img: Image.Image) -> Photo:
-    exif = img.getexif().tobytes() if img.getexif() else None
+def _pil_to_photo(img: Image.Image, exif: bytes | None) -> Photo:
     icc = img.info.get("icc_profile")
     alpha = None
     bit_depth = 8
@@ -166,28 +183,11 @@ def _png_checksum_error(path: Path) -> str | None:
     return None
 
 
-def read_photo(path: os.PathLike | str) -> Photo:
-    """Decode any supported photo, upright, as float RGB; raise ``ImageReadError``."""
-    path = Path(path)
+@contextmanager
+def _reading(path: Path):
+    """Turn whatever a decoder raises into an ``ImageReadError`` naming ``path``."""
     try:
-        if path.stat().st_size == 0:
-            raise ImageReadError(path, "the file is empty (0 bytes)")
-        if path.suffix.lower() == ".png" and (chunk := _png_checksum_error(path)):
-            raise ImageReadError(path, f"damaged PNG: the checksum of its {chunk} chunk is wrong")
-        with Image.open(path) as img:
-            if img.width * img.height > MAX_PIXELS:
-                raise ImageReadError(
-                    path, f"image is too large ({img.width}×{img.height} pixels, "
-                          f"limit {MAX_PIXELS // 1_000_000} megapixels)")
-            if _declares_sixteen_bits(img) and path.suffix.lower() in SIXTEEN_BIT_SUFFIXES:
-                sixteen = _read_sixteen_bit(path)
-                if sixteen is not None:
-                    _orient_upright(sixteen, img.getexif(), path.suffix.lower())
-                    sixteen.icc = img.info.get("icc_profile")
-                    return sixteen
-            oriented = ImageOps.exif_transpose(img)
-            oriented.load()
-            return _pil_to_photo(oriented)
+        yield
     except ImageReadError:
         raise
     except FileNotFoundError:
@@ -206,6 +206,43 @@ def read_photo(path: os.PathLike | str) -> Photo:
         raise ImageReadError(path, f"damaged or truncated image ({exc})") from None
 
 
+def read_photo(path: os.PathLike | str) -> Photo:
+    """Decode any supported photo, upright, as float RGB; raise ``ImageReadError``."""
+    path = Path(path)
+    with _reading(path):
+        if path.stat().st_size == 0:
+            raise ImageReadError(path, "the file is empty (0 bytes)")
+        if path.suffix.lower() == ".png" and (chunk := _png_checksum_error(path)):
+            raise ImageReadError(path, f"damaged PNG: the checksum of its {chunk} chunk is wrong")
+        with Image.open(path) as img:
+            if img.width * img.height > MAX_PIXELS:
+                raise ImageReadError(
+                    path, f"image is too large ({img.width}×{img.height} pixels, "
+                          f"limit {MAX_PIXELS // 1_000_000} megapixels)")
+            if _declares_sixteen_bits(img) and path.suffix.lower() in SIXTEEN_BIT_SUFFIXES:
+                sixteen = _read_sixteen_bit(path)
+                if sixteen is not None:
+                    exif = img.getexif()
+                    _orient_upright(sixteen, exif, path.suffix.lower())
+                    sixteen.exif, sixteen.icc = _kept_exif(exif), img.info.get("icc_profile")
+                    return sixteen
+            exif = img.getexif()  # the file's: a TIFF's are not in exif_transpose's copy
+            oriented = ImageOps.exif_transpose(img)
+            oriented.load()
+            return _pil_to_photo(oriented, _kept_exif(exif))
+
+
+def read_xmp(path: os.PathLike | str) -> bytes | None:
+    """The XMP packet an image file holds (JPEG APP1, PNG iTXt, TIFF tag 700, WebP), or
+    None; the pixels are not decoded unless a PNG keeps it after them."""
+    path = Path(path)
+    with _reading(path), Image.open(path) as img:
+        if "xmp" not in img.info and img.format == "PNG":
+            img.load()  # text chunks after the image data are read with it
+        xmp = img.info.get("xmp")
+    return xmp.encode("utf-8") if isinstance(xmp, str) else xmp
+
+
 _PIL_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF",
                 ".tiff": "TIFF", ".bmp": "BMP", ".webp": "WEBP", ".gif": "PNG"}
 
@@ -218,22 +255,21 @@ def output_suffix(suffix: str) -> str:
 
 def encode_photo(rgb: np.ndarray, suffix: str, *, alpha: np.ndarray | None = None,
                  bit_depth: int = 8, exif: bytes | None = None, icc: bytes | None = None,
-                 quality: int = 95) -> bytes:
+                 xmp: bytes | None = None, quality: int = 95) -> bytes:
     """Encode float RGB [0, 1] as the format of ``suffix``, keeping alpha and metadata
-    where the format allows."""
+    (EXIF, ICC profile, an XMP packet) where the format allows: all in JPEG, PNG, TIFF
+    and WebP, 16-bit PNG and TIFF included; none in BMP."""
     suffix = suffix.lower()
     if suffix not in _PIL_FORMATS:
         raise ValueError(f"unsupported output format {suffix!r}")
     if bit_depth == 16 and suffix in SIXTEEN_BIT_SUFFIXES:
-        img16 = np.clip(np.rint(rgb * 65535.0), 0, 65535).astype(np.uint16)
-        bgr = cv2.cvtColor(img16, cv2.COLOR_RGB2BGR)
+        pixels = np.clip(np.rint(rgb * 65535.0), 0, 65535).astype(np.uint16)
         if alpha is not None:
             a16 = alpha.astype(np.uint16) if alpha.dtype == np.uint16 else alpha.astype(np.uint16) * 257
-            bgr = np.dstack([bgr, a16])
-        ok, buf = cv2.imencode(suffix, bgr)
-        if not ok:
-            raise ValueError(f"could not encode a 16-bit {suffix} image")
-        return buf.tobytes()
+            pixels = np.dstack([pixels, a16])
+        if suffix == ".png":
+            return _png16(pixels, exif, icc, xmp)
+        return _tiff16(pixels, exif, icc, xmp)
     rgb8 = np.clip(np.rint(rgb * 255.0), 0, 255).astype(np.uint8)
     fmt = _PIL_FORMATS[suffix]
     if alpha is not None and fmt in ("PNG", "TIFF", "WEBP"):
@@ -242,15 +278,89 @@ def encode_photo(rgb: np.ndarray, suffix: str, *, alpha: np.ndarray | None = Non
     else:
         img = Image.fromarray(rgb8, "RGB")
     kwargs: dict = {}
-    if exif and fmt in ("JPEG", "PNG", "TIFF", "WEBP"):
-        kwargs["exif"] = exif
-    if icc and fmt in ("JPEG", "PNG", "TIFF", "WEBP"):
-        kwargs["icc_profile"] = icc
+    if fmt in ("JPEG", "PNG", "TIFF", "WEBP"):
+        kwargs.update({k: v for k, v in (("exif", exif), ("icc_profile", icc)) if v})
+    if xmp and fmt in ("JPEG", "WEBP"):
+        kwargs["xmp"] = xmp
+    elif xmp and fmt == "PNG":
+        kwargs["pnginfo"] = PngImagePlugin.PngInfo()
+        kwargs["pnginfo"].add_itxt(XMP_KEYWORD, xmp.decode("utf-8"))
+    elif xmp and fmt == "TIFF":  # Pillow writes TIFF tags given as EXIF; 700 is XMP
+        kwargs["exif"] = _exif_with(exif, {XMP_TAG: xmp})
     if fmt in ("JPEG", "WEBP"):
         kwargs["quality"] = int(quality)
     buf = io.BytesIO()
     img.save(buf, format=fmt, **kwargs)
     return buf.getvalue()
+
+
+XMP_KEYWORD = "XML:com.adobe.xmp"  # the PNG iTXt chunk that holds XMP
+XMP_TAG, ICC_TAG = 700, 34675        # TIFF tags
+
+
+def _exif_with(exif: bytes | None, tags: dict) -> Image.Exif:
+    out = Image.Exif()
+    if exif:
+        out.load(exif)
+    for tag, value in tags.items():
+        out[tag] = value
+    return out
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def _png16(pixels: np.ndarray, exif: bytes | None, icc: bytes | None, xmp: bytes | None) -> bytes:
+    """A 16-bit PNG from OpenCV (Pillow cannot write 16-bit RGB), with the metadata
+    chunks inserted after its header: iCCP, eXIf (TIFF data without "Exif\\0\\0") and
+    XMP in an iTXt chunk, where Pillow and other readers find them before the pixels."""
+    bgr = cv2.cvtColor(pixels, cv2.COLOR_RGBA2BGRA if pixels.shape[2] == 4 else cv2.COLOR_RGB2BGR)
+    ok, buf = cv2.imencode(".png", bgr)
+    if not ok:
+        raise ValueError("could not encode a 16-bit .png image")
+    png = buf.tobytes()
+    chunks = b""
+    if icc:
+        chunks += _png_chunk(b"iCCP", b"ICC Profile\0\0" + zlib.compress(icc))
+    if exif:
+        chunks += _png_chunk(b"eXIf", exif[6:] if exif.startswith(b"Exif\0\0") else exif)
+    if xmp:
+        chunks += _png_chunk(b"iTXt", XMP_KEYWORD.encode("latin-1") + b"\0\0\0\0\0" + xmp)
+    ihdr_end = 8 + 8 + 13 + 4  # signature, IHDR's length and kind, its 13 bytes, its CRC
+    return png[:ihdr_end] + chunks + png[ihdr_end:]
+
+
+STRIP_BYTES = 1 << 20
+
+
+def _tiff16(pixels: np.ndarray, exif: bytes | None, icc: bytes | None, xmp: bytes | None) -> bytes:
+    """A 16-bit RGB(A) TIFF written here, as neither Pillow (no 16-bit RGB) nor OpenCV (no
+    metadata in TIFF) can write one with its EXIF, ICC profile and XMP: Deflate with the
+    horizontal predictor in strips of about 1 MB, tags by Pillow's IFD writer (which lays
+    out the EXIF sub-IFDs and moves the strip offsets past its own data)."""
+    h, w, channels = pixels.shape
+    ifd = TiffImagePlugin.ImageFileDirectory_v2(prefix=b"II")
+    info = _exif_with(exif, {})
+    for tag in info:
+        if tag not in _LAYOUT_TAGS:
+            ifd[tag] = info.get_ifd(tag) if tag in TiffTags.TAGS_V2_GROUPS else info[tag]
+    for tag, value in ((ICC_TAG, icc), (XMP_TAG, xmp)):
+        if value:
+            ifd[tag] = value
+    diff = pixels.copy()
+    diff[:, 1:] -= pixels[:, :-1]  # the horizontal predictor, modulo 2**16 per sample
+    rows = max(1, STRIP_BYTES // (w * channels * 2))
+    strips = [zlib.compress(diff[y:y + rows].astype("<u2").tobytes(), 6) for y in range(0, h, rows)]
+    layout = {256: w, 257: h, 258: (16,) * channels, 259: 8, 262: 2, 277: channels, 278: rows,
+              284: 1, 317: 2, 279: tuple(len(s) for s in strips),
+              273: tuple(np.cumsum([0] + [len(s) for s in strips[:-1]]).tolist())}
+    if channels == 4:
+        layout[338] = 2  # unassociated alpha
+    for tag, value in layout.items():
+        ifd[tag] = value
+    ifd.tagtype[273] = ifd.tagtype[279] = TiffTags.LONG
+    return b"II*\0" + struct.pack("<I", 8) + ifd.tobytes(8) + b"".join(strips)
 
 
 def write_photo(path: os.PathLike | str, rgb: np.ndarray, **kwargs) -> None:

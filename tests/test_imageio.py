@@ -203,3 +203,13 @@ def test_outputs_get_the_permissions_the_umask_gives(tmp_path, umask):
     finally:
         os.umask(previous)
     assert stat.S_IMODE((tmp_path / "a.bin").stat().st_mode) == 0o666 & ~umask
+
+
+def test_a_tiff_keeps_its_exif_but_not_its_layout_tags(tmp_path):
+    exif = Image.Exif()
+    exif[0x010F] = "Nikon"
+    path = save(tmp_path, "scan.tif", Image.fromarray(RGB), exif=exif.tobytes())
+    kept = Image.Exif()
+    kept.load(read_photo(path).exif)
+    assert kept[0x010F] == "Nikon"
+    assert not {256, 257, 273, 279} & set(kept)  # the scan's size and strips are not the output's
