@@ -2,6 +2,8 @@
 
 Shared by the CLI and the desktop app's batch queue; no Qt and no torch here (the
 colorizer comes in as an argument), so the app can plan a batch on its GUI thread.
+A photo's colour hints come from its job's hint file or else the sidecar beside it
+(``<stem>.hints.json``); an output made with hints gets a copy of them beside it.
 """
 
 from __future__ import annotations
@@ -12,8 +14,11 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from .files import list_images, remove_stale_temporaries
-from .imageio import ImageReadError, output_suffix, read_photo, write_photo
+from .imageio import ImageReadError, output_suffix, read_photo
+from .output import write_colorized, write_edits_beside
 from .progress import Progress
+from .provenance import Provenance, provenance_for
+from .sidecar import Edits, HintFileError, read_edits, sidecar_path
 
 COLORIZING = "colorizing"  # the one stage of a batch
 
@@ -22,6 +27,7 @@ COLORIZING = "colorizing"  # the one stage of a batch
 class Job:
     source: Path
     target: Path
+    hints: Path | None = None  # its hint file; None: the sidecar beside ``source``, if any
 
 
 @dataclass
@@ -78,16 +84,19 @@ def plan_jobs(inputs: Iterable[os.PathLike | str], out_dir: os.PathLike | str,
 def run_jobs(jobs: list[Job], colorizer, *, saturation: float = 1.0, overwrite: bool = False,
              quality: int = 95, on_item: Callable[[Job, str, str | None], None] | None = None,
              should_stop: Callable[[], bool] | None = None, progress: Progress | None = None,
-             on_start: Callable[[Job], None] | None = None) -> BatchReport:
+             on_start: Callable[[Job], None] | None = None,
+             provenance: bool = True) -> BatchReport:
     """Colorize each job; a failure is recorded with its reason and the batch goes on.
 
     ``on_item(job, state, reason)`` is called with state ``done``, ``skipped`` or
     ``failed``; ``on_start(job)`` before a photo is begun. The batch stops before the
     next photo once ``should_stop()`` or ``progress.should_stop()`` is true (the latter
     also waits while paused), and reports each photo to ``progress``. Outputs are written
-    atomically; inputs are never written.
+    atomically, marked as AI colour unless ``provenance`` is false; inputs are never
+    written.
     """
     report = BatchReport()
+    record = provenance_for(colorizer, saturation) if provenance else None
     remove_stale_temporaries([job.target for job in jobs])  # of a run that was killed
     for i, job in enumerate(jobs):
         if (should_stop and should_stop()) or (progress and progress.should_stop()):
@@ -98,7 +107,7 @@ def run_jobs(jobs: list[Job], colorizer, *, saturation: float = 1.0, overwrite: 
             report.skipped.append(job.source)
             state, reason = "skipped", None
         else:
-            reason = _colorize_one(job, colorizer, saturation, quality)
+            reason = _colorize_one(job, colorizer, saturation, quality, record)
             state = "done" if reason is None else "failed"
             if reason is None:
                 report.done.append(job.source)
@@ -111,10 +120,27 @@ def run_jobs(jobs: list[Job], colorizer, *, saturation: float = 1.0, overwrite: 
     return report
 
 
-def _colorize_one(job: Job, colorizer, saturation: float, quality: int) -> str | None:
+def _hint_file(job: Job) -> Path | None:
+    if job.hints is not None:
+        return job.hints
+    side = sidecar_path(job.source)
+    return side if side.is_file() else None
+
+
+def _colorize_one(job: Job, colorizer, saturation: float, quality: int,
+                  provenance: Provenance | None) -> str | None:
     """Read, colorize and write one photo; None, or why it failed, naming the step that
     failed (a ValueError from the network is no write error). One bad photo must never
     stop the batch, so every exception becomes a reason."""
+    hint_file = _hint_file(job)
+    try:
+        edits = read_edits(hint_file) if hint_file else None
+    except HintFileError as exc:
+        return str(exc)
+    hints = edits.hints if edits else []
+    if hints and not getattr(colorizer, "takes_hints", False):
+        return (f"{hint_file}: this model takes no colour hints ({len(hints)} given; the "
+                f"spatial model takes them)")
     try:
         photo = read_photo(job.source)
     except ImageReadError as exc:
@@ -122,12 +148,22 @@ def _colorize_one(job: Job, colorizer, saturation: float, quality: int) -> str |
     except Exception as exc:  # MemoryError on a huge photo…
         return f"could not read: {_described(exc)}"
     try:
-        rgb = colorizer.colorize(photo.rgb, saturation)
+        pred = colorizer.predict(photo.rgb, hints or None)
     except Exception as exc:
         return f"could not colorize: {_described(exc)}"
+    return _write(job, photo, pred, saturation, quality,
+                  provenance and provenance.for_photo(len(hints)), edits, hint_file)
+
+
+def _write(job: Job, photo, pred, saturation: float, quality: int,
+           provenance: Provenance | None, edits: Edits | None, hint_file: Path | None
+           ) -> str | None:
     try:
-        write_photo(job.target, rgb, alpha=photo.alpha, bit_depth=photo.bit_depth,
-                    exif=photo.exif, icc=photo.icc, quality=quality)
+        write_colorized(job.target, pred.L, pred.ab, saturation, alpha=photo.alpha,
+                        bit_depth=photo.bit_depth, exif=photo.exif, icc=photo.icc,
+                        quality=quality, provenance=provenance)
+        if edits is not None:
+            write_edits_beside(job.target, job.source, edits, photo.size, hint_file)
     except (OSError, ValueError) as exc:
         return f"could not write {job.target}: {exc}"
     except Exception as exc:

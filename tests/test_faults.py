@@ -163,7 +163,7 @@ def test_any_size_and_mode_keeps_size_and_luminance(tmp_path, tiny_checkpoint, h
 class FailingNetwork:
     """A colorizer whose network raises, as a shape or dtype mismatch inside torch does."""
 
-    def colorize(self, rgb, saturation=1.0):
+    def predict(self, rgb, hints=None):
         raise ValueError("expected a 4-D input, got 3-D")
 
 
@@ -185,11 +185,11 @@ def test_a_network_error_in_a_batch_is_not_called_a_write_error(tmp_path):
 
 
 def test_a_write_error_in_a_batch_says_so(tmp_path, tiny_checkpoint, monkeypatch):
-    import model.batch
+    import model.output
 
     def disk_full(path, *a, **k):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(model.batch, "write_photo", disk_full)
+    monkeypatch.setattr(model.output, "write_photo", disk_full)
     reason = one_failure(tmp_path, Colorizer(tiny_checkpoint, device="cpu"))
     assert reason.startswith("could not write") and "No space left" in reason

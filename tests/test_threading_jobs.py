@@ -78,10 +78,13 @@ class SlowColorizer:
     def __init__(self):
         self.calls = 0
 
-    def colorize(self, rgb, saturation=1.0):
+    def predict(self, rgb, hints=None):
+        from model import color
+        from model.colorizer import Prediction
+
         self.calls += 1
         time.sleep(0.05)
-        return rgb
+        return Prediction(color.luminance(rgb), np.zeros(rgb.shape[:2] + (2,), np.float32))
 
 
 def test_a_batch_cancelled_through_its_progress_stops_before_the_next_photo(tmp_path):

@@ -1,0 +1,55 @@
+"""Writing a colorized photo: the one way the app's Save and the batch make an output.
+
+Compose (the photo's own L, the predicted colours at a saturation), mark it as AI colour
+(``model.provenance``), keep the photo's alpha, bit depth, EXIF and ICC profile, write
+atomically; and keep a copy of the edits that made it beside it. No Qt, no torch.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from . import color
+from .imageio import write_photo
+from .provenance import Provenance, marked_exif
+from .sidecar import Edits, content_hash, sidecar_path, write_edits
+
+
+def write_colorized(target: os.PathLike | str, L: np.ndarray, ab: np.ndarray,
+                    saturation: float = 1.0, *, alpha: np.ndarray | None = None,
+                    bit_depth: int = 8, exif: bytes | None = None, icc: bytes | None = None,
+                    quality: int = 95, provenance: Provenance | None = None) -> None:
+    """Write the colorized photo ``target`` (its suffix picks the format) atomically.
+
+    ``L``: the photo's lightness (H×W, 0..100); ``ab``: predicted normalised a/b
+    (H×W×2), as in ``model.colorizer.Prediction``; ``alpha``, ``bit_depth``, ``exif``,
+    ``icc``: the input's (``model.imageio.Photo``), kept; ``provenance``: the record to
+    embed (``provenance_for(colorizer, saturation, hints)``), None for an unmarked output.
+    Raises OSError or ValueError if it cannot be written."""
+    rgb = color.compose(L, ab, saturation)
+    xmp = None
+    if provenance is not None:
+        exif, xmp = marked_exif(exif, provenance), provenance.to_xmp()
+    write_photo(target, rgb, alpha=alpha, bit_depth=bit_depth, exif=exif, icc=icc, xmp=xmp,
+                quality=quality)
+
+
+def write_edits_beside(target: os.PathLike | str, source: os.PathLike | str, edits: Edits,
+                       size: tuple[int, int], hint_file: os.PathLike | str | None = None
+                       ) -> Path | None:
+    """Keep the edits that made ``target`` beside it (``<stem>.hints.json``), naming the
+    photo they apply to (``source``: its name, SHA-256 and ``size``, width × height), so
+    the original plus this file make the output again. Returns the file written, or None
+    where it would replace ``hint_file`` or the source's own sidecar (an output written
+    beside its input): those already hold the edits, and inputs are never written."""
+    path = sidecar_path(target)
+    keep = {Path(p).resolve() for p in (hint_file, sidecar_path(source)) if p is not None}
+    if path.resolve() in keep:
+        return None
+    write_edits(path, replace(edits, photo_name=Path(source).name,
+                              photo_sha256=content_hash(source), photo_size=tuple(size)))
+    return path
