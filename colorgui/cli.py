@@ -89,6 +89,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="output format (default: the input's own)")
     c.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality (default 95)")
     c.add_argument("--overwrite", action="store_true", help="replace outputs that already exist")
+    c.add_argument("--hints", type=Path, metavar="FILE.json",
+                   help="colour hints for a single input photo (docs/hints.md); without it "
+                        "each photo's sidecar PHOTO.hints.json beside it is used, if any")
+    c.add_argument("--no-provenance", action="store_true",
+                   help="do not mark the outputs as AI-colorized in their metadata")
+
+    i = sub.add_parser("info", help="say whether and how photos were colorized by colorgui",
+                       description="Print the provenance colorgui wrote into each output "
+                                   "(version, model and its hash, settings, hints, date), or "
+                                   "that a photo has none. Exit status 1 if a file cannot "
+                                   "be read.")
+    i.add_argument("photos", nargs="+", type=Path, metavar="PHOTO", help="photo files")
 
     t = sub.add_parser("train", help="train a model, or fine-tune one (--from) on your own "
                                      "colour photos",
@@ -251,12 +263,36 @@ def _colorizer(args):
         sys.exit(f"colorgui: error: {exc}")
 
 
+def _hint_file(args) -> Path | None:
+    """``--hints``, checked before anything loads: one photo only, a readable file."""
+    from model.sidecar import HintFileError, read_edits
+
+    if args.hints is None:
+        return None
+    error = None
+    if len(args.inputs) != 1 or args.inputs[0].is_dir():
+        error = ("--hints is for a single photo, not a folder or several photos (their "
+                 "sidecars PHOTO.hints.json are used instead)")
+    else:
+        try:
+            read_edits(args.hints)
+        except HintFileError as exc:
+            error = str(exc)
+    if error:  # a usage error, as argparse's: exit status 2
+        print(f"colorgui colorize: error: {error}", file=sys.stderr)
+        raise SystemExit(2)
+    return args.hints
+
+
 def cmd_colorize(args) -> int:
     from tqdm import tqdm
 
     from model.batch import plan_jobs, run_jobs
 
+    hints = _hint_file(args)
     jobs, refused = plan_jobs(args.inputs, args.out, args.format)
+    for job in jobs:
+        job.hints = hints
     if not jobs:
         print("nothing to colorize" if refused else "no photos found in the inputs",
               file=sys.stderr)
@@ -274,7 +310,8 @@ def cmd_colorize(args) -> int:
 
         report = run_jobs(jobs, colorizer, saturation=args.saturation,
                           overwrite=args.overwrite, quality=args.quality, on_item=on_item,
-                          should_stop=lambda: stop.requested)
+                          should_stop=lambda: stop.requested,
+                          provenance=not args.no_provenance)
     not_started = len(jobs) - len(report.done) - len(report.skipped) - len(report.failed)
     report.failed = refused + report.failed
     summary = report.summary()
@@ -286,6 +323,23 @@ def cmd_colorize(args) -> int:
     if stop.requested:
         return 130
     return 1 if report.failed else 0
+
+
+def cmd_info(args) -> int:
+    from model.imageio import ImageReadError
+    from model.provenance import read_provenance
+
+    code = 0
+    for path in args.photos:
+        try:
+            record = read_provenance(path)
+        except ImageReadError as exc:
+            print(f"colorgui info: error: {exc}", file=sys.stderr)
+            code = 1
+            continue
+        lines = record.lines() if record else ["no colorgui provenance"]
+        print(f"{path}: {lines[0]}" + "".join(f"\n  {line}" for line in lines[1:]))
+    return code
 
 
 def cmd_train(args) -> int:
@@ -385,6 +439,7 @@ def cmd_demo(args) -> int:
         write_photo(target, color.gray_to_rgb(color.luminance(rgb)))
     args.inputs, args.model, args.saturation = [inputs], None, 1.0
     args.format, args.quality, args.overwrite = None, 95, True
+    args.hints, args.no_provenance = None, False
     args.out = folder / "colorized"
     code = cmd_colorize(args)
     print(f"\nblack-and-white inputs: {inputs}\n"
@@ -408,6 +463,8 @@ def main(argv: list[str] | None = None) -> int:
         from colorgui.app import run
 
         return run(getattr(args, "photos", None), self_test=getattr(args, "self_test", False))
+    if args.command == "info":  # reads metadata only: no torch, no model
+        return cmd_info(args)
     try:
         from model.runtime import listening_to_exports
 
