@@ -40,6 +40,24 @@ class _Choice(_Text):
         return value in self.choices
 
 
+class _Flag:
+    """A yes/no setting stored under ``key`` (the INI file holds "true" or "false")."""
+
+    def __init__(self, key: str, default: bool):
+        self.key, self.default = key, default
+
+    def __get__(self, settings, owner=None):
+        if settings is None:
+            return self
+        value = settings.q.value(self.key, self.default)
+        if isinstance(value, str):
+            return {"true": True, "false": False}.get(value.lower(), self.default)
+        return bool(value) if value is not None else self.default
+
+    def __set__(self, settings, value: bool) -> None:
+        settings.q.setValue(self.key, bool(value))
+
+
 class Settings:
     def __init__(self, path: str | os.PathLike | None = None):
         if path is None and os.environ.get("COLORGUI_CONFIG_DIR"):
@@ -64,6 +82,8 @@ class Settings:
     output_dir = _Text("output_dir", "")  # "" is beside the original (Save, Preferences)
     batch_output_dir = _Text("batch/output_dir", "")  # the Batch tab's own "Save to"
     last_folder = _Text("last_folder", "")  # where the file dialogs open ("": home)
+    # outputs say in their metadata that their colours are AI's (model.provenance)
+    provenance = _Flag("provenance", True)
 
     @property
     def jpeg_quality(self) -> int:

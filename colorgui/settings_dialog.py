@@ -1,9 +1,10 @@
-"""Preferences: device, default output folder and format, JPEG quality, theme."""
+"""Preferences: device, default output folder and format, JPEG quality, provenance, theme."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
-                               QHBoxLayout, QLineEdit, QPushButton, QSpinBox, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog,
+                               QFormLayout, QHBoxLayout, QLineEdit, QPushButton, QSpinBox,
+                               QWidget)
 
 from colorgui.settings import Settings
 
@@ -32,6 +33,13 @@ class SettingsDialog(QDialog):
             self.output_format.addItem(label, value)
         self.output_format.setCurrentIndex(max(0, self.output_format.findData(settings.output_format)))
         self.quality = QSpinBox(minimum=50, maximum=100, value=settings.jpeg_quality)
+        self.provenance = QCheckBox("Mark outputs as AI-colorized (provenance metadata)")
+        self.provenance.setChecked(settings.provenance)
+        self.provenance.setToolTip(
+            "Write into each saved photo that its colours were added by colorgui's model: "
+            "the colorgui version, the model and its hash, the settings, the number of "
+            "hints and the date (XMP and the EXIF Software tag). The photo's own camera "
+            "data and colour profile are kept either way.")
         self.theme = QComboBox()
         self.theme.addItem("Dark", "dark")
         self.theme.addItem("Light", "light")
@@ -41,6 +49,7 @@ class SettingsDialog(QDialog):
         form.addRow("Save colorized photos to:", out_row)
         form.addRow("Format:", self.output_format)
         form.addRow("JPEG quality:", self.quality)
+        form.addRow("", self.provenance)
         form.addRow("Theme:", self.theme)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok |
                                    QDialogButtonBox.StandardButton.Cancel)
@@ -61,6 +70,7 @@ class SettingsDialog(QDialog):
         s.output_dir = self.output_dir.text().strip()
         s.output_format = self.output_format.currentData()
         s.jpeg_quality = self.quality.value()
+        s.provenance = self.provenance.isChecked()
         s.theme = self.theme.currentData()
         s.sync()
         return changed

@@ -139,3 +139,22 @@ def test_cli_outputs_carry_provenance_unless_told_not_to(photo_folder, tmp_path,
     for name in ("p0.jpg", "q.png"):
         assert (tmp_path / "plain" / name).is_file()
         assert read_provenance(tmp_path / "plain" / name) is None
+
+
+def test_the_preferences_switch_is_on_by_default_and_remembered(qtbot, tmp_path):
+    from colorgui.settings import Settings
+    from colorgui.settings_dialog import SettingsDialog
+
+    ini = tmp_path / "colorgui.ini"
+    settings = Settings(ini)
+    assert settings.provenance is True
+    dialog = SettingsDialog(settings, cuda_available=False)
+    qtbot.addWidget(dialog)
+    assert dialog.provenance.isChecked()
+    assert "AI-colorized" in dialog.provenance.text()
+    dialog.provenance.setChecked(False)
+    dialog.apply()
+    assert Settings(ini).provenance is False  # read back from the INI file
+    settings.provenance = True
+    settings.sync()
+    assert Settings(ini).provenance is True
