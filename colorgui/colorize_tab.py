@@ -9,8 +9,10 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSiz
                                QSlider, QStackedWidget, QToolButton, QVBoxLayout, QWidget,
                                QSplitter)
 
+from colorgui.hint_tool import HintTool
 from colorgui.image_view import ImageView, SplitView
 from colorgui.qt_images import to_qimage
+from model.hints import Hint
 
 VIVID_DELAY_MS = 300  # a drag of the Vivid slider re-runs the network once, when it rests
 VIVID_TIP = ("Blends the colours toward the bolder ones the model's colour-class head "
@@ -44,11 +46,18 @@ class ColorizeTab(QWidget):
     filesDropped = Signal(list)
     modelChosen = Signal(str)  # path of the chosen model
     vividChanged = Signal(float)  # the Vivid slider came to rest at this value (0..1)
+    editsChanged = Signal()       # the user changed the hints, saturation or vivid
+    previewShown = Signal()       # the colour preview shows the latest colours
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.result = None  # the current ColorizeResult
+        self.result_serial = 0  # counts results shown: hint replies name the one they fit
+        self.ab = None  # the preview's a/b now (the hints' re-render replaces the result's)
+        self.shown_hints: tuple[Hint, ...] = ()  # the hints self.ab was made with
         self.saturation = 1.0
+        self.default_vivid = 0.0  # the model's own Vivid value
+        self._restoring = False
 
         self.original_view = ImageView("Drop a black-and-white photo here\nor use File ▸ Open")
         self.colour_view = ImageView("The colorized photo appears here")
@@ -56,6 +65,8 @@ class ColorizeTab(QWidget):
         self.colour_view.viewChanged.connect(self.original_view.follow)
         for v in (self.original_view, self.colour_view):
             v.filesDropped.connect(self.filesDropped)
+        self.hint_tool = t = HintTool(self, (self.original_view, self.colour_view))
+        t.edited.connect(self.editsChanged)
         side = QSplitter(Qt.Orientation.Horizontal)
         side.addWidget(self.original_view)
         side.addWidget(self.colour_view)
@@ -91,6 +102,8 @@ class ColorizeTab(QWidget):
         files = QHBoxLayout()
         for w in (self.open_button, self.save_button, self.save_as_button):
             files.addWidget(w)
+        files.addSpacing(12)
+        files.addWidget(_whole(t.button))
         files.addStretch(1)
         files.addWidget(QLabel("Model:"))
         files.addWidget(self.model_box)
@@ -114,7 +127,10 @@ class ColorizeTab(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(files)
         layout.addLayout(look)
-        layout.addWidget(self.stack, 1)
+        body = QHBoxLayout()
+        body.addWidget(self.stack, 1)
+        body.addWidget(t.panel)
+        layout.addLayout(body, 1)
         layout.addWidget(self.status)
         self._render_timer = QTimer(self, singleShot=True, interval=0)
         self._render_timer.timeout.connect(self._render)
@@ -131,14 +147,19 @@ class ColorizeTab(QWidget):
     def set_vivid(self, available: bool, value: float) -> None:
         """A newly loaded model: whether it has a Vivid setting, and its recommended one
         (the slider moves there without re-colorizing)."""
+        self._show_vivid(value)
+        self.default_vivid = value
+        for w in (self.vivid_caption, self.vivid_slider, self.vivid_label):
+            w.setEnabled(available)
+            w.setToolTip(VIVID_TIP if available else NO_VIVID_TIP)
+
+    def _show_vivid(self, value: float) -> None:
+        """Move the Vivid slider without re-colorizing."""
         self._vivid_timer.stop()
         self.vivid_slider.blockSignals(True)
         self.vivid_slider.setValue(round(value * 100))
         self.vivid_slider.blockSignals(False)
         self.vivid_label.setText(f"{self.vivid_slider.value()}%")
-        for w in (self.vivid_caption, self.vivid_slider, self.vivid_label):
-            w.setEnabled(available)
-            w.setToolTip(VIVID_TIP if available else NO_VIVID_TIP)
 
     @property
     def vivid(self) -> float | None:
@@ -152,17 +173,45 @@ class ColorizeTab(QWidget):
     def _vivid_rested(self) -> None:
         if self.vivid is not None:
             self.vividChanged.emit(self.vivid)
+            self.editsChanged.emit()
 
     def show_busy(self, path: str) -> None:
         self.status.setText(f"Colorizing {Path(path).name}…")
 
     def show_result(self, result) -> None:
         self.result = result
+        self.result_serial += 1
+        self.ab, self.shown_hints = result.ab, tuple(result.hints)
+        if result.opened:
+            self._restore(result.restored)
         w, h = result.size
         self.original_view.set_image(to_qimage(result.original), (w, h))
         self._render()
         self.status.setText(f"{Path(result.path).name} — {w}×{h}")
         self._update_buttons()
+
+    def _restore(self, edits) -> None:
+        """A photo was opened: its stored hints (none where none were stored) and, where
+        stored, its saturation and Vivid value (the worker colorized it with them)."""
+        self.hint_tool.restore(edits.hints if edits is not None else [])
+        if edits is None:
+            return
+        self._restoring = True
+        try:
+            self.slider.setValue(round(edits.saturation * 100))
+            if edits.vivid is not None and self.vivid is not None:
+                self._show_vivid(edits.vivid)
+        finally:
+            self._restoring = False
+
+    def show_recolor(self, reply) -> bool:
+        """The preview's colours with the hints given (``hint_jobs.Recolored``); False,
+        and nothing shown, when they are for a photo no longer shown."""
+        if self.result is None or reply.serial != self.result_serial:
+            return False
+        self.ab, self.shown_hints = reply.ab, tuple(reply.hints)
+        self._render()
+        return True
 
     def show_error(self, text: str) -> None:
         self.status.setText(text)
@@ -171,6 +220,8 @@ class ColorizeTab(QWidget):
         self.saturation = value / 100.0
         self.saturation_label.setText(f"{value}%")
         self._render_timer.start()
+        if not self._restoring:
+            self.editsChanged.emit()
 
     def _render(self) -> None:
         """Re-render the colour preview at the current saturation (no network)."""
@@ -178,12 +229,13 @@ class ColorizeTab(QWidget):
             return
         from model import color
 
-        image = to_qimage(color.compose(self.result.L, self.result.ab, self.saturation))
+        image = to_qimage(color.compose(self.result.L, self.ab, self.saturation))
         self.colour_view.set_image(image, self.result.size, keep_view=True)
         if not self.original_view.fitted:
             c = self.original_view.centre()
             self.colour_view.follow(self.original_view.scale_factor(), c.x(), c.y())
         self.split_view.set_images(to_qimage(self.result.original), image)
+        self.previewShown.emit()
 
     def fit(self) -> None:
         self.original_view.fit()
@@ -196,3 +248,4 @@ class ColorizeTab(QWidget):
         has = self.result is not None
         self.save_button.setEnabled(has)
         self.save_as_button.setEnabled(has)
+        self.hint_tool.update_actions()

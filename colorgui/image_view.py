@@ -11,7 +11,8 @@ class ImageView(QGraphicsView):
     """Shows one photo at its full-resolution size in scene units.
 
     ``viewChanged(scale, centre_x, centre_y)`` is emitted on every zoom or pan, so a
-    second view can follow with ``follow``.
+    second view can follow with ``follow``. A ``hint_layer`` (``colorgui.hint_layer``),
+    when one is attached, draws over the photo and takes the mouse while it is active.
     """
 
     viewChanged = Signal(float, float, float)
@@ -30,6 +31,7 @@ class ImageView(QGraphicsView):
         self._placeholder = placeholder
         self._fit = True
         self._syncing = False
+        self.hint_layer = None
         for bar in (self.horizontalScrollBar(), self.verticalScrollBar()):
             bar.valueChanged.connect(self._emit_view)
 
@@ -108,6 +110,20 @@ class ImageView(QGraphicsView):
             painter.resetTransform()
             painter.setPen(self.palette().placeholderText().color())
             painter.drawText(self.viewport().rect(), Qt.AlignmentFlag.AlignCenter, self._placeholder)
+        if self.hint_layer is not None:
+            self.hint_layer.paint(self, painter)
+
+    def mousePressEvent(self, event):
+        if self.hint_layer is None or not self.hint_layer.press(self, event):
+            super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event):
+        if self.hint_layer is None or not self.hint_layer.move(self, event):
+            super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event):
+        if self.hint_layer is None or not self.hint_layer.release(self, event):
+            super().mouseReleaseEvent(event)
 
     # drag and drop of files/folders
     def dragEnterEvent(self, event):

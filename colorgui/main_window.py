@@ -12,6 +12,8 @@ from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QMainWindow, Q
 from colorgui.batch_tab import BatchTab
 from colorgui.colorize_tab import ColorizeTab
 from colorgui.file_dialogs import open_files
+from colorgui.hint_jobs import SUGGEST
+from colorgui.hint_session import HintSession
 from colorgui.settings import Settings
 from colorgui.train_tab import TrainTab
 from colorgui.worker import BATCH, COLORIZE, FINE_TUNE, SAVE, SCAN, Job, WorkerHost
@@ -109,6 +111,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.batch_tab, "Batch")
         self.tabs.addTab(self.train_tab, "Train")
         self.setCentralWidget(self.tabs)
+        self.hint_session = HintSession(self)  # the hint tool's jobs and stored edits
         self.jobs_label = QLabel("")  # what runs and what waits
         self.device_label = QLabel("")
         self.statusBar().addPermanentWidget(self.jobs_label)
@@ -140,6 +143,7 @@ class MainWindow(QMainWindow):
         if self.host is not None or self._closed:
             return
         self.host = h = WorkerHost(self)
+        self.hint_session.attach(h)  # first: it stores a photo's edits before a new result
         # the host's signals are emitted on this (the GUI) thread; a job's replies reach
         # its tab only while it is the latest job of its kind
         h.modelLoaded.connect(self._model_loaded)
@@ -168,7 +172,7 @@ class MainWindow(QMainWindow):
         kind (cancelled if it has not run yet; its replies are dropped)."""
         self.start_worker()
         previous = self.jobs.get(kind)
-        if previous is not None and kind in (COLORIZE, SCAN):
+        if previous is not None and kind in (COLORIZE, SCAN, SUGGEST):
             previous.cancel()
         job = self.jobs[kind] = self.host.submit(kind, *args)
         self._show_jobs()
@@ -207,6 +211,7 @@ class MainWindow(QMainWindow):
         self._add_action(file_menu, "&Preferences…", self.preferences, preferences_shortcut())
         file_menu.addSeparator()
         self._add_action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.colorize_tab.hint_tool.fill_edit_menu(self.menuBar().addMenu("&Edit"))
         view_menu = self.menuBar().addMenu("&View")
         self.dark_action = self._add_action(view_menu, "&Dark theme", self._toggle_theme)
         self.dark_action.setCheckable(True)
@@ -279,6 +284,7 @@ class MainWindow(QMainWindow):
             return
         path = str(photos[0].absolute())
         self.colorize_tab.show_busy(path)
+        self.hint_session.flush()  # the worker looks the photo's edits up
         self._submit(COLORIZE, path, self.colorize_tab.vivid)
         self.settings.add_recent(path)
         self._refresh_recent()
@@ -289,7 +295,7 @@ class MainWindow(QMainWindow):
         result = self.colorize_tab.result
         if result is not None:
             self.colorize_tab.show_busy(result.path)
-            self._submit(COLORIZE, result.path, vivid)
+            self._submit(COLORIZE, result.path, vivid, self.hint_session.edits())
 
     def _colorize_failed(self, path: str, reason: str) -> None:
         self.colorize_tab.show_error(f"Could not colorize {Path(path).name}: {reason}")
@@ -355,7 +361,8 @@ class MainWindow(QMainWindow):
         self.host.load(path, self.settings.device)
         result = self.colorize_tab.result
         if result is not None:
-            self._submit(COLORIZE, result.path, None)  # at the new model's own Vivid
+            # at the new model's own Vivid, with the hints if it takes them
+            self._submit(COLORIZE, result.path, None, self.hint_session.edits())
 
     @Slot(str, str, float)
     def _preparing(self, name: str, stage: str, seconds: float) -> None:
@@ -430,7 +437,7 @@ class MainWindow(QMainWindow):
             if answer != QMessageBox.StandardButton.Yes:
                 return
         self._submit(SAVE, result, str(target), self.colorize_tab.saturation,
-                     self.settings.jpeg_quality)
+                     self.settings.jpeg_quality, self.hint_session.edits(with_model=True))
 
     @Slot(int, str)
     def _saved(self, job_id: int, path: str) -> None:
@@ -479,6 +486,7 @@ class MainWindow(QMainWindow):
         self.settings.q.setValue("window/tab", self.tabs.currentIndex())
         self.settings.q.setValue("window/view_mode", self.colorize_tab.mode.currentIndex())
         self.settings.sync()
+        self.hint_session.flush()
         self._closed = True
         if self.host is not None:
             self.host.shutdown()

@@ -1,8 +1,9 @@
 """The single worker thread that owns the model, and the jobs it runs.
 
 The GUI thread never runs the network. Each request (colorize, save, batch, scan,
-fine-tune) becomes a ``Job``: an id, its arguments and its own ``model.progress.Progress``
-(cancel, pause, stage/step/total). The ``WorkerHost`` queues jobs to a ``ModelWorker``
+fine-tune; the hint tool's recolor and suggest, ``colorgui.hint_jobs``) becomes a
+``Job``: an id, its arguments and its own ``model.progress.Progress`` (cancel, pause,
+stage/step/total). The ``WorkerHost`` queues jobs to a ``ModelWorker``
 living in its own ``QThread`` and keeps them as handles, so each Cancel button cancels
 its own job and the window can say what is queued and what runs.
 
@@ -25,6 +26,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
+from colorgui.hint_jobs import RECOLOR, SUGGEST, HintJobs, stored_edits
 from model.progress import Progress
 
 PREVIEW_SIDE = 1280  # the saturation slider re-renders this on the GUI thread (0.15–0.25 s)
@@ -45,6 +47,10 @@ class ColorizeResult:
     bit_depth: int
     exif: bytes | None
     icc: bytes | None
+    sha256: str = ""               # of the photo's file: the key of its stored edits
+    opened: bool = False           # newly opened (not colorized again with other settings)
+    restored: object = None        # the model.sidecar.Edits stored for it, if opened
+    hints: tuple = ()              # the hints its colours were made with
 
 
 @dataclass
@@ -69,7 +75,7 @@ class Job:
     """One request to the worker; the window keeps it as a handle to cancel or pause."""
 
     id: int
-    kind: str                      # COLORIZE, SAVE, BATCH, SCAN or FINE_TUNE
+    kind: str                      # COLORIZE, SAVE, BATCH, SCAN, FINE_TUNE or a hint job
     args: tuple
     progress: Progress = field(repr=False)
     state: str = QUEUED            # set by the host, on the GUI thread
@@ -114,6 +120,7 @@ class Replies(QObject):
     modelLoaded = Signal(str, str, str)      # path, description, device
     modelFailed = Signal(str, str)           # path, reason
     modelVivid = Signal(bool, float)         # has a vivid setting, its recommended value
+    modelHints = Signal(bool)                # takes colour hints
     preparing = Signal(str, str, float)      # a network exported for this CPU: name,
                                              # "start"/"done", seconds it took
     notice = Signal(str)                     # a warning from the model code (GPU fallback…)
@@ -122,6 +129,8 @@ class Replies(QObject):
     jobMessage = Signal(int, str)            # what a long job does now
     jobProgress = Signal(int, str, int, int, float)  # stage, step, total, loss (NaN: none)
     colorized = Signal(int, object)          # ColorizeResult
+    recolored = Signal(int, object)          # hint_jobs.Recolored
+    suggested = Signal(int, object)          # hint_jobs.Suggestions
     failed = Signal(int, str, str)           # file, reason (colorizing it failed)
     saved = Signal(int, str)                 # path written
     saveFailed = Signal(int, str, str)       # path, reason
@@ -154,7 +163,7 @@ class SignalProgress(Progress):
         self.replies.trainEpoch.emit(self.job_id, dict(record))
 
 
-class ModelWorker(Replies):
+class ModelWorker(Replies, HintJobs):
     """Lives in the worker thread; runs one job at a time, in the order they came."""
 
     def __init__(self):
@@ -195,23 +204,36 @@ class ModelWorker(Replies):
                 self.colorizer = Colorizer(path or None, device=device)
             c = self.colorizer
             self.modelVivid.emit(c.has_vivid, c.default_vivid)
+            self.modelHints.emit(bool(c.takes_hints))
             self.modelLoaded.emit(str(c.checkpoint), c.describe(), c.device.type)
         except Exception as exc:  # the app keeps running and says why
             self.modelFailed.emit(path, str(exc))
 
-    def _colorize(self, job: Job, path: str, vivid: float | None = None) -> None:
-        """``vivid``: the Vivid slider's value (None: the model's own)."""
+    def _colorize(self, job: Job, path: str, vivid: float | None = None, edits=None) -> None:
+        """``vivid``: the Vivid slider's value (None: the model's own). ``edits``: the
+        photo's edits (``model.sidecar.Edits``) when it is colorized again with other
+        settings; None for a photo being opened, whose stored edits are then looked up
+        by its content and applied."""
         from model.imageio import ImageReadError, read_photo
 
         try:
             if self.colorizer is None:
                 raise RuntimeError("no model is loaded")
-            self._use_vivid(vivid)
             photo = read_photo(path)
-            pred = self.colorizer.predict(photo.rgb)
+            if edits is None:
+                sha, restored = stored_edits(path)
+                if restored is not None and restored.vivid is not None:
+                    vivid = restored.vivid
+            else:
+                sha, restored = edits.photo_sha256 or "", None
+            self._use_vivid(vivid)
+            source = edits if edits is not None else restored
+            hints = self.applied(source.hints if source is not None else [])
+            pred = self.colorizer.predict(photo.rgb, hints)
             self.colorized.emit(job.id, ColorizeResult(
                 path, photo.size, _preview(photo.rgb), _preview(pred.L), _preview(pred.ab),
-                pred.L, pred.ab, photo.alpha, photo.bit_depth, photo.exif, photo.icc))
+                pred.L, pred.ab, photo.alpha, photo.bit_depth, photo.exif, photo.icc,
+                sha, edits is None, restored, tuple(hints)))
         except ImageReadError as exc:
             self.failed.emit(job.id, path, exc.reason)
         except Exception as exc:
@@ -225,14 +247,19 @@ class ModelWorker(Replies):
             self.colorizer.vivid = vivid
 
     def _save(self, job: Job, result: ColorizeResult, target: str, saturation: float,
-              quality: int) -> None:
+              quality: int, edits=None) -> None:
+        """``edits``: the photo's edits now; its hints colour the saved photo (at full
+        resolution) and go into a sidecar beside it."""
         from model import color
         from model.imageio import write_photo
 
         try:
-            rgb = color.compose(result.full_L, result.full_ab, saturation)
+            hints = self.applied(edits.hints if edits is not None else [])
+            ab = self.full_ab(result, hints)
+            rgb = color.compose(result.full_L, ab, saturation)
             write_photo(target, rgb, alpha=result.alpha, bit_depth=result.bit_depth,
                         exif=result.exif, icc=result.icc, quality=quality)
+            self.write_sidecar(target, edits if hints else None)
             self.saved.emit(job.id, target)
         except Exception as exc:
             self.saveFailed.emit(job.id, target, str(exc))
@@ -335,8 +362,8 @@ class WorkerHost(Replies):
         self.jobs: dict[int, Job] = {}  # queued and running, in the order they came
         self._last_id = 0
         self.jobStarted.connect(self._started)
-        for last_reply in ("jobEnded", "colorized", "failed", "saved", "saveFailed",
-                           "batchFinished", "scanned", "trainFinished", "trainFailed"):
+        for last_reply in ("jobEnded", "colorized", "recolored", "suggested", "failed", "saved",
+                           "saveFailed", "batchFinished", "scanned", "trainFinished", "trainFailed"):
             getattr(self, last_reply).connect(self._ended)  # the first that comes
         global _gc_hosts
         _gc_hosts += 1
@@ -366,8 +393,9 @@ class WorkerHost(Replies):
             job.state = ENDED
 
     def busy(self) -> bool:
-        """Whether work the user asked for (not a model load) is queued or running."""
-        return bool(self.jobs)
+        """Whether work the user asked for (not a model load, nor the hint tool's quick
+        re-render or suggestions, nothing to lose) is queued or running."""
+        return any(job.kind not in (RECOLOR, SUGGEST) for job in self.jobs.values())
 
     def describe(self) -> str:
         """What runs and what waits, for the status bar: "" when idle."""

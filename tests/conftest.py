@@ -127,3 +127,15 @@ def start_batch(window, qtbot, folder, out) -> None:
     with qtbot.waitSignal(window.host.batchItem, timeout=60_000,
                           check_params_cb=lambda job, row, state, detail: state == "running"):
         tab.start_button.click()
+
+
+@pytest.fixture
+def tiny_spatial_checkpoint(tmp_path):
+    """A random-weight spatial model (it takes colour hints and has a class head)."""
+    from model.spatial import SpatialConfig, SpatialNet
+
+    torch.manual_seed(0)
+    path = tmp_path / "tiny-spatial.safetensors"
+    net = SpatialNet(SpatialConfig(decoder=(16, 16, 8, 8, 8), input_size=64), pretrained=False)
+    save_checkpoint(path, net, {"note": "random weights, tests only"})
+    return path

@@ -1,0 +1,171 @@
+"""The colour hints of the photo on the Colorize tab, and their undoable edits.
+
+``HintSet`` holds the hints (``model.hints.Hint``: relative position, Lab a/b) and which
+one is selected; it lives on the GUI thread. Every user edit (add, move, recolour,
+delete, clear) is a ``QUndoCommand`` on its ``undo_stack``, so Ctrl+Z and Ctrl+Shift+Z
+walk through them. A drag moves a hint live (``move_live``) and becomes one command when
+the mouse is let go (``finish_move``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from model.hints import Hint
+
+
+def clamp_ab(value: float) -> float:
+    """An a or b value inside the range the hint files accept (-128..127)."""
+    return min(max(float(value), -128.0), 127.0)
+
+
+class HintSet(QObject):
+    """The hints of one photo. ``changed`` after any change of the list (live drags and
+    restored hints included); ``selectionChanged`` when another hint (or none) is selected;
+    ``edited`` after an undoable edit, or its undo or redo (what the user changed, to be
+    stored)."""
+
+    changed = Signal()
+    selectionChanged = Signal()
+    edited = Signal()
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.hints: list[Hint] = []
+        self.selected: int | None = None
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.indexChanged.connect(self._stack_moved)
+
+    def _stack_moved(self, _index: int) -> None:
+        self.edited.emit()
+
+    # ----- what the commands (and restoring) do; no undo step of their own
+    def reset(self, hints: list[Hint]) -> None:
+        """Replace every hint without an undo step (a photo was opened); forgets the
+        undo history."""
+        self.undo_stack.blockSignals(True)  # a cleared history is no edit of the user's
+        self.undo_stack.clear()
+        self.undo_stack.blockSignals(False)
+        self._set(list(hints), None)
+
+    def _set(self, hints: list[Hint], selected: int | None) -> None:
+        self.hints = hints
+        self.select(selected)
+        self.changed.emit()
+
+    def _insert(self, index: int, hint: Hint) -> None:
+        self._set(self.hints[:index] + [hint] + self.hints[index:], index)
+
+    def _remove(self, index: int) -> None:
+        self._set(self.hints[:index] + self.hints[index + 1:], None)
+
+    def _replace(self, index: int, hint: Hint) -> None:
+        if self.hints[index] != hint:
+            self.hints = self.hints[:index] + [hint] + self.hints[index + 1:]
+            self.changed.emit()
+        self.select(index)
+
+    def select(self, index: int | None) -> None:
+        if index is not None and not 0 <= index < len(self.hints):
+            index = None
+        if index != self.selected:
+            self.selected = index
+            self.selectionChanged.emit()
+
+    @property
+    def current(self) -> Hint | None:
+        return None if self.selected is None else self.hints[self.selected]
+
+    # ----- the user's edits, each one undo step
+    def add(self, hint: Hint) -> "AddHint":
+        command = AddHint(self, hint)
+        self.undo_stack.push(command)
+        return command
+
+    def recolour(self, index: int, a: float, b: float) -> None:
+        old = self.hints[index]
+        new = replace(old, a=clamp_ab(a), b=clamp_ab(b))
+        if new != old:
+            self.undo_stack.push(ChangeHint(self, index, old, new, "Recolour hint"))
+
+    def move_live(self, index: int, x: float, y: float) -> None:
+        """Move a hint while it is dragged (no undo step yet)."""
+        self._replace(index, replace(self.hints[index], x=min(max(x, 0.0), 1.0),
+                                     y=min(max(y, 0.0), 1.0)))
+
+    def finish_move(self, index: int, start: Hint) -> None:
+        """The drag of hint ``index`` from ``start`` ended: one undo step."""
+        if self.hints[index] != start:
+            self.undo_stack.push(ChangeHint(self, index, start, self.hints[index], "Move hint"))
+
+    def delete(self, index: int) -> None:
+        self.undo_stack.push(DeleteHint(self, index))
+
+    def clear(self) -> None:
+        if self.hints:
+            self.undo_stack.push(ClearHints(self))
+
+    def settle_added(self, command: "AddHint", a: float, b: float) -> bool:
+        """Give a just-added hint the colour that came for it (the model's likeliest)
+        within its own undo step, unless the user has changed anything since."""
+        index = len(self.hints) - 1
+        last = self.undo_stack.command(self.undo_stack.index() - 1)
+        if last is not command or index < 0 or self.hints[index] != command.hint:
+            return False
+        command.hint = replace(command.hint, a=clamp_ab(a), b=clamp_ab(b))
+        self._replace(index, command.hint)
+        self.edited.emit()
+        return True
+
+
+class AddHint(QUndoCommand):
+    def __init__(self, hints: HintSet, hint: Hint):
+        super().__init__("Add hint")
+        self.set, self.hint = hints, hint
+
+    def redo(self):
+        self.set._insert(len(self.set.hints), self.hint)
+
+    def undo(self):
+        self.set._remove(len(self.set.hints) - 1)
+
+
+class ChangeHint(QUndoCommand):
+    """A move or a recolour: the hint at ``index`` from ``old`` to ``new``."""
+
+    def __init__(self, hints: HintSet, index: int, old: Hint, new: Hint, text: str):
+        super().__init__(text)
+        self.set, self.index, self.old, self.new = hints, index, old, new
+
+    def redo(self):
+        self.set._replace(self.index, self.new)
+
+    def undo(self):
+        self.set._replace(self.index, self.old)
+
+
+class DeleteHint(QUndoCommand):
+    def __init__(self, hints: HintSet, index: int):
+        super().__init__("Delete hint")
+        self.set, self.index, self.hint = hints, index, hints.hints[index]
+
+    def redo(self):
+        self.set._remove(self.index)
+
+    def undo(self):
+        self.set._insert(self.index, self.hint)
+
+
+class ClearHints(QUndoCommand):
+    def __init__(self, hints: HintSet):
+        super().__init__("Clear hints")
+        self.set, self.old = hints, list(hints.hints)
+
+    def redo(self):
+        self.set._set([], None)
+
+    def undo(self):
+        self.set._set(list(self.old), None)

@@ -1,0 +1,272 @@
+"""The hint tool on the Colorize tab, driven offscreen with a tiny random-weight spatial
+model (it takes colour hints and has a class head)."""
+
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QWidget
+
+from colorgui.hint_jobs import RECOLOR, edit_store
+from colorgui.main_window import MainWindow
+from colorgui.settings import Settings
+from model import color
+from model.hints import Hint
+from model.imageio import read_photo
+from model.sidecar import content_hash, read_edits, sidecar_path
+from tests.conftest import gradient_photo, open_and_wait
+
+BLUE = (20.0, -60.0)
+
+
+@pytest.fixture
+def gray_photo(tmp_path):
+    path = tmp_path / "grandmother.png"
+    Image.fromarray(gradient_photo(90, 120).mean(axis=2).astype(np.uint8)).save(path)
+    return path
+
+
+@pytest.fixture
+def hint_window(qtbot, tmp_path, tiny_spatial_checkpoint):
+    settings = Settings(tmp_path / "colorgui.ini")
+    settings.model_path = str(tiny_spatial_checkpoint)
+    settings.device = "cpu"
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    win.show()
+    win.start_worker()
+    qtbot.waitUntil(lambda: "tiny-spatial" in win.device_label.text(), timeout=60_000)
+    return win
+
+
+def mouse(view, kind, x, y, button=Qt.MouseButton.LeftButton):
+    """A mouse event on the viewer at (x, y) relative to the photo."""
+    rect = view.sceneRect()
+    pos = QPointF(view.mapFromScene(QPointF(x * rect.width(), y * rect.height())))
+    types = {"press": QEvent.Type.MouseButtonPress, "move": QEvent.Type.MouseMove,
+             "release": QEvent.Type.MouseButtonRelease}
+    held = Qt.MouseButton.NoButton if kind == "release" else button
+    event = QMouseEvent(types[kind], pos, view.viewport().mapToGlobal(pos),
+                        Qt.MouseButton.NoButton if kind == "move" else button, held,
+                        Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(view.viewport(), event)
+
+
+def click(view, x, y, button=Qt.MouseButton.LeftButton):
+    mouse(view, "press", x, y, button)
+    mouse(view, "release", x, y, button)
+
+
+def wait_rendered(tab, qtbot):
+    """Until the preview shows the colours of the hints the tab holds now."""
+    qtbot.waitUntil(lambda: tab.shown_hints == tuple(tab.hint_tool.hints.hints), timeout=60_000)
+
+
+def shown_lightness(tab) -> np.ndarray:
+    """The L of what the colour viewer shows."""
+    image = tab.colour_view._item.pixmap().toImage().convertToFormat(
+        tab.colour_view._item.pixmap().toImage().Format.Format_RGB888)
+    w, h = image.width(), image.height()
+    rgb = np.frombuffer(image.constBits(), np.uint8).reshape(h, image.bytesPerLine())[:, :3 * w]
+    return color.luminance(color.from_uint8(rgb.reshape(h, w, 3)))
+
+
+def add_blue_hint(window, qtbot, x=0.3, y=0.4):
+    tab = window.colorize_tab
+    tool = tab.hint_tool
+    if not tool.action.isChecked():
+        tool.action.trigger()
+    before = len(tool.hints.hints)
+    click(tab.colour_view, x, y)
+    qtbot.waitUntil(lambda: len(tool.hints.hints) == before + 1)
+    tool.panel.colourChosen.emit(*BLUE)  # a swatch or the colour dialog picked blue
+    wait_rendered(tab, qtbot)
+
+
+def test_a_hint_changes_the_colours_near_it_and_never_the_lightness(hint_window, qtbot,
+                                                                    gray_photo):
+    tab = hint_window.colorize_tab
+    open_and_wait(hint_window, qtbot, gray_photo)
+    assert tab.hint_tool.action.isEnabled()
+    before = tab.ab.copy()
+    add_blue_hint(hint_window, qtbot)
+    hint = tab.hint_tool.hints.hints[0]
+    assert (hint.a, hint.b) == BLUE and abs(hint.x - 0.3) < 0.02 and abs(hint.y - 0.4) < 0.02
+    change = np.abs(tab.ab - before).sum(-1)
+    assert change[30:42, 30:42].mean() > 0.005  # near the hint (36, 36 of 120×90)
+    assert change[30:42, 30:42].mean() > 10 * change[75:, 100:].mean()  # far from it: little
+    assert np.abs(shown_lightness(tab) - tab.result.L).max() < 1.5  # uint8 rounding only
+
+
+def test_add_recolour_move_delete_and_clear_undo_and_redo(hint_window, qtbot, gray_photo):
+    tab = hint_window.colorize_tab
+    tool = tab.hint_tool
+    hints = tool.hints
+    open_and_wait(hint_window, qtbot, gray_photo)
+    add_blue_hint(hint_window, qtbot, 0.3, 0.4)
+    view = tab.colour_view
+    mouse(view, "press", 0.3, 0.4)  # drag the hint
+    for step in range(1, 6):
+        mouse(view, "move", 0.3 + 0.08 * step, 0.4 + 0.04 * step)
+    mouse(view, "release", 0.7, 0.6)
+    moved = hints.hints[0]
+    assert abs(moved.x - 0.7) < 0.02 and abs(moved.y - 0.6) < 0.02 and (moved.a, moved.b) == BLUE
+    add_blue_hint(hint_window, qtbot, 0.2, 0.8)
+    assert hints.selected == 1
+    tool.delete_action.trigger()
+    assert len(hints.hints) == 1 and hints.selected is None
+    click(view, 0.7, 0.6, Qt.MouseButton.RightButton)  # a right-click deletes, too
+    assert hints.hints == []
+    stack = hints.undo_stack
+    stack.undo()
+    assert hints.hints == [moved]
+    stack.undo()
+    assert len(hints.hints) == 2
+    for _ in range(2):  # the second hint's colour, the second hint
+        stack.undo()
+    assert hints.hints == [moved]
+    stack.undo()  # the move
+    assert (hints.hints[0].x, hints.hints[0].y) != (moved.x, moved.y)
+    tool.undo_action.trigger()  # the recolour (Ctrl+Z)
+    assert (hints.hints[0].a, hints.hints[0].b) != BLUE
+    tool.redo_action.trigger()
+    stack.redo()
+    assert hints.hints == [moved]
+    tool.clear_action.trigger()
+    assert hints.hints == []
+    stack.undo()
+    assert hints.hints == [moved]
+    wait_rendered(tab, qtbot)
+
+
+def test_the_undo_actions_are_in_the_edit_menu_with_their_shortcuts(hint_window):
+    edit = next(a.menu() for a in hint_window.menuBar().actions() if a.text() == "&Edit")
+    texts = {a.text().split(" ")[0]: a for a in edit.actions()}
+    assert texts["&Undo"].shortcut().toString() == "Ctrl+Z"
+    assert texts["&Redo"].shortcut().toString() == "Ctrl+Shift+Z"
+    assert texts["Hints"].shortcut().toString() == "H" and texts["Hints"].isCheckable()
+    assert "Clear" in texts and "Delete" in texts
+
+
+def test_a_drag_sends_only_the_latest_hints_and_ends_with_them(hint_window, qtbot,
+                                                              gray_photo, monkeypatch):
+    tab = hint_window.colorize_tab
+    open_and_wait(hint_window, qtbot, gray_photo)
+    add_blue_hint(hint_window, qtbot)
+    sent = []
+    real = hint_window._submit
+
+    def submit(kind, *args):
+        if kind == RECOLOR:
+            sent.append(args[2])
+        return real(kind, *args)
+
+    monkeypatch.setattr(hint_window, "_submit", submit)
+    view = tab.colour_view
+    mouse(view, "press", 0.3, 0.4)
+    for step in range(1, 41):
+        mouse(view, "move", 0.3 + 0.01 * step, 0.4)
+    mouse(view, "release", 0.7, 0.4)
+    wait_rendered(tab, qtbot)
+    assert 1 <= len(sent) < 40  # one job at a time: the moves between were never sent
+    assert sent[-1] == tuple(tab.hint_tool.hints.hints)
+    assert abs(tab.shown_hints[0].x - 0.7) < 0.02
+
+
+def test_hints_are_stored_and_restored_when_the_photo_is_reopened_renamed(
+        hint_window, qtbot, gray_photo, tmp_path):
+    tab = hint_window.colorize_tab
+    original = gray_photo.read_bytes()
+    open_and_wait(hint_window, qtbot, gray_photo)
+    add_blue_hint(hint_window, qtbot)
+    tab.slider.setValue(150)
+    hints = list(tab.hint_tool.hints.hints)
+    sha = content_hash(gray_photo)
+    qtbot.waitUntil(lambda: edit_store().get(sha) is not None
+                    and edit_store().get(sha).saturation == 1.5, timeout=5000)
+    stored = edit_store().get(sha)
+    assert stored.hints == hints and stored.photo_name == "grandmother.png"
+    assert gray_photo.read_bytes() == original  # the original is never touched
+
+    renamed = tmp_path / "elsewhere" / "scan 0042.png"
+    renamed.parent.mkdir()
+    shutil.copy(gray_photo, renamed)
+    open_and_wait(hint_window, qtbot, renamed)  # the same content under another name
+    assert tab.hint_tool.hints.hints == hints and tab.saturation == 1.5
+    assert tab.slider.value() == 150
+    assert tab.result.hints == tuple(hints)  # colorized with them
+    assert tab.hint_tool.hints.undo_stack.count() == 0  # a fresh history
+
+    tab.hint_tool.clear_action.trigger()
+    tab.slider.setValue(100)
+    hint_window.hint_session.flush()
+    assert edit_store().get(sha) is None  # nothing left to keep: forgotten
+
+
+def test_save_writes_full_resolution_colours_with_the_hints_and_a_sidecar(
+        hint_window, qtbot, gray_photo):
+    tab = hint_window.colorize_tab
+    open_and_wait(hint_window, qtbot, gray_photo)
+    plain = color.compose(tab.result.full_L, tab.result.full_ab)
+    add_blue_hint(hint_window, qtbot)
+    with qtbot.waitSignal(hint_window.host.saved, timeout=60_000) as saved:
+        hint_window.save()
+    out = saved.args[1]
+    written = read_photo(out).rgb
+    assert written.shape == (90, 120, 3)
+    assert np.abs(color.luminance(written) - tab.result.full_L).max() < 1.5
+    near = np.abs(color.rgb_to_lab(written) - color.rgb_to_lab(plain))[30:42, 30:42, 1:]
+    assert near.mean() > 0.3  # the hint coloured the saved photo
+    edits = read_edits(sidecar_path(out))
+    assert edits.hints == tab.hint_tool.hints.hints and edits.model == "tiny-spatial"
+    assert edits.photo_sha256 == content_hash(gray_photo) and edits.photo_size == (120, 90)
+
+
+def test_a_model_without_hint_channels_disables_the_tool(window, qtbot, gray_photo):
+    tool = window.colorize_tab.hint_tool
+    qtbot.waitUntil(lambda: "tiny" in window.device_label.text())
+    assert not tool.action.isEnabled() and not tool.action.isChecked()
+    assert "takes no colour hints" in tool.button.toolTip()
+    open_and_wait(window, qtbot, gray_photo)
+    click(window.colorize_tab.colour_view, 0.5, 0.5)
+    assert tool.hints.hints == []
+
+
+def test_the_hint_panel_is_whole_at_800_px(hint_window, qtbot, gray_photo):
+    tab = hint_window.colorize_tab
+    open_and_wait(hint_window, qtbot, gray_photo)
+    add_blue_hint(hint_window, qtbot)
+    hint_window.resize(800, 600)
+    qtbot.waitUntil(lambda: hint_window.width() == 800)
+    QApplication.processEvents()
+    panel = tab.hint_tool.panel
+    assert panel.isVisible()
+    squeezed = [getattr(w, "text", str)() for w in tab.findChildren(QWidget)
+                if isinstance(w, (QComboBox, QLabel)) and w.isVisible()
+                and not (isinstance(w, QLabel) and w.wordWrap())
+                and w.width() < w.sizeHint().width()]
+    assert squeezed == []
+    for label in panel.findChildren(QLabel):  # wrapped labels get the height they need
+        if label.isVisible() and label.wordWrap():
+            assert label.height() >= label.heightForWidth(label.width())
+    assert tab.hint_tool.panel.used.buttons  # blue is used in this photo
+
+
+def test_a_model_that_takes_hints_after_one_that_does_not_enables_the_tool(
+        window, qtbot, tiny_spatial_checkpoint):
+    tool = window.colorize_tab.hint_tool
+    assert not tool.action.isEnabled()
+    with qtbot.waitSignal(window.host.modelLoaded, timeout=60_000):
+        window.choose_model(str(tiny_spatial_checkpoint))
+    assert tool.action.isEnabled() and "click the photo" in tool.button.toolTip()
+
+
+def test_hints_given_by_hand_are_kept_in_relative_coordinates(hint_window, qtbot, gray_photo):
+    tab = hint_window.colorize_tab
+    open_and_wait(hint_window, qtbot, gray_photo)
+    tab.hint_tool.hints.add(Hint(0.5, 0.5, *BLUE))
+    wait_rendered(tab, qtbot)
+    assert tab.hint_tool.hints.hints[0] == Hint(0.5, 0.5, *BLUE)
