@@ -90,8 +90,8 @@ class Provenance:
 
     def lines(self) -> list[str]:
         """The record in words, one field a line (``colorgui info``, the app)."""
-        model = f"{self.model} (SHA-256 {self.model_sha256}…)" if self.model_sha256 else self.model
-        return [f"colorized by colorgui {self.version}: its colours are a neural network's (AI) guess",
+        model = self.model + (f" (SHA-256 {self.model_sha256}…)" if self.model_sha256 else "")
+        return [f"colorized by colorgui {self.version}: its colours are an AI's guess",
                 f"model: {model}",
                 f"saturation: {self.saturation:g}",
                 f"vivid: {'-' if self.vivid is None else f'{self.vivid:g}'}",

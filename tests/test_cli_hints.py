@@ -1,35 +1,23 @@
 """Colour hints on the command line: ``--hints FILE`` for one photo, a sidecar
 ``PHOTO.hints.json`` beside any input, bad hint files named with the reason, and the
-edits kept beside the output."""
+edits kept beside the output. ``tiny_spatial_checkpoint`` (tests/conftest.py) is a
+model that takes hints; ``tiny_checkpoint`` one that does not."""
 
 import json
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from colorgui.cli import main
 from model import color
-from model.checkpoint import save_checkpoint
 from model.hints import Hint
 from model.imageio import read_photo
 from model.output import write_edits_beside
 from model.provenance import read_provenance
 from model.sidecar import Edits, content_hash, read_edits, sidecar_path, write_edits
-from model.spatial import SpatialConfig, SpatialNet
 
 HINT = Hint(0.25, 0.5, 70.0, 60.0, size=0.2)
-
-
-@pytest.fixture
-def spatial_checkpoint(tmp_path):
-    """A tiny spatial model, which takes hints (random weights: tests only)."""
-    torch.manual_seed(0)
-    path = tmp_path / "tiny-spatial.safetensors"
-    net = SpatialNet(SpatialConfig(decoder=(16, 16, 8, 8, 8), input_size=64), pretrained=False)
-    save_checkpoint(path, net, {"note": "random weights, tests only"})
-    return path
 
 
 def gray_photo(path, h=48, w=72):
@@ -52,12 +40,13 @@ def lab(path):
     return color.rgb_to_lab(read_photo(path).rgb)
 
 
-def test_a_hint_file_changes_colours_near_the_hint_and_never_the_lightness(tmp_path,
-                                                                           spatial_checkpoint):
+def test_a_hint_file_changes_colours_near_the_hint_and_never_the_lightness(
+        tmp_path, tiny_spatial_checkpoint):
     photo = gray_photo(tmp_path / "street.png")
     hints = hint_file(tmp_path / "mine.json")
-    assert colorize([photo], tmp_path / "auto", spatial_checkpoint) == 0
-    assert colorize([photo], tmp_path / "hinted", spatial_checkpoint, "--hints", str(hints)) == 0
+    assert colorize([photo], tmp_path / "auto", tiny_spatial_checkpoint) == 0
+    assert colorize([photo], tmp_path / "hinted", tiny_spatial_checkpoint,
+                    "--hints", str(hints)) == 0
     auto, hinted = lab(tmp_path / "auto" / "street.png"), lab(tmp_path / "hinted" / "street.png")
     change = np.abs(hinted[..., 1:] - auto[..., 1:]).sum(-1)
     near, far = change[19:29, 13:23].mean(), change[:, 54:].mean()  # the hint: x 0.25, y 0.5
@@ -68,11 +57,12 @@ def test_a_hint_file_changes_colours_near_the_hint_and_never_the_lightness(tmp_p
     assert read_provenance(tmp_path / "auto" / "street.png").hints == 0
 
 
-def test_the_edits_are_kept_beside_an_output_made_with_hints(tmp_path, spatial_checkpoint):
+def test_the_edits_are_kept_beside_an_output_made_with_hints(tmp_path, tiny_spatial_checkpoint):
     photo = gray_photo(tmp_path / "street.png")
     hints = hint_file(tmp_path / "mine.json", [HINT, Hint(0.8, 0.1, -20.0, 30.0)])
     out = tmp_path / "out"
-    assert colorize([photo], out, spatial_checkpoint, "--hints", str(hints), "--format", "jpg") == 0
+    assert colorize([photo], out, tiny_spatial_checkpoint, "--hints", str(hints),
+                    "--format", "jpg") == 0
     kept = read_edits(out / "street.hints.json")
     assert kept.hints == read_edits(hints).hints and len(kept.hints) == 2
     assert (kept.photo_name, kept.photo_sha256, kept.photo_size) == (
@@ -80,14 +70,15 @@ def test_the_edits_are_kept_beside_an_output_made_with_hints(tmp_path, spatial_c
     assert sorted(p.name for p in out.iterdir()) == ["street.hints.json", "street.jpg"]
 
 
-def test_a_sidecar_beside_a_photo_in_a_folder_is_used_for_that_photo(tmp_path, spatial_checkpoint):
+def test_a_sidecar_beside_a_photo_in_a_folder_is_used_for_that_photo(tmp_path,
+                                                                      tiny_spatial_checkpoint):
     album = tmp_path / "album"
     album.mkdir()
     gray_photo(album / "a.png")
     gray_photo(album / "b.png")
     hint_file(album / "a.hints.json", [HINT, HINT])
     out = tmp_path / "out"
-    assert colorize([album], out, spatial_checkpoint) == 0
+    assert colorize([album], out, tiny_spatial_checkpoint) == 0
     assert read_provenance(out / "album" / "a.png").hints == 2
     assert read_provenance(out / "album" / "b.png").hints == 0
     assert (out / "album" / "a.hints.json").is_file()
@@ -103,20 +94,20 @@ def test_a_sidecar_beside_a_photo_in_a_folder_is_used_for_that_photo(tmp_path, s
      "x is 1.5, outside 0..1"),
 ])
 def test_bad_sidecars_fail_their_photo_naming_the_file_and_the_batch_goes_on(
-        tmp_path, spatial_checkpoint, capsys, text, reason):
+        tmp_path, tiny_spatial_checkpoint, capsys, text, reason):
     album = tmp_path / "album"
     album.mkdir()
     for name in ("bad", "good"):
         gray_photo(album / f"{name}.png")
     (album / "bad.hints.json").write_text(text)
     out = tmp_path / "out"
-    assert colorize([album], out, spatial_checkpoint) == 1
+    assert colorize([album], out, tiny_spatial_checkpoint) == 1
     err = capsys.readouterr().err
     assert f"{album / 'bad.hints.json'}: " in err and reason in err and "1 failed" in err
     assert (out / "album" / "good.png").is_file() and not (out / "album" / "bad.png").exists()
 
 
-def test_a_bad_hints_file_fails_before_colorizing(tmp_path, spatial_checkpoint, capsys,
+def test_a_bad_hints_file_fails_before_colorizing(tmp_path, tiny_spatial_checkpoint, capsys,
                                                   monkeypatch):
     import model.colorizer
 
@@ -127,7 +118,7 @@ def test_a_bad_hints_file_fails_before_colorizing(tmp_path, spatial_checkpoint, 
     monkeypatch.setattr(model.colorizer, "Colorizer", None)  # loading a model would fail
     for hints, reason in ((bad, "y is -0.2, outside 0..1"), (tmp_path / "gone.json", "no such")):
         with pytest.raises(SystemExit) as exc:
-            colorize([photo], tmp_path / "out", spatial_checkpoint, "--hints", str(hints))
+            colorize([photo], tmp_path / "out", tiny_spatial_checkpoint, "--hints", str(hints))
         assert exc.value.code == 2
         err = capsys.readouterr().err
         assert f"{hints}: " in err and reason in err
@@ -135,14 +126,14 @@ def test_a_bad_hints_file_fails_before_colorizing(tmp_path, spatial_checkpoint, 
 
 
 @pytest.mark.parametrize("inputs", [["album"], ["a.png", "b.png"]])
-def test_hints_are_for_a_single_photo(tmp_path, spatial_checkpoint, capsys, inputs):
+def test_hints_are_for_a_single_photo(tmp_path, tiny_spatial_checkpoint, capsys, inputs):
     album = tmp_path / "album"
     album.mkdir()
     for name in ("a.png", "b.png"):
         gray_photo(tmp_path / name)
     hints = hint_file(tmp_path / "mine.json")
     with pytest.raises(SystemExit) as exc:
-        colorize([tmp_path / i for i in inputs], tmp_path / "out", spatial_checkpoint,
+        colorize([tmp_path / i for i in inputs], tmp_path / "out", tiny_spatial_checkpoint,
                  "--hints", str(hints))
     assert exc.value.code == 2
     assert "--hints is for a single photo" in capsys.readouterr().err
@@ -171,4 +162,5 @@ def test_an_output_beside_its_photo_leaves_the_photos_own_sidecar_alone(tmp_path
     assert write_edits_beside(tmp_path / "a.jpg", photo, edits, (72, 48), side) is None
     assert side.read_bytes() == before
     written = write_edits_beside(tmp_path / "out" / "a.jpg", photo, edits, (72, 48), side)
-    assert written == tmp_path / "out" / "a.hints.json" and read_edits(written).photo_name == "a.png"
+    assert written == tmp_path / "out" / "a.hints.json"
+    assert read_edits(written).photo_name == "a.png"
