@@ -7,7 +7,7 @@ import pytest
 
 from colorgui.cli import build_parser, main
 
-COMMANDS = ("colorize", "train", "evaluate", "app", "demo")
+COMMANDS = ("colorize", "info", "train", "evaluate", "app", "demo")
 
 
 def subparsers():
