@@ -9,12 +9,12 @@ to show.
 from __future__ import annotations
 
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from model.hints import Hint
-from model.sidecar import EditStore, Edits, content_hash, sidecar_path, write_edits
+from model.sidecar import EditStore, Edits, content_hash
 
 RECOLOR, SUGGEST = "recolor", "suggest"
 
@@ -95,8 +95,12 @@ class HintJobs:
             raise RuntimeError(f"{result.path} changed since it was opened; open it again")
         return self.colorizer.predict(photo.rgb, hints).ab
 
-    @staticmethod
-    def write_sidecar(target: str, edits: Edits | None) -> None:
-        """The hints beside the saved photo (``<stem>.hints.json``), where there are any."""
-        if edits is not None and edits.hints:
-            write_edits(sidecar_path(target), edits)
+    def keep_edits_beside(self, target: str, result, edits: Edits) -> None:
+        """The edits that made a saved photo, beside it (``<stem>.hints.json``), naming
+        the model in use and the original photo (its name, SHA-256 and size)."""
+        from model.output import write_edits_beside
+        from model.provenance import model_name
+
+        checkpoint = getattr(self.colorizer, "checkpoint", None)
+        edits = replace(edits, model=model_name(checkpoint) if checkpoint else None)
+        write_edits_beside(target, result.path, edits, tuple(result.size))

@@ -21,19 +21,6 @@ from model.sidecar import Edits
 STORE_DELAY_MS = 400  # edits are written once they rest (a drag is many changes)
 
 
-def model_name(path: str) -> str:
-    """The name ``--model`` knows a checkpoint by: a bundled model's short name, else
-    the file's stem (a fine-tuned model's name)."""
-    from resources import BUNDLED_MODELS
-
-    if not path:
-        return next(iter(BUNDLED_MODELS))
-    for key, bundled in BUNDLED_MODELS.items():
-        if Path(path).resolve() == bundled.resolve():
-            return key
-    return Path(path).stem
-
-
 class HintSession(QObject):
     def __init__(self, window):
         super().__init__(window)
@@ -97,17 +84,15 @@ class HintSession(QObject):
             self.tool.show_suggestions(reply)
 
     # ----- the photo's edits
-    def edits(self, with_model: bool = False) -> Edits | None:
-        """The edits of the photo shown now (None: no photo); ``with_model``: name the
-        model in use (for a sidecar beside a saved photo)."""
+    def edits(self) -> Edits | None:
+        """The edits of the photo shown now (None: no photo)."""
         tab, result = self.tab, self.tab.result
         if result is None:
             return None
         vivid = tab.vivid
         if vivid is not None and abs(vivid - tab.default_vivid) < 1e-6:
             vivid = None  # the model's own
-        model = model_name(self.window.settings.model_path) if with_model else None
-        return Edits(list(self.tool.hints.hints), model, tab.saturation, vivid,
+        return Edits(list(self.tool.hints.hints), None, tab.saturation, vivid,
                      Path(result.path).name, result.sha256 or None, tuple(result.size))
 
     @Slot(int, object)

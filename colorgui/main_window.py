@@ -305,7 +305,7 @@ class MainWindow(QMainWindow):
     def start_batch(self, rows: list, overwrite: bool) -> None:
         self.settings.batch_output_dir = self.batch_tab.output_edit.text().strip()
         self._submit(BATCH, rows, overwrite, 1.0, self.settings.jpeg_quality,
-                     self.colorize_tab.vivid)
+                     self.colorize_tab.vivid, self.settings.provenance)
 
     def _pause_batch(self, paused: bool) -> None:
         if BATCH in self.jobs:
@@ -437,7 +437,8 @@ class MainWindow(QMainWindow):
             if answer != QMessageBox.StandardButton.Yes:
                 return
         self._submit(SAVE, result, str(target), self.colorize_tab.saturation,
-                     self.settings.jpeg_quality, self.hint_session.edits(with_model=True))
+                     self.settings.jpeg_quality, self.hint_session.edits(),
+                     self.settings.provenance)
 
     @Slot(int, str)
     def _saved(self, job_id: int, path: str) -> None:

@@ -247,25 +247,28 @@ class ModelWorker(Replies, HintJobs):
             self.colorizer.vivid = vivid
 
     def _save(self, job: Job, result: ColorizeResult, target: str, saturation: float,
-              quality: int, edits=None) -> None:
-        """``edits``: the photo's edits now; its hints colour the saved photo (at full
-        resolution) and go into a sidecar beside it."""
-        from model import color
-        from model.imageio import write_photo
+              quality: int, edits=None, provenance: bool = True) -> None:
+        """``edits``: the photo's edits now (``model.sidecar.Edits``); their hints colour
+        the saved photo at full resolution and are kept beside it. ``provenance``: mark
+        the output as AI colour (``model.provenance``)."""
+        from model.output import write_colorized
+        from model.provenance import provenance_for
 
         try:
             hints = self.applied(edits.hints if edits is not None else [])
-            ab = self.full_ab(result, hints)
-            rgb = color.compose(result.full_L, ab, saturation)
-            write_photo(target, rgb, alpha=result.alpha, bit_depth=result.bit_depth,
-                        exif=result.exif, icc=result.icc, quality=quality)
-            self.write_sidecar(target, edits if hints else None)
+            record = provenance_for(self.colorizer, saturation, len(hints)) \
+                if provenance and self.colorizer is not None else None
+            write_colorized(target, result.full_L, self.full_ab(result, hints), saturation,
+                            alpha=result.alpha, bit_depth=result.bit_depth, exif=result.exif,
+                            icc=result.icc, quality=quality, provenance=record)
+            if hints:
+                self.keep_edits_beside(target, result, edits)
             self.saved.emit(job.id, target)
         except Exception as exc:
             self.saveFailed.emit(job.id, target, str(exc))
 
     def _batch(self, job: Job, rows: list, overwrite: bool, saturation: float,
-               quality: int, vivid: float | None = None) -> None:
+               quality: int, vivid: float | None = None, provenance: bool = True) -> None:
         """``rows``: (row, source, target) triples; every row reports its state."""
         from model.batch import Job as Photo, run_jobs
 
@@ -286,7 +289,8 @@ class ModelWorker(Replies, HintJobs):
         else:
             self._use_vivid(vivid)
             run_jobs(photos, self.colorizer, saturation=saturation, overwrite=overwrite,
-                     quality=quality, on_item=on_item, on_start=on_start, progress=job.progress)
+                     quality=quality, on_item=on_item, on_start=on_start, progress=job.progress,
+                     provenance=provenance)
         self.batchFinished.emit(job.id, counts["done"], counts["skipped"], counts["failed"],
                                 job.progress.cancelled)
 
@@ -362,8 +366,9 @@ class WorkerHost(Replies):
         self.jobs: dict[int, Job] = {}  # queued and running, in the order they came
         self._last_id = 0
         self.jobStarted.connect(self._started)
-        for last_reply in ("jobEnded", "colorized", "recolored", "suggested", "failed", "saved",
-                           "saveFailed", "batchFinished", "scanned", "trainFinished", "trainFailed"):
+        for last_reply in ("jobEnded", "colorized", "recolored", "suggested", "failed",
+                           "saved", "saveFailed", "batchFinished", "scanned", "trainFinished",
+                           "trainFailed"):
             getattr(self, last_reply).connect(self._ended)  # the first that comes
         global _gc_hosts
         _gc_hosts += 1

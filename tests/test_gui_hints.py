@@ -223,6 +223,21 @@ def test_save_writes_full_resolution_colours_with_the_hints_and_a_sidecar(
     edits = read_edits(sidecar_path(out))
     assert edits.hints == tab.hint_tool.hints.hints and edits.model == "tiny-spatial"
     assert edits.photo_sha256 == content_hash(gray_photo) and edits.photo_size == (120, 90)
+    from model.provenance import read_provenance
+
+    assert read_provenance(out).hints == 1  # marked as AI colour, with one hint
+
+
+def test_save_leaves_the_output_unmarked_when_provenance_is_off(hint_window, qtbot,
+                                                                 gray_photo):
+    from model.provenance import read_provenance
+
+    hint_window.settings.provenance = False
+    open_and_wait(hint_window, qtbot, gray_photo)
+    with qtbot.waitSignal(hint_window.host.saved, timeout=60_000) as saved:
+        hint_window.save()
+    assert read_provenance(saved.args[1]) is None
+    assert not sidecar_path(saved.args[1]).exists()  # no hints, no sidecar
 
 
 def test_a_model_without_hint_channels_disables_the_tool(window, qtbot, gray_photo):
