@@ -5,7 +5,7 @@ here: a click on the photo asks for a hint there (``addRequested``), a press on 
 selects it and a drag moves it, a right-click on one deletes it, and a drag that starts
 beside the hints pans the view, as the hand does with the tool off. Hints are drawn as
 circles of a fixed size on screen, filled with their colour and ringed in white and
-black so that they show on any photo; the selected one has a wider ring.
+black so that they show on any photo; the selected one is larger, with a second ring.
 """
 
 from __future__ import annotations
@@ -98,19 +98,18 @@ class HintLayer(QObject):
         painter.save()
         painter.resetTransform()
         painter.setRenderHint(painter.RenderHint.Antialiasing)
-        highlight = view.palette().highlight().color()
         for i, hint in enumerate(self.hints.hints):
             centre = self._on_screen(view, hint)
             selected = i == self.hints.selected
             r = RADIUS + (2 if selected else 0)
-            L = min(max(self.lightness(hint.x, hint.y), MARKER_L[0]), MARKER_L[1])
+            rings = (r, r + 5) if selected else (r,)  # the selected one: a second ring
             painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.setPen(QPen(QColor(0, 0, 0, 200), 5 if selected else 4))
-            painter.drawEllipse(centre, r, r)
-            if selected:
-                painter.setPen(QPen(highlight, 3))
-                painter.drawEllipse(centre, r + 3, r + 3)
-            painter.setPen(QPen(QColor(255, 255, 255), 2))
+            for ring in rings:  # white on black: seen on any photo
+                painter.setPen(QPen(QColor(0, 0, 0, 210), 4))
+                painter.drawEllipse(centre, ring, ring)
+                painter.setPen(QPen(QColor(255, 255, 255), 2))
+                painter.drawEllipse(centre, ring, ring)
+            L = min(max(self.lightness(hint.x, hint.y), MARKER_L[0]), MARKER_L[1])
             painter.setBrush(lab_qcolor(L, hint.a, hint.b))
             painter.drawEllipse(centre, r, r)
         painter.restore()

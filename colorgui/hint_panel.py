@@ -63,6 +63,7 @@ class SwatchRow(QWidget):
         self._grid = QGridLayout(self)
         self._grid.setContentsMargins(0, 0, 0, 0)
         self._grid.setSpacing(3)
+        self._grid.setColumnStretch(COLUMNS, 1)  # swatches to the left, not spread out
         self._empty = QLabel(empty_text)
         self._empty.setWordWrap(True)
         self._empty.setEnabled(False)
