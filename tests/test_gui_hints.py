@@ -11,13 +11,14 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QWidget
 
 from colorgui.hint_jobs import RECOLOR, edit_store
-from colorgui.main_window import MainWindow
-from colorgui.settings import Settings
 from model import color
+from model.checkpoint import save_checkpoint
 from model.hints import Hint
 from model.imageio import read_photo
+from model.network import HybridNet
+from model.provenance import read_provenance
 from model.sidecar import content_hash, read_edits, sidecar_path
-from tests.conftest import gradient_photo, open_and_wait
+from tests.conftest import gradient_photo, open_and_wait, tiny_config
 
 BLUE = (20.0, -60.0)
 
@@ -30,16 +31,9 @@ def gray_photo(tmp_path):
 
 
 @pytest.fixture
-def hint_window(qtbot, tmp_path, tiny_spatial_checkpoint):
-    settings = Settings(tmp_path / "colorgui.ini")
-    settings.model_path = str(tiny_spatial_checkpoint)
-    settings.device = "cpu"
-    win = MainWindow(settings)
-    qtbot.addWidget(win)
-    win.show()
-    win.start_worker()
-    qtbot.waitUntil(lambda: "tiny-spatial" in win.device_label.text(), timeout=60_000)
-    return win
+def tiny_checkpoint(tiny_spatial_checkpoint):
+    """The ``window`` fixture, here on the tiny spatial model."""
+    return tiny_spatial_checkpoint
 
 
 def mouse(view, kind, x, y, button=Qt.MouseButton.LeftButton):
@@ -86,13 +80,12 @@ def add_blue_hint(window, qtbot, x=0.3, y=0.4):
     wait_rendered(tab, qtbot)
 
 
-def test_a_hint_changes_the_colours_near_it_and_never_the_lightness(hint_window, qtbot,
-                                                                    gray_photo):
-    tab = hint_window.colorize_tab
-    open_and_wait(hint_window, qtbot, gray_photo)
+def test_a_hint_changes_the_colours_near_it_and_never_the_lightness(window, qtbot, gray_photo):
+    tab = window.colorize_tab
+    open_and_wait(window, qtbot, gray_photo)
     assert tab.hint_tool.action.isEnabled()
     before = tab.ab.copy()
-    add_blue_hint(hint_window, qtbot)
+    add_blue_hint(window, qtbot)
     hint = tab.hint_tool.hints.hints[0]
     assert (hint.a, hint.b) == BLUE and abs(hint.x - 0.3) < 0.02 and abs(hint.y - 0.4) < 0.02
     change = np.abs(tab.ab - before).sum(-1)
@@ -101,12 +94,12 @@ def test_a_hint_changes_the_colours_near_it_and_never_the_lightness(hint_window,
     assert np.abs(shown_lightness(tab) - tab.result.L).max() < 1.5  # uint8 rounding only
 
 
-def test_add_recolour_move_delete_and_clear_undo_and_redo(hint_window, qtbot, gray_photo):
-    tab = hint_window.colorize_tab
+def test_add_recolour_move_delete_and_clear_undo_and_redo(window, qtbot, gray_photo):
+    tab = window.colorize_tab
     tool = tab.hint_tool
     hints = tool.hints
-    open_and_wait(hint_window, qtbot, gray_photo)
-    add_blue_hint(hint_window, qtbot, 0.3, 0.4)
+    open_and_wait(window, qtbot, gray_photo)
+    add_blue_hint(window, qtbot, 0.3, 0.4)
     view = tab.colour_view
     mouse(view, "press", 0.3, 0.4)  # drag the hint
     for step in range(1, 6):
@@ -114,7 +107,7 @@ def test_add_recolour_move_delete_and_clear_undo_and_redo(hint_window, qtbot, gr
     mouse(view, "release", 0.7, 0.6)
     moved = hints.hints[0]
     assert abs(moved.x - 0.7) < 0.02 and abs(moved.y - 0.6) < 0.02 and (moved.a, moved.b) == BLUE
-    add_blue_hint(hint_window, qtbot, 0.2, 0.8)
+    add_blue_hint(window, qtbot, 0.2, 0.8)
     assert hints.selected == 1
     tool.delete_action.trigger()
     assert len(hints.hints) == 1 and hints.selected is None
@@ -142,8 +135,8 @@ def test_add_recolour_move_delete_and_clear_undo_and_redo(hint_window, qtbot, gr
     wait_rendered(tab, qtbot)
 
 
-def test_the_undo_actions_are_in_the_edit_menu_with_their_shortcuts(hint_window):
-    edit = next(a.menu() for a in hint_window.menuBar().actions() if a.text() == "&Edit")
+def test_the_undo_actions_are_in_the_edit_menu_with_their_shortcuts(window):
+    edit = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Edit")
     texts = {a.text().split(" ")[0]: a for a in edit.actions()}
     assert texts["&Undo"].shortcut().toString() == "Ctrl+Z"
     assert texts["&Redo"].shortcut().toString() == "Ctrl+Shift+Z"
@@ -151,20 +144,20 @@ def test_the_undo_actions_are_in_the_edit_menu_with_their_shortcuts(hint_window)
     assert "Clear" in texts and "Delete" in texts
 
 
-def test_a_drag_sends_only_the_latest_hints_and_ends_with_them(hint_window, qtbot,
-                                                              gray_photo, monkeypatch):
-    tab = hint_window.colorize_tab
-    open_and_wait(hint_window, qtbot, gray_photo)
-    add_blue_hint(hint_window, qtbot)
+def test_a_drag_sends_only_the_latest_hints_and_ends_with_them(window, qtbot, gray_photo,
+                                                               monkeypatch):
+    tab = window.colorize_tab
+    open_and_wait(window, qtbot, gray_photo)
+    add_blue_hint(window, qtbot)
     sent = []
-    real = hint_window._submit
+    real = window._submit
 
     def submit(kind, *args):
         if kind == RECOLOR:
             sent.append(args[2])
         return real(kind, *args)
 
-    monkeypatch.setattr(hint_window, "_submit", submit)
+    monkeypatch.setattr(window, "_submit", submit)
     view = tab.colour_view
     mouse(view, "press", 0.3, 0.4)
     for step in range(1, 41):
@@ -177,11 +170,11 @@ def test_a_drag_sends_only_the_latest_hints_and_ends_with_them(hint_window, qtbo
 
 
 def test_hints_are_stored_and_restored_when_the_photo_is_reopened_renamed(
-        hint_window, qtbot, gray_photo, tmp_path):
-    tab = hint_window.colorize_tab
+        window, qtbot, gray_photo, tmp_path):
+    tab = window.colorize_tab
     original = gray_photo.read_bytes()
-    open_and_wait(hint_window, qtbot, gray_photo)
-    add_blue_hint(hint_window, qtbot)
+    open_and_wait(window, qtbot, gray_photo)
+    add_blue_hint(window, qtbot)
     tab.slider.setValue(150)
     hints = list(tab.hint_tool.hints.hints)
     sha = content_hash(gray_photo)
@@ -194,7 +187,7 @@ def test_hints_are_stored_and_restored_when_the_photo_is_reopened_renamed(
     renamed = tmp_path / "elsewhere" / "scan 0042.png"
     renamed.parent.mkdir()
     shutil.copy(gray_photo, renamed)
-    open_and_wait(hint_window, qtbot, renamed)  # the same content under another name
+    open_and_wait(window, qtbot, renamed)  # the same content under another name
     assert tab.hint_tool.hints.hints == hints and tab.saturation == 1.5
     assert tab.slider.value() == 150
     assert tab.result.hints == tuple(hints)  # colorized with them
@@ -202,18 +195,18 @@ def test_hints_are_stored_and_restored_when_the_photo_is_reopened_renamed(
 
     tab.hint_tool.clear_action.trigger()
     tab.slider.setValue(100)
-    hint_window.hint_session.flush()
+    window.hint_session.flush()
     assert edit_store().get(sha) is None  # nothing left to keep: forgotten
 
 
 def test_save_writes_full_resolution_colours_with_the_hints_and_a_sidecar(
-        hint_window, qtbot, gray_photo):
-    tab = hint_window.colorize_tab
-    open_and_wait(hint_window, qtbot, gray_photo)
+        window, qtbot, gray_photo):
+    tab = window.colorize_tab
+    open_and_wait(window, qtbot, gray_photo)
     plain = color.compose(tab.result.full_L, tab.result.full_ab)
-    add_blue_hint(hint_window, qtbot)
-    with qtbot.waitSignal(hint_window.host.saved, timeout=60_000) as saved:
-        hint_window.save()
+    add_blue_hint(window, qtbot)
+    with qtbot.waitSignal(window.host.saved, timeout=60_000) as saved:
+        window.save()
     out = saved.args[1]
     written = read_photo(out).rgb
     assert written.shape == (90, 120, 3)
@@ -223,39 +216,45 @@ def test_save_writes_full_resolution_colours_with_the_hints_and_a_sidecar(
     edits = read_edits(sidecar_path(out))
     assert edits.hints == tab.hint_tool.hints.hints and edits.model == "tiny-spatial"
     assert edits.photo_sha256 == content_hash(gray_photo) and edits.photo_size == (120, 90)
-    from model.provenance import read_provenance
-
     assert read_provenance(out).hints == 1  # marked as AI colour, with one hint
 
 
-def test_save_leaves_the_output_unmarked_when_provenance_is_off(hint_window, qtbot,
-                                                                 gray_photo):
-    from model.provenance import read_provenance
-
-    hint_window.settings.provenance = False
-    open_and_wait(hint_window, qtbot, gray_photo)
-    with qtbot.waitSignal(hint_window.host.saved, timeout=60_000) as saved:
-        hint_window.save()
+def test_save_leaves_the_output_unmarked_when_provenance_is_off(window, qtbot, gray_photo):
+    window.settings.provenance = False
+    open_and_wait(window, qtbot, gray_photo)
+    with qtbot.waitSignal(window.host.saved, timeout=60_000) as saved:
+        window.save()
     assert read_provenance(saved.args[1]) is None
     assert not sidecar_path(saved.args[1]).exists()  # no hints, no sidecar
 
 
-def test_a_model_without_hint_channels_disables_the_tool(window, qtbot, gray_photo):
+def test_a_model_without_hint_channels_turns_the_tool_off_and_back(
+        window, qtbot, gray_photo, tmp_path, tiny_spatial_checkpoint):
+    paper = tmp_path / "paper-like.safetensors"
+    save_checkpoint(paper, HybridNet(tiny_config()), {"note": "random weights, tests only"})
     tool = window.colorize_tab.hint_tool
-    qtbot.waitUntil(lambda: "tiny" in window.device_label.text())
-    assert not tool.action.isEnabled() and not tool.action.isChecked()
-    assert "takes no colour hints" in tool.button.toolTip()
     open_and_wait(window, qtbot, gray_photo)
+    tool.action.trigger()
+    assert tool.action.isChecked() and tool.panel.isVisible()
+    with qtbot.waitSignal(window.host.modelLoaded, timeout=60_000):
+        window.choose_model(str(paper))
+    assert not tool.action.isEnabled() and not tool.action.isChecked()
+    assert not tool.panel.isVisible()
+    assert "takes no colour hints" in tool.button.toolTip()
     click(window.colorize_tab.colour_view, 0.5, 0.5)
     assert tool.hints.hints == []
+    with qtbot.waitSignal(window.host.modelLoaded, timeout=60_000):
+        window.choose_model(str(tiny_spatial_checkpoint))
+    assert tool.action.isEnabled() and "click the photo" in tool.button.toolTip()
+    qtbot.waitUntil(lambda: not window.host.busy(), timeout=60_000)
 
 
-def test_the_hint_panel_is_whole_at_800_px(hint_window, qtbot, gray_photo):
-    tab = hint_window.colorize_tab
-    open_and_wait(hint_window, qtbot, gray_photo)
-    add_blue_hint(hint_window, qtbot)
-    hint_window.resize(800, 600)
-    qtbot.waitUntil(lambda: hint_window.width() == 800)
+def test_the_hint_panel_is_whole_at_800_px(window, qtbot, gray_photo):
+    tab = window.colorize_tab
+    open_and_wait(window, qtbot, gray_photo)
+    add_blue_hint(window, qtbot)
+    window.resize(800, 600)
+    qtbot.waitUntil(lambda: window.width() == 800)
     QApplication.processEvents()
     panel = tab.hint_tool.panel
     assert panel.isVisible()
@@ -270,18 +269,9 @@ def test_the_hint_panel_is_whole_at_800_px(hint_window, qtbot, gray_photo):
     assert tab.hint_tool.panel.used.buttons  # blue is used in this photo
 
 
-def test_a_model_that_takes_hints_after_one_that_does_not_enables_the_tool(
-        window, qtbot, tiny_spatial_checkpoint):
-    tool = window.colorize_tab.hint_tool
-    assert not tool.action.isEnabled()
-    with qtbot.waitSignal(window.host.modelLoaded, timeout=60_000):
-        window.choose_model(str(tiny_spatial_checkpoint))
-    assert tool.action.isEnabled() and "click the photo" in tool.button.toolTip()
-
-
-def test_hints_given_by_hand_are_kept_in_relative_coordinates(hint_window, qtbot, gray_photo):
-    tab = hint_window.colorize_tab
-    open_and_wait(hint_window, qtbot, gray_photo)
+def test_hints_given_by_hand_are_kept_in_relative_coordinates(window, qtbot, gray_photo):
+    tab = window.colorize_tab
+    open_and_wait(window, qtbot, gray_photo)
     tab.hint_tool.hints.add(Hint(0.5, 0.5, *BLUE))
     wait_rendered(tab, qtbot)
     assert tab.hint_tool.hints.hints[0] == Hint(0.5, 0.5, *BLUE)
