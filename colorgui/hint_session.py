@@ -98,6 +98,8 @@ class HintSession(QObject):
     @Slot(int, object)
     def _before_result(self, job_id: int, result) -> None:
         self.flush()
+        # once the tab shows it: were the hints changed after the job was sent?
+        QTimer.singleShot(0, self._pump)
 
     def flush(self) -> None:
         """Store the photo's edits now if they changed and were not stored yet."""

@@ -144,6 +144,26 @@ def test_the_undo_actions_are_in_the_edit_menu_with_their_shortcuts(window):
     assert "Clear" in texts and "Delete" in texts
 
 
+def test_the_keys_h_delete_and_ctrl_z(window, qtbot, gray_photo):
+    tab = window.colorize_tab
+    tool = tab.hint_tool
+    open_and_wait(window, qtbot, gray_photo)
+    window.activateWindow()
+    tab.colour_view.setFocus()
+    qtbot.waitUntil(lambda: tab.colour_view.hasFocus())
+    qtbot.keyClick(tab.colour_view, Qt.Key.Key_H)
+    assert tool.action.isChecked() and tool.panel.isVisible()
+    add_blue_hint(window, qtbot)
+    qtbot.keyClick(tab.colour_view, Qt.Key.Key_Delete)
+    assert tool.hints.hints == []
+    qtbot.keyClick(tab.colour_view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert len(tool.hints.hints) == 1
+    qtbot.keyClick(tab.colour_view, Qt.Key.Key_Z,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert tool.hints.hints == []
+    wait_rendered(tab, qtbot)
+
+
 def test_a_drag_sends_only_the_latest_hints_and_ends_with_them(window, qtbot, gray_photo,
                                                                monkeypatch):
     tab = window.colorize_tab
