@@ -43,6 +43,7 @@ class HintTool(QObject):
         h.edited.connect(self._edited)
         self._settle = None      # (AddHint command, x, y): a new hint awaiting its colour
         self._suggested = None   # the last hint_jobs.Suggestions that came
+        self._asked = None       # (serial, x, y) of the suggestions asked for, not yet come
 
         self.action = QAction("Hints", tab, checkable=True)
         self.action.setShortcut(QKeySequence("H"))
@@ -103,7 +104,7 @@ class HintTool(QObject):
 
     def restore(self, hints: list[Hint]) -> None:
         """A photo was opened: these are its hints (no undo history)."""
-        self._settle = self._suggested = None
+        self._settle = self._suggested = self._asked = None
         self.hints.reset(hints)
 
     def _toggled(self, on: bool) -> None:
@@ -155,6 +156,10 @@ class HintTool(QObject):
         hint = self.hints.current
         if hint is None or self.layer.dragging or self._suggestions_fit(hint):
             return
+        asking = (self.tab.result_serial, hint.x, hint.y)
+        if asking == self._asked:  # on their way
+            return
+        self._asked = asking
         others = tuple(h for i, h in enumerate(self.hints.hints) if i != self.hints.selected)
         self.panel.waiting_for_suggestions()
         self.suggestionsWanted.emit(hint.x, hint.y, others)
@@ -163,7 +168,7 @@ class HintTool(QObject):
         """The model's likeliest colours at a point (``hint_jobs.Suggestions``)."""
         if suggestions.serial != self.tab.result_serial:
             return
-        self._suggested = suggestions
+        self._suggested, self._asked = suggestions, None
         if self._settle is not None and self._settle[1:] == (suggestions.x, suggestions.y):
             command, self._settle = self._settle[0], None
             if suggestions.colours:

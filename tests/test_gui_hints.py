@@ -135,6 +135,35 @@ def test_add_recolour_move_delete_and_clear_undo_and_redo(window, qtbot, gray_ph
     wait_rendered(tab, qtbot)
 
 
+def test_a_new_hint_takes_the_likeliest_colour_and_the_panel_recolours_it(
+        window, qtbot, gray_photo, monkeypatch):
+    from PySide6.QtGui import QColor
+    from PySide6.QtWidgets import QColorDialog
+
+    tab = window.colorize_tab
+    tool = tab.hint_tool
+    open_and_wait(window, qtbot, gray_photo)
+    tool.action.trigger()
+    with qtbot.waitSignal(window.host.suggested, timeout=60_000) as suggested:
+        click(tab.colour_view, 0.6, 0.5)
+    likeliest = suggested.args[1].colours[0]
+    hint = tool.hints.hints[0]
+    assert (hint.a, hint.b) == pytest.approx(likeliest[:2])
+    assert len(tool.panel.suggestions.buttons) == len(suggested.args[1].colours)
+    assert tool.hints.undo_stack.count() == 1  # the colour came within the add's own step
+
+    chosen = QColor(40, 90, 200)
+    monkeypatch.setattr(QColorDialog, "getColor", lambda *a, **k: chosen)
+    tool.panel.more_button.click()
+    _, a, b = color.rgb_to_lab(np.array([[[40, 90, 200]]], np.float32) / 255)[0, 0]
+    assert (tool.hints.hints[0].a, tool.hints.hints[0].b) == pytest.approx((a, b), abs=0.01)
+    tool.panel.suggestions.buttons[-1].click()  # a suggestion swatch
+    assert (tool.hints.hints[0].a, tool.hints.hints[0].b) == pytest.approx(
+        suggested.args[1].colours[-1][:2])
+    assert tool.hints.undo_stack.count() == 3
+    wait_rendered(tab, qtbot)
+
+
 def test_the_undo_actions_are_in_the_edit_menu_with_their_shortcuts(window):
     edit = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Edit")
     texts = {a.text().split(" ")[0]: a for a in edit.actions()}
