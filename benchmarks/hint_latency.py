@@ -1,6 +1,6 @@
 """How soon does a change of the colour hints show in the preview?
 
-    python benchmarks/hint_latency.py             # bundled model, CPU, a 1280×800 photo, 10 changes
+    python benchmarks/hint_latency.py         # bundled model, CPU, 1280×800 photo, 10 changes
     python benchmarks/hint_latency.py --photo old.jpg -n 20
 
 Opens the real main window offscreen on the CPU, opens a photo (by default scikit-image's
