@@ -7,6 +7,7 @@ full-resolution L, so the output has the input's exact size and luminance.
 from __future__ import annotations
 
 import copy
+import hashlib
 import logging
 import math
 import os
@@ -24,6 +25,7 @@ from .checkpoint import CheckpointError, load_checkpoint
 from .devices import is_cuda_oom, resolve_device
 from .checkpoint import Network
 from .hints import Hint, hint_maps
+from .propagate import spread
 from .spatial import SpatialNet
 
 log = logging.getLogger(__name__)
@@ -96,6 +98,12 @@ class Colorizer:
         self._cpu_nets: dict[torch.dtype, Network] = {}  # see _cpu_net
         self.config = net.config
         self.takes_hints = isinstance(net, SpatialNet) and net.config.hints
+        # hints: the change each asks for is spread over its region by an edge-aware
+        # diffusion on the lightness (model.propagate). On 60 training photos, 10 hints
+        # from the truth gained +2.97 dB over automatic that way, +0.17 dB through the
+        # network's hint channels alone (docs/results.md has the eval sets)
+        self.spread_hints = True
+        self._last_automatic: tuple | None = None  # see _network_ab
         self.has_vivid = isinstance(net, SpatialNet) and net.config.class_head
         # the setting the model recommends, from its checkpoint (0 for models without a head)
         self.default_vivid = float(self.meta.get("vivid", 0.0)) if self.has_vivid else 0.0
@@ -139,24 +147,53 @@ class Colorizer:
     @torch.inference_mode()
     def _forward(self, Ls: list[np.ndarray],
                  hints: list[list[Hint]] | None = None) -> list[np.ndarray]:
-        """Same-size network inputs (L at working size) → normalised a/b at that size."""
+        """Same-size network inputs (L at working size) → normalised a/b at half that
+        size. Hints are spread from the automatic colours (``spread_hints``, see
+        ``model.propagate``) or, without it, given to the network's hint channels."""
+        given = hints is not None and any(hints)
+        if given and not self.takes_hints:
+            raise ValueError("this model does not take colour hints")
+        x = torch.from_numpy(np.stack([color.normalise_L(L) for L in Ls])[:, None]).to(self.device)
+        maps = None
+        if given and not self.spread_hints:
+            h, w = Ls[0].shape
+            maps = torch.from_numpy(np.stack([hint_maps(hs, h, w) for hs in hints])).to(self.device)
+        out = [a.transpose(1, 2, 0) for a in self._network_ab(Ls, x, maps)]
+        if given and self.spread_hints:
+            out = [self._follow(L, ab, hs) if hs else ab for L, ab, hs in zip(Ls, out, hints)]
+        return out
+
+    def _network_ab(self, Ls: list[np.ndarray], x: torch.Tensor,
+                    maps: torch.Tensor | None) -> np.ndarray:
+        """The network's a/b (N×2×h×w); the last single photo's automatic colours are
+        kept, so each change of the hints on the photo in view costs no network pass."""
+        key = None
+        if maps is None and len(Ls) == 1:
+            key = (hashlib.blake2b(Ls[0].tobytes(), digest_size=16).digest(), Ls[0].shape, self.vivid)
+            if self._last_automatic is not None and self._last_automatic[0] == key:
+                return self._last_automatic[1]
         feats = None
         if self.config.branches:
             feats = self.branches.all_probabilities([branch_gray(L) for L in Ls])
-        x = torch.from_numpy(np.stack([color.normalise_L(L) for L in Ls])[:, None]).to(self.device)
-        maps = None
-        if hints is not None and any(hints):
-            h, w = Ls[0].shape
-            maps = torch.from_numpy(np.stack([hint_maps(hs, h, w) for hs in hints])).to(self.device)
         ab = self.run_network(x, feats, maps).cpu().numpy()
-        return [a.transpose(1, 2, 0) for a in ab]
+        if key is not None:
+            self._last_automatic = (key, ab)
+        return ab
+
+    @staticmethod
+    def _follow(L: np.ndarray, ab: np.ndarray, hints: list[Hint]) -> np.ndarray:
+        """Automatic a/b (h×w×2) → the same with each hint's change spread over its region."""
+        h, w = ab.shape[:2]
+        small = cv2.resize(L, (w, h), interpolation=cv2.INTER_AREA)
+        maps = hint_maps(hints, h, w)
+        mask = maps[2]
+        change = (maps[:2].transpose(1, 2, 0) - ab) * mask[..., None]
+        return ab + spread(small, change, mask)
 
     def _extra(self, hints: torch.Tensor | None) -> dict:
         """The spatial model's keyword arguments: hints and vivid."""
-        if isinstance(self.net, SpatialNet):  # it refuses hints itself if it takes none
+        if isinstance(self.net, SpatialNet):
             return {"hints": hints, "vivid": self.vivid}
-        if hints is not None:
-            raise ValueError("this model does not take colour hints")
         return {}
 
     @torch.inference_mode()

@@ -21,8 +21,11 @@ HINT = Hint(0.25, 0.5, 70.0, 60.0, size=0.2)
 
 
 def gray_photo(path, h=48, w=72):
+    """A dark gradient on the left, a bright one right of x = 44: an edge a hint's colour
+    must not cross."""
     y, x = np.mgrid[0:h, 0:w]
-    Image.fromarray(((x + y) * 255 // (h + w)).astype(np.uint8)).save(path)
+    gray = (x + y) * 100 // (h + w) + np.where(x >= 44, 140, 0)
+    Image.fromarray(gray.astype(np.uint8)).save(path)
     return path
 
 
@@ -49,7 +52,8 @@ def test_a_hint_file_changes_colours_near_the_hint_and_never_the_lightness(
                     "--hints", str(hints)) == 0
     auto, hinted = lab(tmp_path / "auto" / "street.png"), lab(tmp_path / "hinted" / "street.png")
     change = np.abs(hinted[..., 1:] - auto[..., 1:]).sum(-1)
-    near, far = change[19:29, 13:23].mean(), change[:, 54:].mean()  # the hint: x 0.25, y 0.5
+    near, far = change[19:29, 13:23].mean(), change[:, 54:].mean()  # the hint: x 0.25, y 0.5;
+    # far: across the edge
     assert near > 1.0 and far < near / 10
     assert np.abs(hinted[..., 0] - lab(photo)[..., 0]).max() < 0.6  # 8-bit rounding only
     record = read_provenance(tmp_path / "hinted" / "street.png")
