@@ -7,7 +7,8 @@ Every row goes through ``model.evaluate`` (the evaluator of ``colorgui evaluate`
 same photos, and carries the paired per-photo PSNR gain over gray and over the reference
 model (bundled v1 unless ``--reference``) with its 95% interval. The first ``--model`` is
 the one scored at every ``--vivid`` setting and with ``--hints`` simulated hints per photo
-(taken from the ground truth, as in training). The tables go between the ``spatial``
+(taken from the ground truth, as in training), spread over their regions as the app and
+the CLI do, and through the network's hint channels only. The tables go between the ``spatial``
 markers of ``docs/results.md`` (``-o``), or only to stdout with ``--print-only``.
 """
 
@@ -58,7 +59,10 @@ def main(argv=None) -> int:
             if v != colorizer.vivid:
                 methods[f"{label} (vivid {v:g})"] = colorizer_method(colorizer, vivid=v)
         for n in args.hints:
-            methods[f"{label} + {n} hint{'s' if n != 1 else ''}"] = colorizer_method(colorizer, hints=n)
+            name = f"{label} + {n} hint{'s' if n != 1 else ''}"
+            methods[name] = colorizer_method(colorizer, hints=n)
+            methods[f"{name} (network channels only)"] = colorizer_method(colorizer, hints=n,
+                                                                          spread_hints=False)
     lines = [f"Generated {time.strftime('%Y-%m-%d')} by `python benchmarks/spatial_eval.py` "
              f"(x86_64, {os.cpu_count()} CPU cores, {platform.python_version()}).", ""]
     for folder in args.eval:

@@ -126,10 +126,13 @@ def evaluate(source, methods: dict[str, Callable[[list[np.ndarray]], list[np.nda
 
 
 def colorizer_method(colorizer, batch: int = 16, hints: int = 0, seed: int = 0,
-                     vivid: float | None = None) -> Callable[[list[np.ndarray]], list[np.ndarray]]:
+                     vivid: float | None = None, spread_hints: bool = True
+                     ) -> Callable[[list[np.ndarray]], list[np.ndarray]]:
     """Colorize with ``colorizer``; ``hints`` > 0 gives it that many hints per photo taken
-    from the ground truth (``model.hints.sample_hints``, the same for every model);
-    ``vivid`` sets its vivid for this run only, so one loaded model serves every setting."""
+    from the ground truth (``model.hints.sample_hints``, the same for every model), spread
+    over their regions or, with ``spread_hints=False``, through the network's hint
+    channels only; ``vivid`` sets its vivid for this run only, so one loaded model serves
+    every setting."""
     from .hints import sample_hints
 
     def run(rgbs: list[np.ndarray]) -> list[np.ndarray]:
@@ -141,6 +144,8 @@ def colorizer_method(colorizer, batch: int = 16, hints: int = 0, seed: int = 0,
         before = getattr(colorizer, "vivid", None)
         if vivid is not None:
             colorizer.vivid = vivid
+        if hints:
+            colorizer.spread_hints = spread_hints
         try:
             out = []
             for i in range(0, len(rgbs), batch):
@@ -150,6 +155,8 @@ def colorizer_method(colorizer, batch: int = 16, hints: int = 0, seed: int = 0,
         finally:
             if vivid is not None:
                 colorizer.vivid = before
+            if hints:
+                colorizer.spread_hints = True
 
     return run
 

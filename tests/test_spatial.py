@@ -174,7 +174,13 @@ def test_colorizer_runs_a_spatial_checkpoint_with_hints_and_vivid(tmp_path):
     hinted = colorizer.predict(gray, [Hint(0.25, 0.5, 70.0, 60.0, size=0.15)])
     assert auto.ab.shape == hinted.ab.shape == (80, 120, 2)
     np.testing.assert_array_equal(hinted.L, auto.L)  # hints never change the lightness
-    assert np.abs(hinted.ab - auto.ab).max() > 0
+    # spread: the hint's own colour at its place (up to the resizing), from the automatic one
+    np.testing.assert_allclose(hinted.ab[40, 30] * 128, (70.0, 60.0), atol=6)
+    assert np.abs(auto.ab[40, 30] * 128 - (70.0, 60.0)).min() > 20
+    assert colorizer.predict(gray).ab.tolist() == auto.ab.tolist()  # the kept automatic colours
+    colorizer.spread_hints = False  # through the network's hint channels only
+    channels = colorizer.predict(gray, [Hint(0.25, 0.5, 70.0, 60.0, size=0.15)])
+    assert np.abs(channels.ab - auto.ab).max() > 0 and np.abs(channels.ab - hinted.ab).max() > 0.05
     with pytest.raises(ValueError, match="vivid"):
         Colorizer(path, device="cpu", vivid=1.5)
 
