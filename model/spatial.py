@@ -160,13 +160,28 @@ class SpatialNet(nn.Module):
         return self
 
     # -- forward -----------------------------------------------------------------------
+    @staticmethod
+    def _backbone_input(L: torch.Tensor) -> torch.Tensor:
+        # L in [-1, 1] → gray 0..255 → the weights' (x - 127) / 128, on three channels
+        return (((L + 1.0) * 127.5 - 127.0) / 128.0).expand(-1, 3, -1, -1)
+
+    def region_features(self, L: torch.Tensor) -> torch.Tensor:
+        """The backbone's stride-8 maps (N×40×⌈H/8⌉×⌈W/8⌉) of normalised L: what tells
+        apart regions of the same lightness (cloth from grass), for spreading hints
+        (``model.propagate``)."""
+        H, W = L.shape[-2:]
+        L = F.pad(L, (0, -W % 32, 0, -H % 32), mode="replicate")
+        bb = self.backbone
+        x = bb._swish(bb._bn0(bb._conv_stem(self._backbone_input(L))))
+        for block in bb._blocks[:LITE0_STAGES[2] + 1]:
+            x = block(x)
+        return x[..., : -(-H // 8), : -(-W // 8)]
+
     def encode(self, L: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
         """Normalised L (N×1×H×W, H and W multiples of 32) → the five stage maps and
         the class probabilities (N×1000)."""
         bb = self.backbone
-        # L in [-1, 1] → gray 0..255 → the weights' (x - 127) / 128, on three channels
-        x = ((L + 1.0) * 127.5 - 127.0) / 128.0
-        x = x.expand(-1, 3, -1, -1)
+        x = self._backbone_input(L)
         skips = []
         with torch.set_grad_enabled(torch.is_grad_enabled() and self._train_from == 0):
             x = bb._swish(bb._bn0(bb._conv_stem(x)))

@@ -48,3 +48,17 @@ def test_no_hints_no_change_and_several_hints_each_hold():
     out = spread(L, change + c2, mask + m2)
     np.testing.assert_allclose(out[20, 10], (0.3, -0.2), rtol=0.05)
     np.testing.assert_allclose(out[10, 45], (-0.4, 0.1), rtol=0.05)
+
+
+def test_feature_maps_stop_it_between_regions_of_the_same_lightness():
+    """Cloth and grass of one lightness: only the network's features tell them apart."""
+    L = np.full((40, 60), 40.0, np.float32)
+    features = np.zeros((40, 60, 4), np.float32)
+    features[:, 30:, 0] = 5.0
+    features += np.random.default_rng(0).normal(0, 0.05, features.shape).astype(np.float32)
+    change, mask = one_hint()
+    lightness_only = spread(L, change, mask)
+    guided = spread(L, change, mask, features=features)
+    assert lightness_only[:, 35:, 0].mean() > 0.05 * 0.3  # it crosses on lightness alone
+    assert guided[:, 35:, 0].mean() < 0.01 * lightness_only[:, 35:, 0].mean()
+    assert guided[5, 25, 0] > 0.2 * 0.3  # and still reaches across its own side
