@@ -76,5 +76,7 @@ def spread(L: np.ndarray, change: np.ndarray, mask: np.ndarray, edge: float = ED
     # (graph Laplacian + 1/steps² + pin) x = pin · change
     system = sp.diags(degree + 1.0 / steps ** 2 + pin) - adj
     rhs = pin[:, None] * change.reshape(n, -1).astype(np.float64)
-    out = splu(system.tocsc()).solve(rhs)
+    # minimum degree on AᵀA+A suits this symmetric grid: 0.14 against COLAMD's 0.19 s at
+    # 160×100 on the build machine (contended)
+    out = splu(system.tocsc(), permc_spec="MMD_AT_PLUS_A").solve(rhs)
     return out.reshape(change.shape).astype(np.float32)
