@@ -94,6 +94,15 @@ def build_parser() -> argparse.ArgumentParser:
                         "each photo's sidecar PHOTO.hints.json beside it is used, if any")
     c.add_argument("--no-provenance", action="store_true",
                    help="do not mark the outputs as AI-colorized in their metadata")
+    c.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
+                   help="run on a Ray cluster (pip install colorgui[cluster]; docs/cluster.md): "
+                        "at ADDRESS, or without it the one RAY_ADDRESS names or `ray start` "
+                        "began here, else a new one on this machine. Put it after the inputs")
+    c.add_argument("--ray-actors", type=int, metavar="N",
+                   help="with --ray: at most N models at work (default: one per GPU, else "
+                        "one per --ray-cpus CPUs of the cluster)")
+    c.add_argument("--ray-cpus", type=float, default=1.0, metavar="C",
+                   help="with --ray, on CPUs: CPUs each model's actor takes (default 1)")
 
     i = sub.add_parser("info", help="say whether and how photos were colorized by colorgui",
                        description="Print the provenance colorgui wrote into each output "
@@ -299,30 +308,80 @@ def cmd_colorize(args) -> int:
         for path, reason in refused:
             print(f"  {path}: {reason}", file=sys.stderr)
         return 1
+    if args.ray is not None:
+        return _colorize_on_ray(args, jobs, refused)
     colorizer = _colorizer(args)
     print(f"colorizing {plural(len(jobs), 'photo')} with {colorizer.describe()} into "
           f"{args.out}", file=sys.stderr)
     with StopOnCtrlC() as stop, tqdm(total=len(jobs), unit="photo", file=sys.stderr) as bar:
-        def on_item(job, state, reason):
-            bar.update(1)
-            if state == "failed":
-                bar.write(f"failed: {job.source}: {reason}", file=sys.stderr)
-
+        on_item = _counting_on(bar)
         report = run_jobs(jobs, colorizer, saturation=args.saturation,
                           overwrite=args.overwrite, quality=args.quality, on_item=on_item,
                           should_stop=lambda: stop.requested,
                           provenance=not args.no_provenance)
-    not_started = len(jobs) - len(report.done) - len(report.skipped) - len(report.failed)
+    return _finish(report, refused, len(jobs), stop.requested)
+
+
+def _counting_on(bar):
+    """A batch's ``on_item``: advance the bar, say which photo failed and why."""
+    def on_item(job, state, reason):
+        bar.update(1)
+        if state == "failed":
+            bar.write(f"failed: {job.source}: {reason}", file=sys.stderr)
+
+    return on_item
+
+
+def _finish(report, refused, planned: int, interrupted: bool) -> int:
+    """Print a batch's summary and failures; the exit status."""
+    not_started = planned - len(report.done) - len(report.skipped) - len(report.failed)
     report.failed = refused + report.failed
     summary = report.summary()
-    if stop.requested:
+    if interrupted:
         summary = f"interrupted: {summary}, {not_started} not started"
     print(summary, file=sys.stderr)
     for path, reason in report.failed:
         print(f"  {path}: {reason}", file=sys.stderr)
-    if stop.requested:
+    if interrupted:
         return 130
     return 1 if report.failed else 0
+
+
+def _colorize_on_ray(args, jobs, refused) -> int:
+    """``colorize --ray``: the same jobs, colorized by actors on a Ray cluster."""
+    from tqdm import tqdm
+
+    from model.batch import BatchReport
+
+    try:
+        from model.cluster import ClusterError, colorize_on_cluster
+    except ModuleNotFoundError as exc:
+        if exc.name != "ray":
+            raise
+        sys.exit("colorgui: error: --ray needs Ray: pip install 'colorgui[cluster]'")
+    from resources import BUNDLED_MODEL
+
+    model = args.model or BUNDLED_MODEL
+    print(f"colorizing {plural(len(jobs), 'photo')} with {model.name} on the Ray cluster "
+          f"{args.ray or '(default address)'} into {args.out}", file=sys.stderr)
+    report, interrupted = BatchReport(), False
+    with tqdm(total=len(jobs), unit="photo", file=sys.stderr) as bar:
+        on_item = _counting_on(bar)
+        try:
+            colorize_on_cluster(
+                jobs, model, address=args.ray or None, device=args.device, vivid=args.vivid,
+                saturation=args.saturation, overwrite=args.overwrite, quality=args.quality,
+                provenance=not args.no_provenance, actors=args.ray_actors,
+                cpus_per_actor=args.ray_cpus, on_item=on_item, report=report,
+                on_pool=lambda pool: bar.write(pool.describe(), file=sys.stderr))
+        except ClusterError as exc:
+            bar.close()
+            print(f"colorgui: error: {exc}", file=sys.stderr)
+            _finish(report, refused, len(jobs), False)
+            return 1
+        except KeyboardInterrupt:  # a photo in flight is written whole or not at all
+            interrupted = True
+    return _finish(report, refused, len(jobs), interrupted)
 
 
 def cmd_info(args) -> int:
