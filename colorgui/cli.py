@@ -438,6 +438,10 @@ def cmd_train(args) -> int:
         return 130
     except ValueError as exc:
         sys.exit(f"colorgui: error: {exc}")
+    from model.distributed import world_from_env
+
+    if not world_from_env().is_main:  # under torchrun, rank 0 reports and compares
+        return 0
     if result.best is None:
         print("cancelled before any training step: no checkpoint written", file=sys.stderr)
         return 130 if result.cancelled else 1

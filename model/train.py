@@ -6,6 +6,7 @@ encoder–decoder. Checkpoints go to ``out_dir`` regularly (``last.safetensors``
 optimizer state, for resuming) and whenever validation improves (``best.safetensors``).
 Progress and cancellation go through a ``model.progress.Progress``, so the same loop
 serves the CLI (its tqdm face) and the desktop app's worker thread (its Qt face).
+Under ``torchrun`` each process trains on its shard with DDP (``model.distributed``).
 """
 
 from __future__ import annotations
@@ -22,12 +23,12 @@ from typing import Callable
 import numpy as np
 import torch
 
-from . import color
+from . import color, distributed
 from .backbones import BranchSet
 from .cache import BranchCache, file_digest
 from .checkpoint import build_network, load_checkpoint, save_checkpoint
 from .colorizer import branch_gray
-from .data import EpochSampler, PhotoDataset, collate, scan_training_photos, split_validation
+from .data import PhotoDataset, collate, scan_training_photos, split_validation
 from .devices import resolve_device
 from .hints import simulate_hints
 from .imageio import ImageReadError, read_photo
@@ -235,12 +236,24 @@ def fit(data_dirs: list[os.PathLike | str], out_dir: os.PathLike | str,
     ``train_backbone_from``, but not the network's shape).
 
     Resumes from ``out_dir/last.safetensors`` when it exists and ``options.resume``.
+    Under ``torchrun``, one process of several (``model.distributed``): only rank 0
+    writes checkpoints and reports to ``progress``.
     """
-    options = options or FitOptions()
-    progress = progress or Progress()
+    world = distributed.world_from_env()
+    try:
+        return _fit(data_dirs, out_dir, config, from_checkpoint, options or FitOptions(),
+                    progress or Progress(), cache, world)
+    finally:
+        distributed.leave(world)
+
+
+def _fit(data_dirs, out_dir, config, from_checkpoint, options: FitOptions, progress: Progress,
+         cache: BranchCache | None, world: distributed.World) -> FitResult:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    device = resolve_device(options.device)
+    device = distributed.start(world, resolve_device(options.device))
+    if not world.is_main:
+        progress = distributed.Silent()  # rank 0 speaks for all
     torch.manual_seed(options.seed)
 
     resume_path = out_dir / LAST
@@ -265,8 +278,9 @@ def fit(data_dirs: list[os.PathLike | str], out_dir: os.PathLike | str,
     progress.message(report.summary())
     if not report.usable:
         raise ValueError(f"no usable colour photos in {', '.join(map(str, data_dirs))}")
-    features = compute_features(report.usable, config.branches, cache or BranchCache(),
-                                device, progress)
+    with distributed.main_first(world):  # rank 0 fills the cache that the others read
+        features = compute_features(report.usable, config.branches, cache or BranchCache(),
+                                    device, progress)
     if progress.cancelled:
         best = out_dir / BEST if (out_dir / BEST).is_file() else None
         return FitResult(out_dir, best, int(meta.get("step", 0)), 0, [], True)
@@ -283,14 +297,15 @@ def fit(data_dirs: list[os.PathLike | str], out_dir: os.PathLike | str,
     val_args = (val_paths, options.crop, features, False, options.seed, n_br)
     if options.in_memory:
         progress.message(f"decoding {len(usable)} photos into memory (kept in the cache for later runs)")
-        store = PhotoStore.load(usable, side=round(options.crop * 1.25))
+        with distributed.main_first(world):
+            store = PhotoStore.load(usable, side=round(options.crop * 1.25))
         train_set, val_set = StoreDataset(store, *sets), StoreDataset(store, *val_args)
     else:
         train_set, val_set = PhotoDataset(*sets), PhotoDataset(*val_args)
     loader_kw = dict(batch_size=options.batch_size, num_workers=workers, collate_fn=collate,
                      pin_memory=device.type == "cuda", persistent_workers=workers > 0)
     val_loader = torch.utils.data.DataLoader(val_set, shuffle=False, **loader_kw)
-    sampler = EpochSampler(len(train_set), options.seed)
+    sampler = distributed.sampler(len(train_set), options.seed, world)
     loader = torch.utils.data.DataLoader(train_set, sampler=sampler, **loader_kw)
 
     amp = device.type == "cuda" or options.precision == "bf16"
@@ -305,7 +320,9 @@ def fit(data_dirs: list[os.PathLike | str], out_dir: os.PathLike | str,
     weights = colour_weights(train_paths, options.rebalance, seed=options.seed,
                              photo=train_set.photo) \
         if options.rebalance and not spatial else None
-    hint_rng = np.random.default_rng(options.seed + int(meta.get("step", 0)))
+    hint_rng = np.random.default_rng(distributed.rank_seed(options.seed + int(meta.get("step", 0)),
+                                                           world))
+    model = distributed.synced(net, world, device)  # what the loss calls: DDP averages
 
     def loss_fn(batch, training: bool = True) -> torch.Tensor:
         L, ab, f = (t.to(device, non_blocking=True) for t in batch)
@@ -314,25 +331,30 @@ def fit(data_dirs: list[os.PathLike | str], out_dir: os.PathLike | str,
             if spatial:
                 hints = (_simulated_hints(ab, options.hint_share, hint_rng)
                          if training and config.hints and options.hint_share > 0 else None)
-                return spatial_loss(net, L, ab, f, hints, loss_kind)
-            pred = net(L, f).float()
+                return spatial_loss(model, L, ab, f, hints, loss_kind)
+            pred = model(L, f).float()
         return paper_loss(pred, ab) if weights is None else rebalanced_loss(pred, ab, weights)
 
     opt = torch.optim.Adam([p for p in net.parameters() if p.requires_grad], lr=options.lr)
     if extra:
         _restore_optimizer(opt, extra)
-    steps_per_epoch = max(1, math.ceil(len(train_paths) / options.batch_size))
+    steps_per_epoch = max(1, math.ceil(distributed.shard_size(len(train_paths), world)
+                                       / options.batch_size))
     total_steps = options.epochs * steps_per_epoch
     if options.max_steps is not None:
         total_steps = min(total_steps, options.max_steps)
     data_info = {"folders": [str(d) for d in data_dirs], "train_photos": len(train_paths),
                  "val_photos": len(val_paths), "skipped_unreadable": len(report.unreadable),
                  "skipped_grayscale": len(report.grayscale)}
-    run = _Run(meta, options, total_steps, {"data": data_info, "options": asdict(options),
-                                            "device": device.type})
+    fixed_meta = {"data": data_info, "options": asdict(options), "device": device.type}
+    if world.active:
+        fixed_meta["processes"] = world.size
+    run = _Run(meta, options, total_steps, fixed_meta,
+               lambda f: distributed.agreed_fraction(f, world, device))
 
     def save_last() -> None:
-        save_checkpoint(resume_path, net, run.meta(), _optimizer_tensors(opt))
+        if world.is_main:
+            save_checkpoint(resume_path, net, run.meta(), _optimizer_tensors(opt))
         run.last_saved = run.step
 
     cancelled = False
@@ -354,12 +376,14 @@ def fit(data_dirs: list[os.PathLike | str], out_dir: os.PathLike | str,
                          f"val loss {val:.5f} ({run.seconds():.0f} s)")
         if val < run.best_val:
             run.best_val = val
-            save_checkpoint(out_dir / BEST, net, run.meta())
+            if world.is_main:
+                save_checkpoint(out_dir / BEST, net, run.meta())
     trained = run.step > int(meta.get("step", 0))
-    if trained and (run.step != run.last_saved or not resume_path.is_file()):
+    if trained and world.is_main and (run.step != run.last_saved or not resume_path.is_file()):
         save_last()
-    if trained and not (out_dir / BEST).is_file():
+    if trained and world.is_main and not (out_dir / BEST).is_file():
         save_checkpoint(out_dir / BEST, net, run.meta())
+    distributed.finished(world, net, run.step, len(train_paths))  # rank 0's files are written
     best = out_dir / BEST if (out_dir / BEST).is_file() else None
     return FitResult(out_dir, best, run.step, len(run.history), run.history, cancelled, val_paths)
 
@@ -368,7 +392,8 @@ class _Run:
     """The changing state of one ``fit`` run: steps, history, and the training clock,
     which runs only while batches train (not during validation or checkpoints)."""
 
-    def __init__(self, meta: dict, options: FitOptions, total_steps: int, fixed_meta: dict):
+    def __init__(self, meta: dict, options: FitOptions, total_steps: int, fixed_meta: dict,
+                 agree: Callable[[float], float] = lambda f: f):
         self.base_meta = {k: v for k, v in meta.items()
                           if k not in ("step", "history", "best_val", "train_seconds")}
         self.fixed_meta, self.options, self.total_steps = fixed_meta, options, total_steps
@@ -378,6 +403,7 @@ class _Run:
         self.earlier_seconds = float(meta.get("train_seconds", 0.0))  # before this run
         self.run_seconds = 0.0   # this run's training time, clock stopped
         self._since: float | None = None
+        self._agree = agree  # processes under torchrun agree on when the time is up
 
     @contextlib.contextmanager
     def clock(self):
@@ -400,7 +426,7 @@ class _Run:
         """How much of the budget (steps, and this run's ``time_limit``) is spent."""
         f = self.step / max(self.total_steps, 1)
         if self.options.time_limit:
-            f = max(f, self.this_run_seconds() / self.options.time_limit)
+            f = self._agree(max(f, self.this_run_seconds() / self.options.time_limit))
         return f
 
     def end_epoch(self, epoch: int, train_loss: float, val_loss: float) -> dict:
