@@ -100,9 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "began here, else a new one on this machine. Put it after the inputs")
     c.add_argument("--ray-actors", type=int, metavar="N",
                    help="with --ray: at most N models at work (default: one per GPU, else "
-                        "one per --ray-cpus CPUs of the cluster)")
+                        "one per --ray-cpus CPUs of the cluster; more than the GPUs share them)")
     c.add_argument("--ray-cpus", type=float, default=1.0, metavar="C",
-                   help="with --ray, on CPUs: CPUs each model's actor takes (default 1)")
+                   help="with --ray: CPUs each model's actor takes (default 1)")
 
     i = sub.add_parser("info", help="say whether and how photos were colorized by colorgui",
                        description="Print the provenance colorgui wrote into each output "
@@ -116,7 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Train on every colour photo under the folders (gray and "
                                    "unreadable files are skipped and counted). Checkpoints go "
                                    "to OUT (last.safetensors, best.safetensors); running the "
-                                   "same command again resumes.")
+                                   "same command again resumes. Under torchrun, one process "
+                                   "per device trains with DDP (docs/cluster.md).")
     t.add_argument("data", nargs="+", type=existing_path, metavar="DATA_DIR",
                    help="folders (or files) of colour photos to learn from")
     t.add_argument("-o", "--out", type=Path, default=Path("runs/train"),
@@ -319,7 +320,7 @@ def cmd_colorize(args) -> int:
                           overwrite=args.overwrite, quality=args.quality, on_item=on_item,
                           should_stop=lambda: stop.requested,
                           provenance=not args.no_provenance)
-    return _finish(report, refused, len(jobs), stop.requested)
+    return _finish(report, refused, len(jobs), "interrupted" if stop.requested else None)
 
 
 def _counting_on(bar):
@@ -332,19 +333,20 @@ def _counting_on(bar):
     return on_item
 
 
-def _finish(report, refused, planned: int, interrupted: bool) -> int:
-    """Print a batch's summary and failures; the exit status."""
+def _finish(report, refused, planned: int, ended: str | None = None) -> int:
+    """Print a batch's summary and failures; the exit status. ``ended``: "interrupted"
+    (Ctrl-C, status 130) or "stopped" (by an error, status 1) before all had run."""
     not_started = planned - len(report.done) - len(report.skipped) - len(report.failed)
     report.failed = refused + report.failed
     summary = report.summary()
-    if interrupted:
-        summary = f"interrupted: {summary}, {not_started} not started"
+    if ended:
+        summary = f"{ended}: {summary}, {not_started} not started"
     print(summary, file=sys.stderr)
     for path, reason in report.failed:
         print(f"  {path}: {reason}", file=sys.stderr)
-    if interrupted:
+    if ended == "interrupted":
         return 130
-    return 1 if report.failed else 0
+    return 1 if report.failed or ended else 0
 
 
 def _colorize_on_ray(args, jobs, refused) -> int:
@@ -359,12 +361,17 @@ def _colorize_on_ray(args, jobs, refused) -> int:
         if exc.name != "ray":
             raise
         sys.exit("colorgui: error: --ray needs Ray: pip install 'colorgui[cluster]'")
+    from model.checkpoint import CheckpointError, read_header
     from resources import BUNDLED_MODEL
 
     model = args.model or BUNDLED_MODEL
+    try:  # here, in a second, rather than on every actor after Ray has started
+        read_header(model)
+    except CheckpointError as exc:
+        sys.exit(f"colorgui: error: {exc}")
     print(f"colorizing {plural(len(jobs), 'photo')} with {model.name} on the Ray cluster "
           f"{args.ray or '(default address)'} into {args.out}", file=sys.stderr)
-    report, interrupted = BatchReport(), False
+    report, ended = BatchReport(), None
     with tqdm(total=len(jobs), unit="photo", file=sys.stderr) as bar:
         on_item = _counting_on(bar)
         try:
@@ -375,13 +382,11 @@ def _colorize_on_ray(args, jobs, refused) -> int:
                 cpus_per_actor=args.ray_cpus, on_item=on_item, report=report,
                 on_pool=lambda pool: bar.write(pool.describe(), file=sys.stderr))
         except ClusterError as exc:
-            bar.close()
-            print(f"colorgui: error: {exc}", file=sys.stderr)
-            _finish(report, refused, len(jobs), False)
-            return 1
+            bar.write(f"colorgui: error: {exc}", file=sys.stderr)
+            ended = "stopped"
         except KeyboardInterrupt:  # a photo in flight is written whole or not at all
-            interrupted = True
-    return _finish(report, refused, len(jobs), interrupted)
+            ended = "interrupted"
+    return _finish(report, refused, len(jobs), ended)
 
 
 def cmd_info(args) -> int:

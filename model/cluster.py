@@ -17,6 +17,7 @@ it through Ray's object store.
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from dataclasses import dataclass
@@ -129,7 +130,9 @@ class Pool:
     device: str  # the Colorizer's device on each actor
 
     def describe(self) -> str:
-        each = "a GPU" if self.gpus else f"{self.cpus:g} CPU" + ("s" if self.cpus != 1 else "")
+        each = f"{self.cpus:g} CPU" + ("s" if self.cpus != 1 else "")
+        if self.gpus:
+            each += " and a GPU" if self.gpus == 1 else f" and {self.gpus:.2g} of a GPU"
         return f"up to {self.size} actor{'s' if self.size != 1 else ''}, {each} each"
 
 
@@ -137,14 +140,17 @@ def plan_pool(resources: dict[str, float], device: str = "auto", actors: int | N
               cpus_per_actor: float = 1.0) -> Pool:
     """The actor pool for a cluster's ``resources`` (``ray.cluster_resources()``): one
     actor per GPU where it has GPUs (unless ``device`` is cpu), else one per
-    ``cpus_per_actor`` CPUs; ``actors`` caps (or, on a cluster that grows, raises) it."""
+    ``cpus_per_actor`` CPUs; ``actors`` caps (or, on a cluster that grows, raises) it.
+    More actors than GPUs share them: each photo's decoding and encoding run on its
+    actor's CPU, one photo at a time, so several actors can keep one GPU busy."""
+    if cpus_per_actor <= 0:
+        raise ClusterError("CPUs per actor must be more than 0")
     gpus = int(resources.get("GPU", 0))
     if device == "cuda" and not gpus:
         raise ClusterError("--device cuda, but the cluster has no GPUs")
     if gpus and device != "cpu":
-        return Pool(actors or gpus, 1.0, 1.0, "cuda")
-    if cpus_per_actor <= 0:
-        raise ClusterError("CPUs per actor must be more than 0")
+        size = actors or gpus
+        return Pool(size, cpus_per_actor, min(1.0, gpus / size), "cuda")
     size = actors or max(1, int(resources.get("CPU", 1) // cpus_per_actor))
     return Pool(size, cpus_per_actor, 0.0, "cpu")
 
@@ -212,6 +218,7 @@ def _dataset(todo: dict[str, Job], model: ModelFile, pool: Pool, batch_size: int
 
     context = DataContext.get_current()
     context.enable_progress_bars = False  # the CLI shows its own, per photo
+    logging.getLogger("ray.data").setLevel(logging.WARNING)  # not each dataset's start and end
     # a batch whose retries ran out drops its photos instead of ending the run: they come
     # back without a result and are reported as not finished
     context.max_errored_blocks = -1

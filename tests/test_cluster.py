@@ -68,6 +68,9 @@ def test_the_pool_is_one_actor_per_gpu_else_per_cpus():
     assert plan_pool({"CPU": 64, "GPU": 4}) == plan_pool({"CPU": 8, "GPU": 4}, "cuda")
     assert plan_pool({"CPU": 64, "GPU": 4}).size == 4
     assert plan_pool({"CPU": 64, "GPU": 4}).device == "cuda"
+    shared = plan_pool({"CPU": 64, "GPU": 4}, actors=16, cpus_per_actor=2)
+    assert (shared.gpus, shared.cpus) == (0.25, 2)  # four actors decode for each GPU
+    assert "0.25 of a GPU" in shared.describe()
     on_cpus = plan_pool({"CPU": 64, "GPU": 4}, "cpu", cpus_per_actor=4)
     assert (on_cpus.size, on_cpus.cpus, on_cpus.gpus, on_cpus.device) == (16, 4, 0, "cpu")
     assert plan_pool({"CPU": 2}, actors=5).size == 5  # a cluster that will grow
