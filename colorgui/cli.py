@@ -507,7 +507,7 @@ def cmd_demo(args) -> int:
         write_photo(target, color.gray_to_rgb(color.luminance(rgb)))
     args.inputs, args.model, args.saturation = [inputs], None, 1.0
     args.format, args.quality, args.overwrite = None, 95, True
-    args.hints, args.no_provenance = None, False
+    args.hints, args.no_provenance, args.ray = None, False, None
     args.out = folder / "colorized"
     code = cmd_colorize(args)
     print(f"\nblack-and-white inputs: {inputs}\n"

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -226,11 +227,15 @@ def _dataset(todo: dict[str, Job], model: ModelFile, pool: Pool, batch_size: int
              "hints": os.path.abspath(job.hints) if job.hints else ""}
             for source, job in todo.items()]
     blocks = max(1, min(len(rows) // batch_size, 4 * pool.size * 16))
-    return ray.data.from_items(rows, override_num_blocks=blocks).map_batches(
-        ColorizeBatch, batch_size=batch_size, batch_format="numpy",
-        compute=ActorPoolStrategy(min_size=1, max_size=pool.size),
-        num_cpus=pool.cpus, num_gpus=pool.gpus, ray_remote_args_fn=_fault_tolerance,
-        fn_constructor_kwargs={"model": model, "device": pool.device, **settings})
+    with warnings.catch_warnings():
+        # Ray 2.60 deprecates both ways to cap an actor's task retries (removed in 2.64,
+        # with no replacement yet): the cluster extra stays below 2.64 until there is one
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return ray.data.from_items(rows, override_num_blocks=blocks).map_batches(
+            ColorizeBatch, batch_size=batch_size, batch_format="numpy",
+            compute=ActorPoolStrategy(min_size=1, max_size=pool.size),
+            num_cpus=pool.cpus, num_gpus=pool.gpus, ray_remote_args_fn=_fault_tolerance,
+            fn_constructor_kwargs={"model": model, "device": pool.device, **settings})
 
 
 def _fault_tolerance() -> dict:
