@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
 from pathlib import Path
+
+from colorgui.cli_colorize import cmd_colorize, cmd_info
 
 DESCRIPTION = """\
 colorgui brings black-and-white photographs to colour with a hybrid CNN (an
@@ -215,37 +216,6 @@ def demo_dir() -> Path:
     return user_data_root() / "demo"
 
 
-def plural(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
-class StopOnCtrlC:
-    """While in the block, the first Ctrl-C only asks to stop (``requested``), so the
-    photo in hand is finished and written; a second one interrupts at once."""
-
-    def __init__(self):
-        self.requested = False
-        self._previous = None
-
-    def _handle(self, signum, frame):
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-        print("\nstopping after the photo in hand (Ctrl-C again to stop at once)",
-              file=sys.stderr)
-
-    def __enter__(self):
-        try:
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-        except ValueError:  # not the main thread: Ctrl-C is not ours to handle
-            pass
-        return self
-
-    def __exit__(self, *exc):
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-
-
 class PreparingNotice:
     """Tells once per run that the model is being prepared for this CPU (the ONNX export
     of the pretrained branches, ``model.runtime``), then each network as it is ready."""
@@ -260,150 +230,6 @@ class PreparingNotice:
                   file=sys.stderr)
         elif event.stage == "done":
             print(f"  {event.name} ready ({event.seconds:.1f} s)", file=sys.stderr)
-
-
-def _colorizer(args):
-    from model.checkpoint import CheckpointError
-    from model.colorizer import Colorizer
-
-    try:
-        return Colorizer(getattr(args, "model", None), device=args.device,
-                         vivid=getattr(args, "vivid", None))
-    except (CheckpointError, RuntimeError, ValueError) as exc:
-        sys.exit(f"colorgui: error: {exc}")
-
-
-def _hint_file(args) -> Path | None:
-    """``--hints``, checked before anything loads: one photo only, a readable file."""
-    from model.sidecar import HintFileError, read_edits
-
-    if args.hints is None:
-        return None
-    error = None
-    if len(args.inputs) != 1 or args.inputs[0].is_dir():
-        error = ("--hints is for a single photo, not a folder or several photos (their "
-                 "sidecars PHOTO.hints.json are used instead)")
-    else:
-        try:
-            read_edits(args.hints)
-        except HintFileError as exc:
-            error = str(exc)
-    if error:  # a usage error, as argparse's: exit status 2
-        print(f"colorgui colorize: error: {error}", file=sys.stderr)
-        raise SystemExit(2)
-    return args.hints
-
-
-def cmd_colorize(args) -> int:
-    from tqdm import tqdm
-
-    from model.batch import plan_jobs, run_jobs
-
-    hints = _hint_file(args)
-    jobs, refused = plan_jobs(args.inputs, args.out, args.format)
-    for job in jobs:
-        job.hints = hints
-    if not jobs:
-        print("nothing to colorize" if refused else "no photos found in the inputs",
-              file=sys.stderr)
-        for path, reason in refused:
-            print(f"  {path}: {reason}", file=sys.stderr)
-        return 1
-    if args.ray is not None:
-        return _colorize_on_ray(args, jobs, refused)
-    colorizer = _colorizer(args)
-    print(f"colorizing {plural(len(jobs), 'photo')} with {colorizer.describe()} into "
-          f"{args.out}", file=sys.stderr)
-    with StopOnCtrlC() as stop, tqdm(total=len(jobs), unit="photo", file=sys.stderr) as bar:
-        on_item = _counting_on(bar)
-        report = run_jobs(jobs, colorizer, saturation=args.saturation,
-                          overwrite=args.overwrite, quality=args.quality, on_item=on_item,
-                          should_stop=lambda: stop.requested,
-                          provenance=not args.no_provenance)
-    return _finish(report, refused, len(jobs), "interrupted" if stop.requested else None)
-
-
-def _counting_on(bar):
-    """A batch's ``on_item``: advance the bar, say which photo failed and why."""
-    def on_item(job, state, reason):
-        bar.update(1)
-        if state == "failed":
-            bar.write(f"failed: {job.source}: {reason}", file=sys.stderr)
-
-    return on_item
-
-
-def _finish(report, refused, planned: int, ended: str | None = None) -> int:
-    """Print a batch's summary and failures; the exit status. ``ended``: "interrupted"
-    (Ctrl-C, status 130) or "stopped" (by an error, status 1) before all had run."""
-    not_started = planned - len(report.done) - len(report.skipped) - len(report.failed)
-    report.failed = refused + report.failed
-    summary = report.summary()
-    if ended:
-        summary = f"{ended}: {summary}, {not_started} not started"
-    print(summary, file=sys.stderr)
-    for path, reason in report.failed:
-        print(f"  {path}: {reason}", file=sys.stderr)
-    if ended == "interrupted":
-        return 130
-    return 1 if report.failed or ended else 0
-
-
-def _colorize_on_ray(args, jobs, refused) -> int:
-    """``colorize --ray``: the same jobs, colorized by actors on a Ray cluster."""
-    from tqdm import tqdm
-
-    from model.batch import BatchReport
-
-    try:
-        from model.cluster import ClusterError, colorize_on_cluster
-    except ModuleNotFoundError as exc:
-        if exc.name != "ray":
-            raise
-        sys.exit("colorgui: error: --ray needs Ray: pip install 'colorgui[cluster]'")
-    from model.checkpoint import CheckpointError, read_header
-    from resources import BUNDLED_MODEL
-
-    model = args.model or BUNDLED_MODEL
-    try:  # here, in a second, rather than on every actor after Ray has started
-        read_header(model)
-    except CheckpointError as exc:
-        sys.exit(f"colorgui: error: {exc}")
-    print(f"colorizing {plural(len(jobs), 'photo')} with {model.name} on the Ray cluster "
-          f"{args.ray or '(default address)'} into {args.out}", file=sys.stderr)
-    report, ended = BatchReport(), None
-    with tqdm(total=len(jobs), unit="photo", file=sys.stderr) as bar:
-        on_item = _counting_on(bar)
-        try:
-            colorize_on_cluster(
-                jobs, model, address=args.ray or None, device=args.device, vivid=args.vivid,
-                saturation=args.saturation, overwrite=args.overwrite, quality=args.quality,
-                provenance=not args.no_provenance, actors=args.ray_actors,
-                cpus_per_actor=args.ray_cpus, on_item=on_item, report=report,
-                on_pool=lambda pool: bar.write(pool.describe(), file=sys.stderr))
-        except ClusterError as exc:
-            bar.write(f"colorgui: error: {exc}", file=sys.stderr)
-            ended = "stopped"
-        except KeyboardInterrupt:  # a photo in flight is written whole or not at all
-            ended = "interrupted"
-    return _finish(report, refused, len(jobs), ended)
-
-
-def cmd_info(args) -> int:
-    from model.imageio import ImageReadError
-    from model.provenance import read_provenance
-
-    code = 0
-    for path in args.photos:
-        try:
-            record = read_provenance(path)
-        except ImageReadError as exc:
-            print(f"colorgui info: error: {exc}", file=sys.stderr)
-            code = 1
-            continue
-        lines = record.lines() if record else ["no colorgui provenance"]
-        print(f"{path}: {lines[0]}" + "".join(f"\n  {line}" for line in lines[1:]))
-    return code
 
 
 def cmd_train(args) -> int:

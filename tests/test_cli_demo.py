@@ -3,7 +3,7 @@ colorizes enough of scikit-image's photos to be worth opening."""
 
 import numpy as np
 
-from colorgui import cli
+from colorgui import cli, cli_colorize
 from model import color
 from model.colorizer import Colorizer
 from model.imageio import read_photo
@@ -15,7 +15,8 @@ def test_the_demo_goes_to_the_user_data_folder_says_where_and_keeps_the_original
     cwd.mkdir()
     monkeypatch.chdir(cwd)
     # the tiny model instead of the bundled one (whose first load takes ~20 s)
-    monkeypatch.setattr(cli, "_colorizer", lambda args: Colorizer(tiny_checkpoint, device="cpu"))
+    monkeypatch.setattr(cli_colorize, "colorizer_from",
+                        lambda args: Colorizer(tiny_checkpoint, device="cpu"))
     assert cli.main(["demo", "--no-gui", "--device", "cpu"]) == 0
     assert list(cwd.iterdir()) == []
     demo = tmp_path / "user-data" / "demo"  # COLORGUI_DATA_DIR, see conftest
