@@ -1,4 +1,5 @@
-"""The main window: wires the tabs, the worker, the menus and the settings together."""
+"""The main window: wires the tabs, the worker, the menus and the settings together.
+Opening and saving photos are ``colorgui.window_files.FileActions``, mixed in."""
 
 from __future__ import annotations
 
@@ -6,37 +7,19 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QObject, QTimer, Slot
 from PySide6.QtGui import QAction, QIcon, QKeySequence
-from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QMainWindow, QMessageBox,
-                               QTabWidget)
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QTabWidget
 
 from colorgui.batch_tab import BatchTab
 from colorgui.colorize_tab import ColorizeTab
-from colorgui.file_dialogs import open_files
 from colorgui.hint_jobs import SUGGEST
 from colorgui.hint_session import HintSession
 from colorgui.settings import Settings
 from colorgui.train_tab import TrainTab
-from colorgui.worker import BATCH, COLORIZE, FINE_TUNE, SAVE, SCAN, Job, WorkerHost
+from colorgui.window_files import (  # noqa: F401  (OPEN_FILTER etc. are imported from here)
+    OPEN_FILTER, SAVE_FILTERS, FileActions, nothing_to_open, save_filter, with_filter_suffix)
+from colorgui.worker import BATCH, COLORIZE, FINE_TUNE, SCAN, Job, WorkerHost
 
-OPEN_FILTER = "Images (*.jpg *.jpeg *.png *.tif *.tiff *.bmp *.webp *.gif);;All files (*)"
-SAVE_FILTERS = {".png": "PNG image (*.png)", ".jpg": "JPEG image (*.jpg *.jpeg)",
-                ".tif": "TIFF image (*.tif *.tiff)"}
 PREPARING = "Preparing the model for this CPU (one time, about 20 s)…"
-
-
-def save_filter(name: str) -> str:
-    """The Save As filter that matches the file name's suffix (PNG where none does)."""
-    suffix = {".jpeg": ".jpg", ".tiff": ".tif"}.get(Path(name).suffix.lower(),
-                                                    Path(name).suffix.lower())
-    return SAVE_FILTERS.get(suffix, SAVE_FILTERS[".png"])
-
-
-def with_filter_suffix(name: str, chosen_filter: str) -> str:
-    """A name typed without a suffix gets the chosen filter's."""
-    if Path(name).suffix:
-        return name
-    suffix = next((s for s, f in SAVE_FILTERS.items() if f == chosen_filter), ".png")
-    return name + suffix
 
 
 def preferences_shortcut() -> QKeySequence:
@@ -44,13 +27,6 @@ def preferences_shortcut() -> QKeySequence:
     Ctrl+, as in most applications there."""
     standard = QKeySequence.keyBindings(QKeySequence.StandardKey.Preferences)
     return standard[0] if standard else QKeySequence("Ctrl+,")
-
-
-def nothing_to_open(paths: list[str]) -> str:
-    """Why none of ``paths`` could be opened (a file named outright is always tried), in
-    words that fit a file or a folder."""
-    return "\n".join(f"The folder {p} holds no photos." if Path(p).is_dir()
-                     else f"{p} is not there (moved, renamed or deleted?)." for p in paths)
 
 
 def apply_theme(app: QApplication, theme: str) -> None:
@@ -89,7 +65,7 @@ class _CurrentJob(QObject):
             self.slot(*reply)
 
 
-class MainWindow(QMainWindow):
+class MainWindow(FileActions, QMainWindow):
     def __init__(self, settings: Settings | None = None):
         super().__init__()
         self.settings = settings or Settings()
@@ -228,25 +204,6 @@ class MainWindow(QMainWindow):
         menu.addAction(action)
         return action
 
-    def _refresh_recent(self) -> None:
-        """Open Recent lists the photos that are still there, and forgets the rest."""
-        recent = self.settings.recent_files()
-        self.settings.forget_recent([p for p in recent if not Path(p).is_file()])
-        recent = self.settings.recent_files()
-        self.recent_menu.clear()
-        for path in recent:
-            action = self.recent_menu.addAction(path)
-            action.triggered.connect(lambda _=False, p=path: self.open_recent(p))
-        self.recent_menu.setEnabled(bool(recent))
-
-    def open_recent(self, path: str) -> None:
-        if Path(path).is_file():
-            self.open_paths([path])
-            return
-        self._refresh_recent()  # forgets it
-        self.error(f"{Path(path).name} is no longer there",
-                   f"{path} was moved, renamed or deleted, so it is gone from Open Recent.")
-
     def _refresh_models(self) -> None:
         from model.registry import list_models
 
@@ -268,27 +225,7 @@ class MainWindow(QMainWindow):
         self.settings.theme = "dark" if checked else "light"
         apply_theme(QApplication.instance(), self.settings.theme)
 
-    # ----- opening and colorizing
-    def open_dialog(self) -> None:
-        paths = open_files(self, self.settings, "Open photos", OPEN_FILTER)
-        if paths:
-            self.open_paths(paths)
-
-    def open_paths(self, paths: list[str]) -> None:
-        """Open the first photo among files/folders (dropped, picked or recent)."""
-        from model.files import list_images  # no torch on the GUI thread
-
-        photos = list_images(*[p for p in paths if Path(p).exists()])
-        if not photos:
-            self.error("Nothing to open", nothing_to_open(paths))
-            return
-        path = str(photos[0].absolute())
-        self.colorize_tab.show_busy(path)
-        self.hint_session.flush()  # the worker looks the photo's edits up
-        self._submit(COLORIZE, path, self.colorize_tab.vivid)
-        self.settings.add_recent(path)
-        self._refresh_recent()
-
+    # ----- colorizing again (opening and saving: FileActions)
     @Slot(float)
     def _vivid_changed(self, vivid: float) -> None:
         """The Vivid slider came to rest: colorize the photo again with the new value."""
@@ -399,55 +336,6 @@ class MainWindow(QMainWindow):
     def _update_status(self) -> None:
         self.device_label.setText(f"Model: {self._model_desc}")
 
-    # ----- saving
-    def _default_target(self, result) -> Path:
-        from model.imageio import output_suffix
-
-        src = Path(result.path)
-        folder = Path(self.settings.output_dir) if self.settings.output_dir else src.parent
-        fmt = self.settings.output_format
-        suffix = output_suffix(src.suffix) if fmt == "same" else f".{fmt}"
-        return folder / f"{src.stem}_colorized{suffix}"
-
-    def save(self) -> None:
-        result = self.colorize_tab.result
-        if result is not None:
-            self._save_to(self._default_target(result))
-
-    def save_as(self) -> None:
-        result = self.colorize_tab.result
-        if result is None:
-            return
-        suggested = str(self._default_target(result))
-        target, chosen = QFileDialog.getSaveFileName(self, "Save colorized photo", suggested,
-                                                     ";;".join(SAVE_FILTERS.values()),
-                                                     save_filter(suggested))
-        if target:
-            self._save_to(Path(with_filter_suffix(target, chosen)))
-
-    def _save_to(self, target: Path) -> None:
-        result = self.colorize_tab.result
-        if target.resolve() == Path(result.path).resolve():
-            answer = QMessageBox.warning(
-                self, "Overwrite the original?",
-                f"{target.name} is the original photo. Replace it with the colorized "
-                "version? The black-and-white original will be lost.",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-                QMessageBox.StandardButton.Cancel)
-            if answer != QMessageBox.StandardButton.Yes:
-                return
-        self._submit(SAVE, result, str(target), self.colorize_tab.saturation,
-                     self.settings.jpeg_quality, self.hint_session.edits(),
-                     self.settings.provenance)
-
-    @Slot(int, str)
-    def _saved(self, job_id: int, path: str) -> None:
-        self.statusBar().showMessage(f"Saved {path}", 8000)
-
-    @Slot(int, str, str)
-    def _save_failed(self, job_id: int, path: str, reason: str) -> None:
-        self.error(f"Could not save {path}", reason)
-
     # ----- the rest
     def error(self, title: str, reason: str) -> None:
         QMessageBox.critical(self, "colorgui", f"{title}\n\n{reason}")
@@ -456,17 +344,6 @@ class MainWindow(QMainWindow):
         from colorgui.about_dialog import AboutDialog
 
         AboutDialog(self.settings.model_path, self._model_desc, self).exec()
-
-    def dragEnterEvent(self, event):
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
-
-    def dropEvent(self, event):
-        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
-        if paths and self.tabs.currentWidget() is self.batch_tab:
-            self.batch_tab.add_paths(paths)
-        elif paths:
-            self.open_paths(paths)
 
     def _restore_layout(self) -> None:
         geometry = self.settings.q.value("window/geometry")

@@ -3,7 +3,8 @@
 The GUI thread never runs the network. Each request (colorize, save, batch, scan,
 fine-tune; the hint tool's recolor and suggest, ``colorgui.hint_jobs``) becomes a
 ``Job``: an id, its arguments and its own ``model.progress.Progress`` (cancel, pause,
-stage/step/total). The ``WorkerHost`` queues jobs to a ``ModelWorker``
+stage/step/total); the jobs, the reply signals and the data they carry are in
+``colorgui.jobs``. The ``WorkerHost`` queues jobs to a ``ModelWorker``
 living in its own ``QThread`` and keeps them as handles, so each Cancel button cancels
 its own job and the window can say what is queued and what runs.
 
@@ -20,73 +21,18 @@ import gc
 import logging
 import time
 import traceback
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from colorgui.hint_jobs import RECOLOR, SUGGEST, HintJobs, stored_edits
-from model.progress import Progress
+from colorgui.jobs import (  # noqa: F401  (re-exported: the window and the tests import them)
+    BATCH, COLORIZE, ENDED, FINE_TUNE, QUEUED, REPLIES, RUNNING, SAVE, SCAN, ColorizeResult, Job,
+    Replies, SignalProgress, TrainOutcome)
 
 PREVIEW_SIDE = 1280  # the saturation slider re-renders this on the GUI thread (0.15–0.25 s)
-
-
-@dataclass
-class ColorizeResult:
-    """Everything the Colorize tab needs, as plain data."""
-
-    path: str
-    size: tuple[int, int]          # full-resolution (w, h)
-    original: np.ndarray           # preview-size float RGB of the input
-    L: np.ndarray                  # preview-size L
-    ab: np.ndarray                 # preview-size normalised a/b
-    full_L: np.ndarray             # full-resolution L and a/b, for saving
-    full_ab: np.ndarray
-    alpha: np.ndarray | None
-    bit_depth: int
-    exif: bytes | None
-    icc: bytes | None
-    sha256: str = ""               # of the photo's file: the key of its stored edits
-    opened: bool = False           # newly opened (not colorized again with other settings)
-    restored: object = None        # the model.sidecar.Edits stored for it, if opened
-    hints: tuple = ()              # the hints its colours were made with
-
-
-@dataclass
-class TrainOutcome:
-    best: str                      # the best checkpoint of the run; "" if none was written
-    cancelled: bool
-    steps: int
-    rows: list                     # EvalRow for gray, base and fine-tuned models
-    examples: list                 # (gray, base, fine-tuned, truth) 256×256 float RGB
-    val_photos: int
-    summary: str = ""              # what the comparison means, in plain words
-
-
 EVAL_PHOTOS, EXAMPLES = 60, 3
-
-COLORIZE, SAVE, BATCH, SCAN, FINE_TUNE = "colorize", "save", "batch", "scan", "fine-tune"
-QUEUED, RUNNING, ENDED = "queued", "running", "ended"
-
-
-@dataclass(eq=False)
-class Job:
-    """One request to the worker; the window keeps it as a handle to cancel or pause."""
-
-    id: int
-    kind: str                      # COLORIZE, SAVE, BATCH, SCAN, FINE_TUNE or a hint job
-    args: tuple
-    progress: Progress = field(repr=False)
-    state: str = QUEUED            # set by the host, on the GUI thread
-
-    def cancel(self) -> None:
-        """A queued job is skipped; a running batch stops before its next photo, a
-        fine-tune at its next step (keeping its best checkpoint so far)."""
-        self.progress.cancel()
-
-    def pause(self, paused: bool) -> None:
-        self.progress.pause(paused)
 
 
 def _preview(arr: np.ndarray, side: int = PREVIEW_SIDE) -> np.ndarray:
@@ -112,55 +58,6 @@ class _NoticeHandler(logging.Handler):
             self.signal.emit(record.getMessage())
         except RuntimeError:  # the worker is gone (the window closed)
             pass
-
-
-class Replies(QObject):
-    """What the worker tells the window; every job reply starts with the job's id."""
-
-    modelLoaded = Signal(str, str, str)      # path, description, device
-    modelFailed = Signal(str, str)           # path, reason
-    modelVivid = Signal(bool, float)         # has a vivid setting, its recommended value
-    modelHints = Signal(bool)                # takes colour hints
-    preparing = Signal(str, str, float)      # a network exported for this CPU: name,
-                                             # "start"/"done", seconds it took
-    notice = Signal(str)                     # a warning from the model code (GPU fallback…)
-    jobStarted = Signal(int)
-    jobEnded = Signal(int)                   # after its last reply; also when it was skipped
-    jobMessage = Signal(int, str)            # what a long job does now
-    jobProgress = Signal(int, str, int, int, float)  # stage, step, total, loss (NaN: none)
-    colorized = Signal(int, object)          # ColorizeResult
-    recolored = Signal(int, object)          # hint_jobs.Recolored
-    suggested = Signal(int, object)          # hint_jobs.Suggestions
-    failed = Signal(int, str, str)           # file, reason (colorizing it failed)
-    saved = Signal(int, str)                 # path written
-    saveFailed = Signal(int, str, str)       # path, reason
-    batchItem = Signal(int, int, str, str)   # row, state (running/done/skipped/failed), detail
-    batchFinished = Signal(int, int, int, int, bool)  # done, skipped, failed, cancelled
-    scanned = Signal(int, object)            # ScanReport
-    trainEpoch = Signal(int, object)         # history record (dict)
-    trainFinished = Signal(int, object)      # TrainOutcome
-    trainFailed = Signal(int, str)
-
-
-REPLIES = [name for name, value in vars(Replies).items() if isinstance(value, Signal)]
-
-
-class SignalProgress(Progress):
-    """A job's progress as the worker's signals: the Qt face of ``model.progress``."""
-
-    def __init__(self, replies: Replies, job_id: int):
-        super().__init__()
-        self.replies, self.job_id = replies, job_id
-
-    def changed(self) -> None:
-        self.replies.jobProgress.emit(self.job_id, self.stage, self.at, self.total, self.loss)
-
-    def message(self, text: str) -> None:
-        super().message(text)
-        self.replies.jobMessage.emit(self.job_id, text)
-
-    def epoch(self, record: dict) -> None:
-        self.replies.trainEpoch.emit(self.job_id, dict(record))
 
 
 class ModelWorker(Replies, HintJobs):
