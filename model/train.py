@@ -56,6 +56,7 @@ class FitOptions:
     # (paper) model always trains on the paper's MSE (see ``rebalance``)
     loss: str = "auto"
     hint_share: float = 0.5          # share of training crops with simulated hints
+    ce_weight: float = 0.05          # weight of the bin cross-entropy in the "+ce" losses
     in_memory: bool = False          # decode the photos once into RAM (model.photostore)
     # "auto": bfloat16 autocast on CUDA, float32 on a CPU; "bf16": bfloat16 autocast on a
     # CPU too (oneDNN: 55 against 29 photos/s for the spatial model at 128², batch 32)
@@ -331,7 +332,7 @@ def _fit(data_dirs, out_dir, config, from_checkpoint, options: FitOptions, progr
             if spatial:
                 hints = (_simulated_hints(ab, options.hint_share, hint_rng)
                          if training and config.hints and options.hint_share > 0 else None)
-                return spatial_loss(model, L, ab, f, hints, loss_kind)
+                return spatial_loss(model, L, ab, f, hints, loss_kind, options.ce_weight)
             pred = model(L, f).float()
         return paper_loss(pred, ab) if weights is None else rebalanced_loss(pred, ab, weights)
 

@@ -54,6 +54,8 @@ def main(argv=None) -> int:
     ap.add_argument("--from", dest="start", type=Path,
                     help="start from this spatial checkpoint (its shape; the options above "
                          "may change what trains)")
+    ap.add_argument("--ce-weight", type=float, default=0.05,
+                    help="weight of the bin cross-entropy in the +ce losses")
     ap.add_argument("--hint-share", type=float, default=0.5,
                     help="share of training crops with simulated hints")
     ap.add_argument("--val-share", type=float, default=0.03)
@@ -67,7 +69,8 @@ def main(argv=None) -> int:
     options = FitOptions(epochs=args.epochs, max_steps=args.steps, batch_size=args.batch, lr=args.lr, schedule="cosine",
                          time_limit=args.minutes * 60, loss=args.loss, crop=args.crop,
                          val_share=args.val_share, checkpoint_every=200, check_files=False,
-                         in_memory=True, precision=args.precision, hint_share=args.hint_share)
+                         in_memory=True, precision=args.precision, hint_share=args.hint_share,
+                         ce_weight=args.ce_weight)
     result = fit(args.data, args.out, config=config, from_checkpoint=args.start, options=options,
                  progress=LogProgress())
     print(f"done: {result.steps} steps, {result.epochs_done} epochs, best {result.best}")

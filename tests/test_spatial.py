@@ -269,3 +269,20 @@ def test_likely_colours_follow_a_hint_and_are_sorted():
     with_hint = c.likely_colours(L, 0.3, 0.6, [Hint(0.3, 0.6, 60.0, 60.0, 0.2)], count=5, floor=0.0)
     assert with_hint != got  # the hint reaches the class head
     assert len(c.likely_colours(L, 1.0, 1.0, floor=0.5)) >= 1  # the likeliest always comes back
+
+
+def test_fit_passes_its_class_loss_weight_to_the_loss(tmp_path, train_folder, monkeypatch):
+    import model.train as train
+
+    seen = []
+
+    def spy(*args, **kwargs):
+        seen.append(args[6] if len(args) > 6 else kwargs.get("ce_weight"))
+        return spatial_loss(*args, **kwargs)
+
+    monkeypatch.setattr(train, "spatial_loss", spy)
+    train.fit([train_folder], tmp_path / "run", config=SpatialConfig(**TINY),
+              options=train.FitOptions(epochs=1, max_steps=2, batch_size=4, crop=32,
+                                       in_memory=True, val_share=0.2, check_files=False,
+                                       ce_weight=0.3))
+    assert seen and set(seen) == {0.3}
