@@ -107,7 +107,7 @@ def run_jobs(jobs: list[Job], colorizer, *, saturation: float = 1.0, overwrite: 
             report.skipped.append(job.source)
             state, reason = "skipped", None
         else:
-            reason = _colorize_one(job, colorizer, saturation, quality, record)
+            reason = colorize_one(job, colorizer, saturation, quality, record)
             state = "done" if reason is None else "failed"
             if reason is None:
                 report.done.append(job.source)
@@ -127,7 +127,7 @@ def _hint_file(job: Job) -> Path | None:
     return side if side.is_file() else None
 
 
-def _colorize_one(job: Job, colorizer, saturation: float, quality: int,
+def colorize_one(job: Job, colorizer, saturation: float, quality: int,
                   provenance: Provenance | None) -> str | None:
     """Read, colorize and write one photo; None, or why it failed, naming the step that
     failed (a ValueError from the network is no write error). One bad photo must never

@@ -9,7 +9,6 @@ within 0.4% for the probabilities that matter, and mostly zeros, so it compresse
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from pathlib import Path
@@ -18,6 +17,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save as st_save
 
+from .files import hash_file
 from .imageio import atomic_write
 
 log = logging.getLogger(__name__)
@@ -71,11 +71,8 @@ def gamut_table() -> np.ndarray:
 
 
 def file_digest(path: os.PathLike | str) -> str:
-    h = hashlib.sha1()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    """SHA-1 of a file's bytes: the key of its cached branch features."""
+    return hash_file(path, "sha1")
 
 
 class BranchCache:

@@ -6,7 +6,7 @@ Ray (``pip install colorgui[cluster]``) brings what a home-made scheduler would 
 workers on many machines, an actor restarted and its batch retried when a worker or a
 node dies, back-pressure so a million file names do not swamp the workers. What a photo
 becomes is the local batch's business (``model.batch``): the same planning, the same
-``_colorize_one`` (read, colorize with the photo's hints, write atomically with
+``colorize_one`` (read, colorize with the photo's hints, write atomically with
 provenance), so an output is bit for bit the local CLI's. Only the ``--ray`` path of the
 CLI imports this module; the app and the plain CLI never import Ray.
 
@@ -28,7 +28,7 @@ from typing import Any, Callable
 import numpy as np
 import ray
 
-from .batch import BatchReport, Job, _colorize_one
+from .batch import BatchReport, Job, colorize_one
 from .files import remove_stale_temporaries
 from .provenance import model_digest, software_version
 
@@ -112,7 +112,7 @@ class ColorizeBatch:
                 # worker died after it, or by another run
                 state, reason = "skipped", ""
             else:
-                reason = _colorize_one(job, self.colorizer, self.saturation, self.quality,
+                reason = colorize_one(job, self.colorizer, self.saturation, self.quality,
                                        self.record) or ""
                 state = "failed" if reason else "done"
             states.append(state)

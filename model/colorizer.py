@@ -162,20 +162,22 @@ class Colorizer:
         if given and not self.spread_hints:
             h, w = Ls[0].shape
             maps = torch.from_numpy(np.stack([hint_maps(hs, h, w) for hs in hints])).to(self.device)
-        out = [a.transpose(1, 2, 0) for a in self._network_ab(Ls, x, maps)]
+        # one photo (the one in view): its automatic colours and feature maps are kept
+        photo = _digest(Ls[0]) if len(Ls) == 1 else None
+        out = [a.transpose(1, 2, 0) for a in self._network_ab(Ls, x, maps, photo)]
         if given and self.spread_hints:
-            out = [self._follow(L, x[i:i + 1], ab, hs) if hs else ab
+            out = [self._follow(L, x[i:i + 1], ab, hs, photo) if hs else ab
                    for i, (L, ab, hs) in enumerate(zip(Ls, out, hints))]
         return out
 
-    def _network_ab(self, Ls: list[np.ndarray], x: torch.Tensor,
-                    maps: torch.Tensor | None) -> np.ndarray:
-        """The network's a/b (N×2×h×w). The last single photo's automatic colours are
-        kept (``_last``), so each change of the hints on the photo in view costs no
-        network pass."""
+    def _network_ab(self, Ls: list[np.ndarray], x: torch.Tensor, maps: torch.Tensor | None,
+                    photo: tuple | None) -> np.ndarray:
+        """The network's a/b (N×2×h×w). The automatic colours of a single photo
+        (``photo``: its digest) are kept (``_last``), so each change of the hints on the
+        photo in view costs no network pass."""
         key = None
-        if maps is None and len(Ls) == 1:
-            key = (_digest(Ls[0]), self.vivid)
+        if maps is None and photo is not None:
+            key = (photo, self.vivid)
             if self._last.get("key") == key:
                 return self._last["ab"]
         feats = None
@@ -186,20 +188,21 @@ class Colorizer:
             self._last = {"key": key, "ab": ab}
         return ab
 
-    def _follow(self, L: np.ndarray, x: torch.Tensor, ab: np.ndarray,
-                hints: list[Hint]) -> np.ndarray:
+    def _follow(self, L: np.ndarray, x: torch.Tensor, ab: np.ndarray, hints: list[Hint],
+                photo: tuple | None) -> np.ndarray:
         """Automatic a/b (h×w×2) → the same with each hint's change spread over its
-        region, told apart by the lightness and the backbone's early feature maps."""
+        region, told apart by the lightness and the backbone's early feature maps (kept
+        for a single ``photo``, like its automatic colours)."""
         h, w = ab.shape[:2]
-        key = _digest(L)
-        if self._last.get("features_of") == key:
+        if photo is not None and self._last.get("features_of") == photo:
             features = self._last["features"]
         else:
             f = self.net.region_features(x.float())
             f = torch.nn.functional.interpolate(f.float(), size=(h, w), mode="bilinear",
                                                 align_corners=False)
             features = f[0].permute(1, 2, 0).cpu().numpy()
-            self._last.update(features_of=key, features=features)
+            if photo is not None:
+                self._last.update(features_of=photo, features=features)
         small = cv2.resize(L, (w, h), interpolation=cv2.INTER_AREA)
         maps = hint_maps(hints, h, w)
         mask = maps[2]

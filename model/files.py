@@ -5,6 +5,7 @@ folder on its GUI thread without loading torch.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -109,6 +110,15 @@ def remove_stale_temporaries(targets: list[Path]) -> None:
             if name.startswith(".") and name.endswith(_PART) and \
                     name[1:].rsplit(".", 2)[0] in names and entry.is_file(follow_symlinks=False):
                 Path(entry.path).unlink(missing_ok=True)
+
+
+def hash_file(path: os.PathLike | str, algorithm: str = "sha256") -> str:
+    """The hex digest of a file's bytes, read in 1 MB chunks."""
+    h = hashlib.new(algorithm)
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def atomic_write(path: os.PathLike | str, data: bytes) -> None:

@@ -20,14 +20,13 @@ Everything but ``format``, ``version`` and ``hints`` is optional. Standard libra
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .files import atomic_write
+from .files import atomic_write, hash_file
 from .hints import Hint
 
 FORMAT, VERSION = "colorgui-hints", 1
@@ -80,11 +79,7 @@ def sidecar_path(photo: os.PathLike | str) -> Path:
 
 def content_hash(path: os.PathLike | str) -> str:
     """SHA-256 of a file's bytes (hex), the key of its edits in the app's data folder."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    return hash_file(path, "sha256")
 
 
 def _number(value, what: str, low: float, high: float) -> float:
