@@ -25,6 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 
@@ -110,7 +111,7 @@ def main(argv=None) -> int:
     from benchmarks.peers import PaperHybrid, ZhangECCV16
     from model import color
     from model.backbones import BranchSet
-    from model.colorizer import Colorizer, branch_gray, fast_dtype
+    from model.colorizer import Colorizer, branch_gray, network_size
     from model.colorizer import bundled_model_path
     from resources import BUNDLED_MODELS
 
@@ -127,16 +128,22 @@ def main(argv=None) -> int:
                  if device.type == "cpu" and has_branches else None)
         others = {key: Colorizer(path, device=device.type) for key, path in BUNDLED_MODELS.items()
                   if path != bundled_model_path() and path.is_file()}
-        dtype = fast_dtype(device)
+        dtype = None if colorizer.network_dtype == torch.float32 else colorizer.network_dtype
         L = color.luminance(np.random.default_rng(0).random((256, 256, 3), dtype=np.float32))
+
+        def working(c):  # a 256² photo's lightness at the size ``c`` runs its network at
+            h, w = network_size(256, 256, c.config.input_size)
+            return cv2.resize(L, (w, h), interpolation=cv2.INTER_AREA)
         zhang, paper = ZhangECCV16().eval().to(device), PaperHybrid().eval().to(device)
         ours = (f"colorgui bundled model ({colorizer.config.architecture})"
                 + (f", {str(dtype).split('.')[1]} network" if dtype else ""))
         speeds = {}
         for batch in (1, 8):
             def run(c):  # 8 photos go through in the colorizer's own chunks
+                small = working(c)
+                c._last.clear()  # a single photo's colours are kept for its hints: not a new photo
                 for start in range(0, batch, c.batch_size):
-                    c._forward([L] * min(c.batch_size, batch - start))
+                    c._forward([small] * min(c.batch_size, batch - start))
                 if device.type == "cuda":
                     torch.cuda.synchronize()
             x = torch.randn(batch, 1, 256, 256, device=device)
@@ -161,12 +168,12 @@ def main(argv=None) -> int:
         # FLOPs against the machine's own dense-matmul rate, for the whole pipeline and
         # for the encoder-decoder alone in the precision it runs in. The branches' FLOPs
         # are counted on their PyTorch modules (the counter does not see ONNX Runtime)
-        g = [branch_gray(L)]
+        g = [branch_gray(working(colorizer))]
         branch_flops, feats = 0, None
         if has_branches:
             branch_flops = count_flops(lambda: torch_branches.all_probabilities(g))
             feats = colorizer.branches.all_probabilities(g)
-        xin = torch.from_numpy(color.normalise_L(L)[None, None]).to(device)
+        xin = torch.from_numpy(color.normalise_L(working(colorizer))[None, None]).to(device)
 
         def network():
             colorizer.run_network(xin, feats)
