@@ -180,27 +180,28 @@ def main(argv=None) -> int:
             if device.type == "cuda":
                 torch.cuda.synchronize()
 
-        net_flops = count_flops(network)
-        all_flops = net_flops + branch_flops
+        net_flops = count_flops(network)  # one pass; a mirroring model makes two per photo
+        passes = 2 if colorizer.mirror else 1
+        all_flops = passes * net_flops + branch_flops
         t_net = median_time(network, repeats)
         rate = matmul_flops_per_s(device)
         t1 = 1 / speeds[(ours, 1)]
         rows.append((f"{tag} FLOPs per 256×256 photo", f"{all_flops / 1e9:.2f} GFLOP, of which the "
-                     f"network {net_flops / 1e9:.2f} and separate pretrained branches "
-                     f"{(all_flops - net_flops) / 1e9:.2f}"))
+                     f"network {passes} × {net_flops / 1e9:.2f} and separate pretrained branches "
+                     f"{branch_flops / 1e9:.2f}"))
         rows.append((f"{tag} dense matmul rate (2048², float32)", f"{rate / 1e9:.1f} GFLOP/s"))
         net_rate = rate
         if dtype:
             net_rate = matmul_flops_per_s(device, dtype=dtype)
             rows.append((f"{tag} dense matmul rate (2048², {str(dtype).split('.')[1]})",
                          f"{net_rate / 1e9:.1f} GFLOP/s"))
-        rows.append((f"{tag} network alone: time, share of the matmul rate in its precision",
+        rows.append((f"{tag} network alone (one pass): time, share of the matmul rate in its precision",
                      f"{t_net * 1000:.1f} ms, {net_flops / t_net / 1e9:.0f} GFLOP/s = "
                      f"{net_flops / t_net / net_rate:.0%}"))
         rows.append((f"{tag} whole photo (branches + network): share of the float32 matmul rate",
                      f"{all_flops / t1 / rate:.0%}"))
         if dtype:  # the time the matmul rates allow, each part in its own precision
-            ideal = branch_flops / rate + net_flops / net_rate
+            ideal = branch_flops / rate + passes * net_flops / net_rate
             rows.append((f"{tag} whole photo: share of the matmul rates of the precisions it "
                          f"runs in (branches float32, network {str(dtype).split('.')[1]})",
                          f"{ideal / t1:.0%}"))

@@ -112,6 +112,9 @@ class Colorizer:
         # the setting the model recommends, from its checkpoint (0 for models without a head)
         self.default_vivid = float(self.meta.get("vivid", 0.0)) if self.has_vivid else 0.0
         self.vivid = self.default_vivid if vivid is None else vivid
+        # average the colours of the photo and of its mirror image (the checkpoint says
+        # whether its model gains from that): two network passes per photo
+        self.mirror = bool(self.meta.get("mirror", False))
         self.branches = branches or BranchSet(self.config.branches, self.device)
         self.branches.to(self.device)
         # load everything now, so that a loaded colorizer's first photo is as fast as the rest
@@ -177,13 +180,17 @@ class Colorizer:
         photo in view costs no network pass."""
         key = None
         if maps is None and photo is not None:
-            key = (photo, self.vivid)
+            key = (photo, self.vivid, self.mirror)
             if self._last.get("key") == key:
                 return self._last["ab"]
         feats = None
         if self.config.branches:
             feats = self.branches.all_probabilities([branch_gray(L) for L in Ls])
-        ab = self.run_network(x, feats, maps).cpu().numpy()
+        ab = self.run_network(x, feats, maps)
+        if self.mirror:
+            mirrored = self.run_network(x.flip(-1), feats, None if maps is None else maps.flip(-1))
+            ab = (ab + mirrored.flip(-1)) / 2
+        ab = ab.cpu().numpy()
         if key is not None:
             self._last = {"key": key, "ab": ab}
         return ab

@@ -60,6 +60,7 @@ class SpatialConfig:
     class_head: bool = True       # the a/b-bin side head (its loss term, and ``vivid``)
     # fine-tune the backbone from this block on (Lite0 has blocks 0-15); None: frozen
     train_backbone_from: int | None = None
+    # the colorizer runs the network on the photo shrunk to about input_size² pixels
     input_size: int = 256
 
     def __post_init__(self):

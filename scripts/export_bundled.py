@@ -29,6 +29,8 @@ def main(argv=None) -> int:
     ap.add_argument("--hardware", default="", help="what it was trained on, for the card")
     ap.add_argument("--vivid", type=float,
                     help="the vivid setting the model recommends (models with a class head)")
+    ap.add_argument("--mirror", action="store_true",
+                    help="the model recommends averaging each photo's colours with its mirror image's")
     args = ap.parse_args(argv)
     net, meta = load_checkpoint(args.checkpoint)
     config = net.config
@@ -51,6 +53,8 @@ def main(argv=None) -> int:
     }
     if args.vivid is not None:
         keep["vivid"] = args.vivid
+    if args.mirror:
+        keep["mirror"] = True
     save_checkpoint(args.out, out, keep)
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB), input size {config.input_size}")
     return 0

@@ -226,6 +226,25 @@ def test_vivid_can_be_changed_between_photos_and_is_checked(tmp_path):
         colorizer.vivid = -0.1
 
 
+def test_a_model_that_asks_for_mirror_averaging_colours_a_mirrored_photo_as_its_mirror(tmp_path):
+    from model.colorizer import Colorizer
+
+    plain_path, mirror_path = tmp_path / "plain.safetensors", tmp_path / "mirror.safetensors"
+    save_checkpoint(plain_path, tiny_net(pretrained=True))
+    save_checkpoint(mirror_path, tiny_net(pretrained=True), {"mirror": True})
+    plain = Colorizer(plain_path, device="cpu", precision="float32")
+    mirror = Colorizer(mirror_path, device="cpu", precision="float32")
+    assert not plain.mirror and mirror.mirror
+    photo = np.random.default_rng(0).random((64, 64, 3), dtype=np.float32)
+    flipped = photo[:, ::-1].copy()
+    # the average of the photo's colours and its mirror image's, mirrored back
+    np.testing.assert_allclose(mirror.predict(photo).ab,
+                               (plain.predict(photo).ab + plain.predict(flipped).ab[:, ::-1]) / 2,
+                               atol=1e-5)
+    np.testing.assert_allclose(mirror.predict(flipped).ab, mirror.predict(photo).ab[:, ::-1], atol=1e-5)
+    assert np.abs(plain.predict(flipped).ab - plain.predict(photo).ab[:, ::-1]).max() > 1e-3
+
+
 def test_extra_branches_class_vectors_are_averaged_in_and_required():
     net = tiny_net(branches=("random_0",))
     L = torch.zeros(1, 1, 64, 64)
