@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLay
                                QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout,
                                QWidget)
 
-from colorgui.file_dialogs import existing_folder, open_files
+from colorgui.file_dialogs import dropped_paths, existing_folder, open_files
 from colorgui.settings import Settings
 
 STATE_COLOURS = {"done": "#5cb85c", "failed": "#d9534f", "skipped": "#999999",
@@ -261,5 +261,5 @@ class BatchTab(QWidget):
             event.acceptProposedAction()
 
     def dropEvent(self, event):
-        self.add_paths([u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()])
+        self.add_paths(dropped_paths(event))
         event.acceptProposedAction()

@@ -1,5 +1,6 @@
 """File dialogs that open in the folder the user last picked from (remembered in the
-settings), not in the folder colorgui happened to be started from."""
+settings), not in the folder colorgui happened to be started from; and the files of a
+drag and drop."""
 
 from __future__ import annotations
 
@@ -8,6 +9,11 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from colorgui.settings import Settings
+
+
+def dropped_paths(event) -> list[str]:
+    """The local files and folders of a drag-and-drop event (remote URLs are left out)."""
+    return [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
 
 
 def start_folder(settings: Settings) -> str:

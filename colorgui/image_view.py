@@ -6,6 +6,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QImage, QPainter, QPen, QPixmap, QColor
 from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QWidget
 
+from colorgui.file_dialogs import dropped_paths
+
 
 class ImageView(QGraphicsView):
     """Shows one photo at its full-resolution size in scene units.
@@ -135,7 +137,7 @@ class ImageView(QGraphicsView):
             event.acceptProposedAction()
 
     def dropEvent(self, event):
-        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        paths = dropped_paths(event)
         if paths:
             self.filesDropped.emit(paths)
             event.acceptProposedAction()

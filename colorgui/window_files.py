@@ -9,7 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from colorgui.file_dialogs import open_files
+from colorgui.file_dialogs import dropped_paths, open_files
 from colorgui.jobs import COLORIZE, SAVE
 
 OPEN_FILTER = "Images (*.jpg *.jpeg *.png *.tif *.tiff *.bmp *.webp *.gif);;All files (*)"
@@ -89,7 +89,7 @@ class FileActions:
             event.acceptProposedAction()
 
     def dropEvent(self, event):
-        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        paths = dropped_paths(event)
         if paths and self.tabs.currentWidget() is self.batch_tab:
             self.batch_tab.add_paths(paths)
         elif paths:

@@ -19,8 +19,8 @@ everywhere (a longer reach scored higher still), but a user's hint is about one 
 with the feature maps the colour stays on the skirt (docs/screenshot-hints.png). Adding
 the automatic colours to the guide changed nothing (±0.01 dB).
 
-Solved on the network's own output grid (~128² for a 256² input): one sparse
-factorisation for both a and b channels.
+Solved on the network's own output grid (half its working size: ~96² for the spatial
+model's 192²): one sparse factorisation for both a and b channels.
 """
 
 from __future__ import annotations
@@ -58,8 +58,9 @@ def spread(L: np.ndarray, change: np.ndarray, mask: np.ndarray, edge: float = ED
 
     ``L``: H×W lightness (0..100); ``change``: H×W×C, meaningful where ``mask`` (H×W,
     0..1) is positive; ``features``: H×W×F, what else tells regions apart (the
-    network's early feature maps: cloth from grass of the same lightness). Returns the H×W×C change everywhere: equal to ``change`` at the
-    masked pixels (up to the pin strength), fading with edge-aware distance elsewhere.
+    network's early feature maps: cloth from grass of the same lightness). Returns the
+    H×W×C change everywhere: equal to ``change`` at the masked pixels (up to the pin
+    strength), fading with edge-aware distance elsewhere.
     """
     H, W = L.shape
     n = H * W
