@@ -113,6 +113,7 @@ def main(argv=None) -> int:
     from model.backbones import BranchSet
     from model.colorizer import Colorizer, branch_gray, network_size
     from model.colorizer import bundled_model_path
+    from model.spatial import SpatialNet
     from resources import BUNDLED_MODELS
 
     rows: list[tuple[str, str]] = []
@@ -126,6 +127,8 @@ def main(argv=None) -> int:
         # on a GPU the branches run in PyTorch anyway
         eager = (Colorizer(device="cpu", branches=torch_branches)
                  if device.type == "cpu" and has_branches else None)
+        eager_net = (Colorizer(device="cpu", runtime="torch")
+                     if device.type == "cpu" and isinstance(colorizer.net, SpatialNet) else None)
         others = {key: Colorizer(path, device=device.type) for key, path in BUNDLED_MODELS.items()
                   if path != bundled_model_path() and path.is_file()}
         dtype = None if colorizer.network_dtype == torch.float32 else colorizer.network_dtype
@@ -155,6 +158,9 @@ def main(argv=None) -> int:
             if eager is not None:
                 candidates.append(("colorgui bundled model, branches in PyTorch instead of "
                                    "ONNX Runtime", lambda: run(eager)))
+            if eager_net is not None:
+                candidates.append(("colorgui bundled model, network in PyTorch instead of "
+                                   "ONNX Runtime", lambda: run(eager_net)))
             candidates += [("Zhang et al. ECCV16 (random weights, float32)", lambda: zhang(x)),
                            ("paper hybrid VGG16+ResNet50+Inception-v3 (random, float32)",
                             lambda: paper(x))]
@@ -180,7 +186,10 @@ def main(argv=None) -> int:
             if device.type == "cuda":
                 torch.cuda.synchronize()
 
-        net_flops = count_flops(network)  # one pass; a mirroring model makes two per photo
+        def torch_network():  # what the FLOP counter can see: not ONNX Runtime
+            colorizer.net(xin, feats, half_size=True, **colorizer._extra(None))
+
+        net_flops = count_flops(torch_network)  # one pass; a mirroring model makes two per photo
         passes = 2 if colorizer.mirror else 1
         all_flops = passes * net_flops + branch_flops
         t_net = median_time(network, repeats)

@@ -23,7 +23,7 @@ DEMO_BLACK_AND_WHITE = ("camera",)
 
 def existing_path(text: str) -> Path:
     """An input that must exist, checked as the command line is read: a typo then fails
-    at once, not after torch and the model have loaded (seconds; 20 s on a first run)."""
+    at once, not after torch and the model have loaded (seconds)."""
     path = Path(text)
     if not path.exists():
         raise argparse.ArgumentTypeError(f"no such file or folder: {text}")
@@ -226,7 +226,7 @@ class PreparingNotice:
     def __call__(self, event) -> None:
         if event.stage == "start" and not self.told:
             self.told = True
-            print("preparing the model for this CPU: one time only, about 15-20 s",
+            print("preparing the model for this CPU: one time only",
                   file=sys.stderr)
         elif event.stage == "done":
             print(f"  {event.name} ready ({event.seconds:.1f} s)", file=sys.stderr)

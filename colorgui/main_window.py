@@ -19,7 +19,7 @@ from colorgui.window_files import (  # noqa: F401  (OPEN_FILTER etc. are importe
     OPEN_FILTER, SAVE_FILTERS, FileActions, nothing_to_open, save_filter, with_filter_suffix)
 from colorgui.worker import BATCH, COLORIZE, FINE_TUNE, SCAN, Job, WorkerHost
 
-PREPARING = "Preparing the model for this CPU (one time, about 20 s)…"
+PREPARING = "Preparing the model for this CPU (one time only)…"
 
 
 def preferences_shortcut() -> QKeySequence:

@@ -83,7 +83,8 @@ class ModelWorker(Replies, HintJobs):
 
     def _telling_exports(self):
         """While in the block, each network that model.runtime exports for this CPU (the
-        first use's 13-19 s wait) is announced by ``preparing``."""
+        first use's wait: under a second for the spatial model, 13-19 s for the paper model's
+        three branches) is announced by ``preparing``."""
         from model.runtime import listening_to_exports
 
         return listening_to_exports(

@@ -26,7 +26,7 @@ from .devices import is_cuda_oom, resolve_device
 from .checkpoint import Network
 from .hints import Hint, hint_maps
 from .propagate import spread
-from .spatial import SpatialNet
+from .spatial import SpatialNet, onnx_core
 
 log = logging.getLogger(__name__)
 
@@ -82,14 +82,19 @@ class Prediction:
 class Colorizer:
     def __init__(self, checkpoint: os.PathLike | str | None = None, device: str = "auto",
                  net: Network | None = None, branches: BranchSet | None = None,
-                 precision: str = "auto", vivid: float | None = None):
+                 precision: str = "auto", vivid: float | None = None, runtime: str = "auto"):
         """``precision``: "auto" (``fast_dtype`` of the device) or "float32".
+        ``runtime``: on a CPU, "auto" runs a spatial model through ONNX Runtime where it
+        can (``spatial.onnx_core``), "torch" keeps it in PyTorch.
         ``vivid`` (models with a class head): 0..1, how far the colours are blended toward
         the class head's annealed mean; None: the value the checkpoint recommends."""
         if precision not in ("auto", "float32"):
             raise ValueError(f"precision must be 'auto' or 'float32', not {precision!r}")
+        if runtime not in ("auto", "torch"):
+            raise ValueError(f"runtime must be 'auto' or 'torch', not {runtime!r}")
         self.device = resolve_device(device)
         self.precision = precision
+        self.runtime = runtime
         if net is None:
             path = Path(checkpoint) if checkpoint else bundled_model_path()
             if not path.is_file() and checkpoint is None:
@@ -119,6 +124,8 @@ class Colorizer:
         self.branches.to(self.device)
         # load everything now, so that a loaded colorizer's first photo is as fast as the rest
         self.branches.load()
+        if self.device.type == "cpu":  # and the network as it runs here (an ONNX export once)
+            self._cpu_copy(self.network_dtype)
         color.prepare(gamut_table)
         # up to 8 photos of one size per network call: on a CPU 25 photos/s at 256²
         # against 19 one at a time (ONNX Runtime and oneDNN use both cores better)
@@ -252,24 +259,31 @@ class Colorizer:
             ab = self._cpu_net(torch.float32, x, feats, extra)
         return ab
 
-    def _cpu_net(self, dtype: torch.dtype, x: torch.Tensor,
-                 feats: torch.Tensor | None, extra: dict) -> torch.Tensor:
-        """Run a copy of the network in ``dtype`` and the channels-last layout oneDNN
-        works in, made on first use (so later changes to ``self.net`` go unseen): at 256²
-        on the build machine 35 -> 19 ms in float32, and in bfloat16 26 -> 9 ms against
-        autocast, which cast every weight on every call."""
+    def _cpu_copy(self, dtype: torch.dtype) -> Network:
+        """A copy of the network in ``dtype`` and the channels-last layout oneDNN works in,
+        made on first use (so later changes to ``self.net`` go unseen): at 256² on the
+        build machine 35 -> 19 ms in float32, and in bfloat16 26 -> 9 ms against autocast,
+        which cast every weight on every call. A spatial model's float32 copy runs its
+        core through ONNX Runtime where ``runtime`` allows."""
         if dtype not in self._cpu_nets:
             net = copy.deepcopy(self.net)
             if isinstance(net, SpatialNet):  # its frozen backbone: fewer passes over memory
                 size = net.config.input_size
                 fold_for_inference(net.backbone, torch.zeros(1, 3, size, size))
-            net = net.to(dtype).to(memory_format=torch.channels_last)
-            self._cpu_nets[dtype] = net
+                if dtype == torch.float32 and self.runtime == "auto":
+                    net.runtime = onnx_core(net)
+            self._cpu_nets[dtype] = net.to(dtype).to(memory_format=torch.channels_last)
+        return self._cpu_nets[dtype]
+
+    def _cpu_net(self, dtype: torch.dtype, x: torch.Tensor,
+                 feats: torch.Tensor | None, extra: dict) -> torch.Tensor:
+        """The network's a/b at half size from its CPU copy in ``dtype``."""
+        net = self._cpu_copy(dtype)
         x = x.to(dtype).contiguous(memory_format=torch.channels_last)
         feats = None if feats is None else feats.to(dtype)
         if extra.get("hints") is not None:
             extra = {**extra, "hints": extra["hints"].to(dtype)}
-        return self._cpu_nets[dtype](x, feats, half_size=True, **extra).float().contiguous()
+        return net(x, feats, half_size=True, **extra).float().contiguous()
 
     def predict_many(self, rgbs: list[np.ndarray],
                      hints: list[list[Hint]] | None = None) -> list[Prediction]:

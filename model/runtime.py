@@ -9,15 +9,17 @@ run by ONNX Runtime from then on.
 Anything that goes wrong on the way (no onnxruntime, an operator the exporter does not
 know, an unwritable cache) leaves the network in PyTorch, with a warning.
 
-Exporting the bundled model's three branches is the first run's long wait (13-19 s of
+Exporting the paper model's three branches is its first run's long wait (13-19 s of
 18-23 s with an empty cache, against 5 s once cached, one photo through the CLI on the
-build machine's 2 busy cores), so whoever waits can listen (``listening_to_exports``).
+build machine's 2 busy cores); the spatial model's network (``spatial.onnx_core``) takes
+0.5 s. Whoever waits can listen (``listening_to_exports``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import io
 import logging
 import time
@@ -35,7 +37,7 @@ from .cache import cache_root, keep
 log = logging.getLogger(__name__)
 
 # bump when the export settings or fold_for_inference change: old cached files then go unused
-_FORMAT = "1"
+_FORMAT = "2"
 _OPSET = 17
 
 
@@ -77,13 +79,13 @@ def _told(name: str, make: Callable[[], bytes]) -> Callable[[], bytes]:
 
 
 def available() -> bool:
-    """Whether ONNX Runtime and the exporter's ``onnx`` package can be imported."""
+    """Whether ONNX Runtime and the exporter's ``onnx`` package can be imported. ``onnx``
+    is only looked for: importing it costs 0.66 s of start-up, and only an export needs it."""
     try:
-        import onnx  # noqa: F401
         import onnxruntime  # noqa: F401
     except ImportError:
         return False
-    return True
+    return importlib.util.find_spec("onnx") is not None
 
 
 def cache_dir() -> Path:
@@ -107,16 +109,29 @@ def weights_identity(net: nn.Module) -> str:
     return h.hexdigest()
 
 
-def export(net: nn.Module, example: torch.Tensor) -> bytes:
-    """The ONNX file of ``net`` (evaluation mode) for inputs shaped like ``example``, any
-    batch size."""
+def export(net: nn.Module, example: torch.Tensor | tuple[torch.Tensor, ...],
+           any_size: bool = False) -> bytes:
+    """The ONNX file of ``net`` (evaluation mode) for inputs shaped like ``example`` (one
+    tensor or a tuple), any batch size, and with ``any_size`` images (4-d tensors in and
+    out) of any height and width too."""
+    examples = example if isinstance(example, tuple) else (example,)
+    with torch.no_grad():
+        results = _as_tuple(net.eval()(*examples))
+    names = [f"x{i}" for i in range(len(examples))] + [f"y{i}" for i in range(len(results))]
+    axes = {}
+    for name, t in zip(names, examples + results):
+        axes[name] = {0: "n", 2: f"{name}h", 3: f"{name}w"} if any_size and t.dim() == 4 else {0: "n"}
     buf = io.BytesIO()
     with warnings.catch_warnings():  # the TorchScript exporter's deprecation notes
         warnings.simplefilter("ignore")
-        torch.onnx.export(net.eval(), (example,), buf, dynamo=False, opset_version=_OPSET,
-                          input_names=["x"], output_names=["y"],
-                          dynamic_axes={"x": {0: "n"}, "y": {0: "n"}})
+        torch.onnx.export(net, examples, buf, dynamo=False, opset_version=_OPSET,
+                          input_names=names[:len(examples)], output_names=names[len(examples):],
+                          dynamic_axes=axes)
     return buf.getvalue()
+
+
+def _as_tuple(y) -> tuple:
+    return y if isinstance(y, tuple) else (y,)
 
 
 class OnnxModule:
@@ -149,8 +164,13 @@ class OnnxModule:
             self.session = session(data)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        x = np.ascontiguousarray(x.detach().cpu().numpy(), np.float32)
-        return torch.from_numpy(self.session.run(None, {"x": x})[0])
+        return self.run(x)[0]
+
+    def run(self, *xs: torch.Tensor) -> list[torch.Tensor]:
+        """Every output of the network for inputs ``xs`` (float32 tensors, in order)."""
+        feed = {i.name: np.ascontiguousarray(x.detach().cpu().numpy(), np.float32)
+                for i, x in zip(self.session.get_inputs(), xs)}
+        return [torch.from_numpy(y) for y in self.session.run(None, feed)]
 
 
 _told_missing = False
@@ -162,8 +182,8 @@ def on_cpu(name: str, identity: str, make: Callable[[], bytes]) -> OnnxModule | 
     if not available():
         global _told_missing
         if not _told_missing:
-            log.warning("onnxruntime is not installed: the pretrained branches run in "
-                        "PyTorch, about 3x slower on a CPU")
+            log.warning("onnxruntime is not installed: the pretrained networks run in "
+                        "PyTorch, 2-4x slower on a CPU")
             _told_missing = True
         return None
     try:

@@ -1,5 +1,5 @@
-"""The first use prepares the pretrained branches for the CPU (an ONNX export, about 20 s
-for the bundled model): the CLI says so once, and the runtime tells any listener."""
+"""The first use prepares the pretrained networks for the CPU (an ONNX export, about 20 s
+for the paper model's branches): the CLI says so once, and the runtime tells any listener."""
 
 import dataclasses
 

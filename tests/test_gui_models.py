@@ -47,7 +47,7 @@ def test_the_first_use_says_it_prepares_the_model_for_this_cpu(qtbot, tmp_path, 
         pass
     assert exported_on and threading.main_thread() not in exported_on
     preparing = [m for m in shown if m.startswith(PREPARING)]
-    assert PREPARING == "Preparing the model for this CPU (one time, about 20 s)…"
+    assert PREPARING == "Preparing the model for this CPU (one time only)…"
     assert preparing[0].endswith("0 networks ready, now efficientnet_lite0")
     assert preparing[-1].startswith(f"{PREPARING} 2 networks ready, efficientnet_lite1 took")
     assert win.statusBar().currentMessage() == ""  # gone once the model is loaded

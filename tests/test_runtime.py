@@ -1,14 +1,18 @@
-"""The pretrained branches on ONNX Runtime: same probabilities as PyTorch, cached once,
-and PyTorch whenever ONNX Runtime cannot take a branch."""
+"""The pretrained branches and the spatial model's network on ONNX Runtime: the same
+results as PyTorch, cached once, and PyTorch whenever ONNX Runtime cannot take one."""
 
 import dataclasses
 import logging
 
 import numpy as np
 import pytest
+import torch
 
 from model import backbones, runtime
 from model.backbones import BranchSet
+from model.colorizer import Colorizer
+from model.hints import Hint
+from model.spatial import SpatialConfig, SpatialNet
 
 NAMES = ("random_0", "random_1")
 
@@ -109,3 +113,64 @@ def test_a_set_moved_off_the_cpu_runs_in_pytorch():
 def test_runtime_is_checked():
     with pytest.raises(ValueError, match="runtime"):
         BranchSet(NAMES, runtime="tensorrt")
+
+
+# -- the spatial model's own network ------------------------------------------------------
+
+def tiny_spatial(**kw):
+    torch.manual_seed(0)
+    config = SpatialConfig(decoder=(16, 16, 8, 8, 8), input_size=64, **kw)
+    return SpatialNet(config, pretrained=False).eval()
+
+
+def photo(h, w, seed=0):
+    return np.random.default_rng(seed).random((h, w, 3), dtype=np.float32)
+
+
+@pytest.mark.parametrize("kw", [{}, {"branches": ("random_0",), "hints": False, "class_head": False}])
+def test_a_spatial_model_on_onnx_runtime_gives_the_pytorch_colours_at_any_size(kw):
+    net = tiny_spatial(**kw)
+    vivid = 0.3 if net.config.class_head else None
+    onnx = Colorizer(net=net, device="cpu", vivid=vivid)
+    torch_ = Colorizer(net=net, device="cpu", vivid=vivid, runtime="torch")
+    hints = [[Hint(0.5, 0.5, 40.0, -20.0, 0.1)]] if net.config.hints else None
+    for channels_only in (True, False):
+        onnx.spread_hints = torch_.spread_hints = not channels_only
+        for h, w in [(64, 64), (40, 72), (57, 33)]:
+            got = onnx.predict_many([photo(h, w)], hints)[0].ab
+            np.testing.assert_allclose(got, torch_.predict_many([photo(h, w)], hints)[0].ab, atol=1e-4)
+    assert onnx._cpu_nets[torch.float32].runtime is not None
+    assert torch_._cpu_nets[torch.float32].runtime is None
+    assert [f.name.split("-")[1] for f in cached_files() if f.name.startswith("colorgui")] == ["spatial"]
+
+
+def test_a_spatial_model_is_exported_once_per_weights():
+    events = []
+    with runtime.listening_to_exports(events.append):
+        Colorizer(net=tiny_spatial(), device="cpu").predict_many([photo(48, 40)])
+        Colorizer(net=tiny_spatial(), device="cpu").predict_many([photo(48, 40)])
+        assert [e.stage for e in events] == ["start", "done"]
+        other = tiny_spatial()
+        with torch.no_grad():
+            other.to_ab[0].bias.add_(0.1)
+        Colorizer(net=other, device="cpu").predict_many([photo(48, 40)])
+    assert [e.stage for e in events] == ["start", "done"] * 2
+
+
+def test_a_spatial_model_that_onnx_cannot_take_runs_in_pytorch_with_a_warning(monkeypatch, caplog):
+    def broken(net, example, **kw):
+        raise RuntimeError("unsupported operator")
+
+    monkeypatch.setattr(runtime, "export", broken)
+    c = Colorizer(net=tiny_spatial(), device="cpu")
+    with caplog.at_level(logging.WARNING, logger="model.runtime"):
+        got = c.predict_many([photo(40, 56)])[0].ab
+    assert "could not run colorgui-spatial through ONNX Runtime" in caplog.text
+    assert c._cpu_nets[torch.float32].runtime is None
+    want = Colorizer(net=tiny_spatial(), device="cpu", runtime="torch").predict_many([photo(40, 56)])[0].ab
+    np.testing.assert_allclose(got, want, atol=1e-6)
+
+
+def test_colorizer_runtime_is_checked():
+    with pytest.raises(ValueError, match="runtime"):
+        Colorizer(net=tiny_spatial(), device="cpu", runtime="onnx")
