@@ -83,7 +83,7 @@ class ModelWorker(Replies, HintJobs):
 
     def _telling_exports(self):
         """While in the block, each network that model.runtime exports for this CPU (the
-        first use's wait: under a second for the spatial model, 13-19 s for the paper model's
+        first use's wait: 0.5-4 s for the spatial model, 13-19 s for the paper model's
         three branches) is announced by ``preparing``."""
         from model.runtime import listening_to_exports
 

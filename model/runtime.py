@@ -12,7 +12,7 @@ know, an unwritable cache) leaves the network in PyTorch, with a warning.
 Exporting the paper model's three branches is its first run's long wait (13-19 s of
 18-23 s with an empty cache, against 5 s once cached, one photo through the CLI on the
 build machine's 2 busy cores); the spatial model's network (``spatial.onnx_core``) takes
-0.5 s. Whoever waits can listen (``listening_to_exports``).
+0.5 s on the idle machine, 4.3 s with other work running. Whoever waits can listen (``listening_to_exports``).
 """
 
 from __future__ import annotations

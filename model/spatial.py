@@ -331,7 +331,7 @@ def onnx_core(net: SpatialNet) -> Callable | None:
     (``model.runtime``), or None, with a warning, where it cannot be. On the build machine's
     2 cores the bundled model colorized 23.9 photos/s (256², batch 1, two passes each at
     192²) against 16.7 with its PyTorch copy (oneDNN, channels-last, folded), to the same
-    a/b within 1.2e-7 (docs/performance.md); the export takes 0.5 s, once."""
+    a/b within 1.2e-7 (docs/performance.md); the export takes 0.5 s (4.3 s on a busy machine), once."""
     from . import runtime
 
     config = net.config
