@@ -218,7 +218,7 @@ def demo_dir() -> Path:
 
 class PreparingNotice:
     """Tells once per run that the model is being prepared for this CPU (the ONNX export
-    of the pretrained branches, ``model.runtime``), then each network as it is ready."""
+    of its pretrained networks, ``model.runtime``), then each network as it is ready."""
 
     def __init__(self):
         self.told = False

@@ -222,12 +222,12 @@ class BranchSet:
         """``runtime``: on a CPU, "auto" runs the pretrained branches through ONNX Runtime
         (``model.runtime``) and the others in PyTorch; "onnx" runs every branch through
         it, "torch" none. On a GPU every branch runs in PyTorch."""
-        if runtime not in ("auto", "onnx", "torch"):
-            raise ValueError(f"runtime must be 'auto', 'onnx' or 'torch', not {runtime!r}")
+        from .runtime import checked
+
+        self.runtime = checked(runtime)
         self.names = tuple(names)
         self.specs = [branch_spec(n) for n in self.names]
         self.device = torch.device(device)
-        self.runtime = runtime
         self._models: dict[str, nn.Module] = {}
         self._runners: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {}
 

@@ -26,6 +26,7 @@ from .devices import is_cuda_oom, resolve_device
 from .checkpoint import Network
 from .hints import Hint, hint_maps
 from .propagate import spread
+from .runtime import checked
 from .spatial import SpatialNet, onnx_core
 
 log = logging.getLogger(__name__)
@@ -84,17 +85,16 @@ class Colorizer:
                  net: Network | None = None, branches: BranchSet | None = None,
                  precision: str = "auto", vivid: float | None = None, runtime: str = "auto"):
         """``precision``: "auto" (``fast_dtype`` of the device) or "float32".
-        ``runtime``: on a CPU, "auto" runs a spatial model through ONNX Runtime where it
-        can (``spatial.onnx_core``), "torch" keeps it in PyTorch.
+        ``runtime`` (``model.runtime.RUNTIMES``): on a CPU, "auto" and "onnx" run a spatial
+        model's network through ONNX Runtime where they can (``spatial.onnx_core``), and
+        the branches as ``BranchSet`` says; "torch" keeps everything in PyTorch.
         ``vivid`` (models with a class head): 0..1, how far the colours are blended toward
         the class head's annealed mean; None: the value the checkpoint recommends."""
         if precision not in ("auto", "float32"):
             raise ValueError(f"precision must be 'auto' or 'float32', not {precision!r}")
-        if runtime not in ("auto", "torch"):
-            raise ValueError(f"runtime must be 'auto' or 'torch', not {runtime!r}")
         self.device = resolve_device(device)
         self.precision = precision
-        self.runtime = runtime
+        self.runtime = checked(runtime)
         if net is None:
             path = Path(checkpoint) if checkpoint else bundled_model_path()
             if not path.is_file() and checkpoint is None:
@@ -104,7 +104,7 @@ class Colorizer:
         else:
             self.meta, self.checkpoint = {}, None
         self.net = net.eval().to(self.device)
-        self._cpu_nets: dict[torch.dtype, Network] = {}  # see _cpu_net
+        self._cpu_nets: dict[torch.dtype, Network] = {}  # see _cpu_copy
         self.config = net.config
         self.takes_hints = isinstance(net, SpatialNet) and net.config.hints
         # hints: the change each asks for is spread over its region by an edge-aware
@@ -120,15 +120,16 @@ class Colorizer:
         # average the colours of the photo and of its mirror image (the checkpoint says
         # whether its model gains from that): two network passes per photo
         self.mirror = bool(self.meta.get("mirror", False))
-        self.branches = branches or BranchSet(self.config.branches, self.device)
+        self.branches = branches or BranchSet(self.config.branches, self.device, runtime)
         self.branches.to(self.device)
         # load everything now, so that a loaded colorizer's first photo is as fast as the rest
         self.branches.load()
-        if self.device.type == "cpu":  # and the network as it runs here (an ONNX export once)
+        if self.device.type == "cpu":  # and the network as it runs here
             self._cpu_copy(self.network_dtype)
         color.prepare(gamut_table)
-        # up to 8 photos of one size per network call: on a CPU 25 photos/s at 256²
-        # against 19 one at a time (ONNX Runtime and oneDNN use both cores better)
+        # up to 8 photos of one size per network call: on a CPU the paper model colorized
+        # 25 photos/s at 256² against 19 one at a time (session 3); the spatial model on
+        # ONNX Runtime gains nothing from it (19.0 against 19.3, session 7), nor loses
         self.batch_size = 8
 
     @property
@@ -261,17 +262,21 @@ class Colorizer:
 
     def _cpu_copy(self, dtype: torch.dtype) -> Network:
         """A copy of the network in ``dtype`` and the channels-last layout oneDNN works in,
-        made on first use (so later changes to ``self.net`` go unseen): at 256² on the
-        build machine 35 -> 19 ms in float32, and in bfloat16 26 -> 9 ms against autocast,
-        which cast every weight on every call. A spatial model's float32 copy runs its
-        core through ONNX Runtime where ``runtime`` allows."""
+        made when the colorizer loads (on first use after a fall-back from a GPU; later
+        changes to ``self.net`` go unseen): at 256² on the build machine 35 -> 19 ms in
+        float32, and in bfloat16 26 -> 9 ms against autocast, which cast every weight on
+        every call. A spatial model's float32 copy runs its core through ONNX Runtime
+        where ``runtime`` allows."""
         if dtype not in self._cpu_nets:
             net = copy.deepcopy(self.net)
             if isinstance(net, SpatialNet):  # its frozen backbone: fewer passes over memory
                 size = net.config.input_size
                 fold_for_inference(net.backbone, torch.zeros(1, 3, size, size))
-                if dtype == torch.float32 and self.runtime == "auto":
-                    net.runtime = onnx_core(net)
+                runner = None
+                if dtype == torch.float32 and self.runtime != "torch":
+                    runner = onnx_core(net)
+                if runner is not None:
+                    net.run_core_with(runner)
             self._cpu_nets[dtype] = net.to(dtype).to(memory_format=torch.channels_last)
         return self._cpu_nets[dtype]
 

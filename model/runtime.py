@@ -37,7 +37,7 @@ from .cache import cache_root, keep
 log = logging.getLogger(__name__)
 
 # bump when the export settings or fold_for_inference change: old cached files then go unused
-_FORMAT = "2"
+_FORMAT = "1"
 _OPSET = 17
 
 
@@ -78,9 +78,22 @@ def _told(name: str, make: Callable[[], bytes]) -> Callable[[], bytes]:
     return told
 
 
+# where frozen networks run on a CPU: "auto" (ONNX Runtime for pretrained networks),
+# "onnx" (ONNX Runtime for every one) or "torch" (none)
+RUNTIMES = ("auto", "onnx", "torch")
+
+
+def checked(runtime: str) -> str:
+    """``runtime`` if it is one of ``RUNTIMES``, else a ValueError."""
+    if runtime not in RUNTIMES:
+        raise ValueError(f"runtime must be one of {', '.join(map(repr, RUNTIMES))}, not {runtime!r}")
+    return runtime
+
+
 def available() -> bool:
-    """Whether ONNX Runtime and the exporter's ``onnx`` package can be imported. ``onnx``
-    is only looked for: importing it costs 0.66 s of start-up, and only an export needs it."""
+    """Whether ONNX Runtime can be imported and the exporter's ``onnx`` package is
+    installed (looked for, not imported: that costs 0.66 s of start-up, and only an export
+    needs it)."""
     try:
         import onnxruntime  # noqa: F401
     except ImportError:
@@ -135,10 +148,10 @@ def _as_tuple(y) -> tuple:
 
 
 class OnnxModule:
-    """A frozen network run by ONNX Runtime on the CPU, called like the module it came
-    from: an N×C×H×W float32 tensor in, its first output as a float32 tensor out. Loaded
-    from ``path``, or made by ``make`` (which returns the ONNX file's bytes) and kept
-    there."""
+    """A frozen network run by ONNX Runtime on the CPU: called like a one-input module
+    (a float32 tensor in, its first output out), or ``run`` with all its inputs for all
+    its outputs. Loaded from ``path``, or made by ``make`` (which returns the ONNX file's
+    bytes) and kept there."""
 
     def __init__(self, path: Path, make: Callable[[], bytes]):
         import onnxruntime as ort
@@ -162,14 +175,17 @@ class OnnxModule:
             data = make()
             keep(path, data)
             self.session = session(data)
+        self.inputs = [i.name for i in self.session.get_inputs()]
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         return self.run(x)[0]
 
     def run(self, *xs: torch.Tensor) -> list[torch.Tensor]:
-        """Every output of the network for inputs ``xs`` (float32 tensors, in order)."""
-        feed = {i.name: np.ascontiguousarray(x.detach().cpu().numpy(), np.float32)
-                for i, x in zip(self.session.get_inputs(), xs)}
+        """Every output of the network for its inputs ``xs`` (tensors, in order)."""
+        if len(xs) != len(self.inputs):
+            raise ValueError(f"the network takes {len(self.inputs)} inputs, not {len(xs)}")
+        feed = {name: np.ascontiguousarray(x.detach().cpu().numpy(), np.float32)
+                for name, x in zip(self.inputs, xs)}
         return [torch.from_numpy(y) for y in self.session.run(None, feed)]
 
 

@@ -143,8 +143,8 @@ class SpatialNet(nn.Module):
         self.register_buffer("centres", bin_centres(), persistent=False)
         # per-bin rarity weights of the class loss (set from the training photos by ``fit``)
         self.register_buffer("class_weights", torch.ones(AB_BINS ** 2))
-        # what runs ``core`` in its place, frozen, on a CPU (``onnx_core``); None: PyTorch
-        self.runtime: Callable | None = None
+        # what computes ``core`` instead, for a frozen copy (``run_core_with``); None: PyTorch
+        self.core_runner: Callable | None = None
 
     # -- what a checkpoint holds -------------------------------------------------------
     def frozen_prefixes(self) -> tuple[str, ...]:
@@ -261,8 +261,8 @@ class SpatialNet(nn.Module):
             L = F.pad(L, (0, pw, 0, ph), mode="replicate")
             if hints is not None:
                 hints = F.pad(hints, (0, pw, 0, ph))
-        if self.runtime is not None:
-            ab, logits = self.runtime(L, features, hints)
+        if self.core_runner is not None:
+            ab, logits = self.core_runner(L, features, hints)
         else:
             ab, logits = self.core(L, features, hints)
         if ph or pw:
@@ -274,11 +274,18 @@ class SpatialNet(nn.Module):
     def core(self, L: torch.Tensor, features: torch.Tensor | None,
              hints: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
         """The network proper, on L whose sides are multiples of 32: (a/b at half size, bin
-        logits at quarter size or None). What ``runtime``, where set, runs instead."""
+        logits at quarter size or None)."""
         skips, probs = self.encode(L)
         if probs is not None and self.config.branches:
             probs = (probs + features.to(probs.dtype).sum(1)) / (1 + len(self.config.branches))
         return self.decode(skips, probs, hints)
+
+    def run_core_with(self, runner: Callable) -> None:
+        """From now on ``runner`` (``onnx_core``'s) computes ``core``, for a frozen copy of
+        the network: its PyTorch modules go, since the runner holds its own weights."""
+        self.core_runner = runner
+        for name, _ in list(self.named_children()):
+            setattr(self, name, None)
 
     def outputs(self, L, features=None, hints=None):
         """(a/b at half size, bin logits at quarter size): for the training loss, and for
@@ -310,50 +317,54 @@ def spatial_loss(net: SpatialNet, L: torch.Tensor, ab: torch.Tensor, features, h
     return loss
 
 
+def _core_inputs(config: SpatialConfig, L, hints, features) -> tuple:
+    """``core``'s inputs as the exported network takes them, all tensors: L, then hints
+    (zero maps for none: ``decode`` pools them to the same zeros) where the model takes
+    them, then the branches' probabilities where it has branches."""
+    out = [L]
+    if config.hints:
+        out.append(hints if hints is not None else L.new_zeros(L.shape[0], HINT_CHANNELS, *L.shape[-2:]))
+    if config.branches:
+        out.append(features)
+    return tuple(out)
+
+
 class _Core(nn.Module):
-    """``SpatialNet.core`` with every input a tensor, as ONNX exports it: hints are zero
-    maps in automatic mode (the same colours as none: ``decode`` pools them to zeros)."""
+    """``SpatialNet.core`` on ``_core_inputs``, as ONNX exports it."""
 
     def __init__(self, net: SpatialNet):
         super().__init__()
         self.net = net
 
-    def forward(self, L, *rest):
-        rest = list(rest)
-        hints = rest.pop(0) if self.net.config.hints else None
-        features = rest.pop(0) if self.net.config.branches else None
+    def forward(self, *inputs):
+        config = self.net.config
+        L, rest = inputs[0], list(inputs[1:])
+        hints = rest.pop(0) if config.hints else None
+        features = rest.pop(0) if config.branches else None
         ab, logits = self.net.core(L, features, hints)
-        return (ab, logits) if logits is not None else (ab,)
+        return (ab,) if logits is None else (ab, logits)
 
 
 def onnx_core(net: SpatialNet) -> Callable | None:
-    """``net.core`` (frozen, float32) through ONNX Runtime on the CPU, kept in the user cache
-    (``model.runtime``), or None, with a warning, where it cannot be. On the build machine's
-    2 cores the bundled model colorized 23.9 photos/s (256², batch 1, two passes each at
-    192²) against 16.7 with its PyTorch copy (oneDNN, channels-last, folded), to the same
-    a/b within 1.2e-7 (docs/performance.md); the export takes 0.5 s (4.3 s on a busy machine), once."""
+    """A frozen float32 ``net``'s ``core`` through ONNX Runtime on the CPU, exported once
+    into the user cache (``model.runtime``), for ``run_core_with``; None, with a warning,
+    where it cannot be. On the build machine's 2 cores the bundled model colorized 23.9
+    photos/s (256², batch 1, two passes each at 192²) against 16.7 with its PyTorch copy
+    (oneDNN, channels-last, folded), to the same a/b within 1.2e-7 (docs/performance.md);
+    the export takes 0.5 s (4.3 s on a busy machine), once."""
     from . import runtime
 
     config = net.config
     size = config.input_size
-    example = [torch.zeros(1, 1, size, size)]
-    if config.hints:
-        example.append(torch.zeros(1, HINT_CHANNELS, size, size))
-    if config.branches:
-        example.append(torch.zeros(1, len(config.branches), FEATURE_DIM))
-    core = _Core(net).float().eval()
+    example = _core_inputs(config, torch.zeros(1, 1, size, size), None,
+                           torch.zeros(1, len(config.branches), FEATURE_DIM))
     module = runtime.on_cpu("colorgui-spatial", f"{runtime.weights_identity(net)} {config.to_json()}",
-                            lambda: runtime.export(core, tuple(example), any_size=True))
+                            lambda: runtime.export(_Core(net), example, any_size=True))
     if module is None:
         return None
 
     def run(L, features, hints):
-        args = [L]
-        if config.hints:
-            args.append(hints if hints is not None else L.new_zeros(L.shape[0], HINT_CHANNELS, *L.shape[-2:]))
-        if config.branches:
-            args.append(features)
-        out = [y.to(L.dtype) for y in module.run(*args)] + [None]
-        return out[0], out[1]
+        ys = module.run(*_core_inputs(config, L, hints, features))
+        return ys[0], (ys[1] if len(ys) > 1 else None)
 
     return run

@@ -12,7 +12,8 @@ from model import backbones, runtime
 from model.backbones import BranchSet
 from model.colorizer import Colorizer
 from model.hints import Hint
-from model.spatial import SpatialConfig, SpatialNet
+from model.backbones import FEATURE_DIM
+from model.spatial import SpatialConfig, SpatialNet, onnx_core
 
 NAMES = ("random_0", "random_1")
 
@@ -119,41 +120,77 @@ def test_runtime_is_checked():
 
 def tiny_spatial(**kw):
     torch.manual_seed(0)
-    config = SpatialConfig(decoder=(16, 16, 8, 8, 8), input_size=64, **kw)
-    return SpatialNet(config, pretrained=False).eval()
+    return SpatialNet(SpatialConfig(decoder=(16, 16, 8, 8, 8), input_size=64, **kw), pretrained=False).eval()
 
 
 def photo(h, w, seed=0):
     return np.random.default_rng(seed).random((h, w, 3), dtype=np.float32)
 
 
-@pytest.mark.parametrize("kw", [{}, {"branches": ("random_0",), "hints": False, "class_head": False}])
-def test_a_spatial_model_on_onnx_runtime_gives_the_pytorch_colours_at_any_size(kw):
+def hints_for(net, n):
+    if not net.config.hints:
+        return None
+    return [[Hint(0.2 + 0.3 * i, 0.5, 40.0 - 30 * i, -20.0 + 25 * i, 0.1)] for i in range(n)]
+
+
+@pytest.mark.parametrize("kw", [{}, {"branches": ("random_0",)},
+                                {"branches": ("random_0",), "hints": False, "class_head": False}])
+def test_a_spatial_model_on_onnx_runtime_gives_the_pytorch_colours(kw):
     net = tiny_spatial(**kw)
     vivid = 0.3 if net.config.class_head else None
     onnx = Colorizer(net=net, device="cpu", vivid=vivid)
     torch_ = Colorizer(net=net, device="cpu", vivid=vivid, runtime="torch")
-    hints = [[Hint(0.5, 0.5, 40.0, -20.0, 0.1)]] if net.config.hints else None
-    for channels_only in (True, False):
-        onnx.spread_hints = torch_.spread_hints = not channels_only
-        for h, w in [(64, 64), (40, 72), (57, 33)]:
-            got = onnx.predict_many([photo(h, w)], hints)[0].ab
-            np.testing.assert_allclose(got, torch_.predict_many([photo(h, w)], hints)[0].ab, atol=1e-4)
-    assert onnx._cpu_nets[torch.float32].runtime is not None
-    assert torch_._cpu_nets[torch.float32].runtime is None
+    assert onnx._cpu_nets[torch.float32].core_runner is not None
+    assert torch_._cpu_nets[torch.float32].core_runner is None
+    for mirror in (False, True):
+        for channels_only in (True, False):
+            for c in (onnx, torch_):
+                c.mirror, c.spread_hints = mirror, not channels_only
+            for h, w in [(64, 64), (40, 72), (57, 33)]:
+                photos = [photo(h, w, 0), photo(h, w, 1)]
+                got = onnx.predict_many(photos, hints_for(net, 2))
+                want = torch_.predict_many(photos, hints_for(net, 2))
+                for g, t in zip(got, want):
+                    np.testing.assert_allclose(g.ab, t.ab, atol=1e-4)
     assert [f.name.split("-")[1] for f in cached_files() if f.name.startswith("colorgui")] == ["spatial"]
 
 
-def test_a_spatial_model_is_exported_once_per_weights():
+def test_the_onnx_core_takes_the_hints_and_the_branch_probabilities():
+    """Tighter than the colours (random weights pass little of the class vector on): the
+    bin logits of the core, for inputs that move them well beyond the tolerance."""
+    net = tiny_spatial(branches=("random_0",))
+    with torch.no_grad():  # random decoder weights all but drop the class vector: amplify it
+        net.class_proj.weight.mul_(1e3)
+    run = onnx_core(net)
+    L = torch.rand(2, 1, 64, 96) * 2 - 1
+    peaked = torch.softmax(torch.randn(2, 1, FEATURE_DIM) * 5, -1)
+    hints = torch.zeros(2, 3, 64, 96)
+    hints[:, :, 20:30, 40:50] = torch.tensor([0.3, -0.2, 1.0])[:, None, None]
+    outputs = {}
+    for name, feats, h in [("plain", peaked, None), ("no class", torch.zeros_like(peaked), None),
+                           ("hinted", peaked, hints)]:
+        ab, logits = run(L, feats, h)
+        with torch.no_grad():
+            want_ab, want_logits = net.core(L, feats, h)
+        np.testing.assert_allclose(ab, want_ab, atol=2e-6)
+        np.testing.assert_allclose(logits, want_logits, atol=2e-6)
+        outputs[name] = want_logits
+    for name in ("no class", "hinted"):
+        assert (outputs[name] - outputs["plain"]).abs().max() > 1e-4
+
+
+def test_a_spatial_model_is_exported_once_per_weights_when_it_loads():
     events = []
     with runtime.listening_to_exports(events.append):
-        Colorizer(net=tiny_spatial(), device="cpu").predict_many([photo(48, 40)])
+        first = Colorizer(net=tiny_spatial(), device="cpu")
+        assert [e.stage for e in events] == ["start", "done"]
+        first.predict_many([photo(48, 40)])
         Colorizer(net=tiny_spatial(), device="cpu").predict_many([photo(48, 40)])
         assert [e.stage for e in events] == ["start", "done"]
         other = tiny_spatial()
         with torch.no_grad():
             other.to_ab[0].bias.add_(0.1)
-        Colorizer(net=other, device="cpu").predict_many([photo(48, 40)])
+        Colorizer(net=other, device="cpu")
     assert [e.stage for e in events] == ["start", "done"] * 2
 
 
@@ -162,15 +199,22 @@ def test_a_spatial_model_that_onnx_cannot_take_runs_in_pytorch_with_a_warning(mo
         raise RuntimeError("unsupported operator")
 
     monkeypatch.setattr(runtime, "export", broken)
-    c = Colorizer(net=tiny_spatial(), device="cpu")
     with caplog.at_level(logging.WARNING, logger="model.runtime"):
-        got = c.predict_many([photo(40, 56)])[0].ab
+        c = Colorizer(net=tiny_spatial(), device="cpu")
     assert "could not run colorgui-spatial through ONNX Runtime" in caplog.text
-    assert c._cpu_nets[torch.float32].runtime is None
-    want = Colorizer(net=tiny_spatial(), device="cpu", runtime="torch").predict_many([photo(40, 56)])[0].ab
-    np.testing.assert_allclose(got, want, atol=1e-6)
+    assert c._cpu_nets[torch.float32].core_runner is None
+    want = Colorizer(net=tiny_spatial(), device="cpu", runtime="torch")
+    np.testing.assert_allclose(c.predict_many([photo(40, 56)])[0].ab,
+                               want.predict_many([photo(40, 56)])[0].ab, atol=1e-6)
+
+
+def test_an_onnx_network_refuses_the_wrong_number_of_inputs():
+    Colorizer(net=tiny_spatial(), device="cpu")  # exports it: L and hints in
+    module = runtime.OnnxModule(cached_files()[0], lambda: b"")
+    with pytest.raises(ValueError, match="takes 2 inputs, not 1"):
+        module.run(torch.zeros(1, 1, 64, 64))
 
 
 def test_colorizer_runtime_is_checked():
-    with pytest.raises(ValueError, match="runtime"):
-        Colorizer(net=tiny_spatial(), device="cpu", runtime="onnx")
+    with pytest.raises(ValueError, match="runtime must be one of"):
+        Colorizer(net=tiny_spatial(), device="cpu", runtime="tensorrt")
