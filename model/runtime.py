@@ -12,7 +12,8 @@ know, an unwritable cache) leaves the network in PyTorch, with a warning.
 Exporting the paper model's three branches is its first run's long wait (13-19 s of
 18-23 s with an empty cache, against 5 s once cached, one photo through the CLI on the
 build machine's 2 busy cores); the spatial model's network (``spatial.onnx_core``) takes
-0.5 s on the idle machine, 4.3 s with other work running. Whoever waits can listen (``listening_to_exports``).
+0.5 s on the idle machine, 4.3 s with other work running. Whoever waits can listen
+(``listening_to_exports``).
 """
 
 from __future__ import annotations
@@ -86,7 +87,8 @@ RUNTIMES = ("auto", "onnx", "torch")
 def checked(runtime: str) -> str:
     """``runtime`` if it is one of ``RUNTIMES``, else a ValueError."""
     if runtime not in RUNTIMES:
-        raise ValueError(f"runtime must be one of {', '.join(map(repr, RUNTIMES))}, not {runtime!r}")
+        choices = ", ".join(map(repr, RUNTIMES))
+        raise ValueError(f"runtime must be one of {choices}, not {runtime!r}")
     return runtime
 
 
@@ -133,7 +135,8 @@ def export(net: nn.Module, example: torch.Tensor | tuple[torch.Tensor, ...],
     names = [f"x{i}" for i in range(len(examples))] + [f"y{i}" for i in range(len(results))]
     axes = {}
     for name, t in zip(names, examples + results):
-        axes[name] = {0: "n", 2: f"{name}h", 3: f"{name}w"} if any_size and t.dim() == 4 else {0: "n"}
+        image = any_size and t.dim() == 4
+        axes[name] = {0: "n", 2: f"{name}h", 3: f"{name}w"} if image else {0: "n"}
     buf = io.BytesIO()
     with warnings.catch_warnings():  # the TorchScript exporter's deprecation notes
         warnings.simplefilter("ignore")

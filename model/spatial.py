@@ -323,7 +323,9 @@ def _core_inputs(config: SpatialConfig, L, hints, features) -> tuple:
     them, then the branches' probabilities where it has branches."""
     out = [L]
     if config.hints:
-        out.append(hints if hints is not None else L.new_zeros(L.shape[0], HINT_CHANNELS, *L.shape[-2:]))
+        if hints is None:
+            hints = L.new_zeros(L.shape[0], HINT_CHANNELS, *L.shape[-2:])
+        out.append(hints)
     if config.branches:
         out.append(features)
     return tuple(out)
@@ -358,7 +360,8 @@ def onnx_core(net: SpatialNet) -> Callable | None:
     size = config.input_size
     example = _core_inputs(config, torch.zeros(1, 1, size, size), None,
                            torch.zeros(1, len(config.branches), FEATURE_DIM))
-    module = runtime.on_cpu("colorgui-spatial", f"{runtime.weights_identity(net)} {config.to_json()}",
+    identity = f"{runtime.weights_identity(net)} {config.to_json()}"
+    module = runtime.on_cpu("colorgui-spatial", identity,
                             lambda: runtime.export(_Core(net), example, any_size=True))
     if module is None:
         return None

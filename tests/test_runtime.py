@@ -120,7 +120,8 @@ def test_runtime_is_checked():
 
 def tiny_spatial(**kw):
     torch.manual_seed(0)
-    return SpatialNet(SpatialConfig(decoder=(16, 16, 8, 8, 8), input_size=64, **kw), pretrained=False).eval()
+    config = SpatialConfig(decoder=(16, 16, 8, 8, 8), input_size=64, **kw)
+    return SpatialNet(config, pretrained=False).eval()
 
 
 def photo(h, w, seed=0):
@@ -152,7 +153,8 @@ def test_a_spatial_model_on_onnx_runtime_gives_the_pytorch_colours(kw):
                 want = torch_.predict_many(photos, hints_for(net, 2))
                 for g, t in zip(got, want):
                     np.testing.assert_allclose(g.ab, t.ab, atol=1e-4)
-    assert [f.name.split("-")[1] for f in cached_files() if f.name.startswith("colorgui")] == ["spatial"]
+    exported = [f.name for f in cached_files() if f.name.startswith("colorgui")]
+    assert [name.split("-")[1] for name in exported] == ["spatial"]
 
 
 def test_the_onnx_core_takes_the_hints_and_the_branch_probabilities():
