@@ -23,6 +23,7 @@ import hashlib
 import importlib.util
 import io
 import logging
+import os
 import time
 import warnings
 from dataclasses import dataclass
@@ -40,6 +41,9 @@ log = logging.getLogger(__name__)
 # bump when the export settings or fold_for_inference change: old cached files then go unused
 _FORMAT = "1"
 _OPSET = 17
+# exported networks kept in the cache: the most recently used (each fine-tuned spatial
+# model adds 25 MB; the bundled models take 4 files)
+KEEP_EXPORTS = 12
 
 
 @dataclass(frozen=True)
@@ -146,6 +150,30 @@ def export(net: nn.Module, example: torch.Tensor | tuple[torch.Tensor, ...],
     return buf.getvalue()
 
 
+def _used(path: Path) -> None:
+    """Mark a cached export as just used, so ``_prune`` keeps it."""
+    try:
+        os.utime(path)
+    except OSError:
+        pass
+
+
+def _prune(folder: Path) -> None:
+    """Delete all but the ``KEEP_EXPORTS`` most recently used exports in ``folder`` (those
+    of models no longer used, or of an older torch): each is only made again if needed."""
+    dated = []
+    for f in folder.glob("*.onnx"):
+        try:
+            dated.append((f.stat().st_mtime, f))
+        except OSError:  # gone meanwhile (another colorgui pruning)
+            pass
+    for _, f in sorted(dated, reverse=True)[KEEP_EXPORTS:]:
+        try:
+            f.unlink()
+        except OSError:  # in use on Windows, or gone: next time
+            pass
+
+
 def _as_tuple(y) -> tuple:
     return y if isinstance(y, tuple) else (y,)
 
@@ -154,7 +182,7 @@ class OnnxModule:
     """A frozen network run by ONNX Runtime on the CPU: called like a one-input module
     (a float32 tensor in, its first output out), or ``run`` with all its inputs for all
     its outputs. Loaded from ``path``, or made by ``make`` (which returns the ONNX file's
-    bytes) and kept there."""
+    bytes) and kept there, among the ``KEEP_EXPORTS`` most recently used."""
 
     def __init__(self, path: Path, make: Callable[[], bytes]):
         import onnxruntime as ort
@@ -172,11 +200,13 @@ class OnnxModule:
         if path.is_file():
             try:
                 self.session = session(str(path))
+                _used(path)
             except Exception as exc:  # a damaged cache file: make it again
                 log.info("re-exporting %s: %s", path, exc)
         if self.session is None:
             data = make()
             keep(path, data)
+            _prune(path.parent)
             self.session = session(data)
         self.inputs = [i.name for i in self.session.get_inputs()]
 

@@ -3,6 +3,7 @@ results as PyTorch, cached once, and PyTorch whenever ONNX Runtime cannot take o
 
 import dataclasses
 import logging
+import os
 
 import numpy as np
 import pytest
@@ -35,10 +36,27 @@ def test_onnx_branches_give_the_pytorch_probabilities_and_are_cached_once():
     np.testing.assert_allclose(got, want, atol=1e-5)
     files = cached_files()
     assert [f.name.split("-")[0] for f in files] == ["random_0", "random_1"]
-    stamps = [f.stat().st_mtime_ns for f in files]
+    inodes = [f.stat().st_ino for f in files]  # a file written again is a new one
     again = BranchSet(NAMES, runtime="onnx")
     np.testing.assert_allclose(again.all_features(gray()), want, atol=1e-5)
-    assert cached_files() == files and [f.stat().st_mtime_ns for f in files] == stamps
+    assert cached_files() == files and [f.stat().st_ino for f in files] == inodes
+
+
+def test_the_cache_keeps_only_the_most_recently_used_exports(monkeypatch):
+    monkeypatch.setattr(runtime, "KEEP_EXPORTS", 3)
+    BranchSet(("random_0",), runtime="onnx").load()
+    folder = runtime.cache_dir()
+    [used] = cached_files()
+    for i in range(3):  # exports of models used long ago, the oldest first
+        f = folder / f"old_{i}-{i}.onnx"
+        f.write_bytes(b"stale")
+        os.utime(f, (1000 + i, 1000 + i))
+    os.utime(used, (500, 500))  # older than all of them, but used again now:
+    BranchSet(("random_0",), runtime="onnx").load()
+    assert used.stat().st_mtime > 2000
+    BranchSet(("random_1",), runtime="onnx").load()  # a new export: 5 files, keep 3
+    kept = sorted(f.name.split("-")[0] for f in cached_files())
+    assert kept == ["old_2", "random_0", "random_1"]
 
 
 def test_a_branch_whose_weights_have_a_name_is_not_even_built_once_cached(monkeypatch):
