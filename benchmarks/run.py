@@ -16,6 +16,7 @@ against a measured dense-matmul rate. CUDA rows appear when a GPU is present.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import platform
 import statistics
@@ -134,9 +135,13 @@ def main(argv=None) -> int:
         dtype = None if colorizer.network_dtype == torch.float32 else colorizer.network_dtype
         L = color.luminance(np.random.default_rng(0).random((256, 256, 3), dtype=np.float32))
 
-        def working(c):  # a 256² photo's lightness at the size ``c`` runs its network at
-            h, w = network_size(256, 256, c.config.input_size)
+        @functools.cache
+        def working_at(side):  # a 256² photo's lightness at a network's working size
+            h, w = network_size(256, 256, side)
             return cv2.resize(L, (w, h), interpolation=cv2.INTER_AREA)
+
+        def working(c):  # made once per size, not inside the timed calls
+            return working_at(c.config.input_size)
         zhang, paper = ZhangECCV16().eval().to(device), PaperHybrid().eval().to(device)
         ours = (f"colorgui bundled model ({colorizer.config.architecture})"
                 + (f", {str(dtype).split('.')[1]} network" if dtype else ""))
@@ -174,12 +179,13 @@ def main(argv=None) -> int:
         # FLOPs against the machine's own dense-matmul rate, for the whole pipeline and
         # for the encoder-decoder alone in the precision it runs in. The branches' FLOPs
         # are counted on their PyTorch modules (the counter does not see ONNX Runtime)
-        g = [branch_gray(working(colorizer))]
+        small = working(colorizer)
+        g = [branch_gray(small)]
         branch_flops, feats = 0, None
         if has_branches:
             branch_flops = count_flops(lambda: torch_branches.all_probabilities(g))
             feats = colorizer.branches.all_probabilities(g)
-        xin = torch.from_numpy(color.normalise_L(working(colorizer))[None, None]).to(device)
+        xin = torch.from_numpy(color.normalise_L(small)[None, None]).to(device)
 
         def network():
             colorizer.run_network(xin, feats)
