@@ -67,6 +67,77 @@ def split_validation(paths: list[Path], share: float, seed: int = 0) -> tuple[li
     return [p for p in paths if p not in vset], val
 
 
+@dataclass
+class _Manifest:
+    groups: dict[str, str]   # file name → person or class
+    people: bool             # the groups are people
+
+
+def _read_manifest(folder: Path) -> _Manifest | None:
+    """A data folder's ``manifest.csv``, where it has one: the person of each face
+    (``person``), else the class (``class``, ``class_name``)."""
+    import csv
+
+    manifest = folder / "manifest.csv"
+    if not manifest.is_file():
+        return None
+    with open(manifest, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        people = "person" in (reader.fieldnames or [])
+        groups = {Path(row.get("file") or "").name:
+                  next((row[k] for k in ("person", "class", "class_name") if row.get(k)), "")
+                  for row in reader}
+    return _Manifest(groups, people)
+
+
+def split_grouped(paths: list[Path], share: float, seed: int = 0) -> tuple[list[Path], list[Path]]:
+    """A validation split that tells how a model does on photos like those it never saw:
+    where a folder's manifest names people, whole people go to one side (a face seen in
+    training would flatter the score); elsewhere every source (the folder holding the
+    manifest, else the photo's folder) and class gives ``share`` of its photos, so the
+    held-out photos cover all of them. Deterministic, like ``split_validation``."""
+    if share <= 0:
+        return list(paths), []
+
+    def score(text: str) -> float:
+        return int.from_bytes(hashlib.sha1(f"{seed}:{text}".encode()).digest()[:8], "big") / 2**64
+
+    manifests: dict[Path, _Manifest | None] = {}
+
+    def source_of(path: Path) -> tuple[Path, _Manifest | None]:
+        for folder in path.parents:
+            if folder not in manifests:
+                manifests[folder] = _read_manifest(folder)
+            if manifests[folder] is not None:
+                return folder, manifests[folder]
+        return path.parent, None
+
+    sources: dict[str, dict[str, list[Path]]] = {}
+    val: set[Path] = set()
+    for p in paths:
+        folder, manifest = source_of(p)
+        group = manifest.groups.get(p.name, "") if manifest else ""
+        if manifest is not None and manifest.people:
+            if score(f"{folder.name}/{group or p.name}") < share:
+                val.add(p)
+        else:
+            sources.setdefault(folder.name, {}).setdefault(group, []).append(p)
+    for source, classes in sources.items():
+        # each class's photos in a random order, the classes interleaved by the place of
+        # a photo within its class, so the first share·n photos cover the classes evenly
+        # (ImageNet's have one or two photos each)
+        key: dict[Path, float] = {}
+        for members in classes.values():
+            ranked = sorted(members, key=lambda p: score(f"{source}/{p.name}"))
+            for i, p in enumerate(ranked):
+                key[p] = (i + score(f"{source}/{p.name}/place")) / len(ranked)
+        order = sorted(key, key=key.get)
+        val.update(order[:round(share * len(order))])
+    if not val and len(paths) > 1:
+        val = {min(paths, key=lambda p: score(p.name))}
+    return [p for p in paths if p not in val], [p for p in paths if p in val]
+
+
 def lab_sample(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """float RGB → (normalised L 1×H×W, normalised ab 2×H×W)."""
     lab = color.rgb_to_lab(rgb)

@@ -63,6 +63,9 @@ class SpatialConfig:
     train_backbone_from: int | None = None
     # the colorizer runs the network on the photo shrunk to about input_size² pixels
     input_size: int = 256
+    # width of the hint guide (``HintGuide``), a small trainable encoder of [L, hints]
+    # whose maps steer every decoder stage where there are hints; 0: none
+    hint_guide: int = 0
 
     def __post_init__(self):
         object.__setattr__(self, "branches", tuple(self.branches))
@@ -79,6 +82,8 @@ class SpatialConfig:
             raise ValueError("train_backbone_from must lie in 0..16 (16: only the head)")
         if self.input_size % 32:
             raise ValueError("input_size must be a multiple of 32")
+        if self.hint_guide < 0 or (self.hint_guide and not self.hints):
+            raise ValueError("hint_guide needs hints and a width >= 0")
 
     @property
     def fusion(self) -> str:
@@ -106,6 +111,56 @@ def pool_hints(hints: torch.Tensor, factor: int) -> torch.Tensor:
     m = F.avg_pool2d(hints[:, 2:], factor)
     ab = F.avg_pool2d(hints[:, :2], factor) / m.clamp_min(1e-6)
     return torch.cat([ab, (m > 0).to(hints.dtype)], 1)
+
+
+def _conv_relu(cin: int, cout: int, stride: int = 1, k: int = 3) -> list[nn.Module]:
+    return [nn.Conv2d(cin, cout, k, stride=stride, padding=k // 2), nn.ReLU(inplace=True)]
+
+
+class HintGuide(nn.Module):
+    """What the hints mean for every decoder stage.
+
+    Through the decoder's pooled hint channels alone, 10 true hints gained only 0.02-0.19
+    dB (docs/results.md): the frozen encoder never sees them and each decoder stage sees
+    them only as a few averaged cells. This encoder reads the hints together with the
+    lightness at full resolution (as Zhang et al. 2017 feed them to the first layer) down
+    to stride 16, and after each decoder stage a residual computed from the stage's own
+    maps and the guide's is added. The residual's last convolution starts at zero and the
+    whole residual is multiplied by "this photo has hints", so without hints the output
+    is exactly the automatic model's.
+    """
+
+    def __init__(self, width: int, decoder: tuple[int, ...]):
+        super().__init__()
+        w = width
+        chans = (2 * w, 2 * w, w, w)  # at strides 16, 8, 4, 2
+        self.down = nn.ModuleList([
+            nn.Sequential(*_conv_relu(1 + HINT_CHANNELS, w, 2), *_conv_relu(w, w)),   # 2
+            nn.Sequential(*_conv_relu(w, w, 2), *_conv_relu(w, w)),                    # 4
+            nn.Sequential(*_conv_relu(w, 2 * w, 2), *_conv_relu(2 * w, 2 * w)),        # 8
+            nn.Sequential(*_conv_relu(2 * w, 2 * w, 2), *_conv_relu(2 * w, 2 * w)),    # 16
+        ])
+        self.mix = nn.ModuleList()
+        for k, (d, c) in enumerate(zip(decoder[1:], chans)):
+            last = nn.Conv2d(d, d, 1)
+            nn.init.zeros_(last.weight)
+            nn.init.zeros_(last.bias)
+            # 3×3 where the maps are small (strides 16, 8), 1×1 at strides 4 and 2
+            self.mix.append(nn.Sequential(*_conv_relu(d + c, d, k=3 if k < 2 else 1), last))
+
+    def maps(self, L: torch.Tensor, hints: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
+        """(the guide's maps at strides 16, 8, 4, 2; N×1×1×1 "has hints")."""
+        x = torch.cat([L, hints], 1)
+        out = []
+        for block in self.down:
+            x = block(x)
+            out.append(x)
+        gate = (hints[:, 2:].amax((2, 3), keepdim=True) > 0).to(L.dtype)
+        return out[::-1], gate
+
+    def steer(self, k: int, x: torch.Tensor, guide: torch.Tensor, gate: torch.Tensor) -> torch.Tensor:
+        """Decoder stage ``k``'s maps (0: stride 16 … 3: stride 2), steered by the guide."""
+        return x + gate * self.mix[k](torch.cat([x, guide.to(x.dtype)], 1))
 
 
 class SpatialNet(nn.Module):
@@ -140,6 +195,9 @@ class SpatialNet(nn.Module):
         self.up = nn.ModuleList(ups)
         self.to_ab = nn.Sequential(nn.Conv2d(d[4], 2, 3, padding=1), nn.Tanh())
         self.class_logits = nn.Conv2d(d[3], AB_BINS ** 2, 1) if config.class_head else None
+        self.hint_guide = HintGuide(config.hint_guide, d) if config.hint_guide else None
+        # True: only the hint guide trains (``train_only_guide``)
+        self.guide_only = False
         self.register_buffer("centres", bin_centres(), persistent=False)
         # per-bin rarity weights of the class loss (set from the training photos by ``fit``)
         self.register_buffer("class_weights", torch.ones(AB_BINS ** 2))
@@ -161,7 +219,22 @@ class SpatialNet(nn.Module):
     def train(self, mode: bool = True):
         super().train(mode)
         self.backbone.eval()  # pretrained batch statistics stay, fine-tuned or not
+        if self.guide_only:  # the automatic model's batch statistics stay too
+            for name, child in self.named_children():
+                if name != "hint_guide" and child is not None:
+                    child.eval()
         return self
+
+    def train_only_guide(self) -> None:
+        """Freeze everything but the hint guide: the automatic colours stay exactly as
+        they are (the guide is gated off without hints), and only how hints are used
+        is learnt."""
+        if self.hint_guide is None:
+            raise ValueError("this model has no hint guide to train")
+        self.requires_grad_(False)
+        self.hint_guide.requires_grad_(True)
+        self.guide_only = True
+        self.train(self.training)
 
     # -- forward -----------------------------------------------------------------------
     @staticmethod
@@ -202,8 +275,14 @@ class SpatialNet(nn.Module):
         return skips, probs
 
     def decode(self, skips: list[torch.Tensor], probs: torch.Tensor | None,
-               hints: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Stage maps → (normalised a/b at 1/2 size, bin logits at 1/4 size or None)."""
+               hints: torch.Tensor | None, L: torch.Tensor | None = None
+               ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Stage maps → (normalised a/b at 1/2 size, bin logits at 1/4 size or None).
+        ``L`` (the network's input) feeds the hint guide, where the model has one."""
+        guide = None
+        if self.hint_guide is not None and hints is not None:
+            guide, gate = self.hint_guide.maps(L.to(skips[0].dtype), hints.to(skips[0].dtype))
+
         def with_hints(x: torch.Tensor, factor: int) -> torch.Tensor:
             if not self.config.hints:
                 return x
@@ -219,6 +298,8 @@ class SpatialNet(nn.Module):
         for k, (block, skip) in enumerate(zip(self.up, reversed(skips[:4]))):
             x = F.interpolate(x, size=skip.shape[-2:], mode="nearest")
             x = block(with_hints(torch.cat([x, skip], 1), 16 >> k))
+            if guide is not None:
+                x = self.hint_guide.steer(k, x, guide[k], gate)
             if k == 2 and self.class_logits is not None:  # stride 4
                 logits = self.class_logits(x)
         return self.to_ab(x), logits
@@ -278,7 +359,7 @@ class SpatialNet(nn.Module):
         skips, probs = self.encode(L)
         if probs is not None and self.config.branches:
             probs = (probs + features.to(probs.dtype).sum(1)) / (1 + len(self.config.branches))
-        return self.decode(skips, probs, hints)
+        return self.decode(skips, probs, hints, L)
 
     def run_core_with(self, runner: Callable) -> None:
         """From now on ``runner`` (``onnx_core``'s) computes ``core``, for a frozen copy of

@@ -28,7 +28,7 @@ from .backbones import BranchSet
 from .cache import BranchCache, file_digest
 from .checkpoint import build_network, load_checkpoint, save_checkpoint
 from .colorizer import branch_gray
-from .data import PhotoDataset, collate, scan_training_photos, split_validation
+from .data import PhotoDataset, collate, scan_training_photos, split_grouped, split_validation
 from .devices import resolve_device
 from .hints import simulate_hints
 from .imageio import ImageReadError, read_photo
@@ -56,6 +56,9 @@ class FitOptions:
     # (paper) model always trains on the paper's MSE (see ``rebalance``)
     loss: str = "auto"
     hint_share: float = 0.5          # share of training crops with simulated hints
+    # train only the spatial model's hint guide (``SpatialNet.train_only_guide``): every
+    # crop gets hints, and validation is scored with fixed simulated hints
+    guide_only: bool = False
     ce_weight: float = 0.05          # weight of the bin cross-entropy in the "+ce" losses
     in_memory: bool = False          # decode the photos once into RAM (model.photostore)
     # "auto": bfloat16 autocast on CUDA, float32 on a CPU; "bf16": bfloat16 autocast on a
@@ -64,6 +67,9 @@ class FitOptions:
     crop: int = 128                  # training crops are crop×crop
     crop_min_scale: float = 0.6      # crops cover this much of the short side, up to all
     val_share: float = 0.1
+    # "name": a photo's side depends on its name (``split_validation``); "grouped": whole
+    # people and a share of every source and class (``split_grouped``)
+    split: str = "name"
     checkpoint_every: int = 500      # steps between ``last`` checkpoints
     device: str = "auto"
     num_workers: int | None = None   # None: 0 on the CPU, up to 8 on CUDA
@@ -200,7 +206,7 @@ def _restore_optimizer(opt: torch.optim.Adam, extra: dict[str, torch.Tensor]) ->
 
 @torch.no_grad()
 def _validate(net: HybridNet | SpatialNet, loader, loss_fn) -> float:
-    """The loss over the validation photos, in automatic mode (no hints)."""
+    """The loss over the validation photos (``loss_fn``'s validation mode)."""
     net.eval()
     total, n = 0.0, 0
     for batch in loader:
@@ -218,13 +224,23 @@ def _simulated_hints(ab: torch.Tensor, share: float, rng: np.random.Generator) -
     return torch.from_numpy(np.stack(maps)).to(ab.device)
 
 
+# validation hints of a guide-only run: the same counts for every photo in turn, so the
+# validation loss weighs few and many hints alike and is the same from epoch to epoch
+VAL_HINT_COUNTS = (1, 2, 5, 10, 20)
+
+
 def _reconfigured(net, config, path) -> torch.nn.Module:
-    """``net``'s weights in a network built from ``config`` (same shapes, other settings)."""
+    """``net``'s weights in a network built from ``config`` (same shapes, other settings;
+    a hint guide that ``net`` lacks starts fresh, with no effect until it trains)."""
     out = build_network(config)
     try:
-        out.load_state_dict(net.state_dict())
+        missing, unexpected = out.load_state_dict(net.state_dict(), strict=False)
     except RuntimeError as exc:
         raise ValueError(f"{path}: its weights do not fit the requested config: {exc}") from None
+    missing = [k for k in missing if not k.startswith("hint_guide.")]
+    if missing or unexpected:
+        raise ValueError(f"{path}: its weights do not fit the requested config: missing "
+                         f"{missing[:5]}, unexpected {unexpected[:5]}")
     return out
 
 
@@ -271,6 +287,8 @@ def _fit(data_dirs, out_dir, config, from_checkpoint, options: FitOptions, progr
     else:
         net = build_network(config or HybridConfig())
     config = net.config
+    if options.guide_only:
+        net.train_only_guide()
     net.to(device).train()
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
@@ -286,7 +304,8 @@ def _fit(data_dirs, out_dir, config, from_checkpoint, options: FitOptions, progr
         best = out_dir / BEST if (out_dir / BEST).is_file() else None
         return FitResult(out_dir, best, int(meta.get("step", 0)), 0, [], True)
     usable = [p for p in report.usable if p in features]
-    train_paths, val_paths = split_validation(usable, options.val_share, options.seed)
+    splitter = {"name": split_validation, "grouped": split_grouped}[options.split]
+    train_paths, val_paths = splitter(usable, options.val_share, options.seed)
     progress.message(f"training on {len(train_paths)} photos, validating on {len(val_paths)}; "
                      f"{count_parameters(net):,} trainable parameters on {device.type}")
 
@@ -325,13 +344,25 @@ def _fit(data_dirs, out_dir, config, from_checkpoint, options: FitOptions, progr
                                                            world))
     model = distributed.synced(net, world, device)  # what the loss calls: DDP averages
 
+    def batch_hints(ab: torch.Tensor, training: bool) -> torch.Tensor | None:
+        if not config.hints:
+            return None
+        if training:
+            share = 1.0 if options.guide_only else options.hint_share
+            return _simulated_hints(ab, share, hint_rng) if share > 0 else None
+        if not options.guide_only:
+            return None  # automatic mode: what the automatic model is judged on
+        rng = np.random.default_rng(int(ab[:, :, :4, :4].abs().sum() * 1e6) % 2**32)
+        counts = [VAL_HINT_COUNTS[i % len(VAL_HINT_COUNTS)] for i in range(len(ab))]
+        return torch.from_numpy(np.stack([simulate_hints(a, rng, c) for a, c in
+                                          zip(ab.cpu().numpy(), counts)])).to(ab.device)
+
     def loss_fn(batch, training: bool = True) -> torch.Tensor:
         L, ab, f = (t.to(device, non_blocking=True) for t in batch)
         f = f if config.branches else None
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
             if spatial:
-                hints = (_simulated_hints(ab, options.hint_share, hint_rng)
-                         if training and config.hints and options.hint_share > 0 else None)
+                hints = batch_hints(ab, training)
                 return spatial_loss(model, L, ab, f, hints, loss_kind, options.ce_weight)
             pred = model(L, f).float()
         return paper_loss(pred, ab) if weights is None else rebalanced_loss(pred, ab, weights)

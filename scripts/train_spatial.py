@@ -11,11 +11,13 @@ Never point it at ``eval/``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 import time
 from pathlib import Path
 
+from model.checkpoint import read_header
 from model.spatial import SpatialConfig
 from model.progress import Progress
 from model.train import FitOptions, fit
@@ -58,19 +60,29 @@ def main(argv=None) -> int:
                     help="weight of the bin cross-entropy in the +ce losses")
     ap.add_argument("--hint-share", type=float, default=0.5,
                     help="share of training crops with simulated hints")
+    ap.add_argument("--hint-guide", type=int, default=0, metavar="WIDTH",
+                    help="give the model a hint guide of this width (model.spatial.HintGuide)")
+    ap.add_argument("--guide-only", action="store_true",
+                    help="train only the hint guide (the automatic colours stay as they are)")
     ap.add_argument("--val-share", type=float, default=0.03)
+    ap.add_argument("--split", default="grouped", choices=("grouped", "name"),
+                    help="grouped: whole people and a share of every source and class")
     ap.add_argument("--precision", default="bf16", help="bf16 or auto (float32 on a CPU)")
     args = ap.parse_args(argv)
     if any("eval" in p.parts for p in args.data):
         ap.error("never train on eval/")
     logging.basicConfig(level=logging.WARNING)
     config = SpatialConfig(hints=not args.no_hints, train_backbone_from=args.train_backbone_from,
-                           branches=tuple(args.branches))
+                           branches=tuple(args.branches), hint_guide=args.hint_guide)
+    if args.start is not None:  # its own shape, with what trains changed
+        base = read_header(args.start)[0]
+        config = dataclasses.replace(base, train_backbone_from=args.train_backbone_from,
+                                     hint_guide=args.hint_guide or base.hint_guide)
     options = FitOptions(epochs=args.epochs, max_steps=args.steps, batch_size=args.batch, lr=args.lr, schedule="cosine",
                          time_limit=args.minutes * 60, loss=args.loss, crop=args.crop,
                          val_share=args.val_share, checkpoint_every=200, check_files=False,
                          in_memory=True, precision=args.precision, hint_share=args.hint_share,
-                         ce_weight=args.ce_weight)
+                         ce_weight=args.ce_weight, guide_only=args.guide_only, split=args.split)
     result = fit(args.data, args.out, config=config, from_checkpoint=args.start, options=options,
                  progress=LogProgress())
     print(f"done: {result.steps} steps, {result.epochs_done} epochs, best {result.best}")

@@ -305,3 +305,68 @@ def test_fit_passes_its_class_loss_weight_to_the_loss(tmp_path, train_folder, mo
                                        in_memory=True, val_share=0.2, check_files=False,
                                        ce_weight=0.3))
     assert seen and set(seen) == {0.3}
+
+
+def _randomise(module: torch.nn.Module) -> None:
+    torch.manual_seed(3)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.normal_(0, 0.2)
+
+
+def test_the_hint_guide_changes_nothing_without_hints_and_steers_the_colours_with_them():
+    net = tiny_net(hint_guide=8)
+    plain = SpatialNet(SpatialConfig(**TINY), pretrained=False).eval()
+    plain.load_state_dict({k: v for k, v in net.state_dict().items()
+                           if not k.startswith("hint_guide.")})
+    L = torch.rand(2, 1, 64, 96) * 2 - 1
+    hints = torch.from_numpy(np.stack([hint_maps([Hint(0.3, 0.4, 60.0, -40.0)], 64, 96),
+                                       np.zeros((3, 64, 96), np.float32)]))
+    with torch.no_grad():
+        # a new guide starts at zero: the model it is added to colours exactly as before
+        assert torch.equal(net(L, hints=hints), plain(L, hints=hints))
+        _randomise(net.hint_guide)
+        guided = net(L, hints=hints)
+        assert torch.equal(net(L), plain(L))  # no hints: the guide is off
+        assert torch.equal(guided[1], plain(L, hints=hints)[1])  # a photo without hints
+        assert (guided[0] - plain(L, hints=hints)[0]).abs().max() > 1e-3
+
+
+def test_training_only_the_guide_leaves_the_automatic_model_and_its_statistics_alone():
+    net = tiny_net(hint_guide=8)
+    net.train_only_guide()
+    net.train()
+    trainable = {n for n, p in net.named_parameters() if p.requires_grad}
+    assert trainable and all(n.startswith("hint_guide.") for n in trainable)
+    assert not net.bottleneck_block.training and net.hint_guide.training
+    before = {k: v.clone() for k, v in net.state_dict().items() if not k.startswith("hint_guide.")}
+    L = torch.rand(4, 1, 64, 64) * 2 - 1
+    ab = torch.stack([0.3 * L[:, 0], -0.2 * L[:, 0]], 1)
+    hints = torch.from_numpy(np.stack([simulate_hints(a, np.random.default_rng(i), 5)
+                                       for i, a in enumerate(ab.numpy())]))
+    opt = torch.optim.Adam([p for p in net.parameters() if p.requires_grad], lr=3e-3)
+    for _ in range(3):
+        loss = spatial_loss(net, L, ab, None, hints)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    after = net.state_dict()
+    assert all(torch.equal(v, after[k]) for k, v in before.items())  # running stats too
+    with pytest.raises(ValueError, match="no hint guide"):
+        tiny_net().train_only_guide()
+
+
+def test_a_guide_only_fit_starts_from_a_model_without_a_guide(tmp_path, train_folder):
+    from model.train import FitOptions, fit
+
+    base = tmp_path / "base.safetensors"
+    save_checkpoint(base, tiny_net(pretrained=True), {"vivid": 0.3})
+    result = fit([train_folder], tmp_path / "run", config=SpatialConfig(**TINY, hint_guide=8),
+                 from_checkpoint=base, options=FitOptions(
+                     epochs=1, batch_size=4, crop=32, in_memory=True, val_share=0.2,
+                     check_files=False, guide_only=True))
+    tuned, _ = load_checkpoint(result.best)
+    original, _ = load_checkpoint(base)
+    assert tuned.config.hint_guide == 8
+    assert torch.equal(tuned.to_ab[0].weight, original.to_ab[0].weight)
+    assert any(p.abs().max() > 0 for p in tuned.hint_guide.mix[0][-1].parameters())
