@@ -46,7 +46,7 @@ class PaperHybrid(nn.Module):
         super().__init__()
         import torchvision.models as tvm
 
-        from model.network import HybridConfig, HybridNet
+        from model.nets.network import HybridConfig, HybridNet
 
         self.branches = nn.ModuleList([
             tvm.vgg16(weights=None), tvm.resnet50(weights=None),

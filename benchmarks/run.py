@@ -111,10 +111,11 @@ def main(argv=None) -> int:
 
     from benchmarks.peers import PaperHybrid, ZhangECCV16
     from model import color
-    from model.backbones import BranchSet
-    from model.colorizer import Colorizer, branch_gray, network_size
+    from model.nets.backbones import BranchSet
+    from model.colorizer import Colorizer, network_size
+    from model.nets.backbones import branch_gray
     from model.colorizer import bundled_model_path
-    from model.spatial import SpatialNet
+    from model.nets.spatial import SpatialNet
     from resources import BUNDLED_MODELS
 
     rows: list[tuple[str, str]] = []
@@ -228,10 +229,12 @@ def main(argv=None) -> int:
 
         big = tmp / "big.jpg"
         Image.fromarray(data.astronaut()).convert("L").resize((4000, 3000)).save(big, quality=92)
-        code = (f"from model.batch import Job, run_jobs\nfrom model.colorizer import Colorizer\n"
+        code = (f"from model.batch import BatchItem, BatchSettings, run_jobs\n"
+                f"from model.colorizer import Colorizer\n"
                 f"c = Colorizer(device='cpu')\nt = time.perf_counter()\n"
-                f"run_jobs([Job(__import__('pathlib').Path({str(big)!r}), "
-                f"__import__('pathlib').Path({str(tmp / 'out' / 'big.jpg')!r}))], c, overwrite=True)\n"
+                f"run_jobs([BatchItem(__import__('pathlib').Path({str(big)!r}), "
+                f"__import__('pathlib').Path({str(tmp / 'out' / 'big.jpg')!r}))], c, "
+                f"BatchSettings(overwrite=True))\n"
                 f"print('E2E', time.perf_counter() - t)\n")
         walls, peaks = [], []
         for _ in range(3 if args.quick else 5):
@@ -243,9 +246,10 @@ def main(argv=None) -> int:
 
         album = tmp / "album"
         make_photos(album, folder_n)
-        code = (f"from model.batch import plan_jobs, run_jobs\nfrom model.colorizer import Colorizer\n"
+        code = (f"from model.batch import BatchSettings, plan_jobs, run_jobs\n"
+                f"from model.colorizer import Colorizer\n"
                 f"c = Colorizer(device='cpu')\njobs, _ = plan_jobs([{str(album)!r}], {str(tmp / 'out2')!r})\n"
-                f"t = time.perf_counter()\nr = run_jobs(jobs, c, overwrite=True)\n"
+                f"t = time.perf_counter()\nr = run_jobs(jobs, c, BatchSettings(overwrite=True))\n"
                 f"print('E2E', time.perf_counter() - t, len(r.done))\n")
         _, peak, out = run_child(code)
         secs, done = [l for l in out.splitlines() if l.startswith("E2E")][0].split()[1:]
@@ -282,8 +286,8 @@ def main(argv=None) -> int:
 
         for p in train_dir.iterdir():  # colour photos are needed for training
             ImageOps.colorize(Image.open(p), "#203050", "#f0d0a0").save(p)
-        from model.cache import BranchCache
-        from model.train import FitOptions, fit
+        from model.training.branch_cache import BranchCache
+        from model.training.train import FitOptions, fit
 
         cache = BranchCache(tmp / "cache")
         opts = dict(batch_size=20, crop=128, device="cpu", val_share=0.1, resume=False)

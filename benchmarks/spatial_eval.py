@@ -3,7 +3,7 @@
     python benchmarks/spatial_eval.py --eval ../shared/data/eval/lfw ../shared/data/eval/imagenet \\
         --model "spatial=runs/spatial/best.safetensors" --vivid 0 0.25 0.5 1 --hints 1 5 10
 
-Every row goes through ``model.evaluate`` (the evaluator of ``colorgui evaluate``), on the
+Every row goes through ``model.training.evaluate`` (the evaluator of ``colorgui evaluate``), on the
 same photos, and carries the paired per-photo PSNR gain over gray and over the reference
 model (bundled v1 unless ``--reference``) with its 95% interval. The first ``--model`` is
 the one scored at every ``--vivid`` setting and with ``--hints`` simulated hints per photo
@@ -46,7 +46,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     from model.colorizer import Colorizer
-    from model.evaluate import colorizer_method, format_table, load_ground_truth, score_methods
+    from model.training.evaluate import colorizer_method, format_table, load_ground_truth, score_methods
 
     models = [(label, Path(path)) for label, _, path in (m.partition("=") for m in args.model)]
     methods = {V1: colorizer_method(Colorizer(args.reference, device="cpu"))}

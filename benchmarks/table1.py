@@ -5,7 +5,7 @@
 
 trains every variant below with one recipe and one budget (the same number of epochs
 over the same photos; a variant whose ``RUNS/NAME/best.safetensors`` exists is not
-trained again), scores each one and the gray baseline with ``model.evaluate``, and writes
+trained again), scores each one and the gray baseline with ``model.training.evaluate``, and writes
 the tables between the markers of ``docs/results.md``, leaving the text around them as it
 is. ``--train-only`` / ``--report-only`` split the two halves (train on a GPU machine,
 score where the evaluation photos are); ``--only NAME`` trains some variants, so that
@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from model.network import HybridConfig  # noqa: E402
+from model.nets.network import HybridConfig  # noqa: E402
 
 EFFNETS = ("effnet_lite0", "effnet_lite1", "effnet_lite2")
 
@@ -86,9 +86,9 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def train(variant: Variant, args) -> None:
-    from model.cache import BranchCache
+    from model.training.branch_cache import BranchCache
     from model.progress import Progress
-    from model.train import FitOptions, fit
+    from model.training.train import FitOptions, fit
 
     out = args.runs / variant.name
     if (out / "best.safetensors").is_file() and not (out / "last.safetensors").is_file():
@@ -113,7 +113,7 @@ def train(variant: Variant, args) -> None:
 
 
 def describe_run(path: Path) -> str:
-    from model.checkpoint import load_checkpoint
+    from model.store.checkpoint import load_checkpoint
 
     _, meta = load_checkpoint(path)
     data, opts = meta.get("data", {}), meta.get("options", {})
@@ -129,7 +129,7 @@ def describe_run(path: Path) -> str:
 
 def report(args) -> str:
     from model.colorizer import Colorizer
-    from model.evaluate import colorizer_method, evaluate, format_table
+    from model.training.evaluate import colorizer_method, evaluate, format_table
 
     models = {v.label: args.runs / v.name / "best.safetensors" for v in VARIANTS}
     for item in args.extra:

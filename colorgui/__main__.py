@@ -1,5 +1,5 @@
 import sys
 
-from colorgui.cli import main
+from colorgui.cli.main import main
 
 sys.exit(main())

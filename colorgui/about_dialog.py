@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTextBrowser, QVBoxLayout, QWidget
 
 from colorgui import __version__
-from model.cards import model_card_text
+from model.store.cards import model_card_text
 
 
 class AboutDialog(QDialog):

@@ -11,16 +11,13 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLay
                                QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout,
                                QWidget)
 
-from colorgui.file_dialogs import dropped_paths, existing_folder, open_files
+from colorgui.file_dialogs import OPEN_FILTER, dropped_paths, existing_folder, open_files
+from model.progress import format_seconds
 from colorgui.settings import Settings
+from model.io.files import OUTPUT_FORMATS
 
 STATE_COLOURS = {"done": "#5cb85c", "failed": "#d9534f", "skipped": "#999999",
                  "running": "#5bc0de", "waiting": None, "cancelled": "#f0ad4e"}
-
-
-def format_seconds(s: float) -> str:
-    s = int(round(s))
-    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 
 class BatchTab(QWidget):
@@ -71,8 +68,8 @@ class BatchTab(QWidget):
         self.keep_structure = QCheckBox("Keep folder structure")
         self.keep_structure.setChecked(True)
         self.format_box = QComboBox()
-        for label, value in (("Same as input", "same"), ("PNG", "png"), ("JPEG", "jpg"),
-                             ("TIFF", "tif")):
+        self.format_box.addItem("Same as input", "same")
+        for value, (label, _) in OUTPUT_FORMATS.items():
             self.format_box.addItem(label, value)
 
         self.start_button = QPushButton("Start")
@@ -242,8 +239,6 @@ class BatchTab(QWidget):
 
     # ----- dialogs and drops
     def _add_files_dialog(self) -> None:
-        from colorgui.main_window import OPEN_FILTER
-
         self.add_paths(open_files(self, self.settings, "Add photos", OPEN_FILTER))
 
     def _add_folder_dialog(self) -> None:

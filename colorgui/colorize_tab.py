@@ -9,7 +9,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSiz
                                QSlider, QStackedWidget, QToolButton, QVBoxLayout, QWidget,
                                QSplitter)
 
-from colorgui.hint_tool import HintTool
+from colorgui.hints.tool import HintTool
 from colorgui.image_view import ImageView, SplitView
 from colorgui.qt_images import to_qimage
 from model.hints import Hint
@@ -205,7 +205,7 @@ class ColorizeTab(QWidget):
             self._restoring = False
 
     def show_recolor(self, reply) -> bool:
-        """The preview's colours with the hints given (``hint_jobs.Recolored``); False,
+        """The preview's colours with the hints given (``colorgui.hints.jobs.Recolored``); False,
         and nothing shown, when they are for a photo no longer shown."""
         if self.result is None or reply.serial != self.result_serial:
             return False

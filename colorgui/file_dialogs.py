@@ -9,6 +9,10 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from colorgui.settings import Settings
+from model.io.files import IMAGE_SUFFIXES
+
+# what File ▸ Open and the Batch tab's Add offer: every suffix colorgui reads
+OPEN_FILTER = ("Images (" + " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES)) + ");;All files (*)")
 
 
 def dropped_paths(event) -> list[str]:

@@ -13,7 +13,7 @@ class ImageView(QGraphicsView):
     """Shows one photo at its full-resolution size in scene units.
 
     ``viewChanged(scale, centre_x, centre_y)`` is emitted on every zoom or pan, so a
-    second view can follow with ``follow``. A ``hint_layer`` (``colorgui.hint_layer``),
+    second view can follow with ``follow``. A ``hint_layer`` (``colorgui.hints.layer``),
     when one is attached, draws over the photo and takes the mouse while it is active.
     """
 

@@ -1,13 +1,16 @@
 """The plain data the worker and the window exchange: the job handles, the reply
 signals, and the results they carry (``colorgui.worker`` runs the jobs).
 
-A ``Job`` is an id, its arguments and its own ``model.progress.Progress`` (cancel, pause,
-stage/step/total); ``SignalProgress`` is that progress as the worker's signals.
+A ``Job`` is an id, its ``Request`` (one dataclass per kind, with its own fields and its
+own ``run``: ``colorgui.requests``, ``colorgui.hints.jobs``) and its own
+``model.progress.Progress`` (cancel, pause, stage/step/total); ``SignalProgress`` is that
+progress as the worker's signals.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
@@ -32,8 +35,9 @@ class ColorizeResult:
     icc: bytes | None
     sha256: str = ""               # of the photo's file: the key of its stored edits
     opened: bool = False           # newly opened (not colorized again with other settings)
-    restored: object = None        # the model.sidecar.Edits stored for it, if opened
+    restored: object = None        # the model.io.sidecar.Edits stored for it, if opened
     hints: tuple = ()              # the hints its colours were made with
+    vivid: float | None = None     # the vivid setting they were made with (None: the model's)
 
 
 @dataclass
@@ -47,8 +51,23 @@ class TrainOutcome:
     summary: str = ""              # what the comparison means, in plain words
 
 
-COLORIZE, SAVE, BATCH, SCAN, FINE_TUNE = "colorize", "save", "batch", "scan", "fine-tune"
 QUEUED, RUNNING, ENDED = "queued", "running", "ended"
+
+
+class Request:
+    """What a job asks of the worker: a dataclass per kind, with its own fields, whose
+    ``run`` the worker calls on its thread (never looked up by name)."""
+
+    label: ClassVar[str] = "job"       # what the status bar calls it
+    # a newer request of the same kind cancels this one if it has not started yet
+    superseded: ClassVar[bool] = False
+    # quick work with nothing to lose: the window may close while it waits
+    light: ClassVar[bool] = False
+    # runs even when cancelled before it started, to stop at once and say so
+    runs_cancelled: ClassVar[bool] = False
+
+    def run(self, worker, job: "Job") -> None:
+        raise NotImplementedError
 
 
 @dataclass(eq=False)
@@ -56,10 +75,13 @@ class Job:
     """One request to the worker; the window keeps it as a handle to cancel or pause."""
 
     id: int
-    kind: str                      # COLORIZE, SAVE, BATCH, SCAN, FINE_TUNE or a hint job
-    args: tuple
+    request: Request
     progress: Progress = field(repr=False)
     state: str = QUEUED            # set by the host, on the GUI thread
+
+    @property
+    def kind(self) -> type[Request]:
+        return type(self.request)
 
     def cancel(self) -> None:
         """A queued job is skipped; a running batch stops before its next photo, a
@@ -85,8 +107,8 @@ class Replies(QObject):
     jobMessage = Signal(int, str)            # what a long job does now
     jobProgress = Signal(int, str, int, int, float)  # stage, step, total, loss (NaN: none)
     colorized = Signal(int, object)          # ColorizeResult
-    recolored = Signal(int, object)          # hint_jobs.Recolored
-    suggested = Signal(int, object)          # hint_jobs.Suggestions
+    recolored = Signal(int, object)          # hints.jobs.Recolored
+    suggested = Signal(int, object)          # hints.jobs.Suggestions
     failed = Signal(int, str, str)           # file, reason (colorizing it failed)
     saved = Signal(int, str)                 # path written
     saveFailed = Signal(int, str, str)       # path, reason

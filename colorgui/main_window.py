@@ -11,13 +11,14 @@ from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QT
 
 from colorgui.batch_tab import BatchTab
 from colorgui.colorize_tab import ColorizeTab
-from colorgui.hint_jobs import SUGGEST
-from colorgui.hint_session import HintSession
+from colorgui.hints.session import HintSession
 from colorgui.settings import Settings
 from colorgui.train_tab import TrainTab
-from colorgui.window_files import (  # noqa: F401  (OPEN_FILTER etc. are imported from here)
-    OPEN_FILTER, SAVE_FILTERS, FileActions, nothing_to_open, save_filter, with_filter_suffix)
-from colorgui.worker import BATCH, COLORIZE, FINE_TUNE, SCAN, Job, WorkerHost
+from colorgui.jobs import Job, Request
+from colorgui.requests import Batch, Colorize, FineTune, Scan
+from colorgui.window_files import FileActions
+from colorgui.worker import WorkerHost
+from model.batch import BatchSettings
 
 PREPARING = "Preparing the model for this CPU (one time only)…"
 
@@ -56,7 +57,7 @@ class _CurrentJob(QObject):
     the job id, and drops those of a superseded job (a late failure pops no dialog). It
     lives on the GUI thread, as the host's signals are emitted there."""
 
-    def __init__(self, window: "MainWindow", kind: str, slot):
+    def __init__(self, window: "MainWindow", kind: type[Request], slot):
         super().__init__(window)
         self.window, self.kind, self.slot = window, kind, slot
 
@@ -74,7 +75,7 @@ class MainWindow(FileActions, QMainWindow):
         self.setAcceptDrops(True)
         self.resize(1280, 800)
         self.host: WorkerHost | None = None
-        self.jobs: dict[str, Job] = {}  # the latest job of each kind: its replies count
+        self.jobs: dict[type[Request], Job] = {}  # the latest job of each kind: its replies count
         self._model_desc = "loading model…"
         self._prepared = 0  # networks exported for this CPU during this load
         self._closed = False
@@ -133,28 +134,29 @@ class MainWindow(FileActions, QMainWindow):
         h.saveFailed.connect(self._save_failed)
         bt, tr = self.batch_tab, self.train_tab
         for signal, kind, slot in (
-                (h.colorized, COLORIZE, self.colorize_tab.show_result),
-                (h.failed, COLORIZE, self._colorize_failed),
-                (h.batchItem, BATCH, bt.set_state), (h.batchFinished, BATCH, bt.finished),
-                (h.scanned, SCAN, tr.show_scan), (h.jobMessage, FINE_TUNE, tr.show_message),
-                (h.jobProgress, FINE_TUNE, tr.show_step), (h.trainEpoch, FINE_TUNE, tr.show_epoch),
-                (h.trainFinished, FINE_TUNE, tr.finished),
-                (h.trainFailed, FINE_TUNE, self._train_failed)):
+                (h.colorized, Colorize, self.colorize_tab.show_result),
+                (h.failed, Colorize, self._colorize_failed),
+                (h.batchItem, Batch, bt.set_state), (h.batchFinished, Batch, bt.finished),
+                (h.scanned, Scan, tr.show_scan), (h.jobMessage, FineTune, tr.show_message),
+                (h.jobProgress, FineTune, tr.show_step), (h.trainEpoch, FineTune, tr.show_epoch),
+                (h.trainFinished, FineTune, tr.finished),
+                (h.trainFailed, FineTune, self._train_failed)):
             signal.connect(_CurrentJob(self, kind, slot).pass_on)
         h.load(self.settings.model_path, self.settings.device)
 
-    def _submit(self, kind: str, *args) -> Job:
+    def _submit(self, request: Request) -> Job:
         """Start the worker if needed and queue a job that supersedes the last of its
-        kind (cancelled if it has not run yet; its replies are dropped)."""
+        kind (cancelled if it has not run yet, where its kind says so; its replies are
+        dropped)."""
         self.start_worker()
-        previous = self.jobs.get(kind)
-        if previous is not None and kind in (COLORIZE, SCAN, SUGGEST):
+        previous = self.jobs.get(type(request))
+        if previous is not None and request.superseded:
             previous.cancel()
-        job = self.jobs[kind] = self.host.submit(kind, *args)
+        job = self.jobs[type(request)] = self.host.submit(request)
         self._show_jobs()
         return job
 
-    def is_current(self, kind: str, job_id: int) -> bool:
+    def is_current(self, kind: type[Request], job_id: int) -> bool:
         job = self.jobs.get(kind)
         return job is not None and job.id == job_id
 
@@ -165,7 +167,7 @@ class MainWindow(FileActions, QMainWindow):
     @Slot(int)
     def _job_ended(self, job_id: int) -> None:
         self._show_jobs()
-        if self.is_current(FINE_TUNE, job_id) and self.train_tab.running:
+        if self.is_current(FineTune, job_id) and self.train_tab.running:
             self.train_tab.failed("cancelled before it started")  # skipped while queued
 
     @Slot(str)
@@ -205,7 +207,7 @@ class MainWindow(FileActions, QMainWindow):
         return action
 
     def _refresh_models(self) -> None:
-        from model.registry import list_models
+        from model.store.registry import list_models
 
         self.colorize_tab.set_models(list_models(), self.settings.model_path)
 
@@ -232,7 +234,7 @@ class MainWindow(FileActions, QMainWindow):
         result = self.colorize_tab.result
         if result is not None:
             self.colorize_tab.show_busy(result.path)
-            self._submit(COLORIZE, result.path, vivid, self.hint_session.edits())
+            self._submit(Colorize(result.path, vivid, self.hint_session.edits()))
 
     def _colorize_failed(self, path: str, reason: str) -> None:
         self.colorize_tab.show_error(f"Could not colorize {Path(path).name}: {reason}")
@@ -241,16 +243,17 @@ class MainWindow(FileActions, QMainWindow):
     # ----- batch
     def start_batch(self, rows: list, overwrite: bool) -> None:
         self.settings.batch_output_dir = self.batch_tab.output_edit.text().strip()
-        self._submit(BATCH, rows, overwrite, 1.0, self.settings.jpeg_quality,
-                     self.colorize_tab.vivid, self.settings.provenance)
+        self._submit(Batch(rows, BatchSettings(
+            saturation=1.0, vivid=self.colorize_tab.vivid, quality=self.settings.jpeg_quality,
+            overwrite=overwrite, provenance=self.settings.provenance)))
 
     def _pause_batch(self, paused: bool) -> None:
-        if BATCH in self.jobs:
-            self.jobs[BATCH].pause(paused)
+        if Batch in self.jobs:
+            self.jobs[Batch].pause(paused)
 
     def _cancel_batch(self) -> None:
-        if BATCH in self.jobs:
-            self.jobs[BATCH].cancel()
+        if Batch in self.jobs:
+            self.jobs[Batch].cancel()
 
     def _open_from_batch(self, path: str) -> None:
         self.tabs.setCurrentWidget(self.colorize_tab)
@@ -258,23 +261,23 @@ class MainWindow(FileActions, QMainWindow):
 
     # ----- fine-tuning
     def _scan_training_folders(self, folders: list) -> None:
-        self._submit(SCAN, folders)
+        self._submit(Scan(folders))
 
     def start_fine_tune(self, folders: list) -> None:
-        self._submit(FINE_TUNE, folders, self.settings.model_path,
-                     self.train_tab.options(self.settings.device))
+        self._submit(FineTune(folders, self.settings.model_path,
+                              self.train_tab.options(self.settings.device)))
 
     def _cancel_fine_tune(self) -> None:
-        if FINE_TUNE in self.jobs:
-            self.jobs[FINE_TUNE].cancel()
+        if FineTune in self.jobs:
+            self.jobs[FineTune].cancel()
 
     def _train_failed(self, reason: str) -> None:
         self.train_tab.failed(reason)
         self.error("Fine-tuning failed", reason)
 
     def save_fine_tuned(self, checkpoint: str, name: str) -> None:
-        from model.finetune import install_model
-        from model.registry import safe_model_filename, user_models_dir
+        from model.training.finetune import install_model
+        from model.store.registry import safe_model_filename, user_models_dir
 
         try:
             target = user_models_dir() / safe_model_filename(name)
@@ -299,7 +302,7 @@ class MainWindow(FileActions, QMainWindow):
         result = self.colorize_tab.result
         if result is not None:
             # at the new model's own Vivid, with the hints if it takes them
-            self._submit(COLORIZE, result.path, None, self.hint_session.edits())
+            self._submit(Colorize(result.path, None, self.hint_session.edits()))
 
     @Slot(str, str, float)
     def _preparing(self, name: str, stage: str, seconds: float) -> None:

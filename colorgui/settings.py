@@ -7,6 +7,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
+from model.io.files import OUTPUT_FORMATS
+
 MAX_RECENT = 10
 
 
@@ -77,12 +79,12 @@ class Settings:
 
     device = _Choice("device", "auto", ("auto", "cpu", "cuda"))
     theme = _Choice("theme", "dark", ("dark", "light"))
-    output_format = _Choice("output_format", "same", ("same", "png", "jpg", "tif"))
+    output_format = _Choice("output_format", "same", ("same", *OUTPUT_FORMATS))
     model_path = _Text("model", "")      # "" is the bundled model
     output_dir = _Text("output_dir", "")  # "" is beside the original (Save, Preferences)
     batch_output_dir = _Text("batch/output_dir", "")  # the Batch tab's own "Save to"
     last_folder = _Text("last_folder", "")  # where the file dialogs open ("": home)
-    # outputs say in their metadata that their colours are AI's (model.provenance)
+    # outputs say in their metadata that their colours are AI's (model.io.provenance)
     provenance = _Flag("provenance", True)
 
     @property

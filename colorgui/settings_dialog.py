@@ -7,6 +7,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
                                QWidget)
 
 from colorgui.settings import Settings
+from model.io.files import OUTPUT_FORMATS
 
 
 class SettingsDialog(QDialog):
@@ -28,8 +29,8 @@ class SettingsDialog(QDialog):
         out_row.addWidget(self.output_dir, 1)
         out_row.addWidget(browse)
         self.output_format = QComboBox()
-        for label, value in (("Same as the original", "same"), ("PNG", "png"), ("JPEG", "jpg"),
-                             ("TIFF", "tif")):
+        self.output_format.addItem("Same as the original", "same")
+        for value, (label, _) in OUTPUT_FORMATS.items():
             self.output_format.addItem(label, value)
         self.output_format.setCurrentIndex(max(0, self.output_format.findData(settings.output_format)))
         self.quality = QSpinBox(minimum=50, maximum=100, value=settings.jpeg_quality)

@@ -14,11 +14,10 @@ from PySide6.QtWidgets import (QAbstractItemView, QDoubleSpinBox, QFormLayout, Q
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
                                QHeaderView)
 
-from colorgui.batch_tab import format_seconds
 from colorgui.file_dialogs import existing_folder
 from colorgui.qt_images import to_qimage
 from colorgui.settings import Settings
-from model.progress import TRAINING
+from model.progress import TRAINING, format_seconds
 
 LEFT_WIDTH = 360   # fixed: a long progress line wraps instead of widening the panel
 EXAMPLE_SIDE = 88  # the before/after thumbnails, in a scroll area: they never grow the window
@@ -193,7 +192,7 @@ class TrainTab(QWidget):
 
     # ----- running
     def options(self, device: str):
-        from model.train import FitOptions
+        from model.training.train import FitOptions
 
         return FitOptions(epochs=self.epochs.value(), lr=self.lr.value(),
                           batch_size=self.batch.value(), val_share=self.val_share.value() / 100,

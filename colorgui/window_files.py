@@ -9,18 +9,19 @@ from pathlib import Path
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from colorgui.file_dialogs import dropped_paths, open_files
-from colorgui.jobs import COLORIZE, SAVE
+from colorgui.file_dialogs import OPEN_FILTER, dropped_paths, open_files
+from colorgui.requests import Colorize, Save
+from model.io.files import OUTPUT_FORMATS
 
-OPEN_FILTER = "Images (*.jpg *.jpeg *.png *.tif *.tiff *.bmp *.webp *.gif);;All files (*)"
-SAVE_FILTERS = {".png": "PNG image (*.png)", ".jpg": "JPEG image (*.jpg *.jpeg)",
-                ".tif": "TIFF image (*.tif *.tiff)"}
+SAVE_FILTERS = {f".{fmt}": f"{label} image (" + " ".join(f"*{s}" for s in (f".{fmt}", *aliases)) + ")"
+                for fmt, (label, aliases) in OUTPUT_FORMATS.items()}
 
 
 def save_filter(name: str) -> str:
     """The Save As filter that matches the file name's suffix (PNG where none does)."""
-    suffix = {".jpeg": ".jpg", ".tiff": ".tif"}.get(Path(name).suffix.lower(),
-                                                    Path(name).suffix.lower())
+    suffix = Path(name).suffix.lower()
+    suffix = next((f".{fmt}" for fmt, (_, aliases) in OUTPUT_FORMATS.items()
+                   if suffix in aliases), suffix)
     return SAVE_FILTERS.get(suffix, SAVE_FILTERS[".png"])
 
 
@@ -71,7 +72,7 @@ class FileActions:
 
     def open_paths(self, paths: list[str]) -> None:
         """Open the first photo among files/folders (dropped, picked or recent)."""
-        from model.files import list_images  # no torch on the GUI thread
+        from model.io.files import list_images  # no torch on the GUI thread
 
         photos = list_images(*[p for p in paths if Path(p).exists()])
         if not photos:
@@ -80,7 +81,7 @@ class FileActions:
         path = str(photos[0].absolute())
         self.colorize_tab.show_busy(path)
         self.hint_session.flush()  # the worker looks the photo's edits up
-        self._submit(COLORIZE, path, self.colorize_tab.vivid)
+        self._submit(Colorize(path, self.colorize_tab.vivid))
         self.settings.add_recent(path)
         self._refresh_recent()
 
@@ -97,7 +98,7 @@ class FileActions:
 
     # ----- saving
     def _default_target(self, result) -> Path:
-        from model.imageio import output_suffix
+        from model.io.imageio import output_suffix
 
         src = Path(result.path)
         folder = Path(self.settings.output_dir) if self.settings.output_dir else src.parent
@@ -132,9 +133,9 @@ class FileActions:
                 QMessageBox.StandardButton.Cancel)
             if answer != QMessageBox.StandardButton.Yes:
                 return
-        self._submit(SAVE, result, str(target), self.colorize_tab.saturation,
-                     self.settings.jpeg_quality, self.hint_session.edits(),
-                     self.settings.provenance)
+        self._submit(Save(result, str(target), self.colorize_tab.saturation,
+                          self.settings.jpeg_quality, self.hint_session.edits(),
+                          self.settings.provenance))
 
     @Slot(int, str)
     def _saved(self, job_id: int, path: str) -> None:

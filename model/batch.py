@@ -13,18 +13,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .files import list_images, remove_stale_temporaries
-from .imageio import ImageReadError, output_suffix, read_photo
-from .output import write_colorized, write_edits_beside
-from .progress import Progress
-from .provenance import Provenance, provenance_for
-from .sidecar import Edits, HintFileError, read_edits, sidecar_path
+from model.io.files import list_images, remove_stale_temporaries
+from model.io.imageio import ImageReadError, output_suffix, read_photo
+from model.output import write_colorized, write_edits_beside
+from model.progress import Progress
+from model.io.provenance import Provenance, provenance_for
+from model.io.sidecar import Edits, HintFileError, read_edits, sidecar_path
 
 COLORIZING = "colorizing"  # the one stage of a batch
+DONE, SKIPPED, FAILED = "done", "skipped", "failed"  # what became of a photo
+RUNNING = "running"  # begun, not yet done (the app shows it)
 
 
 @dataclass
-class Job:
+class BatchItem:
+    """One photo of a batch: where it comes from and where its colour goes."""
+
     source: Path
     target: Path
     hints: Path | None = None  # its hint file; None: the sidecar beside ``source``, if any
@@ -32,18 +36,55 @@ class Job:
 
 @dataclass
 class BatchReport:
+    """What became of each photo of a batch: the one place that counts them, for the
+    CLI, the app and the Ray cluster alike. ``on_item(item, state, reason)`` hears of
+    each photo as it is recorded, and ``progress`` advances by one photo of ``total``."""
+
     done: list[Path] = field(default_factory=list)
     skipped: list[Path] = field(default_factory=list)
     failed: list[tuple[Path, str]] = field(default_factory=list)
+    on_item: Callable[[BatchItem, str, str | None], None] | None = field(
+        default=None, repr=False, compare=False)
+    progress: Progress | None = field(default=None, repr=False, compare=False)
+    total: int = 0
+
+    @property
+    def recorded(self) -> int:
+        return len(self.done) + len(self.skipped) + len(self.failed)
+
+    def record(self, item: BatchItem, state: str, reason: str | None = None) -> None:
+        if state == DONE:
+            self.done.append(item.source)
+        elif state == SKIPPED:
+            self.skipped.append(item.source)
+        elif state == FAILED:
+            self.failed.append((item.source, reason or "failed"))
+        else:
+            raise ValueError(f"unknown batch state {state!r}")
+        if self.progress:
+            self.progress.advance(COLORIZING, self.recorded, max(self.total, self.recorded))
+        if self.on_item:
+            self.on_item(item, state, reason)
 
     def summary(self) -> str:
         return (f"{len(self.done)} colorized, {len(self.skipped)} skipped (output exists), "
                 f"{len(self.failed)} failed")
 
 
+@dataclass(frozen=True)
+class BatchSettings:
+    """How every photo of a batch is colorized and written."""
+
+    saturation: float = 1.0
+    vivid: float | None = None   # None: the model's own
+    quality: int = 95            # JPEG/WebP
+    overwrite: bool = False      # False: a photo whose output exists is skipped
+    provenance: bool = True      # mark outputs as AI colour (model.io.provenance)
+
+
 def plan_jobs(inputs: Iterable[os.PathLike | str], out_dir: os.PathLike | str,
               fmt: str | None = None, keep_structure: bool = True
-              ) -> tuple[list[Job], list[tuple[Path, str]]]:
+              ) -> tuple[list[BatchItem], list[tuple[Path, str]]]:
     """Map inputs to outputs: a file goes to OUT/name, a folder to OUT/folder/relative path
     (or to OUT/name with ``keep_structure=False``).
 
@@ -53,7 +94,7 @@ def plan_jobs(inputs: Iterable[os.PathLike | str], out_dir: os.PathLike | str,
     """
     out_dir = Path(out_dir)
     out_real = out_dir.resolve()
-    jobs: list[Job] = []
+    jobs: list[BatchItem] = []
     refused: list[tuple[Path, str]] = []
     sources: list[tuple[Path, Path]] = []
     for item in map(Path, inputs):
@@ -77,58 +118,53 @@ def plan_jobs(inputs: Iterable[os.PathLike | str], out_dir: os.PathLike | str,
             refused.append((src, f"its output {target} would collide with that of {taken[key]}"))
         else:
             taken[key] = src
-            jobs.append(Job(src, target))
+            jobs.append(BatchItem(src, target))
     return jobs, refused
 
 
-def run_jobs(jobs: list[Job], colorizer, *, saturation: float = 1.0, overwrite: bool = False,
-             quality: int = 95, on_item: Callable[[Job, str, str | None], None] | None = None,
-             should_stop: Callable[[], bool] | None = None, progress: Progress | None = None,
-             on_start: Callable[[Job], None] | None = None,
-             provenance: bool = True) -> BatchReport:
-    """Colorize each job; a failure is recorded with its reason and the batch goes on.
+def run_jobs(items: list[BatchItem], colorizer, settings: BatchSettings = BatchSettings(), *,
+             report: BatchReport | None = None, progress: Progress | None = None,
+             on_start: Callable[[BatchItem], None] | None = None) -> BatchReport:
+    """Colorize each photo; a failure is recorded with its reason and the batch goes on.
 
-    ``on_item(job, state, reason)`` is called with state ``done``, ``skipped`` or
-    ``failed``; ``on_start(job)`` before a photo is begun. The batch stops before the
-    next photo once ``should_stop()`` or ``progress.should_stop()`` is true (the latter
-    also waits while paused), and reports each photo to ``progress``. Outputs are written
-    atomically, marked as AI colour unless ``provenance`` is false; inputs are never
-    written.
+    Each photo is recorded in ``report`` (by default a new one that reports to
+    ``progress``) as done, skipped or failed; ``on_start(item)`` is called before a photo
+    is begun. The batch stops before the next photo once ``progress.should_stop()`` (which
+    also waits while paused). Outputs are written atomically; inputs are never written.
     """
-    report = BatchReport()
-    record = provenance_for(colorizer, saturation) if provenance else None
-    remove_stale_temporaries([job.target for job in jobs])  # of a run that was killed
-    for i, job in enumerate(jobs):
-        if (should_stop and should_stop()) or (progress and progress.should_stop()):
+    if report is None:
+        report = BatchReport(progress=progress, total=len(items))
+    record = provenance_for(colorizer, settings.saturation) if settings.provenance else None
+    remove_stale_temporaries([item.target for item in items])  # of a run that was killed
+    if progress:
+        progress.advance(COLORIZING, report.recorded, max(report.total, report.recorded))
+    for item in items:
+        if progress and progress.should_stop():
             break
         if on_start:
-            on_start(job)
-        if job.target.exists() and not overwrite:
-            report.skipped.append(job.source)
-            state, reason = "skipped", None
-        else:
-            reason = colorize_one(job, colorizer, saturation, quality, record)
-            state = "done" if reason is None else "failed"
-            if reason is None:
-                report.done.append(job.source)
-            else:
-                report.failed.append((job.source, reason))
-        if progress:
-            progress.advance(COLORIZING, i + 1, len(jobs))
-        if on_item:
-            on_item(job, state, reason)
+            on_start(item)
+        report.record(item, *process(item, colorizer, settings, record))
     return report
 
 
-def _hint_file(job: Job) -> Path | None:
+def process(item: BatchItem, colorizer, settings: BatchSettings,
+            provenance: Provenance | None) -> tuple[str, str | None]:
+    """One photo of a batch, here or on a cluster's worker: (state, reason)."""
+    if item.target.exists() and not settings.overwrite:
+        return SKIPPED, None
+    reason = colorize_one(item, colorizer, settings, provenance)
+    return (DONE, None) if reason is None else (FAILED, reason)
+
+
+def _hint_file(job: BatchItem) -> Path | None:
     if job.hints is not None:
         return job.hints
     side = sidecar_path(job.source)
     return side if side.is_file() else None
 
 
-def colorize_one(job: Job, colorizer, saturation: float, quality: int,
-                  provenance: Provenance | None) -> str | None:
+def colorize_one(job: BatchItem, colorizer, settings: BatchSettings,
+                 provenance: Provenance | None) -> str | None:
     """Read, colorize and write one photo; None, or why it failed, naming the step that
     failed (a ValueError from the network is no write error). One bad photo must never
     stop the batch, so every exception becomes a reason."""
@@ -148,16 +184,16 @@ def colorize_one(job: Job, colorizer, saturation: float, quality: int,
     except Exception as exc:  # MemoryError on a huge photo…
         return f"could not read: {_described(exc)}"
     try:
-        pred = colorizer.predict(photo.rgb, hints or None)
+        pred = colorizer.predict(photo.rgb, hints or None, settings.vivid)
     except Exception as exc:
         return f"could not colorize: {_described(exc)}"
     size = photo.size
     photo.rgb = None  # not needed to write: 144 MB less at the writer's peak on 12 MP
-    return _write(job, photo, size, pred, saturation, quality,
+    return _write(job, photo, size, pred, settings.saturation, settings.quality,
                   provenance and provenance.for_photo(len(hints)), edits, hint_file)
 
 
-def _write(job: Job, photo, size: tuple[int, int], pred, saturation: float, quality: int,
+def _write(job: BatchItem, photo, size: tuple[int, int], pred, saturation: float, quality: int,
            provenance: Provenance | None, edits: Edits | None, hint_file: Path | None
            ) -> str | None:
     try:

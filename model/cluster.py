@@ -28,9 +28,9 @@ from typing import Any, Callable
 import numpy as np
 import ray
 
-from .batch import BatchReport, Job, colorize_one
-from .files import remove_stale_temporaries
-from .provenance import model_digest, software_version
+from model.batch import FAILED, SKIPPED, BatchItem, BatchReport, BatchSettings, process
+from model.io.files import remove_stale_temporaries
+from model.io.provenance import model_digest, software_version
 
 # photos per Ray task: small enough that a worker's death loses little and the pool's
 # last tasks end together, large enough that Ray's ~ms per task is no cost next to a
@@ -86,37 +86,31 @@ class ModelFile:
 
 
 class ColorizeBatch:
-    """A Ray Data actor: loads the model once, then colorizes batches of jobs with the
+    """A Ray Data actor: loads the model once, then colorizes batches of photos with the
     local batch's per-photo step; returns each photo's state and reason."""
 
-    def __init__(self, model: ModelFile, device: str, vivid: float | None, saturation: float,
-                 quality: int, overwrite: bool, provenance: bool, version: str):
-        from .colorizer import Colorizer  # torch: on the workers only
-        from .provenance import provenance_for
+    def __init__(self, model: ModelFile, device: str, settings: BatchSettings, version: str):
+        from model.colorizer import Colorizer  # torch: on the workers only
+        from model.io.provenance import provenance_for
 
         if software_version() != version:
             raise ClusterError(f"colorgui {software_version()} on this node, {version} on "
                                "the driver: install the same colorgui everywhere")
         self._scratch = tempfile.TemporaryDirectory(prefix="colorgui-model-")
-        self.colorizer = Colorizer(model.local_path(Path(self._scratch.name)), device=device,
-                                   vivid=vivid)
-        self.saturation, self.quality, self.overwrite = saturation, quality, overwrite
-        self.record = provenance_for(self.colorizer, saturation) if provenance else None
+        self.colorizer = Colorizer(model.local_path(Path(self._scratch.name)), device=device)
+        self.settings = settings
+        self.record = provenance_for(self.colorizer, settings.saturation) \
+            if settings.provenance else None
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         states, reasons = [], []
         for source, target, hints in zip(batch["source"], batch["target"], batch["hints"]):
-            job = Job(Path(source), Path(target), Path(hints) if hints else None)
-            if job.target.exists() and not self.overwrite:
-                # written since the driver looked: by an earlier try of this batch, whose
-                # worker died after it, or by another run
-                state, reason = "skipped", ""
-            else:
-                reason = colorize_one(job, self.colorizer, self.saturation, self.quality,
-                                       self.record) or ""
-                state = "failed" if reason else "done"
+            item = BatchItem(Path(source), Path(target), Path(hints) if hints else None)
+            # an output that exists now was written since the driver looked: by an earlier
+            # try of this batch, whose worker died after it, or by another run
+            state, reason = process(item, self.colorizer, self.settings, self.record)
             states.append(state)
-            reasons.append(reason)
+            reasons.append(reason or "")
         return {"source": batch["source"], "state": np.array(states, dtype=object),
                 "reason": np.array(reasons, dtype=object)}
 
@@ -170,33 +164,28 @@ def connect(address: str | None) -> bool:
     return True
 
 
-def colorize_on_cluster(jobs: list[Job], model: os.PathLike | str, *,
+def colorize_on_cluster(items: list[BatchItem], model: os.PathLike | str,
+                        settings: BatchSettings = BatchSettings(), *,
                         address: str | None = None, device: str = "auto",
-                        vivid: float | None = None, saturation: float = 1.0,
-                        overwrite: bool = False, quality: int = 95, provenance: bool = True,
                         actors: int | None = None, cpus_per_actor: float = 1.0,
                         batch_size: int = BATCH_SIZE,
-                        on_item: Callable[[Job, str, str | None], None] | None = None,
                         on_pool: Callable[[Pool], None] | None = None,
                         report: BatchReport | None = None) -> BatchReport:
-    """Colorize ``jobs`` (``model.batch.plan_jobs``) on a Ray cluster, as ``run_jobs``
+    """Colorize ``items`` (``model.batch.plan_jobs``) on a Ray cluster, as ``run_jobs``
     does here: outputs that exist are skipped (so a rerun after any crash finishes only
     the rest), a failed photo is reported with its reason and the rest go on. A photo
     whose batch lost its worker more than ``TASK_RETRIES`` times is reported as failed,
-    not finished. ``on_item(job, state, reason)`` as for ``run_jobs``, as results come
-    back; ``on_pool(pool)`` once the cluster is joined. ClusterError if the run could not
-    start or stopped early. The report (``report``, if given) is filled as results come
-    back, so a caller that was interrupted still knows what was done."""
-    report = BatchReport() if report is None else report
-    remove_stale_temporaries([job.target for job in jobs])  # of a run that was killed
-    todo: dict[str, Job] = {}
-    for job in jobs:
-        if job.target.exists() and not overwrite:
-            report.skipped.append(job.source)
-            if on_item:
-                on_item(job, "skipped", None)
+    not finished. Each photo is recorded in ``report`` as its result comes back, so a
+    caller that was interrupted still knows what was done; ``on_pool(pool)`` once the
+    cluster is joined. ClusterError if the run could not start or stopped early."""
+    report = BatchReport(total=len(items)) if report is None else report
+    remove_stale_temporaries([item.target for item in items])  # of a run that was killed
+    todo: dict[str, BatchItem] = {}
+    for item in items:
+        if item.target.exists() and not settings.overwrite:
+            report.record(item, SKIPPED)
         else:
-            todo[os.path.abspath(job.source)] = job
+            todo[os.path.abspath(item.source)] = item
     if not todo:
         return report
     started = connect(address)
@@ -204,17 +193,16 @@ def colorize_on_cluster(jobs: list[Job], model: os.PathLike | str, *,
         pool = plan_pool(ray.cluster_resources(), device, actors, cpus_per_actor)
         if on_pool:
             on_pool(pool)
-        results = _dataset(todo, ModelFile.of(model), pool, batch_size, vivid=vivid,
-                           saturation=saturation, quality=quality, overwrite=overwrite,
-                           provenance=provenance, version=software_version())
-        _collect(results, todo, report, on_item)
+        results = _dataset(todo, ModelFile.of(model), pool, batch_size, settings=settings,
+                           version=software_version())
+        _collect(results, todo, report)
     finally:
         if started:
             ray.shutdown()
     return report
 
 
-def _dataset(todo: dict[str, Job], model: ModelFile, pool: Pool, batch_size: int, **settings):
+def _dataset(todo: dict[str, BatchItem], model: ModelFile, pool: Pool, batch_size: int, **settings):
     from ray.data import ActorPoolStrategy, DataContext
 
     context = DataContext.get_current()
@@ -244,31 +232,18 @@ def _fault_tolerance() -> dict:
     return {"max_restarts": -1, "max_task_retries": TASK_RETRIES}
 
 
-def _collect(results, todo: dict[str, Job], report: BatchReport,
-             on_item: Callable[[Job, str, str | None], None] | None) -> None:
+def _collect(results, todo: dict[str, BatchItem], report: BatchReport) -> None:
     seen: set[str] = set()
     try:
         for row in results.iter_rows():
-            job = todo[row["source"]]
             seen.add(row["source"])
-            state, reason = row["state"], row["reason"] or None
-            if state == "done":
-                report.done.append(job.source)
-            elif state == "skipped":
-                report.skipped.append(job.source)
-            else:
-                report.failed.append((job.source, reason))
-            if on_item:
-                on_item(job, state, reason)
+            report.record(todo[row["source"]], row["state"], row["reason"] or None)
     except ray.exceptions.RayError as exc:
         raise ClusterError(f"the run stopped on the cluster: {_last_line(exc)}") from exc
-    for source, job in todo.items():
+    for source, item in todo.items():
         if source not in seen:
-            reason = (f"not finished: its worker died {TASK_RETRIES + 1} times on its batch "
-                      "(run again to retry)")
-            report.failed.append((job.source, reason))
-            if on_item:
-                on_item(job, "failed", reason)
+            report.record(item, FAILED, f"not finished: its worker died {TASK_RETRIES + 1} "
+                                        "times on its batch (run again to retry)")
 
 
 def _last_line(exc: BaseException) -> str:

@@ -171,7 +171,7 @@ _TABLE_LOCK = threading.Lock()
 
 def prepare(load: Callable[[], np.ndarray] | None = None) -> None:
     """Install the gamut table ``compose`` needs now rather than at its first call: the
-    one ``load`` returns (``model.cache.gamut_table`` keeps it in the user cache folder;
+    one ``load`` returns (``model.io.places.gamut_table`` keeps it in the user cache folder;
     colour maths does no file I/O itself), or one built here (0.4-0.8 s)."""
     global _TABLE
     with _TABLE_LOCK:

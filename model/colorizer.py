@@ -18,16 +18,17 @@ import cv2
 import numpy as np
 import torch
 
-from . import color
-from .backbones import BranchSet, fold_for_inference
-from .cache import gamut_table
-from .checkpoint import CheckpointError, load_checkpoint
-from .devices import is_cuda_oom, resolve_device
-from .checkpoint import Network
-from .hints import Hint, hint_maps
-from .propagate import spread
-from .runtime import checked
-from .spatial import SpatialNet, onnx_core
+from model import color
+from model.nets.backbones import BranchSet, branch_gray, fold_for_inference
+from model.io.places import gamut_table
+from model.store.checkpoint import CheckpointError, load_checkpoint
+from model.nets.devices import is_cuda_oom, resolve_device
+from model.store.checkpoint import Network
+from model.hints import Hint, hint_maps
+from model.propagate import spread
+from model.nets.runtime import checked
+from model.nets.spatial import SpatialNet
+from model.nets.spatial_onnx import onnx_core
 
 log = logging.getLogger(__name__)
 
@@ -45,18 +46,13 @@ def network_size(height: int, width: int, side: int) -> tuple[int, int]:
     return snap(height), snap(width)
 
 
-def branch_gray(L: np.ndarray) -> np.ndarray:
-    """What the pretrained branches see: the lightness as gray in [0, 1]."""
-    return np.clip(L / 100.0, 0.0, 1.0).astype(np.float32)
-
-
 def fast_dtype(device: torch.device) -> torch.dtype | None:
     """The reduced precision the encoder-decoder runs in on ``device``, or None for
     float32: bfloat16 on CPUs with AMX or AVX-512 BF16 units, where oneDNN runs its
     convolutions about 2x faster (elsewhere it would be emulated and slower). Not on GPUs:
     on an H100 this small network is bound by kernel launches and bfloat16 measured no
     faster (batch 8: 363 against 372 photos/s). The pretrained branches stay float32
-    (on ONNX Runtime, see ``model.runtime``)."""
+    (on ONNX Runtime, see ``model.nets.runtime``)."""
     if device.type != "cpu":
         return None
     probes = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
@@ -67,6 +63,18 @@ def fast_dtype(device: torch.device) -> torch.dtype | None:
 
 def _digest(a: np.ndarray) -> tuple:
     return hashlib.blake2b(a.tobytes(), digest_size=16).digest(), a.shape
+
+
+@dataclass
+class Analysis:
+    """What the spatial model sees in a photo, at its working size (h×w, multiples of 8):
+    for matching regions between photos and for choosing where a hint would help."""
+
+    L: np.ndarray                     # h×w lightness, 0..100
+    ab: np.ndarray                    # h/2×w/2×2 automatic normalised a/b (at ``vivid``)
+    probabilities: np.ndarray | None  # h/4×w/4×Q colour-class probabilities (None: no head)
+    features8: np.ndarray             # h/8×w/8×40 backbone maps at stride 8
+    features16: np.ndarray            # h/16×w/16×112 backbone maps at stride 16
 
 
 @dataclass
@@ -85,8 +93,8 @@ class Colorizer:
                  net: Network | None = None, branches: BranchSet | None = None,
                  precision: str = "auto", vivid: float | None = None, runtime: str = "auto"):
         """``precision``: "auto" (``fast_dtype`` of the device) or "float32".
-        ``runtime`` (``model.runtime.RUNTIMES``): on a CPU, "auto" and "onnx" run a spatial
-        model's network through ONNX Runtime where they can (``spatial.onnx_core``), and
+        ``runtime`` (``model.nets.runtime.RUNTIMES``): on a CPU, "auto" and "onnx" run a spatial
+        model's network through ONNX Runtime where they can (``spatial_onnx.onnx_core``), and
         the branches as ``BranchSet`` says; "torch" keeps everything in PyTorch.
         ``vivid`` (models with a class head): 0..1, how far the colours are blended toward
         the class head's annealed mean; None: the value the checkpoint recommends."""
@@ -107,10 +115,12 @@ class Colorizer:
         self._cpu_nets: dict[torch.dtype, Network] = {}  # see _cpu_copy
         self.config = net.config
         self.takes_hints = isinstance(net, SpatialNet) and net.config.hints
-        # hints: the change each asks for is spread over its region by an edge-aware
-        # diffusion (model.propagate). On the eval sets 10 hints from the truth gain
-        # +1.7-1.8 dB over automatic that way, at most +0.19 dB through the network's hint
-        # channels alone (docs/results.md); False: channels only
+        # a model with a hint guide (model.nets.hint_guide.HintGuide) colours with its hints
+        # itself; one without leaves them to the spreading alone (its hint channels gained
+        # at most +0.19 dB with 10 true hints, docs/results.md)
+        self.guided = self.takes_hints and net.config.hint_guide > 0
+        # hints: what each asks for beyond the network's colour there is spread over its
+        # region by an edge-aware diffusion (model.propagate); False: the network only
         self.spread_hints = True
         self._last: dict = {}  # the photo in view's automatic colours (see _network_ab)
         self.has_vivid = isinstance(net, SpatialNet) and net.config.class_head
@@ -127,25 +137,31 @@ class Colorizer:
         if self.device.type == "cpu":  # and the network as it runs here
             self._cpu_copy(self.network_dtype)
         color.prepare(gamut_table)
-        # up to 8 photos of one size per network call: on a CPU the paper model colorized
-        # 25 photos/s at 256² against 19 one at a time (session 3); the spatial model on
-        # ONNX Runtime gains nothing from it (19.0 against 19.3, session 7), nor loses
+        # up to 8 photos of one size per network call: on the build machine's CPU the paper
+        # model colorized 25 photos/s at 256² against 19 one at a time; the spatial model
+        # on ONNX Runtime neither gains nor loses (19.0 against 19.3)
         self.batch_size = 8
 
     @property
     def vivid(self) -> float:
         """0..1: how far colours are blended toward the class head's bolder annealed-mean
-        colours (models with a class head; 0 otherwise). Settable between photos."""
+        colours (models with a class head; 0 otherwise), where a call gives none."""
         return self._vivid
 
     @vivid.setter
     def vivid(self, value: float) -> None:
+        self._vivid = self.checked_vivid(value)
+
+    def checked_vivid(self, value: float | None) -> float:
+        """``value`` as a vivid setting of this model; None: the colorizer's own."""
+        if value is None:
+            return self._vivid
         value = float(value)
         if value and not self.has_vivid:
             raise ValueError("this model has no class head, so no vivid setting")
         if not 0.0 <= value <= 1.0:
             raise ValueError(f"vivid must lie in [0, 1], not {value}")
-        self._vivid = value
+        return value
 
     def describe(self) -> str:
         name = self.checkpoint.name if self.checkpoint else "in-memory model"
@@ -160,43 +176,45 @@ class Colorizer:
         torch.cuda.empty_cache()
 
     @torch.inference_mode()
-    def _forward(self, Ls: list[np.ndarray],
-                 hints: list[list[Hint]] | None = None) -> list[np.ndarray]:
+    def _forward(self, Ls: list[np.ndarray], hints: list[list[Hint]] | None,
+                 vivid: float) -> list[np.ndarray]:
         """Same-size network inputs (L at working size) → normalised a/b at half that
-        size. Hints are spread from the automatic colours (``spread_hints``, see
-        ``model.propagate``) or, without it, given to the network's hint channels."""
+        size. Hints go to the network where it has a hint guide (or where
+        ``spread_hints`` is off), and what they ask for beyond its colours is spread over
+        their regions (``spread_hints``, see ``model.propagate``)."""
         given = hints is not None and any(hints)
         if given and not self.takes_hints:
             raise ValueError("this model does not take colour hints")
         x = torch.from_numpy(np.stack([color.normalise_L(L) for L in Ls])[:, None]).to(self.device)
         maps = None
-        if given and not self.spread_hints:
+        if given and (self.guided or not self.spread_hints):
             h, w = Ls[0].shape
             maps = torch.from_numpy(np.stack([hint_maps(hs, h, w) for hs in hints])).to(self.device)
         # one photo (the one in view): its automatic colours and feature maps are kept
         photo = _digest(Ls[0]) if len(Ls) == 1 else None
-        out = [a.transpose(1, 2, 0) for a in self._network_ab(Ls, x, maps, photo)]
+        out = [a.transpose(1, 2, 0) for a in self._network_ab(Ls, x, maps, photo, vivid)]
         if given and self.spread_hints:
             out = [self._follow(L, x[i:i + 1], ab, hs, photo) if hs else ab
                    for i, (L, ab, hs) in enumerate(zip(Ls, out, hints))]
         return out
 
     def _network_ab(self, Ls: list[np.ndarray], x: torch.Tensor, maps: torch.Tensor | None,
-                    photo: tuple | None) -> np.ndarray:
+                    photo: tuple | None, vivid: float) -> np.ndarray:
         """The network's a/b (N×2×h×w). The automatic colours of a single photo
         (``photo``: its digest) are kept (``_last``), so each change of the hints on the
-        photo in view costs no network pass."""
+        photo in view of a model without a hint guide costs no network pass."""
         key = None
         if maps is None and photo is not None:
-            key = (photo, self.vivid, self.mirror)
+            key = (photo, vivid, self.mirror)
             if self._last.get("key") == key:
                 return self._last["ab"]
         feats = None
         if self.config.branches:
             feats = self.branches.all_probabilities([branch_gray(L) for L in Ls])
-        ab = self.run_network(x, feats, maps)
+        ab = self.run_network(x, feats, maps, vivid)
         if self.mirror:
-            mirrored = self.run_network(x.flip(-1), feats, None if maps is None else maps.flip(-1))
+            mirrored = self.run_network(x.flip(-1), feats, None if maps is None else maps.flip(-1),
+                                        vivid)
             ab = (ab + mirrored.flip(-1)) / 2
         ab = ab.cpu().numpy()
         if key is not None:
@@ -224,10 +242,10 @@ class Colorizer:
         change = (maps[:2].transpose(1, 2, 0) - ab) * mask[..., None]
         return ab + spread(small, change, mask, features=features)
 
-    def _extra(self, hints: torch.Tensor | None) -> dict:
+    def _extra(self, hints: torch.Tensor | None, vivid: float) -> dict:
         """The spatial model's keyword arguments: hints and vivid."""
         if isinstance(self.net, SpatialNet):
-            return {"hints": hints, "vivid": self.vivid}
+            return {"hints": hints, "vivid": vivid}
         return {}
 
     @property
@@ -244,11 +262,11 @@ class Colorizer:
 
     @torch.inference_mode()
     def run_network(self, x: torch.Tensor, feats: torch.Tensor | None,
-                    hints: torch.Tensor | None = None) -> torch.Tensor:
+                    hints: torch.Tensor | None = None, vivid: float | None = None) -> torch.Tensor:
         """The network alone, in the precision this colorizer uses: normalised L
         (N×1×H×W, on the device), branch probabilities and hint maps → float32 a/b at
         half the size (the caller resizes them to the photo anyway)."""
-        extra = self._extra(hints)
+        extra = self._extra(hints, self.checked_vivid(vivid))
         if self.device.type != "cpu":
             return self.net(x, feats, half_size=True, **extra).float()
         dtype = self.network_dtype
@@ -290,12 +308,14 @@ class Colorizer:
             extra = {**extra, "hints": extra["hints"].to(dtype)}
         return net(x, feats, half_size=True, **extra).float().contiguous()
 
-    def predict_many(self, rgbs: list[np.ndarray],
-                     hints: list[list[Hint]] | None = None) -> list[Prediction]:
+    def predict_many(self, rgbs: list[np.ndarray], hints: list[list[Hint]] | None = None,
+                     vivid: float | None = None) -> list[Prediction]:
         """Float RGB images (any sizes) → predictions at each image's own size.
-        ``hints``: per image, its colour hints (models that take hints)."""
+        ``hints``: per image, its colour hints (models that take hints); ``vivid``: this
+        call's vivid setting (None: the colorizer's own)."""
         if hints is not None and len(hints) != len(rgbs):
             raise ValueError("one list of hints per image")
+        vivid = self.checked_vivid(vivid)
         Ls = [color.luminance(rgb) for rgb in rgbs]
         small: list[np.ndarray] = []
         for L in Ls:
@@ -312,7 +332,8 @@ class Colorizer:
                 chunk = idx[start:start + self.batch_size]
                 try:
                     abs_ = self._forward([small[i] for i in chunk],
-                                         None if hints is None else [hints[i] for i in chunk])
+                                         None if hints is None else [hints[i] for i in chunk],
+                                         vivid)
                 except RuntimeError as exc:
                     if not is_cuda_oom(exc) or self.device.type != "cuda":
                         raise
@@ -329,6 +350,32 @@ class Colorizer:
                     out[i] = cv2.resize(ab, (W, H), interpolation=cv2.INTER_LINEAR)
                 start += len(chunk)
         return [Prediction(L, ab) for L, ab in zip(Ls, out)]
+
+    def working_L(self, L: np.ndarray) -> np.ndarray:
+        """A photo's lightness (0..100, any size) at the network's working size."""
+        h, w = network_size(*L.shape, self.config.input_size)
+        interp = cv2.INTER_AREA if h * w < L.size else cv2.INTER_LINEAR
+        return cv2.resize(L.astype(np.float32), (w, h), interpolation=interp)
+
+    @torch.inference_mode()
+    def analyse(self, L: np.ndarray, vivid: float | None = None) -> Analysis:
+        """The spatial model's view of a photo's lightness (0..100, any size), automatic
+        (no hints); ``Analysis`` says what it holds."""
+        if not isinstance(self.net, SpatialNet):
+            raise ValueError("only the spatial model can analyse a photo")
+        small = self.working_L(L)
+        x = torch.from_numpy(color.normalise_L(small)[None, None]).to(self.device)
+        h, w = small.shape
+        padded = torch.nn.functional.pad(x, (0, -w % 32, 0, -h % 32), mode="replicate")
+        skips, _ = self.net.encode(padded)
+        ab = self._network_ab([small], x, None, None, self.checked_vivid(vivid))[0]
+        _, logits = self.net.outputs(x)
+        probs = None
+        if logits is not None:
+            probs = torch.softmax(logits[0].float(), 0).permute(1, 2, 0).cpu().numpy()
+        maps = [f[0, :, : -(-h // s), : -(-w // s)].permute(1, 2, 0).float().cpu().numpy()
+                for f, s in ((skips[2], 8), (skips[3], 16))]
+        return Analysis(small, ab.transpose(1, 2, 0), probs, *maps)
 
     @torch.inference_mode()
     def likely_colours(self, L: np.ndarray, x: float, y: float, hints: list[Hint] | None = None,
@@ -358,10 +405,11 @@ class Colorizer:
         return [(float(a), float(b), float(q))
                 for i, ((a, b), q) in enumerate(zip(centres, probs.cpu().numpy())) if i == 0 or q >= floor]
 
-    def predict(self, rgb: np.ndarray, hints: list[Hint] | None = None) -> Prediction:
-        return self.predict_many([rgb], None if hints is None else [hints])[0]
+    def predict(self, rgb: np.ndarray, hints: list[Hint] | None = None,
+                vivid: float | None = None) -> Prediction:
+        return self.predict_many([rgb], None if hints is None else [hints], vivid)[0]
 
     def colorize(self, rgb: np.ndarray, saturation: float = 1.0,
-                 hints: list[Hint] | None = None) -> np.ndarray:
+                 hints: list[Hint] | None = None, vivid: float | None = None) -> np.ndarray:
         """Float RGB in [0, 1] (colour or gray) → colorized float RGB of the same size."""
-        return self.predict(rgb, hints).render(saturation)
+        return self.predict(rgb, hints, vivid).render(saturation)

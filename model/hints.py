@@ -3,7 +3,7 @@
 A hint is a colour (a/b, lightness-independent) at a point of the photo, given in
 coordinates relative to the photo's size so it survives resizing, over a small square
 patch. The network takes them as three maps at its working size: a and b (normalised,
-zero where there is no hint) and a 0/1 mask (``model.spatial.HINT_CHANNELS``).
+zero where there is no hint) and a 0/1 mask (``model.nets.spatial.HINT_CHANNELS``).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Writing a colorized photo: the one way the app's Save and the batch make an output.
 
 Compose (the photo's own L, the predicted colours at a saturation), mark it as AI colour
-(``model.provenance``), keep the photo's alpha, bit depth, EXIF and ICC profile, write
+(``model.io.provenance``), keep the photo's alpha, bit depth, EXIF and ICC profile, write
 atomically; and keep a copy of the edits that made it beside it. No Qt, no torch.
 """
 
@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import color
-from .imageio import write_photo
-from .provenance import Provenance, marked_exif
-from .sidecar import Edits, content_hash, sidecar_path, write_edits
+from model import color
+from model.io.imageio import write_photo
+from model.io.provenance import Provenance, marked_exif
+from model.io.sidecar import Edits, content_hash, sidecar_path, write_edits
 
 
 def write_colorized(target: os.PathLike | str, L: np.ndarray, ab: np.ndarray,
@@ -27,7 +27,7 @@ def write_colorized(target: os.PathLike | str, L: np.ndarray, ab: np.ndarray,
 
     ``L``: the photo's lightness (H×W, 0..100); ``ab``: predicted normalised a/b
     (H×W×2), as in ``model.colorizer.Prediction``; ``alpha``, ``bit_depth``, ``exif``,
-    ``icc``: the input's (``model.imageio.Photo``), kept; ``provenance``: the record to
+    ``icc``: the input's (``model.io.imageio.Photo``), kept; ``provenance``: the record to
     embed (``provenance_for(colorizer, saturation, hints)``), None for an unmarked output.
     Raises OSError or ValueError if it cannot be written."""
     rgb = color.compose(L, ab, saturation)

@@ -6,7 +6,7 @@ steps. No Qt here: the CLI shows one through tqdm (``TqdmProgress``), the app th
 signals (a subclass in ``colorgui.worker``), each overriding ``changed`` / ``message`` /
 ``epoch``.
 
-It answers what ``model.train.fit`` calls on its ``progress`` argument (``cancelled``,
+It answers what ``model.training.train.fit`` calls on its ``progress`` argument (``cancelled``,
 ``message(text)``, ``step(step, total, loss)``, ``epoch(record)``), so one of these can
 be passed to ``fit`` as it is.
 """
@@ -126,3 +126,9 @@ class TqdmProgress(Progress):
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def format_seconds(s: float) -> str:
+    """A duration as m:ss, or h:mm:ss from an hour on."""
+    s = int(round(s))
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"

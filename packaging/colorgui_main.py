@@ -3,7 +3,7 @@
 import multiprocessing
 import sys
 
-from colorgui.cli import main
+from colorgui.cli.main import main
 
 if __name__ == "__main__":
     multiprocessing.freeze_support()  # training's data-loader workers re-enter here

@@ -7,7 +7,7 @@ WEIGHTS = ROOT / "weights"
 # the models that ship, by the name ``--model`` and the app's model picker know them;
 # each has its card beside it (NAME.md). The default comes first.
 BUNDLED_MODELS = {
-    # EfficientNet-Lite0 U-Net (model/spatial.py): beats the paper model on both
+    # EfficientNet-Lite0 U-Net (model/nets/spatial.py): beats the paper model on both
     # evaluation sets (docs/results.md), so it is the default
     "spatial": WEIGHTS / "colorgui-spatial.safetensors",
     "paper": WEIGHTS / "colorgui-hybrid.safetensors",      # Kiani et al. 2021 (hybrid v1)

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from model.colorizer import Colorizer
-from model.imageio import read_photo, write_photo
+from model.io.imageio import read_photo, write_photo
 
 
 def main(argv=None) -> int:

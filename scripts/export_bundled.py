@@ -17,7 +17,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from model.checkpoint import build_network, load_checkpoint, save_checkpoint
+from model.store.checkpoint import build_network, load_checkpoint, save_checkpoint
 
 
 def main(argv=None) -> int:

@@ -20,13 +20,13 @@ from pathlib import Path
 import cv2
 from PIL import Image
 
-from model.backbones import BranchSet
-from model.cache import BranchCache
-from model.colorizer import branch_gray
-from model.files import list_images
-from model.imageio import ImageReadError, read_photo
+from model.nets.backbones import BranchSet
+from model.training.branch_cache import BranchCache
+from model.nets.backbones import branch_gray
+from model.io.files import list_images
+from model.io.imageio import ImageReadError, read_photo
 from model import color
-from model.network import BUNDLED_BRANCHES
+from model.nets.network import BUNDLED_BRANCHES
 
 
 def main(argv=None) -> int:

@@ -47,7 +47,7 @@ def main(argv=None) -> int:
 
     from colorgui.main_window import MainWindow, apply_theme
     from model import color
-    from model.imageio import write_photo
+    from model.io.imageio import write_photo
 
     names = ("astronaut", "chelsea", "coffee", "rocket")
     bw, colour = tmp / "black-and-white", tmp / "colour"

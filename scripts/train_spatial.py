@@ -1,6 +1,6 @@
-"""Train the spatial model (``model.spatial``) on the shared training photos.
+"""Train the spatial model (``model.nets.spatial``) on the shared training photos.
 
-Runs ``model.train.fit`` with the photos decoded into RAM and resumes from
+Runs ``model.training.train.fit`` with the photos decoded into RAM and resumes from
 ``OUT/last.safetensors`` when run again, so a long CPU run can go on across sessions:
 
     python scripts/train_spatial.py ../shared/data/train -o runs/spatial --minutes 100
@@ -17,10 +17,10 @@ import sys
 import time
 from pathlib import Path
 
-from model.checkpoint import read_header
-from model.spatial import SpatialConfig
+from model.store.checkpoint import read_header
+from model.nets.spatial import SpatialConfig
 from model.progress import Progress
-from model.train import FitOptions, fit
+from model.training.train import FitOptions, fit
 
 
 class LogProgress(Progress):
@@ -61,7 +61,7 @@ def main(argv=None) -> int:
     ap.add_argument("--hint-share", type=float, default=0.5,
                     help="share of training crops with simulated hints")
     ap.add_argument("--hint-guide", type=int, default=0, metavar="WIDTH",
-                    help="give the model a hint guide of this width (model.spatial.HintGuide)")
+                    help="give the model a hint guide of this width (model.nets.hint_guide.HintGuide)")
     ap.add_argument("--guide-only", action="store_true",
                     help="train only the hint guide (the automatic colours stay as they are)")
     ap.add_argument("--val-share", type=float, default=0.03)

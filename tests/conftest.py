@@ -7,8 +7,8 @@ import pytest
 import torch
 from PIL import Image
 
-from model.checkpoint import save_checkpoint
-from model.network import HybridConfig, HybridNet
+from model.store.checkpoint import save_checkpoint
+from model.nets.network import HybridConfig, HybridNet
 
 torch.set_num_threads(1)
 
@@ -132,7 +132,7 @@ def start_batch(window, qtbot, folder, out) -> None:
 @pytest.fixture
 def tiny_spatial_checkpoint(tmp_path):
     """A random-weight spatial model (it takes colour hints and has a class head)."""
-    from model.spatial import SpatialConfig, SpatialNet
+    from model.nets.spatial import SpatialConfig, SpatialNet
 
     torch.manual_seed(0)
     path = tmp_path / "tiny-spatial.safetensors"

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from model import backbones
-from model.backbones import BranchSet, BranchWeightsError
+from model.nets import backbones
+from model.nets.backbones import BranchSet, BranchWeightsError
 
 
 def test_paper_branch_offline_names_the_file_to_provide(tmp_path, monkeypatch):
@@ -37,7 +37,7 @@ def test_no_weights_are_loaded_at_import():
     import subprocess
     import sys
 
-    code = ("import sys, model.backbones, model.colorizer;"
+    code = ("import sys, model.nets.backbones, model.colorizer;"
             "print('efficientnet_lite_pytorch' in sys.modules, 'torchvision.models' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=120).stdout.split()

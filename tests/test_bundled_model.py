@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 from skimage import data
 
-from colorgui.cli import main
+from colorgui.cli.main import main
 from model import color
-from model.checkpoint import read_header
+from model.store.checkpoint import read_header
 from model.colorizer import Colorizer, bundled_model_path
-from model.evaluate import colourfulness
-from model.imageio import read_photo
+from model.training.evaluate import colourfulness
+from model.io.imageio import read_photo
 
 
 @pytest.fixture(scope="module")

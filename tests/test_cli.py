@@ -4,8 +4,8 @@ import sys
 
 import pytest
 
-from colorgui.cli import main
-from model.imageio import read_photo
+from colorgui.cli.main import main
+from model.io.imageio import read_photo
 
 
 def digests(folder):
@@ -89,7 +89,7 @@ def test_a_missing_input_fails_before_the_model_loads(photo_folder, tmp_path, co
     argv = [command, str(photo_folder), str(tmp_path / "albun")]
     argv += ["-o", str(out)] if command != "evaluate" else []
     # read as the command line is: fails before torch is imported (0.1 against 2.4 s)
-    code = ("import sys; from colorgui.cli import main\n"
+    code = ("import sys; from colorgui.cli.main import main\n"
             "try:\n"
             f"    main({argv})\n"
             "finally:\n"

@@ -3,10 +3,10 @@ colorizes enough of scikit-image's photos to be worth opening."""
 
 import numpy as np
 
-from colorgui import cli, cli_colorize
+from colorgui.cli import colorize as cli_colorize, main as cli
 from model import color
 from model.colorizer import Colorizer
-from model.imageio import read_photo
+from model.io.imageio import read_photo
 
 
 def test_the_demo_goes_to_the_user_data_folder_says_where_and_keeps_the_originals(

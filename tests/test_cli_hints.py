@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from colorgui.cli import main
+from colorgui.cli.main import main
 from model import color
 from model.hints import Hint
-from model.imageio import read_photo
+from model.io.imageio import read_photo
 from model.output import write_edits_beside
-from model.provenance import read_provenance
-from model.sidecar import Edits, content_hash, read_edits, sidecar_path, write_edits
+from model.io.provenance import read_provenance
+from model.io.sidecar import Edits, content_hash, read_edits, sidecar_path, write_edits
 
 HINT = Hint(0.25, 0.5, 70.0, 60.0, size=0.2)
 

@@ -10,7 +10,7 @@ import time
 import pytest
 from PIL import Image
 
-from model.imageio import read_photo
+from model.io.imageio import read_photo
 from tests.conftest import gradient_photo
 
 PHOTOS = 40

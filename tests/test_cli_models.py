@@ -3,8 +3,8 @@
 import pytest
 from PIL import Image
 
-from colorgui.cli import main
-from model.checkpoint import read_header
+from colorgui.cli.main import main
+from model.store.checkpoint import read_header
 from tests.conftest import colour_photo_folder, gradient_photo
 
 

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from colorgui.cli import build_parser, main
+from colorgui.cli.main import build_parser, main
 
 COMMANDS = ("colorize", "info", "train", "evaluate", "app", "demo")
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from colorgui.cli import main
-from model.imageio import read_photo
+from colorgui.cli.main import main
+from model.io.imageio import read_photo
 from tests.conftest import gradient_photo
 
 needs_ray = pytest.mark.skipif(importlib.util.find_spec("ray") is None,
@@ -32,9 +32,9 @@ def local_ray():
 
     def fixed_clock():  # nested, so Ray sends it by value: workers cannot import tests
         """Each worker's setup: outputs dated as the local run's, so files can be equal."""
-        import model.provenance
+        import model.io.provenance
 
-        model.provenance._now = lambda: FIXED_DATE
+        model.io.provenance._now = lambda: FIXED_DATE
 
     ray.init(num_cpus=2, include_dashboard=False, object_store_memory=80 * 2**20,
              logging_level="warning", runtime_env={"worker_process_setup_hook": fixed_clock})
@@ -81,7 +81,7 @@ def test_the_pool_is_one_actor_per_gpu_else_per_cpus():
 @needs_ray
 def test_ray_outputs_equal_the_local_clis_bit_for_bit_and_a_rerun_does_nothing(
         local_ray, tmp_path, photo_folder, tiny_checkpoint, monkeypatch, capsys):
-    monkeypatch.setattr("model.provenance._now", lambda: FIXED_DATE)
+    monkeypatch.setattr("model.io.provenance._now", lambda: FIXED_DATE)
     assert run_cli(photo_folder, "-o", tmp_path / "local", "--model", tiny_checkpoint) == 1
     capsys.readouterr()
     assert run_cli(photo_folder, "-o", tmp_path / "ray", "--model", tiny_checkpoint,
@@ -92,7 +92,7 @@ def test_ray_outputs_equal_the_local_clis_bit_for_bit_and_a_rerun_does_nothing(
     local, on_ray = files_under(tmp_path / "local"), files_under(tmp_path / "ray")
     assert len(on_ray) == 5 and "album/sub/q.png" in on_ray
     assert on_ray == local  # pixels, metadata and provenance alike
-    from model.provenance import read_provenance
+    from model.io.provenance import read_provenance
 
     assert read_provenance(tmp_path / "ray" / "album" / "p0.jpg").model == "tiny"
 

@@ -42,7 +42,7 @@ def test_compose_in_strips_matches_one_piece(monkeypatch):
 
 
 def test_the_gamut_table_is_kept_in_the_user_cache(monkeypatch):
-    from model.cache import cache_root, gamut_table
+    from model.io.places import cache_root, gamut_table
 
     built = color.build_max_chroma_table()
     np.testing.assert_array_equal(gamut_table(), built)     # built and written

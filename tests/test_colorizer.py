@@ -3,7 +3,7 @@ import pytest
 
 from model import color
 from model.colorizer import Colorizer, network_size
-from model.imageio import read_photo
+from model.io.imageio import read_photo
 from tests.conftest import gradient_photo, save_in_mode
 
 
@@ -48,7 +48,7 @@ def test_batch_api_matches_single_calls(colorizer):
 def test_every_input_mode_round_trips_through_a_file(colorizer, tmp_path, mode):
     src = tmp_path / "in.png"
     save_in_mode(gradient_photo(33, 45), mode, src)
-    from model.imageio import write_photo
+    from model.io.imageio import write_photo
 
     photo = read_photo(src)
     out = tmp_path / "out.png"
@@ -67,11 +67,11 @@ def test_cuda_out_of_memory_retries_smaller_then_falls_back_to_cpu(colorizer, mo
     real_forward = colorizer._forward
     calls = []
 
-    def flaky(Ls, hints=None):
+    def flaky(Ls, hints, vivid):
         calls.append((colorizer.device.type, len(Ls)))
         if colorizer.device.type == "cuda":
             raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
-        return real_forward(Ls, hints)
+        return real_forward(Ls, hints, vivid)
 
     colorizer.device = torch.device("cuda")  # pretend; _forward is replaced
     colorizer.batch_size = 8                 # as a colorizer made on a GPU has

@@ -5,10 +5,10 @@ import pytest
 import torch
 
 from model import color
-from model.cache import BranchCache
+from model.training.branch_cache import BranchCache
 from model.colorizer import Colorizer
-from model.network import HybridNet
-from model.train import FitOptions, fit
+from model.nets.network import HybridNet
+from model.training.train import FitOptions, fit
 from tests.conftest import gradient_photo, tiny_config
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU")

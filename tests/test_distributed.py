@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from model.checkpoint import read_header
-from model.distributed import ShardedEpochSampler, World, world_from_env
-from model.train import BEST, LAST
+from model.store.checkpoint import read_header
+from model.training.distributed import ShardedEpochSampler, World, world_from_env
+from model.training.train import BEST, LAST
 from tests.conftest import colour_photo_folder
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -16,12 +16,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from PIL import Image
 
-from colorgui.cli import main
+from colorgui.cli.main import main
 from model import color
-from model.checkpoint import read_header
+from model.store.checkpoint import read_header
 from model.colorizer import Colorizer
-from model.imageio import read_photo
-from model.registry import list_models, user_models_dir
+from model.io.imageio import read_photo
+from model.store.registry import list_models, user_models_dir
 from tests.conftest import gradient_photo, save_in_mode
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -163,7 +163,7 @@ def test_any_size_and_mode_keeps_size_and_luminance(tmp_path, tiny_checkpoint, h
 class FailingNetwork:
     """A colorizer whose network raises, as a shape or dtype mismatch inside torch does."""
 
-    def predict(self, rgb, hints=None):
+    def predict(self, rgb, hints=None, vivid=None):
         raise ValueError("expected a 4-D input, got 3-D")
 
 

@@ -1,12 +1,12 @@
-"""Comparing a fine-tuned model with its base, and installing it (model.finetune)."""
+"""Comparing a fine-tuned model with its base, and installing it (model.training.finetune)."""
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from model.evaluate import EvalRow
-from model.finetune import AFTER, BEFORE, Comparison, compare_before_after, install_model
-from model.registry import list_models, resolve_model
+from model.training.evaluate import EvalRow
+from model.training.finetune import AFTER, BEFORE, Comparison, compare_before_after, install_model
+from model.store.registry import list_models, resolve_model
 from tests.conftest import gradient_photo
 
 

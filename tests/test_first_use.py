@@ -5,9 +5,9 @@ import dataclasses
 
 import pytest
 
-from colorgui.cli import main
-from model import backbones, runtime
-from model.backbones import BranchSet
+from colorgui.cli.main import main
+from model.nets import backbones, runtime
+from model.nets.backbones import BranchSet
 
 pytestmark = pytest.mark.skipif(not runtime.available(), reason="needs ONNX Runtime")
 

@@ -49,13 +49,15 @@ def test_cancel_mid_batch_leaves_no_half_files(window, qtbot, tmp_path):
     tab.add_paths([str(root)])
     tab.output_edit.setText(str(tmp_path / "out"))
     colorizer = window.host.worker.colorizer
-    real = colorizer.colorize
+    real = colorizer.predict
+    slowed = []
 
     def slow(*a, **k):  # a photo takes a while, so the cancel lands mid-batch
+        slowed.append(1)
         time.sleep(0.3)
         return real(*a, **k)
 
-    colorizer.colorize = slow
+    colorizer.predict = slow
     tab.start_button.click()
     qtbot.waitUntil(lambda: any(tab.state(r) == "done" for r in range(6)), timeout=60_000)
     with qtbot.waitSignal(window.host.batchFinished, timeout=60_000) as done:
@@ -63,6 +65,7 @@ def test_cancel_mid_batch_leaves_no_half_files(window, qtbot, tmp_path):
     n_done, _, _, cancelled = done.args[1:]
     qtbot.waitUntil(lambda: not tab.running)
     assert cancelled and 1 <= n_done < 6
+    assert len(slowed) == n_done  # every photo went through the slowed step, none after
     out = sorted((tmp_path / "out" / "album").iterdir())
     assert len(out) == n_done and all(p.suffix == ".png" for p in out)  # no .part files
     assert sum(tab.state(r) == "done" for r in range(6)) == n_done
@@ -71,7 +74,7 @@ def test_cancel_mid_batch_leaves_no_half_files(window, qtbot, tmp_path):
         ["cancelled"] * (6 - n_done)
     assert not tab.running and tab.start_button.isEnabled()
     # running the batch again finishes only what is missing
-    colorizer.colorize = real
+    colorizer.predict = real
     with qtbot.waitSignal(window.host.batchFinished, timeout=60_000) as again:
         tab.start_button.click()
     assert again.args[1:] == [6 - n_done, n_done, 0, False]

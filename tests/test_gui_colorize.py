@@ -9,8 +9,8 @@ from PySide6.QtWidgets import QMessageBox
 
 from colorgui.main_window import MainWindow
 from colorgui.settings import Settings
-from colorgui.worker import COLORIZE
-from model.imageio import read_photo
+from colorgui.requests import Colorize, Save
+from model.io.imageio import read_photo
 from tests.conftest import gradient_photo, open_and_wait
 
 
@@ -67,9 +67,16 @@ def test_save_keeps_size_and_never_touches_the_original(window, qtbot, gray_phot
 def test_saving_over_the_original_needs_confirmation(window, qtbot, gray_photo, monkeypatch):
     before = gray_photo.read_bytes()
     open_and_wait(window, qtbot, gray_photo)
-    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: QMessageBox.StandardButton.Cancel)
+    answers = []
+
+    def answer(*a, **k):
+        answers.append(a[1])
+        return QMessageBox.StandardButton.Cancel
+
+    monkeypatch.setattr(QMessageBox, "warning", answer)
     window._save_to(gray_photo)
-    qtbot.wait(200)
+    assert answers == ["Overwrite the original?"]
+    assert Save not in window.jobs and not window.host.busy()  # no save was queued
     assert gray_photo.read_bytes() == before
 
 
@@ -100,7 +107,7 @@ def test_a_superseded_request_that_fails_shows_no_error(window, qtbot, broken, g
                                                          monkeypatch):
     errors = record_errors(window, monkeypatch)
     window.open_paths([str(broken)])
-    first = window.jobs[COLORIZE]
+    first = window.jobs[Colorize]
     open_and_wait(window, qtbot, gray_photo)  # the user opened another photo meanwhile
     qtbot.waitUntil(lambda: not window.host.busy())
     window.host.failed.emit(first.id, str(broken), "not an image")  # had it run, failed late
@@ -237,12 +244,12 @@ def test_a_gpu_fallback_warning_reaches_the_status_bar(window, qtbot, monkeypatc
     colorizer = window.host.worker.colorizer
     real, calls = colorizer._forward, []
 
-    def out_of_memory_once(Ls, hints=None):  # as if on a GPU that cannot take even one photo
+    def out_of_memory_once(Ls, hints, vivid):  # as if on a GPU that cannot take even one photo
         calls.append(len(Ls))
         if len(calls) == 1:
             colorizer.device = torch.device("cuda")
             raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
-        return real(Ls, hints)
+        return real(Ls, hints, vivid)
 
     monkeypatch.setattr(colorizer, "_forward", out_of_memory_once)
     monkeypatch.setattr(torch.cuda, "empty_cache", lambda: None)

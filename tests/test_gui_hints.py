@@ -10,14 +10,14 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QWidget
 
-from colorgui.hint_jobs import RECOLOR, edit_store
+from colorgui.hints.jobs import Recolor, edit_store
 from model import color
-from model.checkpoint import save_checkpoint
+from model.store.checkpoint import save_checkpoint
 from model.hints import Hint
-from model.imageio import read_photo
-from model.network import HybridNet
-from model.provenance import read_provenance
-from model.sidecar import content_hash, read_edits, sidecar_path
+from model.io.imageio import read_photo
+from model.nets.network import HybridNet
+from model.io.provenance import read_provenance
+from model.io.sidecar import content_hash, read_edits, sidecar_path
 from tests.conftest import gradient_photo, open_and_wait, tiny_config
 
 BLUE = (20.0, -60.0)
@@ -203,10 +203,10 @@ def test_a_drag_sends_only_the_latest_hints_and_ends_with_them(window, qtbot, gr
     sent = []
     real = window._submit
 
-    def submit(kind, *args):
-        if kind == RECOLOR:
-            sent.append(args[2])
-        return real(kind, *args)
+    def submit(request):
+        if isinstance(request, Recolor):
+            sent.append(request.hints)
+        return real(request)
 
     monkeypatch.setattr(window, "_submit", submit)
     view = tab.colour_view

@@ -5,10 +5,10 @@ import pytest
 from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QWidget
 
 from colorgui.main_window import apply_theme
-from colorgui.worker import TrainOutcome
-from model.evaluate import EvalRow
+from colorgui.jobs import TrainOutcome
+from model.training.evaluate import EvalRow
 from model.progress import FEATURES, TRAINING
-from model.registry import ModelEntry
+from model.store.registry import ModelEntry
 
 
 def outcome() -> TrainOutcome:

@@ -8,8 +8,9 @@ import torch
 from PIL import Image
 
 from colorgui.main_window import PREPARING, MainWindow
+from colorgui.requests import Colorize
 from colorgui.settings import Settings
-from model.checkpoint import save_checkpoint
+from model.store.checkpoint import save_checkpoint
 from tests.conftest import gradient_photo, open_and_wait
 
 
@@ -25,9 +26,9 @@ def new_window(qtbot, tmp_path, model: str) -> MainWindow:
 def test_the_first_use_says_it_prepares_the_model_for_this_cpu(qtbot, tmp_path, monkeypatch,
                                                               tiny_checkpoint):
     """The tiny test model has no pretrained networks to export, so the colorizer is
-    wrapped to export two the way model.runtime does (on the worker thread)."""
+    wrapped to export two the way model.nets.runtime does (on the worker thread)."""
     import model.colorizer
-    from model import runtime
+    from model.nets import runtime
 
     real = model.colorizer.Colorizer
     exported_on = []
@@ -57,8 +58,8 @@ def test_the_first_use_says_it_prepares_the_model_for_this_cpu(qtbot, tmp_path, 
 @pytest.fixture
 def spatial_model(tmp_path):
     """A tiny spatial model with a colour-class head, installed where the picker looks."""
-    from model.registry import user_models_dir
-    from model.spatial import SpatialConfig, SpatialNet
+    from model.store.registry import user_models_dir
+    from model.nets.spatial import SpatialConfig, SpatialNet
 
     torch.manual_seed(0)
     path = user_models_dir() / "tiny spatial.safetensors"
@@ -98,7 +99,8 @@ def test_picking_a_spatial_model_loads_it_and_vivid_recolorizes(window, qtbot, s
     plain = tab.result.ab
     with qtbot.waitSignal(window.host.colorized, timeout=60_000):
         tab.vivid_slider.setValue(100)
-    assert window.host.worker.colorizer.vivid == 1.0
+    # the setting travelled with the job; the shared colorizer keeps the model's own
+    assert tab.result.vivid == 1.0 and window.host.worker.colorizer.vivid == 0.25
     assert not np.allclose(tab.result.ab, plain, atol=1e-4)  # bolder colours, not the same
 
 
@@ -108,9 +110,9 @@ def test_the_vivid_slider_rests_before_the_network_runs_again(window, qtbot, col
     open_and_wait(window, qtbot, colour_photo)
     tab.set_vivid(True, 0.5)  # as if the model had a class head
     jobs = []
-    monkeypatch.setattr(window, "_submit", lambda kind, *args: jobs.append((kind, *args)))
+    monkeypatch.setattr(window, "_submit", jobs.append)
     with qtbot.waitSignal(tab.vividChanged, timeout=5000) as rested:
         for value in range(50, 81, 5):  # a drag
             tab.vivid_slider.setValue(value)
     assert rested.args == [0.8]  # one job, with the photo's edits (its hints) after these
-    assert [job[:3] for job in jobs] == [("colorize", str(colour_photo), 0.8)]
+    assert [(type(job), job.path, job.vivid) for job in jobs] == [(Colorize, str(colour_photo), 0.8)]

@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 from PySide6.QtWidgets import QMessageBox
 
-from colorgui.worker import SignalProgress
+from colorgui.jobs import SignalProgress
 from model.progress import FEATURES, TRAINING
 from tests.conftest import gradient_photo
 
@@ -39,7 +39,7 @@ def test_scan_then_fine_tune_one_epoch_and_pick_the_new_model(window, qtbot, own
     names = [tab.results.item(r, 0).text() for r in range(tab.results.rowCount())]
     assert names == ["gray baseline (a=b=0)", "before (base model)", "after (fine-tuned)"]
     assert len(tab._val) == 1 and tab.save_button.isEnabled()
-    # the comparison in plain words (model.finetune.Comparison.summary), explained by a tooltip
+    # the comparison in plain words (model.training.finetune.Comparison.summary), explained by a tooltip
     assert outcome.summary and tab.verdict.text() == outcome.summary
     assert any(words in outcome.summary for words in ("true colours", "Worse than the base"))
     assert "PSNR" in tab.verdict.toolTip() and "Colourfulness" in tab.verdict.toolTip()

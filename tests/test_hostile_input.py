@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from colorgui.cli import main
+from colorgui.cli.main import main
 from model.batch import plan_jobs, run_jobs
 from model.colorizer import Colorizer
-from model.imageio import read_photo
+from model.io.imageio import read_photo
 from tests.conftest import gradient_photo
 
 

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from model.imageio import ImageReadError, atomic_write, read_photo, write_photo
+from model.io.files import atomic_write
+from model.io.imageio import ImageReadError, read_photo, write_photo
 from tests.conftest import gradient_photo
 
 RGB = gradient_photo(30, 50)

@@ -13,13 +13,33 @@ from tests.conftest import gradient_photo
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_the_import_contracts_in_pyproject_are_kept():
+def lint_imports(root: Path) -> subprocess.CompletedProcess:
     lint = Path(sys.executable).parent / "lint-imports"  # from the [test] extra
     assert lint.exists(), "pip install -e '.[test]' installs import-linter"
-    run = subprocess.run([str(lint), "--no-cache"], cwd=ROOT, capture_output=True, text=True,
-                         timeout=300)
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    return subprocess.run([str(lint), "--no-cache"], cwd=root, env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_the_import_contracts_in_pyproject_are_kept():
+    run = lint_imports(ROOT)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "0 broken" in run.stdout
+
+
+def test_the_layers_contract_fails_when_a_lower_room_imports_a_higher_one(tmp_path):
+    import shutil
+
+    for name in ("model", "colorgui", "resources"):
+        shutil.copytree(ROOT / name, tmp_path / name,
+                        ignore=shutil.ignore_patterns("*.safetensors", "__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    files = tmp_path / "model" / "io" / "files.py"  # the bottom of the house…
+    files.write_text(files.read_text() + "\nfrom model.colorizer import Colorizer  # noqa\n")
+    run = lint_imports(tmp_path)
+    assert run.returncode != 0
+    assert "model.io is not allowed to import model.colorizer" in run.stdout
+    assert "- model.io.files -> model.colorizer" in run.stdout
 
 
 ADD_A_FOLDER = """

@@ -3,8 +3,8 @@ import pickle
 import pytest
 import torch
 
-from model.checkpoint import CheckpointError, load_checkpoint, read_header, save_checkpoint
-from model.network import HybridConfig, HybridNet
+from model.store.checkpoint import CheckpointError, load_checkpoint, read_header, save_checkpoint
+from model.nets.network import HybridConfig, HybridNet
 from tests.conftest import tiny_config
 
 

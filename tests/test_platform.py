@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from colorgui import app
-from colorgui.cli import main
+from colorgui.cli.main import main
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="X11 on Linux")
 

@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
-from colorgui.cli import main
-from model.imageio import read_photo, read_xmp
+from colorgui.cli.main import main
+from model.io.imageio import read_photo, read_xmp
 from model.output import write_colorized
-from model.provenance import (AI_SOURCE_TYPE, Provenance, model_digest, provenance_for,
+from model.io.provenance import (AI_SOURCE_TYPE, Provenance, model_digest, provenance_for,
                               read_provenance, software_version)
-from model.sidecar import content_hash
+from model.io.sidecar import content_hash
 from tests.conftest import gradient_photo
 
 RECORD = Provenance("0.1.0", "spatial", "0123456789ab", 1.2, 0.15, 3, "2026-01-02T03:04:05+00:00")
@@ -77,15 +77,15 @@ def test_bmp_cannot_hold_provenance_but_is_written(tmp_path):
 
 
 def test_the_record_of_a_colorizer_names_its_model_and_hashes_it_once(tiny_checkpoint, monkeypatch):
-    import model.provenance
+    import model.io.provenance
 
     class Loaded:  # what provenance_for reads of a Colorizer
         checkpoint, has_vivid, vivid = tiny_checkpoint, True, 0.25
 
     hashed = []
-    real = model.provenance.content_hash
-    monkeypatch.setattr(model.provenance, "content_hash", lambda p: hashed.append(p) or real(p))
-    model.provenance._digest.cache_clear()
+    real = model.io.provenance.content_hash
+    monkeypatch.setattr(model.io.provenance, "content_hash", lambda p: hashed.append(p) or real(p))
+    model.io.provenance._digest.cache_clear()
     first = provenance_for(Loaded(), 0.8, hints=2)
     again = provenance_for(Loaded(), 0.8)
     assert len(hashed) == 1  # once per model file, not per photo

@@ -2,7 +2,7 @@
 
 import pytest
 
-from model.registry import list_models, resolve_model, user_models_dir
+from model.store.registry import list_models, resolve_model, user_models_dir
 from resources import BUNDLED_MODELS, model_card_path
 
 

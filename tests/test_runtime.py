@@ -9,12 +9,13 @@ import numpy as np
 import pytest
 import torch
 
-from model import backbones, runtime
-from model.backbones import BranchSet
+from model.nets import backbones, runtime
+from model.nets.backbones import BranchSet
 from model.colorizer import Colorizer
 from model.hints import Hint
-from model.backbones import FEATURE_DIM
-from model.spatial import SpatialConfig, SpatialNet, onnx_core
+from model.nets.backbones import FEATURE_DIM
+from model.nets.spatial import SpatialConfig, SpatialNet
+from model.nets.spatial_onnx import onnx_core
 
 NAMES = ("random_0", "random_1")
 
@@ -113,7 +114,7 @@ def test_pytorch_takes_over_with_a_warning(failure, monkeypatch, caplog):
 
         monkeypatch.setattr(runtime, "export", broken)
     branches = BranchSet(NAMES, runtime="onnx")
-    with caplog.at_level(logging.WARNING, logger="model.runtime"):
+    with caplog.at_level(logging.WARNING, logger="model.nets.runtime"):
         feats = branches.all_features(gray())
     assert not isinstance(branches.runner("random_0"), runtime.OnnxModule)
     assert caplog.text.count("in PyTorch") == (1 if failure == "no onnxruntime" else 2)
@@ -219,7 +220,7 @@ def test_a_spatial_model_that_onnx_cannot_take_runs_in_pytorch_with_a_warning(mo
         raise RuntimeError("unsupported operator")
 
     monkeypatch.setattr(runtime, "export", broken)
-    with caplog.at_level(logging.WARNING, logger="model.runtime"):
+    with caplog.at_level(logging.WARNING, logger="model.nets.runtime"):
         c = Colorizer(net=tiny_spatial(), device="cpu")
     assert "could not run colorgui-spatial through ONNX Runtime" in caplog.text
     assert c._cpu_nets[torch.float32].core_runner is None

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from model.hints import Hint
-from model.sidecar import (EditStore, Edits, HintFileError, content_hash, read_edits,
+from model.io.sidecar import (EditStore, Edits, HintFileError, content_hash, read_edits,
                            sidecar_path, write_edits)
 
 

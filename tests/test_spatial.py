@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from model.checkpoint import CheckpointError, load_checkpoint, read_header, save_checkpoint
+from model.store.checkpoint import CheckpointError, load_checkpoint, read_header, save_checkpoint
 from model.hints import Hint, hint_maps, simulate_hints
-from model.spatial import AB_BINS, SpatialConfig, SpatialNet, ab_bins, bin_centres, spatial_loss
+from model.nets.spatial import AB_BINS, SpatialConfig, SpatialNet, ab_bins, bin_centres
+from model.training.losses import spatial_loss
 
 @pytest.fixture
 def train_folder(tmp_path):
@@ -186,7 +187,7 @@ def test_colorizer_runs_a_spatial_checkpoint_with_hints_and_vivid(tmp_path):
 
 
 def test_fit_trains_a_spatial_model_from_photos_in_memory_and_resumes(tmp_path, train_folder):
-    from model.train import FitOptions, fit
+    from model.training.train import FitOptions, fit
 
     options = FitOptions(epochs=1, batch_size=4, crop=32, in_memory=True, val_share=0.2,
                          check_files=False)
@@ -258,7 +259,7 @@ def test_extra_branches_class_vectors_are_averaged_in_and_required():
 
 def test_an_evaluation_method_sets_vivid_for_its_own_run_only(tmp_path):
     from model.colorizer import Colorizer
-    from model.evaluate import colorizer_method
+    from model.training.evaluate import colorizer_method
 
     path = tmp_path / "spatial.safetensors"
     save_checkpoint(path, tiny_net(pretrained=True))
@@ -291,7 +292,7 @@ def test_likely_colours_follow_a_hint_and_are_sorted():
 
 
 def test_fit_passes_its_class_loss_weight_to_the_loss(tmp_path, train_folder, monkeypatch):
-    import model.train as train
+    import model.training.train as train
 
     seen = []
 
@@ -357,7 +358,7 @@ def test_training_only_the_guide_leaves_the_automatic_model_and_its_statistics_a
 
 
 def test_a_guide_only_fit_starts_from_a_model_without_a_guide(tmp_path, train_folder):
-    from model.train import FitOptions, fit
+    from model.training.train import FitOptions, fit
 
     base = tmp_path / "base.safetensors"
     save_checkpoint(base, tiny_net(pretrained=True), {"vivid": 0.3})

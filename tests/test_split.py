@@ -2,7 +2,7 @@
 
 import csv
 
-from model.data import split_grouped
+from model.training.data import split_grouped
 
 
 def _folder(root, name, rows, column):

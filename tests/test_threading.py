@@ -7,7 +7,7 @@ import numpy as np
 from PIL import Image
 from PySide6.QtWidgets import QFileDialog
 
-from model.imageio import read_photo
+from model.io.imageio import read_photo
 from tests.conftest import gradient_photo, open_and_wait
 
 

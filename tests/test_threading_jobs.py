@@ -8,10 +8,10 @@ import time
 import numpy as np
 from PIL import Image
 
-from model.batch import plan_jobs, run_jobs
-from model.cache import BranchCache
+from model.batch import BatchReport, plan_jobs, run_jobs
+from model.training.branch_cache import BranchCache
 from model.progress import FEATURES, TRAINING, Progress, TqdmProgress
-from model.train import FitOptions, fit
+from model.training.train import FitOptions, fit
 from tests.conftest import gradient_photo, start_batch, tiny_config
 
 
@@ -37,7 +37,7 @@ def test_a_paused_job_waits_between_steps_until_resumed_or_cancelled():
 
 
 def test_fit_reports_its_stages_through_the_progress_type(tmp_path):
-    """model.progress.Progress is what model.train.fit calls, as it is."""
+    """model.progress.Progress is what model.training.train.fit calls, as it is."""
     root = tmp_path / "photos"
     root.mkdir()
     for i in range(6):
@@ -78,7 +78,7 @@ class SlowColorizer:
     def __init__(self):
         self.calls = 0
 
-    def predict(self, rgb, hints=None):
+    def predict(self, rgb, hints=None, vivid=None):
         from model import color
         from model.colorizer import Prediction
 
@@ -97,7 +97,8 @@ def test_a_batch_cancelled_through_its_progress_stops_before_the_next_photo(tmp_
         if progress.at == 2:
             progress.cancel()
 
-    report = run_jobs(jobs, SlowColorizer(), progress=progress, on_item=on_item)
+    report = run_jobs(jobs, SlowColorizer(), progress=progress,
+                      report=BatchReport(on_item=on_item, progress=progress, total=len(jobs)))
     assert len(report.done) == 2 and (progress.at, progress.total) == (2, 5)
     assert len(list((tmp_path / "out").iterdir())) == 2
 
@@ -113,20 +114,22 @@ def test_each_cancel_button_cancels_its_own_job(window, qtbot, tmp_path):
             album / f"p{i}.png")
         Image.fromarray(gradient_photo(48, 56, i)).save(colour / f"c{i}.jpg")
     colorizer = window.host.worker.colorizer
-    real = colorizer.colorize
-    gate = threading.Event()
+    real = colorizer.predict
+    gate, held = threading.Event(), threading.Event()
 
     def waits_for_the_test(*a, **k):  # the batch holds the worker until the test is ready
+        held.set()
         gate.wait(30)
         return real(*a, **k)
 
-    colorizer.colorize = waits_for_the_test
+    colorizer.predict = waits_for_the_test
     train = window.train_tab
     with qtbot.waitSignal(window.host.scanned, timeout=60_000):
         train.add_folders([str(colour)])
     start_batch(window, qtbot, album, tmp_path / "out")
+    assert held.wait(30)  # the batch is on its first photo, holding the worker
     train.start_button.click()
-    assert window.jobs_label.text() == "running: batch; queued: fine-tune"
+    qtbot.waitUntil(lambda: window.jobs_label.text() == "running: batch; queued: fine-tune")
     train.cancel_button.click()
     gate.set()
     with qtbot.waitSignal(window.host.batchFinished, timeout=60_000) as finished:

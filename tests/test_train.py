@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from model.cache import BranchCache
-from model.checkpoint import load_checkpoint
+from model.training.branch_cache import BranchCache
+from model.store.checkpoint import load_checkpoint
 from model.progress import Progress
-from model.train import BEST, LAST, FitOptions, fit
+from model.training.train import BEST, LAST, FitOptions, fit
 from tests.conftest import colour_photo_folder, tiny_config
 
 
@@ -104,9 +104,9 @@ def test_no_usable_photos_is_a_clear_error(tmp_path):
 def test_colour_weights_favour_rare_colours_and_average_one(train_folder):
     import torch
 
-    from model.spatial import ab_bins
-    from model.train import colour_weights, rebalanced_loss
-    from model.network import paper_loss
+    from model.nets.spatial import ab_bins
+    from model.training.losses import colour_weights, rebalanced_loss
+    from model.nets.network import paper_loss
 
     paths = sorted(train_folder.glob("[0-9]*.png"))
     w = colour_weights(paths, 0.5)

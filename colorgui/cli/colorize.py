@@ -1,0 +1,197 @@
+"""``colorgui colorize`` and ``colorgui info``: photos in, colorized photos out (on this
+machine or, with ``--ray``, on a Ray cluster), and what an output says of how it was made.
+Also the helpers the other commands share (``plural``, ``StopOnCtrlC``, ``colorizer``).
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from pathlib import Path
+
+
+def plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+class StopOnCtrlC:
+    """While in the block, the first Ctrl-C only cancels ``progress`` (a
+    ``model.progress.Progress``), so the photo or step in hand is finished and written; a
+    second one interrupts at once."""
+
+    def __init__(self, progress):
+        self.progress = progress
+        self._previous = None
+
+    @property
+    def requested(self) -> bool:
+        return self.progress.cancelled
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.progress.cancel()
+        print("\nstopping after the photo in hand (Ctrl-C again to stop at once)",
+              file=sys.stderr)
+
+    def __enter__(self):
+        try:
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        except ValueError:  # not the main thread: Ctrl-C is not ours to handle
+            pass
+        return self
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+def colorizer_from(args):
+    from model.store.checkpoint import CheckpointError
+    from model.colorizer import Colorizer
+
+    try:
+        return Colorizer(getattr(args, "model", None), device=args.device,
+                         vivid=getattr(args, "vivid", None))
+    except (CheckpointError, RuntimeError, ValueError) as exc:
+        sys.exit(f"colorgui: error: {exc}")
+
+
+def batch_settings(args):
+    from model.batch import BatchSettings
+
+    return BatchSettings(saturation=args.saturation, vivid=args.vivid, quality=args.quality,
+                         overwrite=args.overwrite, provenance=not args.no_provenance)
+
+
+class PhotoProgress:
+    """A batch's progress on the command line: a tqdm bar of photos, with each failure
+    and its reason written above it (the ``on_item`` of its ``BatchReport``)."""
+
+    def __init__(self):
+        from model.progress import TqdmProgress
+
+        self.progress = TqdmProgress()
+        self.progress.unit = "photo"
+
+    def on_item(self, item, state, reason) -> None:
+        if state == "failed":
+            self.progress.message(f"failed: {item.source}: {reason}")
+
+    def report(self, total: int):
+        from model.batch import BatchReport
+
+        return BatchReport(on_item=self.on_item, progress=self.progress, total=total)
+
+
+def _hint_file(args) -> Path | None:
+    """``--hints``, checked before anything loads: one photo only, a readable file."""
+    from model.io.sidecar import HintFileError, read_edits
+
+    if args.hints is None:
+        return None
+    error = None
+    if len(args.inputs) != 1 or args.inputs[0].is_dir():
+        error = ("--hints is for a single photo, not a folder or several photos (their "
+                 "sidecars PHOTO.hints.json are used instead)")
+    else:
+        try:
+            read_edits(args.hints)
+        except HintFileError as exc:
+            error = str(exc)
+    if error:  # a usage error, as argparse's: exit status 2
+        print(f"colorgui colorize: error: {error}", file=sys.stderr)
+        raise SystemExit(2)
+    return args.hints
+
+
+def cmd_colorize(args) -> int:
+    from model.batch import plan_jobs, run_jobs
+
+    hints = _hint_file(args)
+    jobs, refused = plan_jobs(args.inputs, args.out, args.format)
+    for job in jobs:
+        job.hints = hints
+    if not jobs:
+        print("nothing to colorize" if refused else "no photos found in the inputs",
+              file=sys.stderr)
+        for path, reason in refused:
+            print(f"  {path}: {reason}", file=sys.stderr)
+        return 1
+    if args.ray is not None:
+        return _colorize_on_ray(args, jobs, refused)
+    colorizer = colorizer_from(args)
+    print(f"colorizing {plural(len(jobs), 'photo')} with {colorizer.describe()} into "
+          f"{args.out}", file=sys.stderr)
+    shown = PhotoProgress()
+    with StopOnCtrlC(shown.progress) as stop, shown.progress:
+        report = run_jobs(jobs, colorizer, batch_settings(args), report=shown.report(len(jobs)),
+                          progress=shown.progress)
+    return _finish(report, refused, len(jobs), "interrupted" if stop.requested else None)
+
+
+def _finish(report, refused, planned: int, ended: str | None = None) -> int:
+    """Print a batch's summary and failures; the exit status. ``ended``: "interrupted"
+    (Ctrl-C, status 130) or "stopped" (by an error, status 1) before all had run."""
+    not_started = planned - report.recorded
+    report.failed = refused + report.failed
+    summary = report.summary()
+    if ended:
+        summary = f"{ended}: {summary}, {not_started} not started"
+    print(summary, file=sys.stderr)
+    for path, reason in report.failed:
+        print(f"  {path}: {reason}", file=sys.stderr)
+    if ended == "interrupted":
+        return 130
+    return 1 if report.failed or ended else 0
+
+
+def _colorize_on_ray(args, jobs, refused) -> int:
+    """``colorize --ray``: the same jobs, colorized by actors on a Ray cluster."""
+    try:
+        from model.cluster import ClusterError, colorize_on_cluster
+    except ModuleNotFoundError as exc:
+        if exc.name != "ray":
+            raise
+        sys.exit("colorgui: error: --ray needs Ray: pip install 'colorgui[cluster]'")
+    from model.store.checkpoint import CheckpointError, read_header
+    from resources import BUNDLED_MODEL
+
+    model = args.model or BUNDLED_MODEL
+    try:  # here, in a second, rather than on every actor after Ray has started
+        read_header(model)
+    except CheckpointError as exc:
+        sys.exit(f"colorgui: error: {exc}")
+    print(f"colorizing {plural(len(jobs), 'photo')} with {model.name} on the Ray cluster "
+          f"{args.ray or '(default address)'} into {args.out}", file=sys.stderr)
+    shown, ended = PhotoProgress(), None
+    report = shown.report(len(jobs))
+    with shown.progress:
+        try:
+            colorize_on_cluster(
+                jobs, model, batch_settings(args), address=args.ray or None, device=args.device,
+                actors=args.ray_actors, cpus_per_actor=args.ray_cpus, report=report,
+                on_pool=lambda pool: shown.progress.message(pool.describe()))
+        except ClusterError as exc:
+            shown.progress.message(f"colorgui: error: {exc}")
+            ended = "stopped"
+        except KeyboardInterrupt:  # a photo in flight is written whole or not at all
+            ended = "interrupted"
+    return _finish(report, refused, len(jobs), ended)
+
+
+def cmd_info(args) -> int:
+    from model.io.imageio import ImageReadError
+    from model.io.provenance import read_provenance
+
+    code = 0
+    for path in args.photos:
+        try:
+            record = read_provenance(path)
+        except ImageReadError as exc:
+            print(f"colorgui info: error: {exc}", file=sys.stderr)
+            code = 1
+            continue
+        lines = record.lines() if record else ["no colorgui provenance"]
+        print(f"{path}: {lines[0]}" + "".join(f"\n  {line}" for line in lines[1:]))
+    return code

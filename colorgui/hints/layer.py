@@ -1,0 +1,163 @@
+"""The hints drawn over the photo viewers, and the mouse gestures that edit them.
+
+While the hint tool is on, each ``ImageView`` it is attached to hands its mouse events
+here: a click on the photo asks for a hint there (``addRequested``), a press on a hint
+selects it and a drag moves it, a right-click on one deletes it, and a drag that starts
+beside the hints pans the view, as the hand does with the tool off. Hints are drawn as
+circles of a fixed size on screen, filled with their colour and ringed in white and
+black so that they show on any photo; the selected one is larger, with a second ring.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from PySide6.QtCore import QObject, QPointF, Qt, Signal
+from PySide6.QtGui import QColor, QPen
+from PySide6.QtWidgets import QGraphicsView
+
+from colorgui.hints.edits import HintSet
+from colorgui.hints.panel import lab_qcolor
+
+RADIUS = 7         # px on screen, at any zoom
+HIT = RADIUS + 5   # a press this close to a hint's centre takes the hint
+SLOP = 4           # px the mouse may move and still click
+MARKER_L = (35.0, 85.0)  # a marker's lightness: the photo's there, kept readable
+
+
+class _Press:
+    def __init__(self, view, pos: QPointF, index: int | None, start):
+        self.view, self.pos, self.last, self.index, self.start = view, pos, pos, index, start
+        self.dragged = False
+
+
+class HintLayer(QObject):
+    addRequested = Signal(float, float)   # x, y relative to the photo
+
+    def __init__(self, hints: HintSet, lightness: Callable[[float, float], float],
+                 parent: QObject | None = None):
+        """``lightness(x, y)``: the photo's L (0..100) at a relative point."""
+        super().__init__(parent)
+        self.hints, self.lightness = hints, lightness
+        self.active = False
+        self.views: list[QGraphicsView] = []
+        self._press: _Press | None = None
+        hints.changed.connect(self.update)
+        hints.selectionChanged.connect(self.update)
+
+    @property
+    def dragging(self) -> bool:
+        return self._press is not None and self._press.index is not None
+
+    def attach(self, view) -> None:
+        view.hint_layer = self
+        self.views.append(view)
+
+    def set_active(self, active: bool) -> None:
+        self.active = active
+        self._press = None
+        for view in self.views:
+            view.setDragMode(QGraphicsView.DragMode.NoDrag if active
+                             else QGraphicsView.DragMode.ScrollHandDrag)
+            if active:
+                view.viewport().setCursor(Qt.CursorShape.CrossCursor)
+            else:
+                view.viewport().unsetCursor()
+        self.update()
+
+    def update(self) -> None:
+        for view in self.views:
+            view.viewport().update()
+
+    # ----- geometry: hints in relative coordinates, the scene in full-resolution pixels
+    @staticmethod
+    def _on_screen(view, hint) -> QPointF:
+        rect = view.sceneRect()
+        return QPointF(view.mapFromScene(QPointF(hint.x * rect.width(), hint.y * rect.height())))
+
+    @staticmethod
+    def relative(view, pos: QPointF) -> tuple[float, float]:
+        rect = view.sceneRect()
+        p = view.mapToScene(pos.toPoint())
+        return p.x() / max(rect.width(), 1.0), p.y() / max(rect.height(), 1.0)
+
+    def hint_at(self, view, pos: QPointF) -> int | None:
+        """The hint under ``pos`` (viewport pixels), the nearest if several."""
+        best, best_d = None, float(HIT * HIT)
+        for i, hint in enumerate(self.hints.hints):
+            d = self._on_screen(view, hint) - pos
+            d2 = d.x() ** 2 + d.y() ** 2
+            if d2 <= best_d:
+                best, best_d = i, d2
+        return best
+
+    # ----- drawing (ImageView.drawForeground calls this)
+    def paint(self, view, painter) -> None:
+        if not self.active or not view.has_image():
+            return
+        painter.save()
+        painter.resetTransform()
+        painter.setRenderHint(painter.RenderHint.Antialiasing)
+        for i, hint in enumerate(self.hints.hints):
+            centre = self._on_screen(view, hint)
+            selected = i == self.hints.selected
+            r = RADIUS + (2 if selected else 0)
+            rings = (r, r + 5) if selected else (r,)  # the selected one: a second ring
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            for ring in rings:  # white on black: seen on any photo
+                painter.setPen(QPen(QColor(0, 0, 0, 210), 4))
+                painter.drawEllipse(centre, ring, ring)
+                painter.setPen(QPen(QColor(255, 255, 255), 2))
+                painter.drawEllipse(centre, ring, ring)
+            L = min(max(self.lightness(hint.x, hint.y), MARKER_L[0]), MARKER_L[1])
+            painter.setBrush(lab_qcolor(L, hint.a, hint.b))
+            painter.drawEllipse(centre, r, r)
+        painter.restore()
+
+    # ----- mouse gestures (ImageView passes its events; True: taken)
+    def press(self, view, event) -> bool:
+        if not self.active or not view.has_image():
+            return False
+        pos = event.position()
+        index = self.hint_at(view, pos)
+        if event.button() == Qt.MouseButton.RightButton:
+            if index is not None:
+                self.hints.delete(index)
+            return True
+        if event.button() != Qt.MouseButton.LeftButton:
+            return False
+        if index is not None:
+            self.hints.select(index)
+        self._press = _Press(view, pos, index, None if index is None else self.hints.hints[index])
+        return True
+
+    def move(self, view, event) -> bool:
+        p = self._press
+        if p is None or p.view is not view:
+            return False
+        pos = event.position()
+        if not p.dragged and (pos - p.pos).manhattanLength() < SLOP:
+            return True
+        p.dragged = True
+        if p.index is not None:
+            self.hints.move_live(p.index, *self.relative(view, pos))
+        else:  # pan, as the hand does
+            delta = pos - p.last
+            h, v = view.horizontalScrollBar(), view.verticalScrollBar()
+            h.setValue(h.value() - round(delta.x()))
+            v.setValue(v.value() - round(delta.y()))
+        p.last = pos
+        return True
+
+    def release(self, view, event) -> bool:
+        p, self._press = self._press, None
+        if p is None or p.view is not view:
+            return False
+        if p.index is not None:
+            if p.dragged:
+                self.hints.finish_move(p.index, p.start)
+        elif not p.dragged:
+            x, y = self.relative(view, event.position())
+            if 0.0 <= x <= 1.0 and 0.0 <= y <= 1.0:
+                self.addRequested.emit(x, y)
+        return True

@@ -1,0 +1,131 @@
+"""Files at the bottom of the layers: which files are images, listing them, writing
+atomically. Standard library only (no torch, no image decoders), so the app can list a
+folder on its GUI thread without loading torch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp", ".gif"}
+
+# the formats colorgui writes: the suffix an output gets (a format's name on the command
+# line and in the app), the name a user reads, and the other suffixes that mean it
+OUTPUT_FORMATS = {"png": ("PNG", ()), "jpg": ("JPEG", (".jpeg",)), "tif": ("TIFF", (".tiff",)),
+                  "webp": ("WebP", ()), "bmp": ("BMP", ())}
+
+
+def is_image_file(path: Path) -> bool:
+    return path.suffix.lower() in IMAGE_SUFFIXES
+
+
+def list_images(*roots: os.PathLike | str) -> list[Path]:
+    """Every image file under the given files/folders, recursively, sorted, no repeats.
+
+    Symlinked folders are followed once (a link loop cannot hang the walk).
+    """
+    found: dict[Path, None] = {}
+    for root in map(Path, roots):
+        if root.is_file():
+            found[root] = None
+            continue
+        seen: set[str] = set()
+        for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+            real = os.path.realpath(dirpath)
+            if real in seen:
+                dirnames[:] = []
+                continue
+            seen.add(real)
+            dirnames.sort()
+            for name in sorted(filenames):
+                p = Path(dirpath) / name
+                if is_image_file(p) and not name.startswith("."):
+                    found[p] = None
+    return list(found)
+
+
+def _read_umask() -> int | None:
+    """The process's umask, read without changing it (Linux 4.7+), or None."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _umask_by_setting_it() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# Elsewhere the only way to read the umask is to set it, which changes it for every
+# thread of the process for a moment (a file another thread creates then gets the wrong
+# permissions): done once, here, at import.
+_IMPORT_UMASK = _read_umask()
+if _IMPORT_UMASK is None:
+    _IMPORT_UMASK = _umask_by_setting_it()
+
+
+def _umask() -> int:
+    mask = _read_umask()
+    return _IMPORT_UMASK if mask is None else mask
+
+
+_PART = ".part"  # temporaries are hidden files ".NAME.<random>.part" beside NAME
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=_PART, dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are ordinary files
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def remove_stale_temporaries(targets: list[Path]) -> None:
+    """Delete the temporary files that a killed process left while writing any of
+    ``targets`` atomically; nothing else is touched."""
+    by_folder: dict[Path, set[str]] = {}
+    for target in targets:
+        by_folder.setdefault(target.parent, set()).add(target.name)
+    for folder, names in by_folder.items():
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            name = entry.name  # mkstemp's random part has no dots
+            if name.startswith(".") and name.endswith(_PART) and \
+                    name[1:].rsplit(".", 2)[0] in names and entry.is_file(follow_symlinks=False):
+                Path(entry.path).unlink(missing_ok=True)
+
+
+def hash_file(path: os.PathLike | str, algorithm: str = "sha256") -> str:
+    """The hex digest of a file's bytes, read in 1 MB chunks."""
+    h = hashlib.new(algorithm)
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def atomic_write(path: os.PathLike | str, data: bytes) -> None:
+    """Write bytes to ``path`` so that it is either absent, the old file, or complete."""
+    _atomic_write_bytes(Path(path), data)

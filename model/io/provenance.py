@@ -1,0 +1,166 @@
+"""Provenance: every colorized output says that a network guessed its colours, and how.
+
+The record (``Provenance``) goes into the output's XMP packet (``docs/hints.md`` lists
+where each format keeps it) in colorgui's own namespace, beside the IPTC digital source
+type that marks media made with a trained algorithm (``compositeWithTrainedAlgorithmicMedia``:
+a real photograph, its colours added by a model), and ``xmp:CreatorTool``; the EXIF
+Software tag names colorgui too, for tools that read no XMP. The photo's own EXIF (camera,
+dates) and ICC profile are kept. No Qt and no torch: the batch and the CLI use it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import os
+from dataclasses import dataclass, replace
+from importlib import metadata
+from pathlib import Path
+from xml.etree import ElementTree
+from xml.sax.saxutils import quoteattr
+
+from PIL import Image
+
+from model.io.imageio import read_xmp
+from model.io.sidecar import content_hash
+
+NAMESPACE = "http://ns.colorgui.org/provenance/1.0/"
+AI_SOURCE_TYPE = ("http://cv.iptc.org/newscodes/digitalsourcetype/"
+                  "compositeWithTrainedAlgorithmicMedia")
+_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+SOFTWARE_TAG = 0x0131  # EXIF/TIFF Software
+# the record's fields as XMP properties (colorgui:NAME), in the order ``lines`` shows them
+_FIELDS = (("version", "Version"), ("model", "Model"), ("model_sha256", "ModelSHA256"),
+           ("saturation", "Saturation"), ("vivid", "Vivid"), ("hints", "Hints"),
+           ("date", "Date"))
+
+
+def software_version() -> str:
+    """colorgui's version, from the installed package's metadata (``model`` may not
+    import ``colorgui``); "unknown" where a build carries no metadata."""
+    try:
+        return metadata.version("colorgui")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+@functools.lru_cache(maxsize=8)
+def _digest(path: str, mtime_ns: int, size: int) -> str:
+    return content_hash(path)[:12]
+
+
+def model_digest(path: os.PathLike | str) -> str:
+    """The first 12 hex digits of a model file's SHA-256, hashed once per file version
+    (not once per photo); "" if the file cannot be read."""
+    try:
+        st = os.stat(path)
+        return _digest(str(Path(path).resolve()), st.st_mtime_ns, st.st_size)
+    except OSError:
+        return ""
+
+
+def model_name(path: os.PathLike | str) -> str:
+    """A bundled model's short name ("spatial", "paper"), else the file's stem (which is
+    the name of a model the user fine-tuned)."""
+    from resources import BUNDLED_MODELS
+
+    path = Path(path).resolve()
+    return next((name for name, p in BUNDLED_MODELS.items() if p.resolve() == path), path.stem)
+
+
+def _now() -> str:
+    return datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """How an output was made."""
+
+    version: str            # colorgui's
+    model: str              # ``model_name``, or "in-memory model"
+    model_sha256: str       # first 12 hex digits of the model file's SHA-256 ("": unknown)
+    saturation: float
+    vivid: float | None     # None: the model has no vivid setting
+    hints: int = 0          # colour hints given
+    date: str = ""          # when the output was written, ISO 8601 with the UTC offset
+
+    def for_photo(self, hints: int) -> Provenance:
+        """This record for one photo written now with ``hints`` hints."""
+        return replace(self, hints=hints, date=_now())
+
+    def lines(self) -> list[str]:
+        """The record in words, one field a line (``colorgui info``, the app)."""
+        model = self.model + (f" (SHA-256 {self.model_sha256}…)" if self.model_sha256 else "")
+        return [f"colorized by colorgui {self.version}: its colours are an AI's guess",
+                f"model: {model}",
+                f"saturation: {self.saturation:g}",
+                f"vivid: {'-' if self.vivid is None else f'{self.vivid:g}'}",
+                f"colour hints: {self.hints}",
+                f"date: {self.date}"]
+
+    def to_xmp(self) -> bytes:
+        """An XMP packet holding the record."""
+        props = "".join(f"\n    colorgui:{prop}={quoteattr(str(getattr(self, field)))}"
+                        for field, prop in _FIELDS if getattr(self, field) is not None)
+        return (f'<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
+                f'<x:xmpmeta xmlns:x="adobe:ns:meta/">\n'
+                f' <rdf:RDF xmlns:rdf="{_RDF}">\n'
+                f'  <rdf:Description rdf:about=""\n'
+                f'    xmlns:xmp="http://ns.adobe.com/xap/1.0/"\n'
+                f'    xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/"\n'
+                f'    xmlns:colorgui="{NAMESPACE}"\n'
+                f'    xmp:CreatorTool={quoteattr(f"colorgui {self.version}")}\n'
+                f'    Iptc4xmpExt:DigitalSourceType="{AI_SOURCE_TYPE}"{props}/>\n'
+                f' </rdf:RDF>\n'
+                f'</x:xmpmeta>\n'
+                f'<?xpacket end="w"?>').encode("utf-8")
+
+    @classmethod
+    def from_xmp(cls, xmp: bytes) -> Provenance | None:
+        """The record in an XMP packet; None if it holds none (or is not XML). Reads the
+        properties as attributes (as written) or as elements (as some tools rewrite them)."""
+        try:
+            root = ElementTree.fromstring(xmp)
+        except ElementTree.ParseError:
+            return None
+        for desc in root.iter(f"{{{_RDF}}}Description"):
+            values = {}
+            for field, prop in _FIELDS:
+                key = f"{{{NAMESPACE}}}{prop}"
+                element = desc.find(key)
+                values[field] = desc.get(key, element.text if element is not None else None)
+            if values["version"] is None:
+                continue
+            try:
+                return cls(values["version"], values["model"] or "", values["model_sha256"] or "",
+                           float(values["saturation"] or 1.0),
+                           None if values["vivid"] is None else float(values["vivid"]),
+                           int(values["hints"] or 0), values["date"] or "")
+            except ValueError:
+                return None
+        return None
+
+
+def provenance_for(colorizer, saturation: float, hints: int = 0) -> Provenance:
+    """The record for outputs of ``colorizer`` (a ``model.colorizer.Colorizer``) at this
+    saturation, dated now; the model file is hashed once, however many photos follow."""
+    path = getattr(colorizer, "checkpoint", None)
+    name, digest = (model_name(path), model_digest(path)) if path else ("in-memory model", "")
+    vivid = float(colorizer.vivid) if getattr(colorizer, "has_vivid", False) else None
+    return Provenance(software_version(), name, digest, float(saturation), vivid, hints, _now())
+
+
+def marked_exif(exif: bytes | None, provenance: Provenance) -> bytes:
+    """The photo's EXIF (camera, dates… kept) with Software naming colorgui."""
+    marked = Image.Exif()
+    if exif:
+        marked.load(exif)
+    marked[SOFTWARE_TAG] = f"colorgui {provenance.version}"
+    return marked.tobytes()
+
+
+def read_provenance(path: os.PathLike | str) -> Provenance | None:
+    """The provenance an output holds, or None (an ordinary photo); ``ImageReadError``
+    naming the file if it cannot be read."""
+    xmp = read_xmp(path)
+    return Provenance.from_xmp(xmp) if xmp else None

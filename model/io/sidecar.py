@@ -1,0 +1,183 @@
+"""A photo's edits, kept beside it and never in it: colour hints and settings as JSON.
+
+The original photo is never touched. Its edits (the user's colour hints, the model, the
+saturation and vivid settings) live in a small sidecar file, ``<photo stem>.hints.json``
+beside an output or an input, and in the app's data folder keyed by the SHA-256 of the
+photo's bytes, so reopening the same photo (even renamed or moved) restores them.
+
+The format (``docs/hints.md``), version 1::
+
+    {"format": "colorgui-hints", "version": 1,
+     "photo": {"name": "grandma.jpg", "sha256": "…", "width": 2400, "height": 1800},
+     "model": "spatial", "saturation": 1.0, "vivid": 0.15,
+     "hints": [{"x": 0.41, "y": 0.30, "a": 12.0, "b": -30.0, "size": 0.02}]}
+
+``x`` and ``y`` are relative to the photo's width and height (0..1, from the top left),
+``size`` is the side of the hint's square relative to the longer side, ``a`` and ``b``
+are CIE Lab (lightness-independent, so a hint never changes the photo's luminance).
+Everything but ``format``, ``version`` and ``hints`` is optional. Standard library only.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from model.io.files import atomic_write, hash_file
+from model.hints import Hint
+
+FORMAT, VERSION = "colorgui-hints", 1
+SUFFIX = ".hints.json"
+
+
+class HintFileError(Exception):
+    """A hint file that cannot be used; ``str()`` names the file and the reason."""
+
+    def __init__(self, path: os.PathLike | str, reason: str):
+        super().__init__(f"{path}: {reason}")
+        self.path, self.reason = Path(path), reason
+
+
+@dataclass
+class Edits:
+    """What a user set for one photo."""
+
+    hints: list[Hint] = field(default_factory=list)
+    model: str | None = None        # a model name (``model.store.registry``), None: the default
+    saturation: float = 1.0
+    vivid: float | None = None      # None: the model's own default
+    photo_name: str | None = None
+    photo_sha256: str | None = None
+    photo_size: tuple[int, int] | None = None  # (width, height)
+
+    def to_json(self) -> str:
+        doc: dict = {"format": FORMAT, "version": VERSION}
+        photo = {k: v for k, v in (("name", self.photo_name), ("sha256", self.photo_sha256))
+                 if v is not None}
+        if self.photo_size is not None:
+            photo["width"], photo["height"] = self.photo_size
+        if photo:
+            doc["photo"] = photo
+        if self.model is not None:
+            doc["model"] = self.model
+        doc["saturation"] = self.saturation
+        if self.vivid is not None:
+            doc["vivid"] = self.vivid
+        doc["hints"] = [{"x": round(h.x, 6), "y": round(h.y, 6), "a": round(h.a, 3),
+                         "b": round(h.b, 3), "size": round(h.size, 6)} for h in self.hints]
+        return json.dumps(doc, indent=1) + "\n"
+
+
+def sidecar_path(photo: os.PathLike | str) -> Path:
+    """The sidecar beside a photo: ``<stem>.hints.json``."""
+    photo = Path(photo)
+    return photo.with_name(photo.stem + SUFFIX)
+
+
+def content_hash(path: os.PathLike | str) -> str:
+    """SHA-256 of a file's bytes (hex), the key of its edits in the app's data folder."""
+    return hash_file(path, "sha256")
+
+
+def _number(value, what: str, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{what} must be a number, not {value!r}")
+    if not low <= value <= high:
+        raise ValueError(f"{what} is {value}, outside {low:g}..{high:g}")
+    return float(value)
+
+
+def _parse(doc) -> Edits:
+    if not isinstance(doc, dict):
+        raise ValueError("not a colorgui hint file (the JSON is not an object)")
+    if doc.get("format") != FORMAT:
+        raise ValueError(f"not a colorgui hint file (format is {doc.get('format')!r}, "
+                         f"expected {FORMAT!r})")
+    if doc.get("version") != VERSION:
+        raise ValueError(f"hint file version {doc.get('version')!r} is not supported "
+                         f"(this colorgui reads version {VERSION})")
+    raw = doc.get("hints")
+    if not isinstance(raw, list):
+        raise ValueError("'hints' must be a list")
+    hints = []
+    for i, h in enumerate(raw, 1):
+        if not isinstance(h, dict):
+            raise ValueError(f"hint {i} is not an object")
+        missing = [k for k in ("x", "y", "a", "b") if k not in h]
+        if missing:
+            raise ValueError(f"hint {i} lacks {', '.join(missing)}")
+        hints.append(Hint(_number(h["x"], f"hint {i}: x", 0, 1), _number(h["y"], f"hint {i}: y", 0, 1),
+                          _number(h["a"], f"hint {i}: a", -128, 127),
+                          _number(h["b"], f"hint {i}: b", -128, 127),
+                          _number(h.get("size", 0.02), f"hint {i}: size", 1e-6, 1)))
+    edits = Edits(hints, saturation=_number(doc.get("saturation", 1.0), "saturation", 0, 2))
+    if doc.get("vivid") is not None:
+        edits.vivid = _number(doc["vivid"], "vivid", 0, 1)
+    model = doc.get("model")
+    if model is not None and not isinstance(model, str):
+        raise ValueError(f"'model' must be a name, not {model!r}")
+    edits.model = model
+    photo = doc.get("photo") or {}
+    if not isinstance(photo, dict):
+        raise ValueError("'photo' must be an object")
+    edits.photo_name = photo.get("name")
+    edits.photo_sha256 = photo.get("sha256")
+    if "width" in photo and "height" in photo:
+        edits.photo_size = (int(_number(photo["width"], "photo width", 1, 1e6)),
+                            int(_number(photo["height"], "photo height", 1, 1e6)))
+    return edits
+
+
+def read_edits(path: os.PathLike | str) -> Edits:
+    """Read a hint file; HintFileError names the file and what is wrong with it."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise HintFileError(path, "no such hint file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise HintFileError(path, f"cannot be read ({exc})") from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise HintFileError(path, f"not valid JSON ({exc})") from None
+    try:
+        return _parse(doc)
+    except ValueError as exc:
+        raise HintFileError(path, str(exc)) from None
+
+
+def write_edits(path: os.PathLike | str, edits: Edits) -> None:
+    """Write a hint file atomically."""
+    atomic_write(path, edits.to_json().encode("utf-8"))
+
+
+class EditStore:
+    """Edits kept in the app's data folder, one file per photo content (SHA-256)."""
+
+    def __init__(self, root: os.PathLike | str):
+        self.root = Path(root)
+
+    def _file(self, sha256: str) -> Path:
+        return self.root / f"{sha256}{SUFFIX}"
+
+    def get(self, sha256: str) -> Edits | None:
+        """The stored edits of this photo content; None if there are none (or the file
+        is unusable: the photo then opens without them, the original untouched)."""
+        path = self._file(sha256)
+        if not path.is_file():
+            return None
+        try:
+            return read_edits(path)
+        except HintFileError:
+            return None
+
+    def put(self, sha256: str, edits: Edits) -> None:
+        """Store edits (none left: forget the photo)."""
+        if not edits.hints and edits.model is None and edits.saturation == 1.0 and edits.vivid is None:
+            self._file(sha256).unlink(missing_ok=True)
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        write_edits(self._file(sha256), edits)

@@ -1,0 +1,181 @@
+"""One evaluator for every model and baseline (DESIGN.md's metrics).
+
+Every photo is resized to 256×256 and quantised to 8 bits: that is the ground truth.
+The model sees only its luminance. PSNR, SSIM and MAE compare 8-bit RGB; RMSE compares
+the normalised a/b channels (the paper's unit, a/b / 128); colourfulness is Hasler &
+Süsstrunk's M on 8-bit RGB, and ΔCF = |mean CF(outputs) − mean CF(ground truth)|.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Callable
+
+import cv2
+import numpy as np
+from skimage.metrics import structural_similarity
+
+from model import color
+from model.io.files import list_images
+from model.io.imageio import ImageReadError, read_photo
+
+log = logging.getLogger(__name__)
+EVAL_SIZE = 256
+
+
+def colourfulness(rgb8: np.ndarray) -> float:
+    """Hasler & Süsstrunk (2003) colourfulness M of an 8-bit RGB image."""
+    r, g, b = (rgb8[..., i].astype(np.float64) for i in range(3))
+    rg, yb = r - g, 0.5 * (r + g) - b
+    return float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean()))
+
+
+def psnr(a8: np.ndarray, b8: np.ndarray) -> float:
+    mse = np.mean((a8.astype(np.float64) - b8.astype(np.float64)) ** 2)
+    return float("inf") if mse == 0 else float(10 * np.log10(255.0**2 / mse))
+
+
+def image_metrics(pred8: np.ndarray, truth8: np.ndarray) -> dict[str, float]:
+    ab_p = color.rgb_to_lab(color.from_uint8(pred8))[..., 1:] / color.AB_SCALE
+    ab_t = color.rgb_to_lab(color.from_uint8(truth8))[..., 1:] / color.AB_SCALE
+    return {
+        "psnr": psnr(pred8, truth8),
+        "rmse_ab": float(np.sqrt(np.mean((ab_p - ab_t) ** 2))),
+        "ssim": float(structural_similarity(pred8, truth8, channel_axis=2, data_range=255)),
+        "mae": float(np.mean(np.abs(pred8.astype(np.float64) - truth8.astype(np.float64)))),
+        "cf": colourfulness(pred8),
+        "cf_truth": colourfulness(truth8),
+    }
+
+
+@dataclass
+class EvalRow:
+    name: str
+    n: int
+    psnr: float
+    rmse_ab: float
+    ssim: float
+    mae: float
+    cf: float
+    cf_truth: float
+    psnr_each: tuple[float, ...] = field(default=(), repr=False)  # per photo, in order
+
+    @property
+    def delta_cf(self) -> float:
+        return abs(self.cf - self.cf_truth)
+
+    @property
+    def cf_ratio(self) -> float:
+        return self.cf / self.cf_truth if self.cf_truth else float("nan")
+
+    def psnr_gain(self, base: "EvalRow") -> tuple[float, float]:
+        """Mean per-photo PSNR gain over ``base`` (same photos) and its 95% confidence
+        half-width: a gain is measurable when it exceeds the half-width."""
+        d = np.asarray(self.psnr_each) - np.asarray(base.psnr_each)
+        d = d[np.isfinite(d)]  # a photo reproduced exactly (a gray one) has no finite gain
+        half = 1.96 * d.std(ddof=1) / np.sqrt(len(d)) if len(d) > 1 else float("nan")
+        return (float(d.mean()) if len(d) else float("nan")), float(half)
+
+
+def load_ground_truth(source, limit: int | None = None) -> list[np.ndarray]:
+    """Every readable photo of a folder (or of a list of paths) as 256×256 float RGB,
+    8-bit quantised."""
+    paths = list_images(source) if isinstance(source, (str, os.PathLike)) else list(source)
+    out = []
+    for path in paths[:limit]:
+        try:
+            rgb = read_photo(path).rgb
+        except ImageReadError as exc:
+            log.warning("skipping %s", exc)
+            continue
+        small = cv2.resize(rgb, (EVAL_SIZE, EVAL_SIZE), interpolation=cv2.INTER_AREA)
+        out.append(color.from_uint8(color.to_uint8(small)))
+    return out
+
+
+def gray_baseline(rgbs: list[np.ndarray]) -> list[np.ndarray]:
+    """L with a = b = 0."""
+    return [color.gray_to_rgb(color.luminance(x)) for x in rgbs]
+
+
+def score(name: str, truths: list[np.ndarray], outputs: list[np.ndarray]) -> EvalRow:
+    ms = [image_metrics(color.to_uint8(o), color.to_uint8(t)) for o, t in zip(outputs, truths)]
+    mean = {k: float(np.mean([m[k] for m in ms])) for k in ms[0]}
+    return EvalRow(name, len(ms), **mean, psnr_each=tuple(m["psnr"] for m in ms))
+
+
+GRAY_BASELINE = "gray baseline (a=b=0)"
+
+
+def score_methods(truths: list[np.ndarray], outputs: dict[str, list[np.ndarray]]) -> list[EvalRow]:
+    """Rows for the gray baseline and for each method's outputs on the same photos."""
+    rows = [score(GRAY_BASELINE, truths, gray_baseline(truths))]
+    return rows + [score(name, truths, out) for name, out in outputs.items()]
+
+
+def evaluate(source, methods: dict[str, Callable[[list[np.ndarray]], list[np.ndarray]]],
+             limit: int | None = None) -> list[EvalRow]:
+    """Score each method (a function from 256×256 RGB photos to colorized RGB) on a folder
+    or a list of photo paths, always with the gray baseline first."""
+    truths = load_ground_truth(source, limit)
+    if not truths:
+        raise ValueError(f"no readable photos in {source}")
+    return score_methods(truths, {name: fn(truths) for name, fn in methods.items()})
+
+
+def colorizer_method(colorizer, batch: int = 16, hints: int = 0, seed: int = 0,
+                     vivid: float | None = None, spread_hints: bool = True
+                     ) -> Callable[[list[np.ndarray]], list[np.ndarray]]:
+    """Colorize with ``colorizer``; ``hints`` > 0 gives it that many hints per photo taken
+    from the ground truth (``model.hints.sample_hints``, the same for every model), spread
+    over their regions or, with ``spread_hints=False``, through the network's hint
+    channels only; ``vivid``: the vivid setting of this run (None: the colorizer's own), so
+    one loaded model serves every setting."""
+    from model.hints import sample_hints
+
+    def run(rgbs: list[np.ndarray]) -> list[np.ndarray]:
+        given = None
+        if hints:
+            rng = np.random.default_rng(seed)
+            given = [sample_hints(color.normalise_ab(color.rgb_to_lab(x)[..., 1:]).transpose(2, 0, 1),
+                                  rng, hints) for x in rgbs]
+        if hints:
+            colorizer.spread_hints = spread_hints
+        try:
+            out = []
+            for i in range(0, len(rgbs), batch):
+                chunk = None if given is None else given[i:i + batch]
+                out += [p.render() for p in colorizer.predict_many(rgbs[i:i + batch], chunk, vivid)]
+            return out
+        finally:
+            if hints:
+                colorizer.spread_hints = True
+
+    return run
+
+
+def format_table(rows: list[EvalRow], title: str | None = None,
+                 reference: EvalRow | None = None) -> str:
+    """Markdown table; the first row is the baseline that ``vs gray`` (mean per-photo PSNR
+    gain ± its 95% confidence half-width) is measured against, and ``reference`` (another
+    row) gets a paired ``vs`` column of its own."""
+    def gain(r: EvalRow, base: EvalRow) -> str:
+        if r is base or len(r.psnr_each) != len(base.psnr_each) or len(base.psnr_each) < 2:
+            return ""
+        return "{:+.2f} ± {:.2f}".format(*r.psnr_gain(base))
+
+    ref_head, ref_rule = (f" vs {reference.name} dB |", "---:|") if reference else ("", "")
+    lines = [f"**{title}**", ""] if title else []
+    lines += [f"| model | photos | PSNR dB | vs gray dB |{ref_head} RMSE a/b | SSIM | MAE | CF | "
+              f"CF / truth | ΔCF |",
+              f"|---|---:|---:|---:|{ref_rule}---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        ref = f" {gain(r, reference)} |" if reference else ""
+        lines.append(f"| {r.name} | {r.n} | {r.psnr:.2f} | {gain(r, rows[0])} |{ref} {r.rmse_ab:.4f} | "
+                     f"{r.ssim:.4f} | {r.mae:.2f} | {r.cf:.1f} | {r.cf_ratio:.0%} | {r.delta_cf:.1f} |")
+    if rows:
+        lines.append(f"| ground truth | {rows[0].n} | | |{' |' if reference else ''} | | | "
+                     f"{rows[0].cf_truth:.1f} | 100% | 0.0 |")
+    return "\n".join(lines)

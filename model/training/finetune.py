@@ -1,0 +1,87 @@
+"""After a fine-tune: compare the base and fine-tuned models, and install the result.
+
+The app's Train tab and ``colorgui train`` both show the same comparison, so it lives
+here rather than in either of them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from model.training.evaluate import EvalRow, colorizer_method, gray_baseline, load_ground_truth, score_methods
+
+BEFORE, AFTER = "before (base model)", "after (fine-tuned)"
+
+
+@dataclass
+class Comparison:
+    """Base against fine-tuned on the held-out photos."""
+
+    rows: list[EvalRow] = field(default_factory=list)  # gray baseline, before, after
+    # (gray, before, after, truth) float RGB at 256², for showing a few
+    examples: list[tuple[np.ndarray, ...]] = field(default_factory=list)
+    photos: int = 0
+
+    def row(self, name: str) -> EvalRow | None:
+        return next((r for r in self.rows if r.name == name), None)
+
+    def gain(self) -> tuple[float, float] | None:
+        """Mean per-photo PSNR gain of the fine-tuned model over the base and its 95%
+        half-width, or None without held-out photos."""
+        before, after = self.row(BEFORE), self.row(AFTER)
+        if before is None or after is None:
+            return None
+        return after.psnr_gain(before)
+
+    def summary(self) -> str:
+        """What the comparison means, in plain words."""
+        gain = self.gain()
+        if gain is None:
+            return "No photos were held out, so the fine-tuned model was not compared."
+        mean, half = gain
+        before, after = self.row(BEFORE), self.row(AFTER)
+        colours = (f"colourfulness {after.cf_ratio:.0%} of the true photos' "
+                   f"(base model: {before.cf_ratio:.0%})")
+        n = f"on {self.photos} held-out photo{'s' if self.photos != 1 else ''}"
+        if not np.isfinite(half) or abs(mean) <= half:
+            return (f"About as close to the true colours as the base model ({mean:+.1f} dB, "
+                    f"within the noise, {n}); {colours}.")
+        if mean > 0:
+            return f"Closer to the true colours than the base model: {mean:+.1f} dB {n}; {colours}."
+        return (f"Worse than the base model: {mean:+.1f} dB {n}; {colours}. "
+                f"Keep using the base model, or fine-tune on more photos.")
+
+
+def compare_before_after(base: os.PathLike | str, tuned: os.PathLike | str,
+                         held_out: list[Path], device: str = "auto", limit: int = 60,
+                         examples: int = 3) -> Comparison:
+    """Score ``base`` and ``tuned`` (checkpoints) on up to ``limit`` held-out photos."""
+    from model.colorizer import Colorizer
+
+    truths = load_ground_truth(list(held_out)[:limit])
+    if not truths:
+        return Comparison()
+    before = colorizer_method(Colorizer(base, device=device))(truths)
+    after = colorizer_method(Colorizer(tuned, device=device))(truths)
+    rows = score_methods(truths, {BEFORE: before, AFTER: after})
+    shown = list(zip(gray_baseline(truths), before, after, truths))[:examples]
+    return Comparison(rows, shown, len(truths))
+
+
+def install_model(checkpoint: os.PathLike | str, name: str, replace: bool = False) -> Path:
+    """Copy a fine-tuned checkpoint into the user's models folder under ``name``, where
+    the model picker and ``--model NAME`` find it. FileExistsError when a model of that
+    name exists and not ``replace``; the copy is atomic."""
+    from model.io.files import atomic_write
+    from model.store.registry import safe_model_filename, user_models_dir
+
+    target = user_models_dir() / safe_model_filename(name)
+    if target.exists() and not replace:
+        raise FileExistsError(f"a model called {target.stem} exists")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(target, Path(checkpoint).read_bytes())
+    return target
