@@ -115,7 +115,6 @@ def main(argv=None) -> int:
     from model.colorizer import Colorizer, network_size
     from model.nets.backbones import branch_gray
     from model.colorizer import bundled_model_path
-    from model.nets.spatial import SpatialNet
     from resources import BUNDLED_MODELS
 
     rows: list[tuple[str, str]] = []
@@ -129,11 +128,13 @@ def main(argv=None) -> int:
         # on a GPU the branches run in PyTorch anyway
         eager = (Colorizer(device="cpu", branches=torch_branches)
                  if device.type == "cpu" and has_branches else None)
+        spatial = colorizer.config.architecture == "spatial"
         eager_net = (Colorizer(device="cpu", runtime="torch")
-                     if device.type == "cpu" and isinstance(colorizer.net, SpatialNet) else None)
+                     if device.type == "cpu" and spatial else None)
         others = {key: Colorizer(path, device=device.type) for key, path in BUNDLED_MODELS.items()
                   if path != bundled_model_path() and path.is_file()}
-        dtype = None if colorizer.network_dtype == torch.float32 else colorizer.network_dtype
+        dtype = getattr(colorizer.engine, "network_dtype", torch.float32)  # the graph: float32
+        dtype = None if dtype == torch.float32 else dtype
         L = color.luminance(np.random.default_rng(0).random((256, 256, 3), dtype=np.float32))
 
         @functools.cache
@@ -152,7 +153,7 @@ def main(argv=None) -> int:
                 small = working(c)
                 c._last.clear()  # a single photo's colours are kept for its hints: not a new photo
                 for start in range(0, batch, c.batch_size):
-                    c._forward([small] * min(c.batch_size, batch - start))
+                    c._forward([small] * min(c.batch_size, batch - start), None, c.vivid)
                 if device.type == "cuda":
                     torch.cuda.synchronize()
             x = torch.randn(batch, 1, 256, 256, device=device)
@@ -186,15 +187,19 @@ def main(argv=None) -> int:
         if has_branches:
             branch_flops = count_flops(lambda: torch_branches.all_probabilities(g))
             feats = colorizer.branches.all_probabilities(g)
-        xin = torch.from_numpy(color.normalise_L(small)[None, None]).to(device)
+        x_np = color.normalise_L(small)[None, None].astype(np.float32)
+        xin = torch.from_numpy(x_np).to(device)
 
-        def network():
-            colorizer.run_network(xin, feats)
+        def network():  # one pass, as the colorizer runs it (the ONNX graph on a CPU)
+            colorizer._ab(x_np, None, colorizer.vivid)
             if device.type == "cuda":
                 torch.cuda.synchronize()
 
+        torch_net = (eager_net or colorizer).net
+        extra = {"vivid": colorizer.vivid} if spatial else {}
+
         def torch_network():  # what the FLOP counter can see: not ONNX Runtime
-            colorizer.net(xin, feats, half_size=True, **colorizer._extra(None))
+            torch_net(xin, feats, half_size=True, **extra)
 
         net_flops = count_flops(torch_network)  # one pass; a mirroring model makes two per photo
         passes = 2 if colorizer.mirror else 1

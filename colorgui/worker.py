@@ -66,7 +66,7 @@ class ModelWorker(Replies):
         """While in the block, each network that model.nets.runtime exports for this CPU
         (the first use's wait: 0.5-4 s for the spatial model, 13-19 s for the paper
         model's three branches) is announced by ``preparing``."""
-        from model.nets.runtime import listening_to_exports
+        from model.nets.graph import listening_to_exports
 
         return listening_to_exports(
             lambda event: self.preparing.emit(event.name, event.stage, event.seconds))
@@ -75,10 +75,9 @@ class ModelWorker(Replies):
     def load_model(self, path: str, device: str) -> None:
         try:
             from model.colorizer import Colorizer
+            from model.nets.devices import wants_cuda
 
-            import torch
-
-            self.cuda_available = torch.cuda.is_available()
+            self.cuda_available = wants_cuda("auto")  # torch only where a GPU may be
             with self._telling_exports():
                 self.colorizer = Colorizer(path or None, device=device)
             c = self.colorizer

@@ -214,3 +214,57 @@ def to_uint8(rgb: np.ndarray) -> np.ndarray:
 
 def from_uint8(img: np.ndarray) -> np.ndarray:
     return np.asarray(img, np.float32) / 255.0
+
+
+# the colour classes of the spatial model's side head: 10-unit a/b bins over [-110, 110]
+AB_BINS, AB_BIN, AB_RANGE = 22, 10.0, 110.0
+ANNEAL_T = 0.38  # Zhang et al. 2016's annealed-mean temperature
+
+
+def bin_centres() -> np.ndarray:
+    """AB_BINS²×2 normalised a/b at the centre of each bin (row-major, a then b)."""
+    c = (np.arange(AB_BINS, dtype=np.float32) + 0.5) * AB_BIN - AB_RANGE
+    a, b = np.meshgrid(c, c, indexing="ij")
+    return (np.stack([a.ravel(), b.ravel()], 1) / AB_SCALE).astype(np.float32)
+
+
+def class_probabilities(logits: np.ndarray, t: float = 1.0) -> np.ndarray:
+    """N×Q×h×w bin logits → their softmax over Q at temperature ``t`` (float32)."""
+    z = logits.astype(np.float32) / t
+    z -= z.max(axis=1, keepdims=True)
+    np.exp(z, out=z)
+    z /= z.sum(axis=1, keepdims=True)
+    return z
+
+
+def annealed_mean(logits: np.ndarray, t: float = ANNEAL_T) -> np.ndarray:
+    """N×Q×h×w bin logits → N×2×h×w normalised a/b: their annealed mean (Zhang et al.
+    2016), the bold end of the spatial model's ``vivid`` blend."""
+    p = class_probabilities(logits, t)
+    return np.einsum("nqhw,qc->nchw", p, bin_centres(), optimize=True).astype(np.float32)
+
+
+def resize_maps(maps: np.ndarray, height: int, width: int) -> np.ndarray:
+    """N×C×h×w maps resized bilinearly to height×width (half-pixel centres, as PyTorch's
+    ``interpolate(..., align_corners=False)``)."""
+    n, c, h, w = maps.shape
+    if (h, w) == (height, width):
+        return maps
+    flat = maps.reshape(n * c, h, w).transpose(1, 2, 0)
+    out = np.empty((height, width, n * c), np.float32)
+    for i in range(0, n * c, 512):  # OpenCV takes at most 512 channels at once
+        part = cv2.resize(np.ascontiguousarray(flat[..., i:i + 512]), (width, height),
+                          interpolation=cv2.INTER_LINEAR)
+        out[..., i:i + 512] = part.reshape(height, width, -1)
+    return out.transpose(2, 0, 1).reshape(n, c, height, width)
+
+
+def vivid_blend(ab: np.ndarray, logits: np.ndarray | None, vivid: float) -> np.ndarray:
+    """N×2×h×w regression a/b blended ``vivid`` (0..1) of the way toward the class head's
+    annealed mean (N×Q×h'×w' logits, resized to h×w)."""
+    if vivid <= 0:
+        return ab
+    if logits is None:
+        raise ValueError("this model has no class head: vivid must be 0")
+    am = resize_maps(annealed_mean(logits), *ab.shape[-2:])
+    return ((1.0 - vivid) * ab + vivid * am).astype(np.float32)

@@ -26,8 +26,6 @@ model's 192²): one sparse factorisation for both a and b channels.
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.sparse.linalg import splu
 
 EDGE_L = 8.0    # lightness step (L units) at which a neighbour's pull falls to 1/e
 REACH = 0.5     # how far a change carries in a flat region, relative to the longer side
@@ -62,6 +60,10 @@ def spread(L: np.ndarray, change: np.ndarray, mask: np.ndarray, edge: float = ED
     H×W×C change everywhere: equal to ``change`` at the masked pixels (up to the pin
     strength), fading with edge-aware distance elsewhere.
     """
+    # scipy only here: importing it costs 0.3 s of every start, and most photos have no hints
+    import scipy.sparse as sp
+    from scipy.sparse.linalg import splu
+
     H, W = L.shape
     n = H * W
     wh, wv = _neighbour_weights(L.astype(np.float64), edge, features, feature_weight)

@@ -17,7 +17,8 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from model.store.checkpoint import build_network, load_checkpoint, save_checkpoint
+from model.store.checkpoint import (build_network, load_checkpoint, save_checkpoint,
+                                    write_graph_beside)
 
 
 def main(argv=None) -> int:
@@ -57,6 +58,9 @@ def main(argv=None) -> int:
         keep["mirror"] = True
     save_checkpoint(args.out, out, keep)
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB), input size {config.input_size}")
+    graph = write_graph_beside(args.out)
+    if graph is not None:  # what a CPU runs it with: no torch, no export on first use
+        print(f"wrote {graph} ({graph.stat().st_size / 1e6:.1f} MB)")
     return 0
 
 

@@ -52,3 +52,37 @@ def test_install_puts_the_model_where_the_picker_and_cli_find_it(tiny_checkpoint
     with pytest.raises(FileExistsError):
         install_model(tiny_checkpoint, "Family album")
     assert install_model(tiny_checkpoint, "Family album", replace=True) == path
+
+
+def _tiny_spatial(tmp_path, name: str, meta: dict):
+    import torch
+
+    from model.nets.spatial import SpatialConfig, SpatialNet
+    from model.store.checkpoint import save_checkpoint
+
+    torch.manual_seed(0)
+    net = SpatialNet(SpatialConfig(decoder=(16, 16, 8, 8, 8), input_size=64), pretrained=True)
+    save_checkpoint(tmp_path / name, net, meta)
+    return tmp_path / name
+
+
+def test_a_fine_tuned_model_runs_at_its_bases_vivid_and_mirror_settings(tmp_path):
+    from model.colorizer import Colorizer
+    from model.store.checkpoint import read_header
+    from model.training.train import FitOptions, fit
+    from tests.conftest import colour_photo_folder
+
+    base = _tiny_spatial(tmp_path, "base.safetensors", {"vivid": 0.41, "mirror": True})
+    # a checkpoint fine-tuned before the settings were carried: only under base_meta
+    old = _tiny_spatial(tmp_path, "old.safetensors",
+                        {"base_model": str(base), "base_meta": {"vivid": 0.41, "mirror": True}})
+    for path in (base, old):
+        c = Colorizer(path, device="cpu")
+        assert (c.vivid, c.default_vivid, c.mirror) == (0.41, 0.41, True)
+    result = fit([colour_photo_folder(tmp_path / "photos", 8)], tmp_path / "run",
+                 from_checkpoint=base, options=FitOptions(
+                     epochs=1, batch_size=4, crop=64, val_share=0.25, check_files=False))
+    _, meta = read_header(result.best)
+    assert (meta["vivid"], meta["mirror"]) == (0.41, True)
+    c = Colorizer(result.best, device="cpu")
+    assert (c.vivid, c.mirror) == (0.41, True)

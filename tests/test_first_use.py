@@ -6,7 +6,7 @@ import dataclasses
 import pytest
 
 from colorgui.cli.main import main
-from model.nets import backbones, runtime
+from model.nets import backbones, graph, runtime
 from model.nets.backbones import BranchSet
 
 pytestmark = pytest.mark.skipif(not runtime.available(), reason="needs ONNX Runtime")
@@ -40,12 +40,12 @@ def test_the_cli_says_once_that_it_prepares_the_model_and_not_on_the_second_run(
 
 def test_the_runtime_tells_listeners_of_each_export_only_while_they_listen():
     events = []
-    with runtime.listening_to_exports(events.append):
+    with graph.listening_to_exports(events.append):
         BranchSet(NAMES, runtime="onnx").load()
     assert [(e.name, e.stage) for e in events] == [
         ("random_0", "start"), ("random_0", "done"), ("random_1", "start"), ("random_1", "done")]
     assert all(e.seconds > 0 for e in events if e.stage == "done")
-    with runtime.listening_to_exports(events.append):
+    with graph.listening_to_exports(events.append):
         BranchSet(NAMES, runtime="onnx").load()  # cached: nothing to prepare
     for f in runtime.cache_dir().glob("*.onnx"):
         f.unlink()

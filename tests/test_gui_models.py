@@ -28,7 +28,7 @@ def test_the_first_use_says_it_prepares_the_model_for_this_cpu(qtbot, tmp_path, 
     """The tiny test model has no pretrained networks to export, so the colorizer is
     wrapped to export two the way model.nets.runtime does (on the worker thread)."""
     import model.colorizer
-    from model.nets import runtime
+    from model.nets import graph
 
     real = model.colorizer.Colorizer
     exported_on = []
@@ -36,7 +36,7 @@ def test_the_first_use_says_it_prepares_the_model_for_this_cpu(qtbot, tmp_path, 
     def exporting_colorizer(*args, **kwargs):
         for name in ("efficientnet_lite0", "efficientnet_lite1"):
             exported_on.append(threading.current_thread())
-            runtime._told(name, lambda: b"onnx")()
+            graph._told(name, lambda: b"onnx")()
         return real(*args, **kwargs)
 
     monkeypatch.setattr(model.colorizer, "Colorizer", exporting_colorizer)

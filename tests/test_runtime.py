@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from model.nets import backbones, runtime
+from model.nets import backbones, graph, runtime
 from model.nets.backbones import BranchSet
 from model.colorizer import Colorizer
 from model.hints import Hint
@@ -160,8 +160,8 @@ def test_a_spatial_model_on_onnx_runtime_gives_the_pytorch_colours(kw):
     vivid = 0.3 if net.config.class_head else None
     onnx = Colorizer(net=net, device="cpu", vivid=vivid)
     torch_ = Colorizer(net=net, device="cpu", vivid=vivid, runtime="torch")
-    assert onnx._cpu_nets[torch.float32].core_runner is not None
-    assert torch_._cpu_nets[torch.float32].core_runner is None
+    assert onnx.engine._cpu_nets[torch.float32].core_runner is not None
+    assert torch_.engine._cpu_nets[torch.float32].core_runner is None
     for mirror in (False, True):
         for channels_only in (True, False):
             for c in (onnx, torch_):
@@ -202,7 +202,7 @@ def test_the_onnx_core_takes_the_hints_and_the_branch_probabilities():
 
 def test_a_spatial_model_is_exported_once_per_weights_when_it_loads():
     events = []
-    with runtime.listening_to_exports(events.append):
+    with graph.listening_to_exports(events.append):
         first = Colorizer(net=tiny_spatial(), device="cpu")
         assert [e.stage for e in events] == ["start", "done"]
         first.predict_many([photo(48, 40)])
@@ -223,7 +223,7 @@ def test_a_spatial_model_that_onnx_cannot_take_runs_in_pytorch_with_a_warning(mo
     with caplog.at_level(logging.WARNING, logger="model.nets.runtime"):
         c = Colorizer(net=tiny_spatial(), device="cpu")
     assert "could not run colorgui-spatial through ONNX Runtime" in caplog.text
-    assert c._cpu_nets[torch.float32].core_runner is None
+    assert c.engine._cpu_nets[torch.float32].core_runner is None
     want = Colorizer(net=tiny_spatial(), device="cpu", runtime="torch")
     np.testing.assert_allclose(c.predict_many([photo(40, 56)])[0].ab,
                                want.predict_many([photo(40, 56)])[0].ab, atol=1e-6)

@@ -47,7 +47,7 @@ class StopOnCtrlC:
 
 
 def colorizer_from(args):
-    from model.store.checkpoint import CheckpointError
+    from model.io.weights import CheckpointError
     from model.colorizer import Colorizer
 
     try:

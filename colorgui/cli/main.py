@@ -292,7 +292,7 @@ def cmd_train(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from model.store.checkpoint import CheckpointError
+    from model.io.weights import CheckpointError
     from model.colorizer import Colorizer, bundled_model_path
     from model.training.evaluate import colorizer_method, evaluate, format_table
 
@@ -361,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "info":  # reads metadata only: no torch, no model
         return cmd_info(args)
     try:
-        from model.nets.runtime import listening_to_exports
+        from model.nets.graph import listening_to_exports
 
         with listening_to_exports(PreparingNotice()):
             return commands[args.command](args)

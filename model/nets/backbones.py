@@ -227,7 +227,7 @@ class BranchSet:
         """``runtime``: on a CPU, "auto" runs the pretrained branches through ONNX Runtime
         (``model.nets.runtime``) and the others in PyTorch; "onnx" runs every branch through
         it, "torch" none. On a GPU every branch runs in PyTorch."""
-        from model.nets.runtime import checked
+        from model.nets.graph import checked
 
         self.runtime = checked(runtime)
         self.names = tuple(names)

@@ -1,22 +1,51 @@
-"""Which device the model runs on."""
+"""Which device the model runs on; torch is imported only where CUDA may be there."""
 
 from __future__ import annotations
 
-import torch
+import ctypes.util
+import os
+import sys
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
 
 
-def resolve_device(choice: str = "auto") -> torch.device:
-    """``auto``: CUDA when available, else the CPU. ``cuda`` without a GPU is an error."""
+def cuda_possible() -> bool:
+    """Whether this machine may have a CUDA GPU, asked without torch: an NVIDIA driver is
+    loaded (Linux), or its CUDA library is installed (Windows). macOS has no CUDA."""
+    if sys.platform.startswith("linux"):
+        return os.path.exists("/proc/driver/nvidia/version")
+    if sys.platform == "win32":
+        return ctypes.util.find_library("nvcuda") is not None
+    return False
+
+
+def wants_cuda(choice: str = "auto") -> bool:
+    """Whether ``choice`` runs on CUDA: ``auto`` where a GPU is there (torch asked only
+    where ``cuda_possible``), ``cuda`` always (an error without a GPU, see
+    ``resolve_device``)."""
     if choice not in DEVICE_CHOICES:
         raise ValueError(f"device must be one of {DEVICE_CHOICES}, not {choice!r}")
+    if choice == "cpu":
+        return False
+    if choice == "auto" and not cuda_possible():
+        return False
+    import torch
+
     if choice == "cuda" and not torch.cuda.is_available():
         raise RuntimeError("--device cuda was asked for, but no CUDA GPU is available")
-    if choice == "cpu" or not torch.cuda.is_available():
-        return torch.device("cpu")
-    return torch.device("cuda")
+    return torch.cuda.is_available()
+
+
+def resolve_device(choice: str = "auto"):
+    """The ``torch.device`` for ``choice``: ``auto``: CUDA when available, else the CPU.
+    ``cuda`` without a GPU is an error."""
+    import torch
+
+    return torch.device("cuda" if wants_cuda(choice) else "cpu")
 
 
 def is_cuda_oom(exc: BaseException) -> bool:
-    return isinstance(exc, torch.cuda.OutOfMemoryError) or "CUDA out of memory" in str(exc)
+    if "CUDA out of memory" in str(exc):
+        return True
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(exc, torch.cuda.OutOfMemoryError)

@@ -13,28 +13,26 @@ Exporting the paper model's three branches is its first run's long wait (13-19 s
 18-23 s with an empty cache, against 5 s once cached, one photo through the CLI on the
 build machine's 2 busy cores); the spatial model's network (``spatial_onnx.onnx_core``) takes
 0.5 s on the idle machine, 4.3 s with other work running. Whoever waits can listen
-(``listening_to_exports``).
+(``model.nets.graph.listening_to_exports``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import importlib.util
 import io
 import logging
 import os
-import time
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Literal
+from typing import Callable
 
 import numpy as np
 import torch
 from torch import nn
 
 from model.io.places import cache_root, keep
+from model.nets.graph import _told
 
 log = logging.getLogger(__name__)
 
@@ -44,56 +42,6 @@ _OPSET = 17
 # exported networks kept in the cache: the most recently used (each fine-tuned spatial
 # model adds 25 MB; the bundled models take 4 files)
 KEEP_EXPORTS = 12
-
-
-@dataclass(frozen=True)
-class ExportEvent:
-    """One network being prepared for this CPU: ``stage`` "start" before its export,
-    "done" after it (``seconds`` it took)."""
-
-    name: str
-    stage: Literal["start", "done"]
-    seconds: float = 0.0
-
-
-_listeners: list[Callable[[ExportEvent], None]] = []
-
-
-@contextlib.contextmanager
-def listening_to_exports(listener: Callable[[ExportEvent], None]) -> Iterator[None]:
-    """Call ``listener`` (on the thread that exports) for each export while in the block."""
-    _listeners.append(listener)
-    try:
-        yield
-    finally:
-        _listeners.remove(listener)
-
-
-def _told(name: str, make: Callable[[], bytes]) -> Callable[[], bytes]:
-    """``make``, telling the listeners when it starts and ends."""
-    def told() -> bytes:
-        t0 = time.perf_counter()
-        for listener in list(_listeners):
-            listener(ExportEvent(name, "start"))
-        data = make()
-        for listener in list(_listeners):
-            listener(ExportEvent(name, "done", time.perf_counter() - t0))
-        return data
-
-    return told
-
-
-# where frozen networks run on a CPU: "auto" (ONNX Runtime for pretrained networks),
-# "onnx" (ONNX Runtime for every one) or "torch" (none)
-RUNTIMES = ("auto", "onnx", "torch")
-
-
-def checked(runtime: str) -> str:
-    """``runtime`` if it is one of ``RUNTIMES``, else a ValueError."""
-    if runtime not in RUNTIMES:
-        choices = ", ".join(map(repr, RUNTIMES))
-        raise ValueError(f"runtime must be one of {choices}, not {runtime!r}")
-    return runtime
 
 
 def available() -> bool:

@@ -21,16 +21,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from model import color
+from model.color import AB_BIN, AB_BINS, AB_RANGE, ANNEAL_T
 from model.nets.backbones import FEATURE_DIM, branch_spec
 from model.nets.hint_guide import HINT_CHANNELS, HintGuide
 from model.nets.network import config_from_fields
 
-# a/b histogram bins: 10-unit bins over [-110, 110] on each axis
-AB_BINS, AB_BIN, AB_RANGE = 22, 10.0, 110.0
 # the block of EfficientNet-Lite0 that ends each stride: 2, 4, 8, 16, 32
 LITE0_STAGES = (0, 2, 4, 10, 15)
 LITE0_CHANNELS = (16, 24, 40, 112, 320)
-ANNEAL_T = 0.38    # Zhang et al. 2016's annealed-mean temperature
 
 
 def ab_bins(ab_normalised: torch.Tensor) -> torch.Tensor:
@@ -40,10 +39,8 @@ def ab_bins(ab_normalised: torch.Tensor) -> torch.Tensor:
 
 
 def bin_centres() -> torch.Tensor:
-    """AB_BINS²×2 normalised a/b at the centre of each bin (row-major, a then b)."""
-    c = (torch.arange(AB_BINS, dtype=torch.float32) + 0.5) * AB_BIN - AB_RANGE
-    a, b = torch.meshgrid(c, c, indexing="ij")
-    return torch.stack([a.flatten(), b.flatten()], 1) / 128.0
+    """AB_BINS²×2 normalised a/b at the centre of each bin (``model.color.bin_centres``)."""
+    return torch.from_numpy(color.bin_centres())
 
 
 @dataclass(frozen=True)

@@ -65,3 +65,37 @@ def onnx_core(net: SpatialNet) -> Callable | None:
         return ys[0], (ys[1] if len(ys) > 1 else None)
 
     return run
+
+
+class _Graph(nn.Module):
+    """Everything a CPU needs from the spatial model, as one ONNX graph: L (N×1×H×W,
+    sides multiples of 32) and hint maps in; a/b at half size, the class head's logits
+    at quarter size, and the backbone's stride-8 and stride-16 maps out."""
+
+    def __init__(self, net: SpatialNet):
+        super().__init__()
+        self.net = net
+
+    def forward(self, L, hints):
+        skips, probs = self.net.encode(L)
+        ab, logits = self.net.decode(skips, probs, hints, L)
+        return ab, logits, skips[2], skips[3]
+
+
+def graph_bytes(net: SpatialNet, weights_sha256: str) -> bytes:
+    """The ONNX graph of a float32 spatial model (``model.nets.graph.SpatialGraph`` runs
+    it without torch), its metadata naming the weights file it was made from."""
+    import onnx
+
+    config = net.config
+    if config.branches or not config.hints or not config.class_head:
+        raise ValueError("an ONNX graph is made for spatial models with hints and a class "
+                         "head and no extra branches")
+    size = config.input_size
+    net = net.float().eval()
+    example = (torch.zeros(1, 1, size, size), torch.zeros(1, HINT_CHANNELS, size, size))
+    model = onnx.load_from_string(runtime.export(_Graph(net), example, any_size=True))
+    for key, value in (("weights_sha256", weights_sha256), ("config", config.to_json())):
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+    return model.SerializeToString()

@@ -14,29 +14,16 @@ import os
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError
 from safetensors.torch import load_file, save as st_save
-from safetensors import safe_open
 
 from model.io.files import atomic_write
+from model.io.weights import FORMAT, CheckpointError, read_header_text
 from model.nets.network import HybridConfig, HybridNet
 from model.nets.spatial import SpatialConfig, SpatialNet
 
 ARCHITECTURES = {"hybrid": (HybridConfig, HybridNet), "spatial": (SpatialConfig, SpatialNet)}
 Config = HybridConfig | SpatialConfig
 Network = HybridNet | SpatialNet
-
-FORMAT = "colorgui-hybrid/1"
-
-
-class CheckpointError(Exception):
-    """A checkpoint that cannot be used; the message names the file and the reason."""
-
-    def __init__(self, path: os.PathLike | str, reason: str):
-        self.path = Path(path)
-        self.reason = reason
-        super().__init__(f"{self.path}: {reason}")
-
 
 def config_from_json(text: str) -> Config:
     """A config of either architecture from its JSON (the ``architecture`` field)."""
@@ -78,23 +65,11 @@ def save_checkpoint(path: os.PathLike | str, net: Network, meta: dict | None = N
 
 def read_header(path: os.PathLike | str) -> tuple[Config, dict]:
     """Config and metadata of a checkpoint, without loading its weights."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(path, "no such checkpoint file")
+    text, meta = read_header_text(path)
     try:
-        with safe_open(str(path), framework="pt") as fh:
-            header = fh.metadata() or {}
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise CheckpointError(path, f"not a colorgui checkpoint (unreadable safetensors: {exc})") from None
-    if header.get("format") != FORMAT:
-        raise CheckpointError(path, f"not a colorgui checkpoint (format {header.get('format')!r}, "
-                                    f"expected {FORMAT!r})")
-    try:
-        config = config_from_json(header["config"])
-        meta = json.loads(header.get("meta", "{}"))
+        return config_from_json(text), meta
     except (KeyError, ValueError, TypeError) as exc:
         raise CheckpointError(path, f"invalid model config in checkpoint: {exc}") from None
-    return config, meta
 
 
 def load_checkpoint(path: os.PathLike | str, expect: Config | None = None,
@@ -124,3 +99,21 @@ def load_checkpoint(path: os.PathLike | str, expect: Config | None = None,
     net.load_state_dict(weights, strict=False)  # the frozen rest came from its package
     net.eval()
     return (net, meta, extra) if with_extra else (net, meta)
+
+
+def write_graph_beside(path: os.PathLike | str) -> Path | None:
+    """Write the ONNX graph of the spatial checkpoint at ``path`` beside it
+    (``model.nets.graph``), so a CPU colorizes with it without torch and without a first
+    export; None for a model that has no graph (the paper's, or one with extra branches)."""
+    from model.io.files import hash_file
+    from model.nets.graph import graph_path
+    from model.nets.spatial_onnx import graph_bytes
+
+    net, _ = load_checkpoint(path)
+    config = net.config
+    if not isinstance(net, SpatialNet) or config.branches or not config.hints \
+            or not config.class_head:
+        return None
+    target = graph_path(path)
+    atomic_write(target, graph_bytes(net, hash_file(path, "sha256")))
+    return target

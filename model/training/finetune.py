@@ -6,6 +6,7 @@ here rather than in either of them.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from model.training.evaluate import EvalRow, colorizer_method, gray_baseline, load_ground_truth, score_methods
+
+log = logging.getLogger(__name__)
 
 BEFORE, AFTER = "before (base model)", "after (fine-tuned)"
 
@@ -77,6 +80,7 @@ def install_model(checkpoint: os.PathLike | str, name: str, replace: bool = Fals
     the model picker and ``--model NAME`` find it. FileExistsError when a model of that
     name exists and not ``replace``; the copy is atomic."""
     from model.io.files import atomic_write
+    from model.store.checkpoint import write_graph_beside
     from model.store.registry import safe_model_filename, user_models_dir
 
     target = user_models_dir() / safe_model_filename(name)
@@ -84,4 +88,8 @@ def install_model(checkpoint: os.PathLike | str, name: str, replace: bool = Fals
         raise FileExistsError(f"a model called {target.stem} exists")
     target.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(target, Path(checkpoint).read_bytes())
+    try:  # its ONNX graph: colorizing on a CPU then needs neither torch nor an export
+        write_graph_beside(target)
+    except Exception as exc:
+        log.warning("%s will run in PyTorch: could not write its ONNX graph (%s)", target.stem, exc)
     return target

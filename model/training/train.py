@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from model.hints import simulate_hints
+from model.io.weights import inference_settings
 from model.nets.devices import resolve_device
 from model.nets.network import HybridConfig, HybridNet, count_parameters, paper_loss
 from model.nets.spatial import SpatialConfig, SpatialNet
@@ -162,7 +163,9 @@ def _fit(data_dirs, out_dir, config, from_checkpoint, options: FitOptions, progr
         progress.message(f"resuming from {resume_path} at step {meta.get('step', 0)}")
     elif from_checkpoint is not None:
         net, base_meta = load_checkpoint(from_checkpoint)
-        meta = {"base_model": str(from_checkpoint), "base_meta": base_meta}
+        # the base's inference settings (vivid, mirror) stay the fine-tuned model's own
+        meta = {"base_model": str(from_checkpoint), "base_meta": base_meta,
+                **inference_settings(base_meta)}
         if config is not None and config != net.config:
             net = _reconfigured(net, config, from_checkpoint)
     else:
