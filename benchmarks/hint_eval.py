@@ -49,16 +49,26 @@ def true_hints(rgb: np.ndarray, count: int, seed: int) -> list:
     return out
 
 
-def hinted(colorizer, count: int, spread: bool):
-    """A method for ``model.training.evaluate``: the colorizer with ``count`` true hints."""
+def hinted(colorizer, count: int, spread: bool, options: dict | None = None):
+    """A method for ``model.training.evaluate``: the colorizer with ``count`` true hints,
+    spread (with ``model.propagate.spread`` settings ``options``) or not."""
     def run(rgbs):
         given = [true_hints(x, count, 1000 + i) if count else None for i, x in enumerate(rgbs)]
-        colorizer.spread_hints = spread
+        colorizer.spread_hints, colorizer.spread_options = spread, dict(options or {})
         try:
             return [colorizer.predict(x, h).render() for x, h in zip(rgbs, given)]
         finally:
-            colorizer.spread_hints = True
+            colorizer.spread_hints, colorizer.spread_options = True, {}
     return run
+
+
+def spread_grid(specs: list[str]) -> list[dict]:
+    """Every combination of the ``NAME=A,B`` settings ([{}]: the defaults)."""
+    grid = [{}]
+    for spec in specs:
+        name, _, values = spec.partition("=")
+        grid = [{**g, name: float(v)} for g in grid for v in values.split(",")]
+    return grid
 
 
 def photos(args) -> tuple[str, list]:
@@ -88,6 +98,9 @@ def main(argv=None) -> int:
                     help="working sizes to run at besides each model's own")
     ap.add_argument("--limit", type=int, help="at most this many photos")
     ap.add_argument("--network-only", action="store_true", help="skip the spread rows")
+    ap.add_argument("--spread", action="append", default=[], metavar="NAME=A,B,...",
+                    help="model.propagate.spread settings to try (e.g. reach=0.5,1,2): the "
+                         "spread rows are scored at each")
     args = ap.parse_args(argv)
     if (args.eval is None) == (args.val is None):
         ap.error("give --eval DIR or --val SHARE")
@@ -112,8 +125,12 @@ def main(argv=None) -> int:
             methods[autos[name]] = hinted(c, 0, True)
             for n in args.hints:
                 methods[f"{name}: {n} hints, network only"] = hinted(c, n, False)
-                if not args.network_only:
-                    methods[f"{name}: {n} hints, network + spread"] = hinted(c, n, True)
+                if args.network_only:
+                    continue
+                for options in spread_grid(args.spread):
+                    label_ = ", ".join(f"{k} {v:g}" for k, v in options.items())
+                    methods[f"{name}: {n} hints, network + spread" + (f" ({label_})" if label_ else "")] = \
+                        hinted(c, n, True, options)
     rows = score_methods(truths, {k: fn(truths) for k, fn in methods.items()})
     by_name = {r.name: r for r in rows}
     print(f"**{title}**: {len(truths)} photos, {time.monotonic() - t0:.0f} s\n")

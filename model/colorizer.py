@@ -121,19 +121,7 @@ class Colorizer:
         else:
             text, self.meta, self.checkpoint = net.config.to_json(), {}, None
         self.config = info = ModelInfo.from_json(text)
-        graph = None
-        if (net is None and info.architecture == "spatial" and not info.branches
-                and runtime != "torch" and not wants_cuda(device)):
-            graph = SpatialGraph.beside(path)
-        if graph is not None:
-            self.engine = GraphEngine(graph)
-        else:
-            from model.store.checkpoint import load_checkpoint
-            from model.torch_engine import TorchEngine
-
-            if net is None:
-                net = load_checkpoint(path)[0]
-            self.engine = TorchEngine(net, device, branches, precision, runtime)
+        self.engine = self._engine(net, device, branches)
         self.takes_hints = info.hints
         # a model with a hint guide (model.nets.hint_guide.HintGuide) colours with its hints
         # itself; one without leaves them to the spreading alone (its hint channels gained
@@ -142,6 +130,7 @@ class Colorizer:
         # hints: what each asks for beyond the network's colour there is spread over its
         # region by an edge-aware diffusion (model.propagate); False: the network only
         self.spread_hints = True
+        self.spread_options: dict = {}  # model.propagate.spread's settings, where not its own
         self._last: dict = {}  # the photo in view's automatic colours (see _network_ab)
         self.has_vivid = info.class_head
         settings = inference_settings(self.meta)  # a fine-tuned model's are its base's
@@ -156,6 +145,22 @@ class Colorizer:
         # model colorized 25 photos/s at 256² against 19 one at a time; the spatial model
         # on ONNX Runtime neither gains nor loses (19.0 against 19.3)
         self.batch_size = 8
+
+    def _engine(self, net, device: str, branches):
+        """The spatial model's ONNX graph beside its checkpoint, on a CPU, where there is
+        one; else the network in PyTorch (``model.torch_engine``, imported only then)."""
+        info = self.config
+        if (net is None and info.architecture == "spatial" and not info.branches
+                and self.runtime != "torch" and not wants_cuda(device)):
+            graph = SpatialGraph.beside(self.checkpoint)
+            if graph is not None:
+                return GraphEngine(graph)
+        from model.store.checkpoint import load_checkpoint
+        from model.torch_engine import TorchEngine
+
+        if net is None:
+            net = load_checkpoint(self.checkpoint)[0]
+        return TorchEngine(net, device, branches, self.precision, self.runtime)
 
     # the engine's device and, for PyTorch's engine, its network and branches
     @property
@@ -266,7 +271,7 @@ class Colorizer:
         maps = hint_maps(hints, h, w)
         mask = maps[2]
         change = (maps[:2].transpose(1, 2, 0) - ab) * mask[..., None]
-        return ab + spread(small, change, mask, features=features)
+        return ab + spread(small, change, mask, features=features, **self.spread_options)
 
     def predict_many(self, rgbs: list[np.ndarray], hints: list[list[Hint]] | None = None,
                      vivid: float | None = None) -> list[Prediction]:
