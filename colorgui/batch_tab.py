@@ -1,11 +1,13 @@
-"""The Batch tab: a queue of photos and folders colorized into an output folder."""
+"""The Batch tab: a queue of photos and folders colorized into an output folder. With
+"These are album pages", what is added goes first through the review of its pages
+(``colorgui.pages_dialog``), and the prints cut from them join the queue."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QProgressBar,
                                QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout,
@@ -33,6 +35,8 @@ class BatchTab(QWidget):
         super().__init__(parent)
         self.settings = settings
         self.inputs: list[str] = []      # files and folders, as the user added them
+        self.print_pages: dict[str, str] = {}  # a cut print's file -> the page it is from
+        self.pages_dialog = None
         self.excluded: set[str] = set()  # photos removed from inside a queued folder
         self.running = False
         self.paused = False
@@ -67,6 +71,10 @@ class BatchTab(QWidget):
         self.skip_existing.setChecked(True)
         self.keep_structure = QCheckBox("Keep folder structure")
         self.keep_structure.setChecked(True)
+        self.album_pages = QCheckBox("These are album pages")
+        self.album_pages.setToolTip("Photos and folders added from now on are scanned album "
+                                    "pages: their prints are found, shown for you to check, "
+                                    "cut out straight and queued one by one")
         self.format_box = QComboBox()
         self.format_box.addItem("Same as input", "same")
         for value, (label, _) in OUTPUT_FORMATS.items():
@@ -86,6 +94,7 @@ class BatchTab(QWidget):
                   self.clear_button):
             top.addWidget(w)
         top.addStretch(1)
+        top.addWidget(self.album_pages)
         out = QHBoxLayout()
         out.addWidget(QLabel("Save to:"))
         out.addWidget(self.output_edit, 1)
@@ -109,10 +118,48 @@ class BatchTab(QWidget):
 
     # ----- the queue
     def add_paths(self, paths: list[str]) -> None:
+        if self.album_pages.isChecked():
+            self.review_pages(paths)
+            return
         for p in paths:
             if p not in self.inputs and Path(p).exists():
                 self.inputs.append(p)
         self.refresh_plan()
+
+    # ----- album pages
+    def review_pages(self, paths: list[str]) -> None:
+        """Open the review of the pages these files and folders hold; its prints join the
+        queue when the user queues them."""
+        from colorgui.pages_dialog import PagesDialog
+        from model.io.files import list_images
+
+        pages = [str(p) for p in list_images(*[p for p in paths if Path(p).exists()])]
+        if not pages:
+            self.progress_label.setText("No pages found in what was added.")
+            return
+        self.pages_dialog = PagesDialog(pages, self)
+        self.pages_dialog.printsReady.connect(self.add_prints)
+        self.pages_dialog.failedPages.connect(self.show_failed_pages)
+        self.pages_dialog.finished.connect(self._pages_dialog_closed)
+        self.pages_dialog.open()
+
+    @Slot(list)
+    def add_prints(self, prints: list) -> None:
+        """Queue prints cut from album pages (``pages_worker.CutPrint``)."""
+        for cut in prints:
+            self.print_pages[cut.path] = cut.page
+            if cut.path not in self.inputs:
+                self.inputs.append(cut.path)
+        self.refresh_plan()
+
+    @Slot(list)
+    def show_failed_pages(self, failed: list) -> None:
+        self.progress_label.setText("; ".join(f"{Path(page).name}: {reason}"
+                                              for page, reason in failed))
+
+    @Slot(int)
+    def _pages_dialog_closed(self, _result: int) -> None:
+        self.pages_dialog = None
 
     def remove_selected(self) -> None:
         for row in {i.row() for i in self.table.selectedIndexes()}:
@@ -124,7 +171,7 @@ class BatchTab(QWidget):
         self.refresh_plan()
 
     def clear(self) -> None:
-        self.inputs, self.excluded = [], set()
+        self.inputs, self.excluded, self.print_pages = [], set(), {}
         self.refresh_plan()
 
     def output_format(self) -> str | None:
@@ -137,6 +184,13 @@ class BatchTab(QWidget):
         out = self.output_edit.text().strip()
         jobs, refused = plan_jobs(self.inputs, out or ".", self.output_format(),
                                   self.keep_structure.isChecked())
+        if self.output_format() is None:  # a print cut from a page: in the page's format
+            from model.io.imageio import output_suffix
+
+            for job in jobs:
+                page = self.print_pages.get(str(job.source))
+                if page is not None:
+                    job.target = job.target.with_suffix(output_suffix(Path(page).suffix))
         return [j for j in jobs if str(j.source) not in self.excluded], refused
 
     def refresh_plan(self) -> list:

@@ -48,6 +48,7 @@ class ColorizeTab(QWidget):
     vividChanged = Signal(float)  # the Vivid slider came to rest at this value (0..1)
     editsChanged = Signal()       # the user changed the hints, saturation or vivid
     previewShown = Signal()       # the colour preview shows the latest colours
+    resultShown = Signal(object)  # a ColorizeResult is shown (opened, or colorized again)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -81,6 +82,7 @@ class ColorizeTab(QWidget):
         self.save_button.clicked.connect(self.saveRequested)
         self.save_as_button = QPushButton("Save As…")
         self.save_as_button.clicked.connect(self.saveAsRequested)
+
         self.mode = QComboBox()
         self.mode.addItems(["Side by side", "Split"])
         self.mode.currentIndexChanged.connect(self.stack.setCurrentIndex)
@@ -129,7 +131,7 @@ class ColorizeTab(QWidget):
         layout.addLayout(look)
         body = QHBoxLayout()
         body.addWidget(self.stack, 1)
-        body.addWidget(t.panel)
+        body.addWidget(t.side)
         layout.addLayout(body, 1)
         layout.addWidget(self.status)
         self._render_timer = QTimer(self, singleShot=True, interval=0)
@@ -189,6 +191,7 @@ class ColorizeTab(QWidget):
         self._render()
         self.status.setText(f"{Path(result.path).name} — {w}×{h}")
         self._update_buttons()
+        self.resultShown.emit(result)
 
     def _restore(self, edits) -> None:
         """A photo was opened: its stored hints (none where none were stored) and, where
@@ -248,4 +251,5 @@ class ColorizeTab(QWidget):
         has = self.result is not None
         self.save_button.setEnabled(has)
         self.save_as_button.setEnabled(has)
+
         self.hint_tool.update_actions()

@@ -109,6 +109,8 @@ class Replies(QObject):
     colorized = Signal(int, object)          # ColorizeResult
     recolored = Signal(int, object)          # hints.jobs.Recolored
     suggested = Signal(int, object)          # hints.jobs.Suggestions
+    matched = Signal(int, object)            # hints.memory.Matched: reference/carried hints
+    places = Signal(int, object)             # hints.memory.Places: where to click
     failed = Signal(int, str, str)           # file, reason (colorizing it failed)
     saved = Signal(int, str)                 # path written
     saveFailed = Signal(int, str, str)       # path, reason

@@ -186,6 +186,9 @@ class MainWindow(FileActions, QMainWindow):
         self._add_action(file_menu, "&Save", self.save, QKeySequence.StandardKey.Save)
         self._add_action(file_menu, "Save &As…", self.save_as, QKeySequence.StandardKey.SaveAs)
         file_menu.addSeparator()
+        self._add_action(file_menu, "Add &Reference Photo…", self.hint_session.memory.add_dialog,
+                         QKeySequence("Ctrl+R"))
+        file_menu.addSeparator()
         self._add_action(file_menu, "&Preferences…", self.preferences, preferences_shortcut())
         file_menu.addSeparator()
         self._add_action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)

@@ -4,12 +4,19 @@ Shared by the CLI and the desktop app's batch queue; no Qt and no torch here (th
 colorizer comes in as an argument), so the app can plan a batch on its GUI thread.
 A photo's colour hints come from its job's hint file or else the sidecar beside it
 (``<stem>.hints.json``); an output made with hints gets a copy of them beside it.
+
+Colour memory (``model.memory``): ``BatchSettings.references`` lend their colours to every
+photo, and with ``album_memory`` each album (an input folder, or a photo's own folder)
+keeps its colours consistent: the user's hints in its photos' sidecars are remembered in
+the album's memory file, which is written before the first photo, and carried to the
+album's other photos with its reference photos.
 """
 
 from __future__ import annotations
 
+import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -19,7 +26,11 @@ from model.output import write_colorized, write_edits_beside
 from model.progress import Progress
 from model.io.provenance import Provenance, provenance_for
 from model.io.sidecar import Edits, HintFileError, read_edits, sidecar_path
+from model.memory.album import AlbumError, AlbumMemory, open_memory, write_memory
+from model.memory.recall import Recall
+from model.memory.reference import DEFAULT_STRENGTH
 
+log = logging.getLogger(__name__)
 COLORIZING = "colorizing"  # the one stage of a batch
 DONE, SKIPPED, FAILED = "done", "skipped", "failed"  # what became of a photo
 RUNNING = "running"  # begun, not yet done (the app shows it)
@@ -32,6 +43,11 @@ class BatchItem:
     source: Path
     target: Path
     hints: Path | None = None  # its hint file; None: the sidecar beside ``source``, if any
+    album: Path | None = None  # the album it belongs to (its input folder); None: its folder
+
+    @property
+    def album_folder(self) -> Path:
+        return self.album if self.album is not None else self.source.parent
 
 
 @dataclass
@@ -80,6 +96,9 @@ class BatchSettings:
     quality: int = 95            # JPEG/WebP
     overwrite: bool = False      # False: a photo whose output exists is skipped
     provenance: bool = True      # mark outputs as AI colour (model.io.provenance)
+    references: tuple[str, ...] = ()  # colour photos that lend their colours to every photo
+    reference_strength: float = DEFAULT_STRENGTH  # how far they weigh against the model, 0..1
+    album_memory: bool = False   # keep colours consistent across each album (model.memory)
 
 
 def plan_jobs(inputs: Iterable[os.PathLike | str], out_dir: os.PathLike | str,
@@ -96,19 +115,19 @@ def plan_jobs(inputs: Iterable[os.PathLike | str], out_dir: os.PathLike | str,
     out_real = out_dir.resolve()
     jobs: list[BatchItem] = []
     refused: list[tuple[Path, str]] = []
-    sources: list[tuple[Path, Path]] = []
+    sources: list[tuple[Path, Path, Path]] = []
     for item in map(Path, inputs):
         if item.is_dir():
-            sources += [(p, Path(item.name) / p.relative_to(item) if keep_structure else Path(p.name))
-                        for p in list_images(item)
+            sources += [(p, Path(item.name) / p.relative_to(item) if keep_structure else Path(p.name),
+                         item) for p in list_images(item)
                         if not p.resolve().is_relative_to(out_real)]
         elif item.exists():
-            sources.append((item, Path(item.name)))
+            sources.append((item, Path(item.name), item.parent))
         else:
             refused.append((item, "no such file or folder"))
-    input_set = {p.resolve() for p, _ in sources}
+    input_set = {p.resolve() for p, _, _ in sources}
     taken: dict[Path, Path] = {}
-    for src, rel in sources:
+    for src, rel, album in sources:
         suffix = f".{fmt.lower().lstrip('.')}" if fmt else output_suffix(src.suffix)
         target = out_dir / rel.with_suffix(suffix)
         key = target.resolve()
@@ -118,7 +137,7 @@ def plan_jobs(inputs: Iterable[os.PathLike | str], out_dir: os.PathLike | str,
             refused.append((src, f"its output {target} would collide with that of {taken[key]}"))
         else:
             taken[key] = src
-            jobs.append(BatchItem(src, target))
+            jobs.append(BatchItem(src, target, album=album))
     return jobs, refused
 
 
@@ -136,6 +155,7 @@ def run_jobs(items: list[BatchItem], colorizer, settings: BatchSettings = BatchS
         report = BatchReport(progress=progress, total=len(items))
     record = provenance_for(colorizer, settings.saturation) if settings.provenance else None
     remove_stale_temporaries([item.target for item in items])  # of a run that was killed
+    memory = BatchMemory.of(items, colorizer, settings)
     if progress:
         progress.advance(COLORIZING, report.recorded, max(report.total, report.recorded))
     for item in items:
@@ -143,16 +163,82 @@ def run_jobs(items: list[BatchItem], colorizer, settings: BatchSettings = BatchS
             break
         if on_start:
             on_start(item)
-        report.record(item, *process(item, colorizer, settings, record))
+        report.record(item, *process(item, colorizer, settings, record, memory))
     return report
 
 
+@dataclass
+class BatchMemory:
+    """A batch's colour memory: its ``Recall`` (references and remembered photos, each
+    analysed once) and each album's memory, filled from its photos' sidecars."""
+
+    recall: Recall
+    albums: dict[Path, AlbumMemory] = field(default_factory=dict)
+    told: set[str] = field(default_factory=set)  # problems said once, not once a photo
+
+    @classmethod
+    def of(cls, items: list[BatchItem], colorizer, settings: BatchSettings
+           ) -> "BatchMemory | None":
+        """None where the batch uses no colour memory."""
+        if not settings.references and not settings.album_memory:
+            return None
+        memory = cls(Recall(colorizer, settings.reference_strength))
+        if settings.album_memory:
+            memory.albums = remember_albums(items, settings.references)
+        return memory
+
+
+def remember_albums(items: list[BatchItem], references=()) -> dict[Path, AlbumMemory]:
+    """Each album's memory, with the user's hints of its photos in this batch (their hint
+    files or sidecars) and the batch's ``references`` remembered, written beside the album
+    before any photo is colorized.
+    An unreadable memory file is kept aside and a new one begins (said in the log); an
+    album whose memory cannot be written is colorized without it."""
+    from model.io.sidecar import content_hash
+
+    albums: dict[Path, AlbumMemory] = {}
+    changed: set[Path] = set()
+    for item in items:
+        folder = item.album_folder
+        if folder not in albums:
+            try:
+                albums[folder], notice = open_memory(folder)
+            except AlbumError as exc:
+                log.warning("album memory not used: %s", exc)
+                albums[folder] = None
+                continue
+            if notice:
+                log.warning("%s", notice)
+            if not albums[folder].path.exists():
+                changed.add(folder)
+            for ref in references:
+                if albums[folder].add_reference(Path(ref).absolute()):
+                    changed.add(folder)
+        memory = albums[folder]
+        hint_file = _hint_file(item)
+        if memory is None or hint_file is None:
+            continue
+        try:
+            hints = read_edits(hint_file).hints
+        except HintFileError:
+            continue  # the photo fails with the reason when its turn comes
+        if memory.remember(item.source, hints, content_hash(item.source) if hints else ""):
+            changed.add(folder)
+    for folder in changed:
+        try:
+            write_memory(albums[folder])
+        except OSError as exc:
+            log.warning("album memory of %s not written: %s", folder, exc)
+    return {k: v for k, v in albums.items() if v is not None}
+
+
 def process(item: BatchItem, colorizer, settings: BatchSettings,
-            provenance: Provenance | None) -> tuple[str, str | None]:
+            provenance: Provenance | None, memory: BatchMemory | None = None
+            ) -> tuple[str, str | None]:
     """One photo of a batch, here or on a cluster's worker: (state, reason)."""
     if item.target.exists() and not settings.overwrite:
         return SKIPPED, None
-    reason = colorize_one(item, colorizer, settings, provenance)
+    reason = colorize_one(item, colorizer, settings, provenance, memory)
     return (DONE, None) if reason is None else (FAILED, reason)
 
 
@@ -164,7 +250,7 @@ def _hint_file(job: BatchItem) -> Path | None:
 
 
 def colorize_one(job: BatchItem, colorizer, settings: BatchSettings,
-                 provenance: Provenance | None) -> str | None:
+                 provenance: Provenance | None, memory: BatchMemory | None = None) -> str | None:
     """Read, colorize and write one photo; None, or why it failed, naming the step that
     failed (a ValueError from the network is no write error). One bad photo must never
     stop the batch, so every exception becomes a reason."""
@@ -183,6 +269,16 @@ def colorize_one(job: BatchItem, colorizer, settings: BatchSettings,
         return exc.reason
     except Exception as exc:  # MemoryError on a huge photo…
         return f"could not read: {_described(exc)}"
+    if memory is not None and getattr(colorizer, "takes_hints", False):
+        try:
+            recalled = _recalled(job, photo, hints, memory, settings)
+        except Exception as exc:
+            return f"could not match its reference photos or album: {_described(exc)}"
+        if recalled.hints:
+            hints = list(hints) + recalled.hints
+            edits = replace(edits or Edits(), hints=hints, references=list(settings.references),
+                            reference_strength=settings.reference_strength
+                            if settings.references else None)
     try:
         pred = colorizer.predict(photo.rgb, hints or None, settings.vivid)
     except Exception as exc:
@@ -191,6 +287,24 @@ def colorize_one(job: BatchItem, colorizer, settings: BatchSettings,
     photo.rgb = None  # not needed to write: 144 MB less at the writer's peak on 12 MP
     return _write(job, photo, size, pred, settings.saturation, settings.quality,
                   provenance and provenance.for_photo(len(hints)), edits, hint_file)
+
+
+def _recalled(job: BatchItem, photo, hints, memory: BatchMemory, settings: BatchSettings):
+    """What the batch's colour memory brings to one photo; a reference that cannot be used
+    (the photo itself, unreadable…) is said once in the log, naming the file, and the
+    photos are colorized without it."""
+    from model import color
+    from model.io.sidecar import content_hash
+
+    album = memory.albums.get(job.album_folder)
+    sha = content_hash(job.source) if settings.references or album else ""
+    recalled = memory.recall.recall(job.source, color.luminance(photo.rgb), hints,
+                                    settings.references, album, sha)
+    for problem in recalled.problems:
+        if problem not in memory.told:
+            memory.told.add(problem)
+            log.warning("reference not used: %s", problem)
+    return recalled
 
 
 def _write(job: BatchItem, photo, size: tuple[int, int], pred, saturation: float, quality: int,

@@ -4,13 +4,22 @@ A hint is a colour (a/b, lightness-independent) at a point of the photo, given i
 coordinates relative to the photo's size so it survives resizing, over a small square
 patch. The network takes them as three maps at its working size: a and b (normalised,
 zero where there is no hint) and a 0/1 mask (``model.nets.spatial.HINT_CHANNELS``).
+
+Where a hint came from (``origin``) matters to the user, not to the network: the user's
+own, matched from a reference photo (``model.memory.reference``), or carried from
+another photo of the album (``model.memory.album``). ``source`` names the reference
+photo or the album memory's entry.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
+
+
+USER, REFERENCE, CARRIED = "user", "reference", "carried"  # a hint's origin
+ORIGINS = (USER, REFERENCE, CARRIED)
 
 
 @dataclass(frozen=True)
@@ -20,6 +29,16 @@ class Hint:
     a: float          # CIE Lab a (about ±128)
     b: float          # CIE Lab b
     size: float = 0.02  # side of the square patch, relative to the photo's longer side
+    origin: str = USER  # USER, REFERENCE (matched from a colour photo) or CARRIED (album)
+    source: str = ""    # the reference photo's name, or the album memory entry's id
+
+    def mine(self) -> "Hint":
+        """The same hint as the user's own (the user moved or recoloured it)."""
+        return replace(self, origin=USER, source="") if self.origin != USER else self
+
+
+def of_origin(hints, origin: str) -> list[Hint]:
+    return [h for h in hints if h.origin == origin]
 
 
 def hint_maps(hints: list[Hint], height: int, width: int) -> np.ndarray:

@@ -100,11 +100,17 @@ class TqdmProgress(Progress):
     def changed(self) -> None:
         from tqdm import tqdm
 
-        if self.bar is None or (self._bar_stage, self.bar.total) != (self.stage, self.total):
+        if self.bar is None or self._bar_stage != self.stage or self.at < self.bar.n:
             self.close()
+            # smoothing=0: time left from the stage's mean pace, validation pauses included;
+            # tqdm's default (the last steps' pace) swings with every pause
             self.bar = tqdm(total=self.total, initial=max(0, self.at - 1), unit=self.unit,
-                            file=self.file)
+                            file=self.file, smoothing=0)
             self._bar_stage = self.stage
+        elif self.bar.total != self.total:
+            # a new end (a time budget projected at the pace so far): the same bar, so
+            # its pace and elapsed time go on
+            self.bar.total = self.total
         self.bar.update(self.at - self.bar.n)
         if not math.isnan(self.loss):
             self.bar.set_postfix(loss=f"{self.loss:.4f}")

@@ -22,12 +22,14 @@ def comparison(gain: float) -> Comparison:
 
 
 def test_summary_says_closer_worse_or_the_same_in_plain_words():
-    assert comparison(0.8).summary().startswith("Closer to the true colours than the base model: +0.8 dB")
+    assert comparison(0.8).summary().startswith(
+        "Closer to the true colours than the base model: +0.8 dB (± 0.1), better on 6 of 6 "
+        "of your photos")
     worse = comparison(-0.5).summary()
     assert worse.startswith("Worse than the base model: -0.5 dB") and "Keep using the base model" in worse
     assert comparison(0.0).summary().startswith(
-        "About as close to the true colours as the base model (+0.0 dB, within the noise, on 6 "
-        "held-out photos)")
+        "About as close to the true colours as the base model (+0.0 dB, within the noise; "
+        "better on 2 of 6 of your photos)")
     assert "75% of the true photos' (base model: 60%)" in comparison(0.8).summary()
     assert "not compared" in Comparison().summary()
 

@@ -29,7 +29,10 @@ def test_scan_then_fine_tune_one_epoch_and_pick_the_new_model(window, qtbot, own
     assert "10 usable" in tab.scan_label.text()
     assert "1 already black-and-white" in tab.scan_label.text()
     assert "1 unreadable (bad.png" in tab.scan_label.text()
-    tab.epochs.setValue(1)
+    # before the run: who trains and who judges, and what the time budget does
+    assert tab.plan_label.text().startswith("About 9 of your photos will train and 1 will both")
+    assert "5:00 is about" in tab.expect_label.text()
+    tab.epochs.setValue(1)  # (an upper bound under Advanced: the budget decides)
     tab.batch.setValue(4)
     with qtbot.waitSignal(window.host.trainFinished, timeout=120_000) as done:
         tab.start_button.click()
@@ -42,6 +45,10 @@ def test_scan_then_fine_tune_one_epoch_and_pick_the_new_model(window, qtbot, own
     # the comparison in plain words (model.training.finetune.Comparison.summary), explained by a tooltip
     assert outcome.summary and tab.verdict.text() == outcome.summary
     assert any(words in outcome.summary for words in ("true colours", "Worse than the base"))
+    assert "better on " in outcome.summary
+    assert f" of {outcome.val_photos} of your photos" in outcome.summary
+    assert "reads a little high" in outcome.summary  # 10 photos: too few to keep apart
+    assert "it stopped because it made the 1 pass over the photos it was allowed" in outcome.summary
     assert "PSNR" in tab.verdict.toolTip() and "Colourfulness" in tab.verdict.toolTip()
     tab.name_edit.setText("Grandma's album")
     tab.save_button.click()
@@ -100,3 +107,53 @@ def test_close_during_fine_tuning(window, qtbot, own_photos, monkeypatch):
         tab.start_button.click()
     window.close()
     assert not window.host.thread.isRunning()
+
+
+def test_a_family_picks_a_time_and_the_numbers_sit_under_advanced(window, qtbot):
+    tab = window.train_tab
+    assert not tab.advanced.isVisibleTo(tab)  # epochs, learning rate, batch: closed
+    assert [tab.budget.itemText(i) for i in range(tab.budget.count())] == [
+        "About 5 minutes", "About 15 minutes", "Until it stops improving"]
+    assert tab.options("cpu").time_limit == 300 and tab.options("cpu").patience == 3
+    tab.budget.setCurrentIndex(2)
+    options = tab.options("cpu")
+    assert options.time_limit is None and options.patience == 3 and options.group_duplicates
+    assert options.judge_share == options.val_share == 0.1
+    tab.advanced_button.click()
+    assert tab.advanced.isVisibleTo(tab)
+
+
+def test_the_plan_says_who_trains_and_who_judges_for_a_family_folder(window):
+    from model.training.data import ScanReport
+
+    tab = window.train_tab
+    tab.show_scan(ScanReport(usable=[Path(f"{i}.jpg") for i in range(700)]))
+    assert tab.plan_label.text() == ("About 560 of your photos will train, 70 will choose the "
+                                     "best moment to stop and 70 will judge the result.")
+    tab.budget.setCurrentIndex(1)
+    assert tab.expect_label.text().startswith("15:00 is about 24 passes over your 560 training")
+
+
+def test_a_fine_tuned_model_shows_its_bases_vivid_on_the_slider(window, qtbot, tmp_path):
+    from model.training.train import FitOptions, fit
+    from tests.conftest import colour_photo_folder
+    from tests.test_finetune import _tiny_spatial
+
+    base = _tiny_spatial(tmp_path, "base.safetensors", {"vivid": 0.41, "mirror": True})
+    result = fit([colour_photo_folder(tmp_path / "photos", 8)], tmp_path / "run",
+                 from_checkpoint=base, options=FitOptions(epochs=1, batch_size=4, crop=64,
+                                                          val_share=0.25, device="cpu"))
+    window.save_fine_tuned(str(result.best), "Vivid album")
+    slider = window.colorize_tab.vivid_slider
+    assert not slider.isEnabled()  # the tiny hybrid model has no vivid setting
+    with qtbot.waitSignal(window.host.modelVivid, timeout=60_000):
+        window.choose_model(str(window.colorize_tab.model_box.itemData(
+            window.colorize_tab.model_box.findText("Vivid album"))))
+    qtbot.waitUntil(lambda: slider.isEnabled())
+    assert slider.value() == 41
+
+
+def test_the_loss_curve_is_not_bent_down_at_its_ends(window):
+    tab = window.train_tab
+    tab._losses = [0.3] * 25  # a flat loss draws a flat line
+    assert max(abs(v - 0.3) for v in tab._smoothed()) < 1e-9

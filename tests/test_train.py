@@ -161,3 +161,44 @@ def test_cancel_before_training_names_no_checkpoint(train_folder, tmp_path):
                  progress=CancelAtOnce(), cache=BranchCache(tmp_path / "cache"))
     assert result.cancelled and result.best is None
     assert not list((tmp_path / "run").glob("*.safetensors"))
+
+
+def test_the_tqdm_bar_takes_a_new_end_without_starting_over():
+    import io
+
+    from model.progress import TqdmProgress
+
+    with TqdmProgress(file=io.StringIO()) as progress:
+        progress.step(1, 33000, 0.5)
+        bar = progress.bar
+        progress.step(2, 40, 0.4)  # the end the time budget allows, at the pace so far
+        assert progress.bar is bar and (bar.n, bar.total) == (2, 40)
+
+
+def test_the_bars_time_left_is_the_time_budgets_within_20_percent(train_folder, tmp_path):
+    """A 10-minute run once started with 33 min 58 s left: the bar counted the epochs'
+    steps. Now it counts to the end the budget allows, so what it says is left is."""
+    import io
+    import time
+
+    from model.progress import TqdmProgress
+
+    said = []
+
+    class Paced(TqdmProgress):
+        def step(self, step, total, loss):
+            time.sleep(0.02)  # a steady pace, whatever else the machine does
+            super().step(step, total, loss)
+            d = self.bar.format_dict
+            rate = (d["n"] - d["initial"]) / d["elapsed"] if d["elapsed"] else 0
+            if rate:
+                said.append((time.monotonic(), (d["total"] - d["n"]) / rate))
+
+    with Paced(file=io.StringIO()) as progress:
+        fit([train_folder], tmp_path / "run", tiny_config(),
+            options=options(epochs=1000, time_limit=3.0), progress=progress,
+            cache=BranchCache(tmp_path / "cache"))
+    start, end = said[0][0], said[-1][0]  # the bar's first and last training step
+    errors = [abs(left - (end - t)) / (end - t) for t, left in said
+              if start + 0.25 * (end - start) < t < end - 0.5]
+    assert errors and max(errors) < 0.2, max(errors)

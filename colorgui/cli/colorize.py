@@ -68,15 +68,16 @@ class PhotoProgress:
     """A batch's progress on the command line: a tqdm bar of photos, with each failure
     and its reason written above it (the ``on_item`` of its ``BatchReport``)."""
 
-    def __init__(self):
+    def __init__(self, named=str):
         from model.progress import TqdmProgress
 
         self.progress = TqdmProgress()
         self.progress.unit = "photo"
+        self.named = named  # a photo's name in messages (a print: its page and number)
 
     def on_item(self, item, state, reason) -> None:
         if state == "failed":
-            self.progress.message(f"failed: {item.source}: {reason}")
+            self.progress.message(f"failed: {self.named(item.source)}: {reason}")
 
     def report(self, total: int):
         from model.batch import BatchReport
@@ -106,6 +107,7 @@ def _hint_file(args) -> Path | None:
 
 
 def cmd_colorize(args) -> int:
+    from colorgui.cli.pages import needs_preparing, prepare
     from model.batch import plan_jobs, run_jobs
 
     hints = _hint_file(args)
@@ -119,14 +121,34 @@ def cmd_colorize(args) -> int:
             print(f"  {path}: {reason}", file=sys.stderr)
         return 1
     if args.ray is not None:
+        if needs_preparing(args):  # the prints would lie in this machine's temporary folder
+            print("colorgui colorize: error: --split-pages, --restore-tone and --clean-dust "
+                  "run on this machine: split or restore first (colorgui split), then "
+                  "colorize the prints with --ray", file=sys.stderr)
+            return 2
         return _colorize_on_ray(args, jobs, refused)
+    prepared = prepare(args, jobs) if needs_preparing(args) else None
+    if prepared is not None:
+        jobs, refused = prepared.items, refused + prepared.failed
+        if not jobs:
+            print("nothing to colorize", file=sys.stderr)
+            for path, reason in refused:
+                print(f"  {path}: {reason}", file=sys.stderr)
+            prepared.folder.cleanup()
+            return 1
     colorizer = colorizer_from(args)
     print(f"colorizing {plural(len(jobs), 'photo')} with {colorizer.describe()} into "
           f"{args.out}", file=sys.stderr)
-    shown = PhotoProgress()
-    with StopOnCtrlC(shown.progress) as stop, shown.progress:
-        report = run_jobs(jobs, colorizer, batch_settings(args), report=shown.report(len(jobs)),
-                          progress=shown.progress)
+    shown = PhotoProgress(prepared.named if prepared else str)
+    try:
+        with StopOnCtrlC(shown.progress) as stop, shown.progress:
+            report = run_jobs(jobs, colorizer, batch_settings(args),
+                              report=shown.report(len(jobs)), progress=shown.progress)
+    finally:
+        if prepared is not None:
+            prepared.folder.cleanup()
+    if prepared is not None:  # the prints' pages, not their temporary files
+        report.failed = [(prepared.named(path), reason) for path, reason in report.failed]
     return _finish(report, refused, len(jobs), "interrupted" if stop.requested else None)
 
 

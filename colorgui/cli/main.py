@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 from colorgui.cli.colorize import cmd_colorize, cmd_info
-from colorgui.cli.training import cmd_evaluate, cmd_train
+from colorgui.cli.pages import add_restore_flags, add_split_command, cmd_split
+from colorgui.cli.training import add_evaluate_options, add_train_options, cmd_evaluate, cmd_train
 from model.io.files import OUTPUT_FORMATS
 
 DESCRIPTION = """\
@@ -106,6 +107,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "one per --ray-cpus CPUs of the cluster; more than the GPUs share them)")
     c.add_argument("--ray-cpus", type=float, default=1.0, metavar="C",
                    help="with --ray: CPUs each model's actor takes (default 1)")
+    c.add_argument("--split-pages", action="store_true",
+                   help="the inputs are scanned album pages: cut out each print (as "
+                        "`colorgui split` does) and colorize it as PAGE_01.EXT, PAGE_02.EXT...")
+    add_restore_flags(c)
+    add_split_command(sub, existing_path)
 
     i = sub.add_parser("info", help="say whether and how photos were colorized by colorgui",
                        description="Print the provenance colorgui wrote into each output "
@@ -137,8 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--in-memory", action="store_true",
                    help="decode the photos once into memory (3x faster on a CPU; about "
                         "1 GB per 10,000 photos at the default crop)")
-    t.add_argument("--epochs", type=int, default=10,
-                   help="passes over the photos (default 10)")
+    t.add_argument("--epochs", type=int,
+                   help="passes over the photos (default 10; with --time-limit, as many as "
+                        "the time allows)")
     t.add_argument("--steps", type=int, help="stop after this many steps in total")
     t.add_argument("--time-limit", type=float, metavar="SECONDS",
                    help="stop after this much training time (the schedule follows it)")
@@ -177,6 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--no-check", action="store_true",
                    help="do not decode every photo up front (faster on known-good folders)")
     t.add_argument("--fresh", action="store_true", help="do not resume from OUT/last.safetensors")
+    add_train_options(t)
     _add_device(t)
 
     e = sub.add_parser("evaluate", help="score models against the gray baseline on folders "
@@ -190,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help=MODEL_HELP + "; repeatable")
     e.add_argument("--vivid", type=share, help=VIVID_HELP)
     e.add_argument("--limit", type=int, help="at most this many photos per folder")
+    add_evaluate_options(e)
     _add_device(e)
 
     g = sub.add_parser("app", help="open the desktop app (also what plain `colorgui` does)",
@@ -284,6 +293,8 @@ def main(argv: list[str] | None = None) -> int:
         return run(getattr(args, "photos", None), self_test=getattr(args, "self_test", False))
     if args.command == "info":  # reads metadata only: no torch, no model
         return cmd_info(args)
+    if args.command == "split":  # OpenCV only: no torch, no model
+        return cmd_split(args)
     try:
         from model.nets.graph import listening_to_exports
 

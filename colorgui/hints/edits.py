@@ -5,6 +5,10 @@ one is selected; it lives on the GUI thread. Every user edit (add, move, recolou
 delete, clear) is a ``QUndoCommand`` on its ``undo_stack``, so Ctrl+Z and Ctrl+Shift+Z
 walk through them. A drag moves a hint live (``move_live``) and becomes one command when
 the mouse is let go (``finish_move``).
+
+Hints matched from a reference photo or carried from the album (``Hint.origin``) come
+in one command (``replace_auto``); once the user moves or recolours one, it is the
+user's own.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import replace
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from model.hints import Hint
+from model.hints import CARRIED, REFERENCE, Hint
 
 
 def clamp_ab(value: float) -> float:
@@ -87,7 +91,7 @@ class HintSet(QObject):
 
     def recolour(self, index: int, a: float, b: float) -> None:
         old = self.hints[index]
-        new = replace(old, a=clamp_ab(a), b=clamp_ab(b))
+        new = replace(old, a=clamp_ab(a), b=clamp_ab(b)).mine()
         if new != old:
             self.undo_stack.push(ChangeHint(self, index, old, new, "Recolour hint"))
 
@@ -99,7 +103,8 @@ class HintSet(QObject):
     def finish_move(self, index: int, start: Hint) -> None:
         """The drag of hint ``index`` from ``start`` ended: one undo step."""
         if self.hints[index] != start:
-            self.undo_stack.push(ChangeHint(self, index, start, self.hints[index], "Move hint"))
+            moved = self.hints[index].mine()
+            self.undo_stack.push(ChangeHint(self, index, start, moved, "Move hint"))
 
     def delete(self, index: int) -> None:
         self.undo_stack.push(DeleteHint(self, index))
@@ -107,6 +112,26 @@ class HintSet(QObject):
     def clear(self) -> None:
         if self.hints:
             self.undo_stack.push(ClearHints(self))
+
+    def replace_auto(self, origin: str, hints: list[Hint]) -> bool:
+        """Replace the hints of ``origin`` (REFERENCE or CARRIED) by ``hints`` (one undo
+        step); the others stay. False, and no step, when nothing changes."""
+        if origin not in (REFERENCE, CARRIED):
+            raise ValueError(f"only matched or carried hints are replaced, not {origin!r}")
+        new = [h for h in self.hints if h.origin != origin] + list(hints)
+        text = "Colours from references" if origin == REFERENCE else "Colours from the album"
+        if new == self.hints:
+            return False
+        self.undo_stack.push(SetHints(self, new, text))
+        return True
+
+    def remove_where(self, keep, text: str) -> bool:
+        """Remove every hint for which ``keep(hint)`` is false (one undo step)."""
+        new = [h for h in self.hints if keep(h)]
+        if len(new) == len(self.hints):
+            return False
+        self.undo_stack.push(SetHints(self, new, text))
+        return True
 
     def settle_added(self, command: "AddHint", a: float, b: float) -> bool:
         """Give a just-added hint the colour that came for it (the model's likeliest)
@@ -157,6 +182,21 @@ class DeleteHint(QUndoCommand):
 
     def undo(self):
         self.set._insert(self.index, self.hint)
+
+
+class SetHints(QUndoCommand):
+    """Every hint at once (the matched and carried hints replaced, a remembered hint
+    forgotten)."""
+
+    def __init__(self, hints: HintSet, new: list[Hint], text: str):
+        super().__init__(text)
+        self.set, self.old, self.new = hints, list(hints.hints), list(new)
+
+    def redo(self):
+        self.set._set(list(self.new), None)
+
+    def undo(self):
+        self.set._set(list(self.old), None)
 
 
 class ClearHints(QUndoCommand):

@@ -6,20 +6,29 @@ selects it and a drag moves it, a right-click on one deletes it, and a drag that
 beside the hints pans the view, as the hand does with the tool off. Hints are drawn as
 circles of a fixed size on screen, filled with their colour and ringed in white and
 black so that they show on any photo; the selected one is larger, with a second ring.
+A hint matched from a reference photo is a smaller square, one carried from the album a
+smaller diamond, so the user's own stand out among many. The places where a hint would
+help most (``show_places``) are dashed rings with their rank, over an optional faint map
+of the model's doubt (``show_doubt``).
 """
 
 from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtCore import QObject, QPointF, Qt, Signal
-from PySide6.QtGui import QColor, QPen
+import numpy as np
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsView
 
 from colorgui.hints.edits import HintSet
 from colorgui.hints.panel import lab_qcolor
+from model.hints import CARRIED, REFERENCE
 
 RADIUS = 7         # px on screen, at any zoom
+AUTO_RADIUS = 4    # a matched or carried hint: many of them, each smaller
+PLACE_RADIUS = 12  # a place where a hint would help
+DOUBT_ALPHA = 110  # the doubt map's opacity where the model doubts most (of 255)
 HIT = RADIUS + 5   # a press this close to a hint's centre takes the hint
 SLOP = 4           # px the mouse may move and still click
 MARKER_L = (35.0, 85.0)  # a marker's lightness: the photo's there, kept readable
@@ -42,6 +51,8 @@ class HintLayer(QObject):
         self.active = False
         self.views: list[QGraphicsView] = []
         self._press: _Press | None = None
+        self.places: list[tuple[float, float]] = []   # where a hint would help, best first
+        self._doubt: QImage | None = None
         hints.changed.connect(self.update)
         hints.selectionChanged.connect(self.update)
 
@@ -91,28 +102,76 @@ class HintLayer(QObject):
                 best, best_d = i, d2
         return best
 
+    # ----- where to click
+    def show_places(self, places: list[tuple[float, float]]) -> None:
+        self.places = list(places)
+        self.update()
+
+    def show_doubt(self, doubt: np.ndarray | None) -> None:
+        """The model's doubt (h×w, 0..1) as a faint magenta veil; None: none."""
+        if doubt is None:
+            self._doubt = None
+        else:
+            h, w = doubt.shape
+            rgba = np.zeros((h, w, 4), np.uint8)
+            rgba[..., 0], rgba[..., 2] = 255, 200
+            rgba[..., 3] = np.clip(doubt * DOUBT_ALPHA, 0, 255).astype(np.uint8)
+            self._doubt = QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
+        self.update()
+
     # ----- drawing (ImageView.drawForeground calls this)
     def paint(self, view, painter) -> None:
         if not self.active or not view.has_image():
             return
         painter.save()
+        if self._doubt is not None:  # in scene units: it zooms with the photo
+            painter.setRenderHint(painter.RenderHint.SmoothPixmapTransform)
+            painter.drawImage(view.sceneRect(), self._doubt, QRectF(self._doubt.rect()))
         painter.resetTransform()
         painter.setRenderHint(painter.RenderHint.Antialiasing)
-        for i, hint in enumerate(self.hints.hints):
-            centre = self._on_screen(view, hint)
-            selected = i == self.hints.selected
-            r = RADIUS + (2 if selected else 0)
-            rings = (r, r + 5) if selected else (r,)  # the selected one: a second ring
+        for rank, (x, y) in enumerate(self.places, 1):
+            rect = view.sceneRect()
+            centre = QPointF(view.mapFromScene(QPointF(x * rect.width(), y * rect.height())))
             painter.setBrush(Qt.BrushStyle.NoBrush)
-            for ring in rings:  # white on black: seen on any photo
-                painter.setPen(QPen(QColor(0, 0, 0, 210), 4))
-                painter.drawEllipse(centre, ring, ring)
-                painter.setPen(QPen(QColor(255, 255, 255), 2))
-                painter.drawEllipse(centre, ring, ring)
-            L = min(max(self.lightness(hint.x, hint.y), MARKER_L[0]), MARKER_L[1])
-            painter.setBrush(lab_qcolor(L, hint.a, hint.b))
-            painter.drawEllipse(centre, r, r)
+            for colour, width in ((QColor(0, 0, 0, 200), 4), (QColor(255, 230, 80), 2)):
+                pen = QPen(colour, width)
+                pen.setStyle(Qt.PenStyle.DashLine)
+                painter.setPen(pen)
+                painter.drawEllipse(centre, PLACE_RADIUS, PLACE_RADIUS)
+            painter.setPen(QColor(255, 230, 80))
+            painter.drawText(QRectF(centre.x() - PLACE_RADIUS, centre.y() - PLACE_RADIUS,
+                                    2 * PLACE_RADIUS, 2 * PLACE_RADIUS),
+                             Qt.AlignmentFlag.AlignCenter, str(rank))
+        for i, hint in enumerate(self.hints.hints):
+            self._paint_hint(painter, self._on_screen(view, hint), hint,
+                             i == self.hints.selected)
         painter.restore()
+
+    def _paint_hint(self, painter, centre: QPointF, hint, selected: bool) -> None:
+        auto = hint.origin in (REFERENCE, CARRIED)
+        r = (AUTO_RADIUS if auto else RADIUS) + (2 if selected else 0)
+        rings = (r, r + 5) if selected else (r,)  # the selected one: a second ring
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        for ring in rings:  # white on black: seen on any photo
+            for colour, width in ((QColor(0, 0, 0, 210), 4), (QColor(255, 255, 255), 2)):
+                painter.setPen(QPen(colour, width))
+                self._shape(painter, hint.origin, centre, ring)
+        L = min(max(self.lightness(hint.x, hint.y), MARKER_L[0]), MARKER_L[1])
+        painter.setBrush(lab_qcolor(L, hint.a, hint.b))
+        self._shape(painter, hint.origin, centre, r)
+
+    @staticmethod
+    def _shape(painter, origin: str, c: QPointF, r: float) -> None:
+        """A circle (the user's), a square (from a reference), a diamond (carried)."""
+        if origin == REFERENCE:
+            painter.drawRect(QRectF(c.x() - r, c.y() - r, 2 * r, 2 * r))
+        elif origin == CARRIED:
+            painter.drawPolygon(QPolygonF([QPointF(c.x(), c.y() - r * 1.3),
+                                           QPointF(c.x() + r * 1.3, c.y()),
+                                           QPointF(c.x(), c.y() + r * 1.3),
+                                           QPointF(c.x() - r * 1.3, c.y())]))
+        else:
+            painter.drawEllipse(c, r, r)
 
     # ----- mouse gestures (ImageView passes its events; True: taken)
     def press(self, view, event) -> bool:

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QColorDialog, QGridLayout, QHBoxLayout, QLabel, Q
                                QToolButton, QVBoxLayout, QWidget)
 
 from model import color
-from model.hints import Hint
+from model.hints import CARRIED, REFERENCE, Hint
 
 SWATCH = 22          # px, a swatch button's icon
 COLUMNS = 6
@@ -45,6 +45,15 @@ def used_colours(hints: list[Hint]) -> list[tuple[float, float]]:
     for h in hints:
         seen.setdefault((round(h.a), round(h.b)), (h.a, h.b))
     return list(seen.values())[:USED_MAX]
+
+
+def origin_line(hint: Hint) -> str:
+    """Where a hint came from, as the panel says it ("" for the user's own)."""
+    if hint.origin == REFERENCE:
+        return f"\nfrom reference {hint.source}" if hint.source else "\nfrom a reference photo"
+    if hint.origin == CARRIED:
+        return "\ncarried from the album"
+    return ""
 
 
 def _swatch_icon(qcolor: QColor, size: int) -> QIcon:
@@ -174,7 +183,8 @@ class HintPanel(QWidget):
             pixmap = QPixmap(self.swatch.contentsRect().size())  # inside its frame
             pixmap.fill(lab_qcolor(L, hint.a, hint.b))
             self.swatch.setPixmap(pixmap)
-            self.values.setText(f"a {hint.a:+.0f}, b {hint.b:+.0f}\nlightness {L:.0f}")
+            self.values.setText(f"a {hint.a:+.0f}, b {hint.b:+.0f}\nlightness {L:.0f}"
+                                + origin_line(hint))
         self.used.set_colours(L, [(a, b, f"a {a:+.0f}, b {b:+.0f}")
                                   for a, b in used_colours(hints)])
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Slot
 
 from colorgui.hints.jobs import Recolor, Suggest, edit_store
+from colorgui.hints.memory_session import MemorySession
 from model.io.sidecar import Edits
 
 STORE_DELAY_MS = 400  # edits are written once they rest (a drag is many changes)
@@ -33,6 +34,7 @@ class HintSession(QObject):
         self.tool.hints.changed.connect(self._pump)
         self.tool.suggestionsWanted.connect(self._suggest)
         self.tab.editsChanged.connect(self._store_timer.start)
+        self.memory = MemorySession(window)  # reference photos, the album, where to click
 
     def attach(self, host) -> None:
         """Listen to the worker's replies; before the window's own, so that the edits
@@ -42,6 +44,7 @@ class HintSession(QObject):
         host.recolored.connect(self._recolored)
         host.suggested.connect(self._suggested)
         host.jobEnded.connect(self._job_ended)
+        self.memory.attach(host)
 
     @Slot(bool)
     def _model_hints(self, takes: bool) -> None:
@@ -93,8 +96,10 @@ class HintSession(QObject):
         vivid = tab.vivid
         if vivid is not None and abs(vivid - tab.default_vivid) < 1e-6:
             vivid = None  # the model's own
+        strength = self.memory.strength if self.memory.references else None
         return Edits(list(self.tool.hints.hints), None, tab.saturation, vivid,
-                     Path(result.path).name, result.sha256 or None, tuple(result.size))
+                     Path(result.path).name, result.sha256 or None, tuple(result.size),
+                     list(self.memory.references), strength)
 
     @Slot(int, object)
     def _before_result(self, job_id: int, result) -> None:
@@ -117,3 +122,4 @@ class HintSession(QObject):
             edit_store().put(edits.photo_sha256, edits)
         except OSError as exc:
             self.window.statusBar().showMessage(f"Could not keep the hints: {exc}", 8000)
+        self.memory.store()

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QToolButton
+from PySide6.QtWidgets import QFrame, QScrollArea, QStyle, QToolButton, QVBoxLayout, QWidget
 
 from colorgui.hints.edits import HintSet
 from colorgui.hints.layer import HintLayer
+from colorgui.hints.memory_panel import MemoryPanel
 from colorgui.hints.panel import HintPanel
 from model.color import AB_SCALE
 from model.hints import Hint
@@ -24,6 +25,25 @@ HINT_TIP = ("Tell the model a colour at a point (H): click the photo to add a hi
             "it to move it, right-click it or press Delete to remove it.")
 NO_HINT_TIP = ("This model takes no colour hints, so the hint tool is off (pick the "
                "scene-aware spatial model).")
+
+
+def _side_column(*panels: QWidget) -> QScrollArea:
+    """The panels one under the other beside the photo, scrolled where the window is too
+    short for them (800×600)."""
+    column = QWidget()
+    layout = QVBoxLayout(column)
+    layout.setContentsMargins(0, 0, 0, 0)
+    for panel in panels:
+        layout.addWidget(panel)
+    layout.addStretch(1)
+    area = QScrollArea()
+    area.setWidget(column)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    bar = area.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+    area.setFixedWidth(max(p.minimumWidth() for p in panels) + bar + 4)
+    return area
 
 
 class HintTool(QObject):
@@ -66,7 +86,9 @@ class HintTool(QObject):
                         self.clear_action])
         self.panel = HintPanel(self.delete_action, self.clear_action)
         self.panel.colourChosen.connect(self._recolour_selected)
-        self.panel.hide()
+        self.memory_panel = MemoryPanel()  # reference photos, the album, where to click
+        self.side = _side_column(self.panel, self.memory_panel)
+        self.side.hide()
         self.set_available(False)
 
     def fill_edit_menu(self, menu) -> None:
@@ -109,7 +131,7 @@ class HintTool(QObject):
 
     def _toggled(self, on: bool) -> None:
         self.layer.set_active(on)
-        self.panel.setVisible(on)
+        self.side.setVisible(on)
         if on:
             self.tab.mode.setCurrentIndex(0)  # the hints are placed on the side-by-side views
 

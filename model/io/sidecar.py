@@ -15,7 +15,10 @@ The format (``docs/hints.md``), version 1::
 ``x`` and ``y`` are relative to the photo's width and height (0..1, from the top left),
 ``size`` is the side of the hint's square relative to the longer side, ``a`` and ``b``
 are CIE Lab (lightness-independent, so a hint never changes the photo's luminance).
-Everything but ``format``, ``version`` and ``hints`` is optional. Standard library only.
+A hint matched from a reference photo or carried from the album's memory says so
+(``"from": "reference"`` or ``"carried"``, with its ``"source"``); the reference photos
+used are listed in ``references`` with their ``reference_strength``. Everything but
+``format``, ``version`` and ``hints`` is optional. Standard library only.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from model.io.files import atomic_write, hash_file
-from model.hints import Hint
+from model.hints import ORIGINS, USER, Hint
 
 FORMAT, VERSION = "colorgui-hints", 1
 SUFFIX = ".hints.json"
@@ -52,6 +55,8 @@ class Edits:
     photo_name: str | None = None
     photo_sha256: str | None = None
     photo_size: tuple[int, int] | None = None  # (width, height)
+    references: list[str] = field(default_factory=list)  # colour photos lending colours
+    reference_strength: float | None = None  # None: the app's default
 
     def to_json(self) -> str:
         doc: dict = {"format": FORMAT, "version": VERSION}
@@ -66,9 +71,29 @@ class Edits:
         doc["saturation"] = self.saturation
         if self.vivid is not None:
             doc["vivid"] = self.vivid
-        doc["hints"] = [{"x": round(h.x, 6), "y": round(h.y, 6), "a": round(h.a, 3),
-                         "b": round(h.b, 3), "size": round(h.size, 6)} for h in self.hints]
+        if self.references:
+            doc["references"] = [str(r) for r in self.references]
+        if self.reference_strength is not None:
+            doc["reference_strength"] = self.reference_strength
+        doc["hints"] = [_hint_json(h) for h in self.hints]
         return json.dumps(doc, indent=1) + "\n"
+
+    @property
+    def empty(self) -> bool:
+        """Nothing the user set: the defaults."""
+        return (not self.hints and self.model is None and self.saturation == 1.0
+                and self.vivid is None and not self.references
+                and self.reference_strength is None)
+
+
+def _hint_json(h: Hint) -> dict:
+    out = {"x": round(h.x, 6), "y": round(h.y, 6), "a": round(h.a, 3), "b": round(h.b, 3),
+           "size": round(h.size, 6)}
+    if h.origin != USER:
+        out["from"] = h.origin
+        if h.source:
+            out["source"] = h.source
+    return out
 
 
 def sidecar_path(photo: os.PathLike | str) -> Path:
@@ -109,10 +134,17 @@ def _parse(doc) -> Edits:
         missing = [k for k in ("x", "y", "a", "b") if k not in h]
         if missing:
             raise ValueError(f"hint {i} lacks {', '.join(missing)}")
+        origin = h.get("from", USER)
+        if origin not in ORIGINS:
+            raise ValueError(f"hint {i}: 'from' is {origin!r}, not one of {', '.join(ORIGINS)}")
+        source = h.get("source", "")
+        if not isinstance(source, str):
+            raise ValueError(f"hint {i}: 'source' must be text, not {source!r}")
         hints.append(Hint(_number(h["x"], f"hint {i}: x", 0, 1), _number(h["y"], f"hint {i}: y", 0, 1),
                           _number(h["a"], f"hint {i}: a", -128, 127),
                           _number(h["b"], f"hint {i}: b", -128, 127),
-                          _number(h.get("size", 0.02), f"hint {i}: size", 1e-6, 1)))
+                          _number(h.get("size", 0.02), f"hint {i}: size", 1e-6, 1),
+                          origin, source if origin != USER else ""))
     edits = Edits(hints, saturation=_number(doc.get("saturation", 1.0), "saturation", 0, 2))
     if doc.get("vivid") is not None:
         edits.vivid = _number(doc["vivid"], "vivid", 0, 1)
@@ -120,6 +152,12 @@ def _parse(doc) -> Edits:
     if model is not None and not isinstance(model, str):
         raise ValueError(f"'model' must be a name, not {model!r}")
     edits.model = model
+    refs = doc.get("references", [])
+    if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs):
+        raise ValueError("'references' must be a list of file names")
+    edits.references = list(refs)
+    if doc.get("reference_strength") is not None:
+        edits.reference_strength = _number(doc["reference_strength"], "reference_strength", 0, 1)
     photo = doc.get("photo") or {}
     if not isinstance(photo, dict):
         raise ValueError("'photo' must be an object")
@@ -176,7 +214,7 @@ class EditStore:
 
     def put(self, sha256: str, edits: Edits) -> None:
         """Store edits (none left: forget the photo)."""
-        if not edits.hints and edits.model is None and edits.saturation == 1.0 and edits.vivid is None:
+        if edits.empty:
             self._file(sha256).unlink(missing_ok=True)
             return
         self.root.mkdir(parents=True, exist_ok=True)

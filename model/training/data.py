@@ -138,6 +138,79 @@ def split_grouped(paths: list[Path], share: float, seed: int = 0) -> tuple[list[
     return [p for p in paths if p not in val], [p for p in paths if p in val]
 
 
+@dataclass
+class Holdout:
+    """Which photos train, which choose the best checkpoint (``select``) and which judge
+    the result (``judge``: apart from ``select`` where there are enough photos, else the
+    same photos, and ``separate`` is False)."""
+
+    train: list[Path]
+    select: list[Path]
+    judge: list[Path]
+    separate: bool = False
+    near_duplicates: int = 0  # photos kept on one side with their near-duplicates
+    groups: int = 0           # how many groups they make
+
+    def words(self) -> str:
+        """Who trains and who judges, for the log."""
+        text = f"training on {len(self.train)} photos; "
+        if self.separate:
+            text += (f"{len(self.select)} choose the best checkpoint and {len(self.judge)} "
+                     f"others judge the result")
+        else:
+            text += f"{len(self.select)} both choose the best checkpoint and judge the result"
+        if self.near_duplicates:
+            text += (f"; {self.near_duplicates} near-duplicate photos (in {self.groups} "
+                     f"groups) kept on one side of the split")
+        return text
+
+    def as_meta(self) -> dict:
+        return {"train": len(self.train), "select": len(self.select), "judge": len(self.judge),
+                "separate": self.separate, "near_duplicates": self.near_duplicates,
+                "groups": self.groups}
+
+
+def split_holdout(paths: list[Path], val_share: float, judge_share: float = 0.0, seed: int = 0,
+                  splitter=split_validation, groups: list[list[Path]] = ()) -> Holdout:
+    """``splitter`` (``split_validation`` or ``split_grouped``) holding out ``val_share``
+    of the photos to choose the best checkpoint and, where that leaves at least
+    ``plan.MIN_JUDGE`` photos, ``judge_share`` more to judge the result. Each group of
+    ``groups`` (near-duplicates) goes wholly to one side, where its first photo goes;
+    groups that would leave a side empty are not kept together."""
+    from model.training.plan import judging_apart
+
+    members = {g[0]: g for g in groups}
+    leader = {p: g[0] for g in groups for p in g}
+    units = [p for p in paths if leader.get(p, p) == p]
+    judging = judging_apart(len(paths), judge_share)
+    held_share = val_share + (judge_share if judging else 0.0)
+    train_u, held_u = splitter(units, held_share, seed)
+    if groups and (not train_u or (held_share > 0 and not held_u)):
+        return split_holdout(paths, val_share, judge_share, seed, splitter)
+    select_u, judge_u = held_u, held_u
+    if judging:
+        def score(p: Path) -> float:
+            h = hashlib.sha1(f"{seed}:judge:{p.parent.name}/{p.name}".encode()).digest()
+            return int.from_bytes(h[:8], "big") / 2**64
+
+        ranked = sorted(held_u, key=score)
+        cut = min(max(1, round(len(ranked) * judge_share / held_share)), len(ranked) - 1)
+        judged = set(ranked[:cut])
+        select_u = [p for p in held_u if p not in judged]
+        judge_u = [p for p in held_u if p in judged]
+        if not (select_u and judge_u):  # too few held out to keep apart
+            select_u = judge_u = held_u
+
+    def expand(chosen: list[Path]) -> list[Path]:
+        keep = {p for u in chosen for p in members.get(u, [u])}
+        return [p for p in paths if p in keep]
+
+    grouped = sum(len(g) for g in groups)
+    return Holdout(expand(train_u), expand(select_u), expand(judge_u),
+                   separate=select_u is not judge_u,
+                   near_duplicates=grouped, groups=len(groups))
+
+
 def lab_sample(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """float RGB → (normalised L 1×H×W, normalised ab 2×H×W)."""
     lab = color.rgb_to_lab(rgb)

@@ -78,6 +78,13 @@ class EvalRow:
         half = 1.96 * d.std(ddof=1) / np.sqrt(len(d)) if len(d) > 1 else float("nan")
         return (float(d.mean()) if len(d) else float("nan")), float(half)
 
+    def better_than(self, base: "EvalRow") -> tuple[int, int]:
+        """(on how many photos this row's PSNR beats ``base``'s, of how many)."""
+        mine, theirs = np.asarray(self.psnr_each), np.asarray(base.psnr_each)
+        if len(mine) != len(theirs):
+            return 0, 0
+        return int(np.sum(mine > theirs)), len(mine)
+
 
 def load_ground_truth(source, limit: int | None = None) -> list[np.ndarray]:
     """Every readable photo of a folder (or of a list of paths) as 256×256 float RGB,
@@ -156,26 +163,87 @@ def colorizer_method(colorizer, batch: int = 16, hints: int = 0, seed: int = 0,
     return run
 
 
+def _paired(r: EvalRow, base: EvalRow) -> tuple[float, float, int, int] | None:
+    """(mean PSNR gain, its 95% half-width, photos better, photos) of ``r`` over ``base``
+    on the same photos, or None where there is no pair to speak of."""
+    if r is base or len(r.psnr_each) != len(base.psnr_each) or len(base.psnr_each) < 2:
+        return None
+    return (*r.psnr_gain(base), *r.better_than(base))
+
+
 def format_table(rows: list[EvalRow], title: str | None = None,
                  reference: EvalRow | None = None) -> str:
     """Markdown table; the first row is the baseline that ``vs gray`` (mean per-photo PSNR
     gain ± its 95% confidence half-width) is measured against, and ``reference`` (another
-    row) gets a paired ``vs`` column of its own."""
+    row) gets a paired ``vs`` column of its own and the share of photos each row improved."""
     def gain(r: EvalRow, base: EvalRow) -> str:
-        if r is base or len(r.psnr_each) != len(base.psnr_each) or len(base.psnr_each) < 2:
-            return ""
-        return "{:+.2f} ± {:.2f}".format(*r.psnr_gain(base))
+        pair = _paired(r, base)
+        return "" if pair is None else "{:+.2f} ± {:.2f}".format(*pair[:2])
 
-    ref_head, ref_rule = (f" vs {reference.name} dB |", "---:|") if reference else ("", "")
+    def better(r: EvalRow) -> str:
+        pair = _paired(r, reference)
+        return "" if pair is None else f"{pair[2]}/{pair[3]} ({pair[2] / pair[3]:.0%})"
+
+    ref_head, ref_rule = ((f" vs {reference.name} dB | better than {reference.name} |",
+                           "---:|---:|") if reference else ("", ""))
     lines = [f"**{title}**", ""] if title else []
     lines += [f"| model | photos | PSNR dB | vs gray dB |{ref_head} RMSE a/b | SSIM | MAE | CF | "
               f"CF / truth | ΔCF |",
               f"|---|---:|---:|---:|{ref_rule}---:|---:|---:|---:|---:|---:|"]
     for r in rows:
-        ref = f" {gain(r, reference)} |" if reference else ""
+        ref = f" {gain(r, reference)} | {better(r)} |" if reference else ""
         lines.append(f"| {r.name} | {r.n} | {r.psnr:.2f} | {gain(r, rows[0])} |{ref} {r.rmse_ab:.4f} | "
                      f"{r.ssim:.4f} | {r.mae:.2f} | {r.cf:.1f} | {r.cf_ratio:.0%} | {r.delta_cf:.1f} |")
     if rows:
-        lines.append(f"| ground truth | {rows[0].n} | | |{' |' if reference else ''} | | | "
+        lines.append(f"| ground truth | {rows[0].n} | | |{' | |' if reference else ''} | | | "
                      f"{rows[0].cf_truth:.1f} | 100% | 0.0 |")
     return "\n".join(lines)
+
+
+CSV_COLUMNS = ("source", "model", "photos", "psnr_db", "vs_gray_db", "vs_gray_half_db",
+               "against", "vs_against_db", "vs_against_half_db", "better_than_against",
+               "rmse_ab", "ssim", "mae", "cf", "cf_ratio", "delta_cf")
+
+
+def csv_rows(rows: list[EvalRow], source: str = "", reference: EvalRow | None = None) -> list[dict]:
+    """``format_table``'s numbers as rows of ``CSV_COLUMNS`` (unrounded; empty where a
+    pair does not apply), for ``csv.DictWriter``."""
+    out = []
+    for r in rows:
+        vs_gray = _paired(r, rows[0])
+        vs_ref = _paired(r, reference) if reference is not None else None
+        out.append({"source": source, "model": r.name, "photos": r.n, "psnr_db": r.psnr,
+                    "vs_gray_db": vs_gray[0] if vs_gray else "",
+                    "vs_gray_half_db": vs_gray[1] if vs_gray else "",
+                    "against": reference.name if reference is not None else "",
+                    "vs_against_db": vs_ref[0] if vs_ref else "",
+                    "vs_against_half_db": vs_ref[1] if vs_ref else "",
+                    "better_than_against": vs_ref[2] / vs_ref[3] if vs_ref else "",
+                    "rmse_ab": r.rmse_ab, "ssim": r.ssim, "mae": r.mae, "cf": r.cf,
+                    "cf_ratio": r.cf_ratio, "delta_cf": r.delta_cf})
+    return out
+
+
+def model_names(paths: list[os.PathLike | str], known: dict | None = None) -> list[str]:
+    """A name per model file for a table: the name ``known`` gives it (path → name: the
+    bundled models' short names, the user's models' names), else its file name; where
+    names clash, as much of each path as tells them apart."""
+    from pathlib import Path
+
+    paths = [Path(p) for p in paths]
+    known = {Path(k).resolve(): v for k, v in (known or {}).items()}
+    depth = {p: 0 for p in paths}  # 0: its name; n: the last n parts of its path
+
+    def name(p: Path) -> str:
+        if depth[p] == 0:
+            return known.get(p.resolve(), p.name)
+        return str(Path(*p.parts[-depth[p]:])) if depth[p] < len(p.parts) else str(p)
+
+    for _ in range(max((len(p.parts) for p in paths), default=0) + 1):
+        names = [name(p) for p in paths]
+        clash = {p for p, n in zip(paths, names) if names.count(n) > 1}
+        if not clash:
+            break
+        for p in clash:
+            depth[p] += 1
+    return [name(p) for p in paths]

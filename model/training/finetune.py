@@ -28,6 +28,9 @@ class Comparison:
     # (gray, before, after, truth) float RGB at 256², for showing a few
     examples: list[tuple[np.ndarray, ...]] = field(default_factory=list)
     photos: int = 0
+    # what the fine-tuned checkpoint says of its run: "holdout" (``data.Holdout.as_meta``),
+    # "best" (``RunState.best``) and how it ended (``RunState.ending``)
+    run: dict = field(default_factory=dict)
 
     def row(self, name: str) -> EvalRow | None:
         return next((r for r in self.rows if r.name == name), None)
@@ -40,23 +43,55 @@ class Comparison:
             return None
         return after.psnr_gain(before)
 
+    def better(self) -> tuple[int, int]:
+        """On how many of the photos the fine-tuned model came closer than the base."""
+        before, after = self.row(BEFORE), self.row(AFTER)
+        if before is None or after is None:
+            return 0, 0
+        return after.better_than(before)
+
     def summary(self) -> str:
-        """What the comparison means, in plain words."""
+        """What the comparison means, in plain words: the gain and on how many photos,
+        whether the photos that judged it were apart from those that chose it, and where
+        the best came and why the run stopped."""
         gain = self.gain()
         if gain is None:
             return "No photos were held out, so the fine-tuned model was not compared."
         mean, half = gain
+        better, n = self.better()
         before, after = self.row(BEFORE), self.row(AFTER)
         colours = (f"colourfulness {after.cf_ratio:.0%} of the true photos' "
                    f"(base model: {before.cf_ratio:.0%})")
-        n = f"on {self.photos} held-out photo{'s' if self.photos != 1 else ''}"
+        on = f"better on {better} of {n} of your photos"
         if not np.isfinite(half) or abs(mean) <= half:
-            return (f"About as close to the true colours as the base model ({mean:+.1f} dB, "
-                    f"within the noise, {n}); {colours}.")
-        if mean > 0:
-            return f"Closer to the true colours than the base model: {mean:+.1f} dB {n}; {colours}."
-        return (f"Worse than the base model: {mean:+.1f} dB {n}; {colours}. "
-                f"Keep using the base model, or fine-tune on more photos.")
+            text = (f"About as close to the true colours as the base model ({mean:+.1f} dB, "
+                    f"within the noise; {on}); {colours}.")
+        elif mean > 0:
+            text = (f"Closer to the true colours than the base model: {mean:+.1f} dB "
+                    f"(± {half:.1f}), {on}; {colours}.")
+        else:
+            text = (f"Worse than the base model: {mean:+.1f} dB (± {half:.1f}), {on}; "
+                    f"{colours}. Keep using the base model, or fine-tune on more photos.")
+        return " ".join(t for t in (text, self._honesty(), self._ending()) if t)
+
+    def _honesty(self) -> str:
+        holdout = self.run.get("holdout")
+        if not holdout:
+            return ""
+        if holdout.get("separate"):
+            text = "These photos took no part in training or in choosing when to stop."
+        else:
+            text = ("This reads a little high: too few photos to keep apart, so these also "
+                    "chose when to stop.")
+        if holdout.get("near_duplicates"):
+            text += (f" {holdout['near_duplicates']} near-duplicate photos were kept "
+                     f"together on one side.")
+        return text
+
+    def _ending(self) -> str:
+        from model.training.plan import ending_words
+
+        return ending_words(self.run, self.run.get("best", {}))
 
 
 def compare_before_after(base: os.PathLike | str, tuned: os.PathLike | str,
@@ -64,6 +99,7 @@ def compare_before_after(base: os.PathLike | str, tuned: os.PathLike | str,
                          examples: int = 3) -> Comparison:
     """Score ``base`` and ``tuned`` (checkpoints) on up to ``limit`` held-out photos."""
     from model.colorizer import Colorizer
+    from model.io.weights import read_header_text
 
     truths = load_ground_truth(list(held_out)[:limit])
     if not truths:
@@ -72,7 +108,10 @@ def compare_before_after(base: os.PathLike | str, tuned: os.PathLike | str,
     after = colorizer_method(Colorizer(tuned, device=device))(truths)
     rows = score_methods(truths, {BEFORE: before, AFTER: after})
     shown = list(zip(gray_baseline(truths), before, after, truths))[:examples]
-    return Comparison(rows, shown, len(truths))
+    meta = read_header_text(tuned)[1]
+    run = {k: meta[k] for k in ("holdout", "best", "stopped", "run_steps", "run_epochs",
+                                "run_seconds") if k in meta}
+    return Comparison(rows, shown, len(truths), run)
 
 
 def install_model(checkpoint: os.PathLike | str, name: str, replace: bool = False) -> Path:

@@ -10,7 +10,11 @@ from typing import Callable
 
 import torch
 
-from model.progress import Progress
+from model.progress import Progress, format_seconds
+
+# what a run's checkpoints say of where it is; a resumed run reads them back
+_RUN_KEYS = ("step", "history", "best_val", "train_seconds", "best", "stale", "stopped",
+             "run_steps", "run_epochs")
 
 
 def lr_at(options, done: float) -> float:
@@ -42,18 +46,25 @@ def restore_optimizer(opt: torch.optim.Adam, extra: dict[str, torch.Tensor]) -> 
         opt.load_state_dict(sd)
 
 
+def passes(n: int) -> str:
+    """``n`` epochs, in a family's words."""
+    return f"{n} pass{'es' if n != 1 else ''} over the photos"
+
+
 class RunState:
     """The changing state of one ``fit`` run: steps, history, and the training clock,
     which runs only while batches train (not during validation or checkpoints)."""
 
     def __init__(self, meta: dict, options, total_steps: int, fixed_meta: dict,
                  agree: Callable[[float], float] = lambda f: f):
-        self.base_meta = {k: v for k, v in meta.items()
-                          if k not in ("step", "history", "best_val", "train_seconds")}
+        self.base_meta = {k: v for k, v in meta.items() if k not in _RUN_KEYS}
         self.fixed_meta, self.options, self.total_steps = fixed_meta, options, total_steps
-        self.step = self.last_saved = int(meta.get("step", 0))
+        self.step = self.last_saved = self.first_step = int(meta.get("step", 0))
         self.history: list[dict] = list(meta.get("history", []))
         self.best_val = float(meta.get("best_val", math.inf))
+        self.best: dict = dict(meta.get("best", {}))  # epoch, step, seconds of the best
+        self.stale = int(meta.get("stale", 0))        # epochs since validation improved
+        self.stopped = ""                              # why the run ended, in words
         self.earlier_seconds = float(meta.get("train_seconds", 0.0))  # before this run
         self.run_seconds = 0.0   # this run's training time, clock stopped
         self._since: float | None = None
@@ -83,6 +94,52 @@ class RunState:
             f = self._agree(max(f, self.this_run_seconds() / self.options.time_limit))
         return f
 
+    def projected_total(self) -> int:
+        """The step the run will end at: ``total_steps``, or sooner where the time budget
+        runs out first at this run's pace so far (what a progress bar counts to)."""
+        limit = self.options.time_limit
+        done, secs = self.step - self.first_step, self.this_run_seconds()
+        if not limit or done <= 0 or secs <= 0:
+            return self.total_steps
+        in_budget = self.step + round((limit - secs) * done / secs)
+        return max(self.step, min(self.total_steps, in_budget))
+
+    def why_stop(self) -> str:
+        """Why the budget (epochs, steps, time) ends the run now, or ""; kept in ``stopped``."""
+        o = self.options
+        if self.step >= self.total_steps:
+            if o.max_steps is not None and self.step >= o.max_steps:
+                self.stopped = f"it reached its limit of {o.max_steps} steps"
+            else:
+                self.stopped = f"it made the {passes(o.epochs)} it was allowed"
+        elif self.done_fraction() >= 1.0:
+            self.stopped = f"its time ({format_seconds(o.time_limit)} of training) was spent"
+        return self.stopped
+
+    def improved(self, val_loss: float) -> bool:
+        """Whether the epoch that just ended (``end_epoch``) is the best so far."""
+        if val_loss < self.best_val:
+            self.best_val, self.stale = val_loss, 0
+            self.best = {"epoch": self.history[-1]["epoch"], "step": self.step,
+                         "seconds": round(self.seconds(), 1)}
+            return True
+        self.stale += 1
+        return False
+
+    def out_of_patience(self) -> bool:
+        """Whether validation has not improved for ``options.patience`` epochs (then
+        ``stopped`` says so)."""
+        patience = self.options.patience
+        if patience and self.stale >= patience:
+            self.stopped = f"validation had not improved for {passes(patience)}"
+        return bool(self.stopped)
+
+    def ending(self) -> dict:
+        """How the run ended, for the best checkpoint's metadata (``plan.ending_words``)."""
+        return {"stopped": self.stopped, "run_steps": self.step,
+                "run_epochs": self.history[-1]["epoch"] if self.history else 0,
+                "run_seconds": round(self.seconds(), 1)}
+
     def end_epoch(self, epoch: int, train_loss: float, val_loss: float) -> dict:
         record = {"epoch": epoch, "step": self.step, "train_loss": train_loss,
                   "val_loss": val_loss, "seconds": round(self.seconds(), 1)}
@@ -94,7 +151,8 @@ class RunState:
 
     def meta(self) -> dict:
         return {**self.base_meta, **self.fixed_meta, "step": self.step, "history": self.history,
-                "best_val": self.best_val, "train_seconds": self.seconds()}
+                "best_val": self.best_val, "train_seconds": self.seconds(), "best": self.best,
+                "stale": self.stale}
 
 
 def train_epoch(run: "RunState", loader, net, opt, loss_fn, progress: Progress,
@@ -117,7 +175,7 @@ def train_epoch(run: "RunState", loader, net, opt, loss_fn, progress: Progress,
         opt.step()
         run.step += 1
         losses.append(float(loss.detach()))
-        progress.step(run.step, run.total_steps, losses[-1])
+        progress.step(run.step, run.projected_total(), losses[-1])
         if run.step - run.last_saved >= run.options.checkpoint_every:
             save_last()
         if run.step >= run.total_steps:

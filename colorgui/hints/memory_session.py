@@ -1,0 +1,271 @@
+"""The window's side of the colour memory, for the photo on the Colorize tab.
+
+- Reference photos: added with the panel's Reference… (or File ▸ Add Reference Photo…,
+  or dropped on the button or the panel's list),
+  matched on the worker (``MatchReferences``); their hints replace the photo's earlier
+  matched hints in one undo step. The list and the strength are part of the photo's edits.
+- The album: "keep colours consistent across this album" keeps the photo's folder's
+  memory file (``model.memory.album``) on. Each time the photo's edits are stored, the
+  user's hints are remembered there, and a carried hint the user deleted is dropped for
+  this photo (restored by an undo). Opening a photo of such a folder carries the memory
+  to it (``CarryAlbum``). "Forget everywhere" removes a carried hint's source from the
+  memory. The memory file is read and written here, on the GUI thread: a small JSON file,
+  written atomically, as the photo's edits are.
+- Where should I click: the places and the faint doubt map, asked for again after each
+  change of the hints while the box is checked (``SuggestPlaces``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Slot
+
+from colorgui.file_dialogs import OPEN_FILTER, open_files
+from colorgui.hints.memory import CarryAlbum, MatchReferences, SuggestPlaces
+from model.hints import CARRIED, REFERENCE, USER
+from model.memory.album import AlbumError, open_memory, read_memory, write_memory
+from model.memory.reference import DEFAULT_STRENGTH
+
+PLACES = 5  # how many places "where should I click?" shows
+
+
+class MemorySession(QObject):
+    def __init__(self, window):
+        super().__init__(window)
+        self.window, self.tab = window, window.colorize_tab
+        self.tool = self.tab.hint_tool
+        self.panel = self.tool.memory_panel
+        self.references: list[str] = []
+        self.strength = DEFAULT_STRENGTH
+        self.album = False               # the photo's folder keeps an album memory
+        self._carried: set[str] = set()  # memory ids the album carried to this photo
+        self._doubt = None
+        p = self.panel
+        p.addRequested.connect(self.add_dialog)
+        p.filesDropped.connect(self.add_references)
+        p.removeRequested.connect(self.remove_reference)
+        p.strengthChanged.connect(self._strength_changed)
+        p.albumToggled.connect(self.set_album)
+        p.forgetRequested.connect(self.forget_selected)
+        p.placesToggled.connect(self._places_toggled)
+        p.doubtToggled.connect(self._doubt_toggled)
+        self.tool.hints.selectionChanged.connect(self._selection_changed)
+        self.tool.hints.changed.connect(self._selection_changed)
+        self.tab.resultShown.connect(self._restore)
+
+    def attach(self, host) -> None:
+        host.matched.connect(self._matched)
+        host.places.connect(self._places)
+        host.recolored.connect(self._recolored)
+
+    # ----- a photo is shown
+    @Slot(object)
+    def _restore(self, result) -> None:
+        """The tab shows ``result``: a newly opened photo brings its references and
+        strength from its edits, and its album's carried hints."""
+        if result.opened:
+            edits = result.restored
+            self.references = list(edits.references) if edits is not None else []
+            strength = edits.reference_strength if edits is not None else None
+            self.strength = DEFAULT_STRENGTH if strength is None else strength
+            self.panel.set_references(self.references)
+            self.panel.set_strength(self.strength)
+            self.album = self._album_on(result.path)
+            self.panel.set_album(self.album)
+            self._carried = {h.source for h in self.tool.hints.hints if h.origin == CARRIED}
+            if self.album:
+                self._carry()
+        self._ask_places()
+
+    def _album_on(self, photo: str) -> bool:
+        try:
+            return read_memory(Path(photo).parent).enabled
+        except AlbumError as exc:
+            if exc.reason != "no album memory here":
+                self.window.statusBar().showMessage(f"The album's memory is not used: {exc}",
+                                                    15000)
+            return False
+
+    # ----- reference photos
+    def add_dialog(self) -> None:
+        if self.tab.result is None:
+            self.add_references([])
+            return
+        paths = open_files(self.window, self.window.settings, "Reference photos (in colour)",
+                           OPEN_FILTER)
+        if paths:
+            self.add_references(paths)
+
+    def add_references(self, paths: list[str]) -> None:
+        from model.io.files import list_images
+
+        if self.tab.result is None:
+            self.window.error("No photo to colour", "Open a black-and-white photo first, "
+                                                    "then add colour photos as its references.")
+            return
+        missing = [p for p in paths if not Path(p).exists()]
+        found = [str(p.absolute()) for p in list_images(*[p for p in paths if Path(p).exists()])]
+        if missing or not found:
+            self.window.error("Reference photo not found",
+                              "\n".join(f"{p}: no such file" for p in missing)
+                              or "\n".join(f"{p}: holds no photos" for p in paths))
+        new = [p for p in found if p not in self.references]
+        if not new:
+            return
+        self.references += new
+        self._references_changed()
+        self.tool.action.setChecked(True)  # the matched points show as hints
+
+    def remove_reference(self, path: str) -> None:
+        if path in self.references:
+            self.references.remove(path)
+            self._references_changed()
+
+    @Slot(float)
+    def _strength_changed(self, value: float) -> None:
+        self.strength = value
+        if self.references:
+            self._references_changed()
+        else:
+            self.tab.editsChanged.emit()
+
+    def _references_changed(self) -> None:
+        self.panel.set_references(self.references)
+        self.tab.editsChanged.emit()
+        result = self.tab.result
+        if result is not None:
+            self.window._submit(MatchReferences(
+                self.tab.result_serial, result.path, result.sha256, result.L,
+                self._user_hints(), tuple(self.references), self.strength))
+
+    def _user_hints(self) -> tuple:
+        return tuple(h for h in self.tool.hints.hints if h.origin == USER)
+
+    @Slot(int, object)
+    def _matched(self, job_id: int, reply) -> None:
+        kind = MatchReferences if reply.origin == REFERENCE else CarryAlbum
+        if not self.window.is_current(kind, job_id) or reply.serial != self.tab.result_serial:
+            return
+        if reply.unusable:
+            self.references = [r for r in self.references if r not in reply.unusable]
+            self.panel.set_references(self.references)
+            self.tab.editsChanged.emit()
+        if reply.origin == CARRIED:
+            self._carried = {h.source for h in reply.hints}
+        self.tool.hints.replace_auto(reply.origin, list(reply.hints))
+        if reply.problems:
+            what = "reference photos" if reply.origin == REFERENCE else "album's memory"
+            self.window.error(f"Some of the {what} cannot be used", "\n\n".join(reply.problems))
+
+    # ----- the album
+    def set_album(self, on: bool) -> None:
+        """Turn the album memory of the photo's folder on (remembering this photo's hints)
+        or off (the memory is kept, unused)."""
+        result = self.tab.result
+        if result is None:
+            self.panel.set_album(False)
+            return
+        try:
+            memory, notice = open_memory(Path(result.path).parent)
+            memory.enabled = on
+            if on:
+                memory.remember(result.path, list(self._user_hints()), result.sha256)
+            write_memory(memory)
+        except (AlbumError, OSError) as exc:
+            self.panel.set_album(self.album)
+            self.window.error("Could not keep the album's memory", str(exc))
+            return
+        if notice:
+            self.window.error("The album's memory could not be read", notice)
+        self.album = on
+        if on:
+            self._carry()
+        else:
+            self._carried = set()
+            self.tool.hints.replace_auto(CARRIED, [])
+
+    def _carry(self) -> None:
+        result = self.tab.result
+        if result is not None:
+            self.window._submit(CarryAlbum(self.tab.result_serial, result.path, result.L,
+                                           self._user_hints()))
+
+    def store(self) -> None:
+        """The photo's edits were stored: remember its hints in the album, and which
+        carried hints the user deleted here (or brought back by an undo)."""
+        result = self.tab.result
+        if not self.album or result is None:
+            return
+        try:
+            memory = read_memory(Path(result.path).parent)
+        except AlbumError as exc:  # never overwrite what cannot be read
+            self.window.statusBar().showMessage(f"The album's memory is not kept: {exc}", 15000)
+            return
+        changed = memory.remember(result.path, list(self._user_hints()), result.sha256)
+        present = {h.source for h in self.tool.hints.hints if h.origin == CARRIED}
+        before = memory.dropped_at(result.path)
+        for memory_id in self._carried - present:
+            memory.drop(result.path, memory_id)
+        for memory_id in present & before:
+            memory.undrop(result.path, memory_id)
+        changed |= memory.dropped_at(result.path) != before
+        if changed:
+            try:
+                write_memory(memory)
+            except OSError as exc:
+                self.window.statusBar().showMessage(f"Could not keep the album's memory: "
+                                                    f"{exc}", 15000)
+
+    @Slot()
+    def _selection_changed(self) -> None:
+        hint = self.tool.hints.current
+        self.panel.set_forget_enabled(hint is not None and hint.origin == CARRIED and self.album)
+
+    def forget_selected(self) -> None:
+        """Remove the selected carried hint's source from the album's memory everywhere."""
+        hint, result = self.tool.hints.current, self.tab.result
+        if hint is None or hint.origin != CARRIED or result is None:
+            return
+        try:
+            memory = read_memory(Path(result.path).parent)
+            memory.forget(hint.source)
+            write_memory(memory)
+        except (AlbumError, OSError) as exc:
+            self.window.error("Could not change the album's memory", str(exc))
+            return
+        gone = hint.source
+        self._carried.discard(gone)
+        self.tool.hints.remove_where(lambda h: not (h.origin == CARRIED and h.source == gone),
+                                     "Forget a remembered hint")
+
+    # ----- where should I click?
+    def _places_toggled(self, on: bool) -> None:
+        if on:
+            self.tool.action.setChecked(True)
+            self._ask_places()
+        else:
+            self.tool.layer.show_places([])
+            self.tool.layer.show_doubt(None)
+
+    def _doubt_toggled(self, on: bool) -> None:
+        self.tool.layer.show_doubt(self._doubt if on else None)
+
+    def _ask_places(self) -> None:
+        result = self.tab.result
+        if result is not None and self.panel.places.isChecked():
+            self.window._submit(SuggestPlaces(self.tab.result_serial, result.L,
+                                              tuple(self.tool.hints.hints), PLACES))
+
+    @Slot(int, object)
+    def _recolored(self, job_id: int, reply) -> None:
+        self._ask_places()
+
+    @Slot(int, object)
+    def _places(self, job_id: int, reply) -> None:
+        if not self.window.is_current(SuggestPlaces, job_id) or \
+                reply.serial != self.tab.result_serial or not self.panel.places.isChecked():
+            return
+        self._doubt = reply.doubt
+        self.tool.layer.show_places([(s.x, s.y) for s in reply.suggestions])
+        self.tool.layer.show_doubt(self._doubt if self.panel.doubt.isChecked() else None)

@@ -1,0 +1,106 @@
+"""A scanned page's prints written to files: ``split_page`` reads the page, finds its
+prints (or takes the rectangles a user settled on), cuts each out straight, restores it
+if asked, and writes it as ``<page stem>_<nn><suffix>`` with the page's EXIF and ICC
+profile, at the page's bit depth, atomically. The page itself is only ever read.
+
+A PNG or TIFF page gives PNG or TIFF prints (lossless; a print that needs no turn has
+the page's very pixels); a JPEG page JPEG prints unless another format is asked for.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from model.album.cut import cut_print
+from model.album.pages import EMPTY, PRINTS, PageAnalysis, PrintRect, find_prints
+from model.album.restore import RestoreOptions, restore_print
+from model.io.imageio import ImageReadError, output_suffix, read_photo, write_photo
+
+WRITTEN, SKIPPED = "written", "skipped"  # what became of a print's file
+
+
+@dataclass(frozen=True)
+class SplitOptions:
+    suffix: str | None = None          # ".png"...; None: the page's own
+    quality: int = 95                  # JPEG/WebP
+    overwrite: bool = False            # False: a print whose file exists is skipped
+    restore: RestoreOptions = RestoreOptions()
+
+
+@dataclass
+class PrintFile:
+    index: int                 # 1, 2... in reading order
+    path: Path
+    rect: PrintRect
+    state: str                 # WRITTEN or SKIPPED (its file was there)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PageSplit:
+    """What became of one page: its prints' files, or why there are none."""
+
+    page: Path
+    analysis: PageAnalysis | None = None
+    prints: list[PrintFile] = field(default_factory=list)
+    error: str | None = None   # the page could not be read or a print not written
+
+    @property
+    def message(self) -> str:
+        if self.error:
+            return self.error
+        return self.analysis.message if self.analysis else ""
+
+
+def print_path(target: Path, index: int, suffix: str) -> Path:
+    """``target``'s folder and stem (a page's output path), numbered: scan_01.png."""
+    return target.with_name(f"{target.stem}_{index:02d}{suffix}")
+
+
+def split_page(page: os.PathLike | str, target: os.PathLike | str,
+               options: SplitOptions = SplitOptions(),
+               rects: list[PrintRect] | None = None) -> PageSplit:
+    """Cut ``page``'s prints into files named after ``target`` (module notes). ``rects``:
+    the prints' rectangles in the page's pixels, as a user settled them; None: found
+    here. Never raises for a bad page or a failed write: the result says why."""
+    page, target = Path(page), Path(target)
+    result = PageSplit(page)
+    try:
+        photo = read_photo(page)
+    except ImageReadError as exc:
+        result.error = exc.reason
+        return result
+    except MemoryError:
+        result.error = "not enough memory to read the page"
+        return result
+    h, w = photo.rgb.shape[:2]
+    analysis = find_prints(photo.rgb) if rects is None else \
+        PageAnalysis(w, h, list(rects), PRINTS if rects else EMPTY)
+    result.analysis = analysis
+    suffix = options.suffix or output_suffix(page.suffix)
+    source = page.resolve()
+    for index, rect in enumerate(analysis.prints, 1):
+        path = print_path(target, index, suffix)
+        if path.resolve() == source:
+            result.error = f"print {index} would be written over the page itself ({path})"
+            return result
+        if path.exists() and not options.overwrite:
+            result.prints.append(PrintFile(index, path, rect, SKIPPED))
+            continue
+        rgb = cut_print(photo.rgb, rect)
+        alpha = cut_print(photo.alpha, rect) if photo.alpha is not None else None
+        notes: list[str] = []
+        if options.restore.any:
+            rgb, notes = restore_print(rgb, options.restore)
+        try:
+            write_photo(path, np.ascontiguousarray(rgb), alpha=alpha, bit_depth=photo.bit_depth,
+                        exif=photo.exif, icc=photo.icc, quality=options.quality)
+        except (OSError, ValueError) as exc:
+            result.error = f"could not write {path}: {exc}"
+            return result
+        result.prints.append(PrintFile(index, path, rect, WRITTEN, notes))
+    return result

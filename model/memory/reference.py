@@ -1,0 +1,321 @@
+"""Colour from a reference photo: the colour photos a user owns of the same people and
+places lend their colours to a black-and-white photo.
+
+Both photos are seen by the spatial model's backbone (the reference taken to gray first,
+so both are seen alike) and cut into stride-8 cells (``model.memory.cells``). A cell of
+the black-and-white photo takes the colour of its best match in the reference only when
+the match is confident:
+
+- mutual: the reference cell's best match in the photo is that cell or its neighbour;
+- similar enough: cosine similarity of the descriptors at least ``similarity``;
+- unambiguous in colour (a ratio test, after Lowe): the best match that holds *another*
+  colour (``colour_apart`` a/b units away) must be clearly worse, its cosine distance
+  at least 1/``ratio`` times the best's. Many cells of one sky match equally well, and
+  that is no doubt about the sky's colour, so the test asks about colour, not place;
+- a reference cell of one colour (a/b spread under ``cell_spread``), not an edge;
+- the same lightness (|ΔL| under ``lightness``): the same thing in the same light.
+
+The reference's mirror image is matched too (``reference_cells``). Each confident match
+becomes a hint (``model.hints.REFERENCE``) at the cell's centre, spread over its region as
+the user's hints are (``model.propagate``, inside ``Colorizer.predict``). Its colour goes
+from the model's there toward the reference's by ``strength`` (0..1) times a weight that
+rises with the match's similarity (``trust_low`` to ``trust_high``): two photos of one
+person taken apart differ in light, and their colours only nudge the model's.
+
+The settings were chosen on training photos only (``benchmarks/reference_eval.py
+--split train``: the grouped validation split of ``../shared/data/train``); the numbers
+that decided them are in ``REFERENCE_TEST``'s comment.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from model import color
+from model.hints import REFERENCE, Hint
+from model.memory.cells import Cells, cells_of, stacked
+
+# a reference this large is refused before it is decoded: the matcher sees it at the
+# model's working size (about 192² pixels) and a 50 MP photo already takes 600 MB as float RGB
+REFERENCE_MAX_PIXELS = 50_000_000
+# a reference whose colours stray this little from its own cast (95th percentile of the
+# a/b distance from its median a/b, Lab units) has no colour to give: a gray or toned
+# (sepia) print. Of 40 scans in ../shared/data/historical_bw the most reached 5.4; of 316
+# training colour photos (every 70th) all but 2 (4.2, 5.6) lie above 5.9
+MIN_CHROMA = 5.5
+
+
+@dataclass(frozen=True)
+class MatchTest:
+    """When a match between two photos' cells counts as confident."""
+
+    similarity: float = 0.5      # cosine similarity, at least
+    ratio: float = 0.8           # best distance / distance of the best of another colour
+    colour_apart: float = 12.0   # a/b distance (Lab units) that makes "another colour"
+    mutual: int = 1              # the reference cell's best match: within this many cells
+    cell_spread: float = 12.0    # a/b standard deviation inside the reference cell, at most
+    lightness: float = 6.0       # |ΔL| between the two cells (L 0..100), at most
+    hint_size: float = 1.0       # a hint's side, in cells
+    min_share: float = 0.0       # fewer matches than this share of the photo's cells: none
+    # a match's weight rises with its similarity, from 0 at ``trust_low`` to the full
+    # strength at ``trust_high`` (trust_high <= trust_low: every match at full strength)
+    trust_low: float = 0.0
+    trust_high: float = 0.0
+
+
+# chosen on training photos (benchmarks/reference_eval.py --split train: 30 same-scene
+# pairs, 88 photos of 44 LFW people, 30 unrelated pairs of the grouped validation split):
+# |ΔL| <= 4 and similarity >= 0.6 leave an unrelated reference no match in most photos
+# (-0.00 ± 0.00 dB); the similarity ramp from 0.45 to 0.8 keeps two photos of one person
+# from costing anything (+0.02 ± 0.17 dB; at full weight and |ΔL| <= 6: -0.27 ± 0.25)
+# while the same scene gains +3.14 ± 0.69 dB (+4.50 ± 1.15 at full weight), its
+# colourfulness at 85% of the truth's (as plain); matching the reference's mirror image
+# too raised the same scene from +2.01 ± 0.58 to +2.78 ± 0.57 dB (ramp 0.4-0.9, |ΔL| <= 6);
+# half-cell hints: +0.15 dB on 8 people's faces against whole-cell ones
+REFERENCE_TEST = MatchTest(similarity=0.6, ratio=0.8, colour_apart=12.0, mutual=1,
+                           cell_spread=12.0, lightness=4.0, hint_size=0.5,
+                           trust_low=0.45, trust_high=0.8)
+DEFAULT_STRENGTH = 1.0
+
+
+class ReferenceError(Exception):
+    """A reference photo that cannot be used; ``str()`` names the file and the reason."""
+
+    def __init__(self, path: os.PathLike | str, reason: str):
+        super().__init__(f"{path}: {reason}")
+        self.path, self.reason = Path(path), reason
+
+
+@dataclass
+class Reference:
+    """A colour photo as the matcher sees it."""
+
+    name: str          # what its hints say they came from (the file's name)
+    cells: Cells
+    sha256: str = ""   # of its file: a photo is never its own reference
+
+
+@dataclass
+class Matches:
+    """Confident matches: target cell ``t[i]`` ↔ reference cell ``r[i]``."""
+
+    t: np.ndarray
+    r: np.ndarray
+    similarity: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+
+def _gray(rgb: np.ndarray) -> np.ndarray:
+    return color.luminance(rgb)
+
+
+def check_colour(rgb: np.ndarray, path: os.PathLike | str) -> None:
+    """Refuse a reference (float RGB, any size) with no colour to take: gray, or one
+    tone (a sepia print) over the whole photo."""
+    lab = color.rgb_to_lab(_resized(rgb, 256))
+    a, b = lab[..., 1], lab[..., 2]
+    if float(np.percentile(np.hypot(a - np.median(a), b - np.median(b)), 95)) < MIN_CHROMA:
+        raise ReferenceError(path, NO_COLOUR)
+
+
+NO_COLOUR = ("it has no colour to take (a black-and-white or toned photo cannot be a "
+             "reference)")
+
+
+def _resized(rgb: np.ndarray, side: int) -> np.ndarray:
+    import cv2
+
+    h, w = rgb.shape[:2]
+    s = side / max(h, w)
+    if s >= 1:
+        return np.ascontiguousarray(rgb, np.float32)
+    return cv2.resize(np.ascontiguousarray(rgb, np.float32),
+                      (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+
+
+def reference_from_rgb(rgb: np.ndarray, colorizer, name: str, sha256: str = "",
+                       strides: str = "8+16", centre: bool = True, mirror: bool = True
+                       ) -> Reference:
+    """A colour photo (float RGB) as a reference: the backbone sees its gray, the cells
+    take its colours at the model's working size. With ``mirror``, its mirror image too
+    (``reference_cells``)."""
+    import cv2
+
+    gray = _gray(rgb)
+    h, w = colorizer.working_L(gray).shape
+    interp = cv2.INTER_AREA if h * w < rgb.shape[0] * rgb.shape[1] else cv2.INTER_LINEAR
+    lab = color.rgb_to_lab(cv2.resize(np.ascontiguousarray(rgb, np.float32), (w, h),
+                                      interpolation=interp))
+    flipped = colorizer.analyse(np.ascontiguousarray(gray[:, ::-1])) if mirror else None
+    return Reference(name, reference_cells(colorizer.analyse(gray), lab, flipped, strides,
+                                           centre), sha256)
+
+
+def reference_cells(analysis, lab: np.ndarray, flipped=None, strides: str = "8+16",
+                    centre: bool = True) -> Cells:
+    """A reference's cells from its ``Analysis`` and its colours (Lab, any size); with
+    ``flipped`` (the ``Analysis`` of its mirror image), the mirror image's cells too.
+    The backbone is not mirror-symmetric: a mirrored crop of the same photo matched its
+    original at a median cosine similarity under 0.8 (training photos), while two photos
+    of one person facing the same way match above it; an album holds both (prints
+    scanned flipped, people turned the other way)."""
+    cells = cells_of(analysis, lab, strides, centre)
+    if flipped is None:
+        return cells
+    return stacked(cells, cells_of(flipped, np.ascontiguousarray(lab[:, ::-1]), strides, centre))
+
+
+def read_reference_photo(path: os.PathLike | str) -> tuple[np.ndarray, str]:
+    """A reference photo's float RGB and SHA-256, or ``ReferenceError`` naming the file
+    and why it cannot be a reference: missing, unreadable, too large, or without colour."""
+    from model.io.files import hash_file
+    from model.io.imageio import ImageReadError, read_photo
+
+    path = Path(path)
+    _check_size(path)
+    try:
+        sha = hash_file(path)
+    except OSError as exc:
+        raise ReferenceError(path, f"cannot be read ({exc.strerror or exc})") from None
+    try:
+        photo = read_photo(path)
+    except ImageReadError as exc:
+        raise ReferenceError(path, exc.reason) from None
+    except MemoryError:
+        raise ReferenceError(path, "too large to read into memory") from None
+    if photo.is_gray:
+        raise ReferenceError(path, NO_COLOUR)
+    check_colour(photo.rgb, path)
+    return photo.rgb, sha
+
+
+def check_reference_file(path: os.PathLike | str) -> None:
+    """Whether a file can be a reference (before any model loads); ``ReferenceError``."""
+    read_reference_photo(path)
+
+
+def load_reference(path: os.PathLike | str, colorizer, photo_sha256: str | None = None
+                   ) -> Reference:
+    """Read a colour photo as a reference; ``ReferenceError`` names the file and says why
+    it cannot be one (``read_reference_photo``, or it is the photo itself:
+    ``photo_sha256``, the SHA-256 of the photo being colorized)."""
+    rgb, sha = read_reference_photo(path)
+    if photo_sha256 and sha == photo_sha256:
+        raise ReferenceError(path, OWN)
+    return reference_from_rgb(rgb, colorizer, Path(path).name, sha)
+
+
+OWN = "it is the photo being colorized: a photo cannot be its own reference"
+
+
+def _check_size(path: Path) -> None:
+    """Refuse a huge reference from its header, before decoding it."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as img:
+            w, h = img.size
+    except FileNotFoundError:
+        raise ReferenceError(path, "no such file") from None
+    except IsADirectoryError:
+        raise ReferenceError(path, "is a folder, not a photo") from None
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return  # read_photo says what is wrong with it
+    if w * h > REFERENCE_MAX_PIXELS:
+        raise ReferenceError(path, f"too large for a reference ({w}×{h} pixels, limit "
+                                   f"{REFERENCE_MAX_PIXELS // 1_000_000} megapixels): the "
+                                   f"matcher sees it at about 192² pixels, so a smaller copy "
+                                   f"does as well")
+
+
+def _grid_distance(i: np.ndarray, j: np.ndarray, w: int) -> np.ndarray:
+    """Chebyshev distance in cells between cell indices on a grid ``w`` wide."""
+    return np.maximum(np.abs(i // w - j // w), np.abs(i % w - j % w))
+
+
+def match(target: Cells, ref: Cells, test: MatchTest = REFERENCE_TEST) -> Matches:
+    """The confident matches of ``target``'s cells in ``ref`` (module docstring)."""
+    S = target.descriptors @ ref.descriptors.T          # nt × nr cosine similarities
+    best_r = S.argmax(1)
+    s1 = S[np.arange(target.n), best_r]
+    keep = s1 >= test.similarity
+    if test.mutual >= 0:
+        best_t = S.argmax(0)
+        keep &= _grid_distance(best_t[best_r], np.arange(target.n), target.w) <= test.mutual
+    keep &= ref.spread[best_r] <= test.cell_spread
+    keep &= np.abs(target.L - ref.L[best_r]) <= test.lightness
+    if test.ratio < 1.0:
+        t = np.flatnonzero(keep)
+        if len(t):
+            apart = np.linalg.norm(ref.ab[None, :, :] - ref.ab[best_r[t]][:, None, :], axis=2)
+            other = np.where(apart > test.colour_apart, S[t], -1.0).max(1)
+            ok = (1.0 - s1[t]) <= test.ratio * (1.0 - other)
+            keep[t[~ok]] = False
+    t = np.flatnonzero(keep)
+    if len(t) < test.min_share * target.n:
+        t = t[:0]
+    return Matches(t, best_r[t], s1[t])
+
+
+def hints_from(matches: Matches, target: Cells, ref: Cells, strength: float, name: str,
+               test: MatchTest = REFERENCE_TEST) -> list[Hint]:
+    """Hints at the matched cells of ``target``: their colour ``strength`` of the way from
+    the model's there to the reference's."""
+    if not 0.0 <= strength <= 1.0:
+        raise ValueError(f"strength must lie in [0, 1], not {strength}")
+    if strength == 0.0:
+        return []  # the reference weighs nothing: no hints
+    x, y = target.centre(matches.t)
+    weight = np.full(len(matches), strength, np.float32)
+    if test.trust_high > test.trust_low:
+        ramp = (matches.similarity - test.trust_low) / (test.trust_high - test.trust_low)
+        weight = weight * np.clip(ramp, 0.0, 1.0)
+    ab = np.clip(blend(target.ab[matches.t], ref.ab[matches.r], weight), -128.0, 127.0)
+    size = min(1.0, test.hint_size / max(target.h, target.w))
+    return [Hint(float(xi), float(yi), float(a), float(b), size, REFERENCE, name)
+            for xi, yi, (a, b) in zip(x, y, ab)]
+
+
+def blend(model: np.ndarray, ref: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """n×2 a/b ``weight`` of the way from ``model`` to ``ref``, chroma and hue apart: a
+    straight line between two colours of different hue passes near gray, and a half-way
+    blend would wash out the photo (train photos: colourfulness 85% → 80% of the truth's
+    with weights from similarity; in polar terms it stays at the two colours' chroma)."""
+    cm, cr = np.hypot(*model.T), np.hypot(*ref.T)
+    hm, hr = np.arctan2(model[:, 1], model[:, 0]), np.arctan2(ref[:, 1], ref[:, 0])
+    turn = np.angle(np.exp(1j * (hr - hm)))        # the shorter way round, -π..π
+    w = np.asarray(weight, np.float64)
+    # near gray the hue means nothing: blend straight there
+    straight = model + w[:, None] * (ref - model)
+    c = cm + w * (cr - cm)
+    h = hm + w * turn
+    polar = np.stack([c * np.cos(h), c * np.sin(h)], 1)
+    return np.where((np.minimum(cm, cr) < 4.0)[:, None], straight, polar).astype(np.float32)
+
+
+def reference_hints(analysis, references: list[Reference], strength: float = DEFAULT_STRENGTH,
+                    test: MatchTest = REFERENCE_TEST, target: Cells | None = None) -> list[Hint]:
+    """Hints from every reference for the photo of ``analysis`` (``Colorizer.analyse``);
+    where two references match one cell, the more similar match gives its colour."""
+    if not references:
+        return []
+    target = target or cells_of(analysis)
+    best: dict[int, tuple[float, Hint]] = {}
+    for ref in references:
+        m = match(target, ref.cells, test)
+        for t, s, hint in zip(m.t, m.similarity, hints_from(m, target, ref.cells, strength,
+                                                              ref.name, test)):
+            if int(t) not in best or s > best[int(t)][0]:
+                best[int(t)] = (float(s), hint)
+    return [best[t][1] for t in sorted(best)]
+
+
+def with_test(**changes) -> MatchTest:
+    """``REFERENCE_TEST`` with some settings changed (benchmarks, tests)."""
+    return replace(REFERENCE_TEST, **changes)

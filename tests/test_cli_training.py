@@ -1,0 +1,92 @@
+"""`colorgui train` and `colorgui evaluate` as a family would read them: models compared
+with each other, the best checkpoint's own step, a stop when validation stops improving."""
+
+import csv
+import io
+import shutil
+
+import pytest
+import torch
+
+from colorgui.cli.main import main
+from model.nets.network import HybridNet
+from model.store.checkpoint import save_checkpoint
+from tests.conftest import colour_photo_folder, tiny_config
+
+
+@pytest.fixture
+def two_runs(tmp_path, tiny_checkpoint):
+    """run10/best.safetensors and run25/best.safetensors: two models, one file name."""
+    a, b = tmp_path / "run10" / "best.safetensors", tmp_path / "run25" / "best.safetensors"
+    a.parent.mkdir()
+    b.parent.mkdir()
+    shutil.copy(tiny_checkpoint, a)
+    torch.manual_seed(1)
+    save_checkpoint(b, HybridNet(tiny_config()), {"note": "other random weights"})
+    return a, b
+
+
+def test_two_models_of_one_file_name_get_a_row_each(photo_folder, two_runs, capsys):
+    a, b = two_runs
+    assert main(["evaluate", str(photo_folder), "--model", str(a), "--model", str(b),
+                 "--device", "cpu"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if "best.safetensors" in line]
+    assert [r.split("|")[1].strip() for r in rows] == ["run10/best.safetensors",
+                                                       "run25/best.safetensors"]
+
+
+def test_against_gives_each_models_paired_difference_and_the_photos_it_improved(
+        photo_folder, two_runs, capsys):
+    a, b = two_runs
+    assert main(["evaluate", str(photo_folder), "--model", str(a), "--model", str(b),
+                 "--against", str(a), "--device", "cpu"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    head = next(line for line in lines if line.startswith("| model"))
+    assert "vs run10/best.safetensors dB" in head and "better than run10/best.safetensors" in head
+    row_b = next(line for line in lines if line.startswith("| run25/best.safetensors"))
+    cells = [c.strip() for c in row_b.split("|")]
+    vs, better = cells[head.split("|").index(" vs run10/best.safetensors dB ")], cells[6]
+    assert " ± " in vs and better.endswith("%)") and "/5 (" in better  # 5 readable photos
+    row_a = next(line for line in lines if line.startswith("| run10/best.safetensors"))
+    assert row_a.split("|")[5].strip() == ""  # no difference from itself
+
+
+def test_evaluate_writes_csv_with_the_paired_columns(photo_folder, two_runs, capsys):
+    a, b = two_runs
+    assert main(["evaluate", str(photo_folder), "--model", str(a), "--model", str(b),
+                 "--against", str(a), "--format", "csv", "--device", "cpu"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [r["model"] for r in rows] == ["gray baseline (a=b=0)", "run10/best.safetensors",
+                                          "run25/best.safetensors"]
+    b_row = rows[2]
+    assert b_row["against"] == "run10/best.safetensors" and b_row["photos"] == "5"
+    assert float(b_row["vs_against_half_db"]) >= 0 and 0 <= float(b_row["better_than_against"]) <= 1
+    assert rows[1]["vs_against_db"] == ""
+
+
+def test_train_names_the_best_checkpoints_own_pass_and_step_and_why_it_stopped(tmp_path,
+                                                                             tiny_checkpoint,
+                                                                             capsys):
+    photos = colour_photo_folder(tmp_path / "photos", 16)
+    assert main(["train", str(photos), "-o", str(tmp_path / "ft"), "--from", str(tiny_checkpoint),
+                 "--epochs", "20", "--lr", "0", "--patience", "2", "--crop", "32",
+                 "--batch-size", "4", "--val-share", "0.25", "--device", "cpu",
+                 "--cache-dir", str(tmp_path / "cache")]) == 0
+    captured = capsys.readouterr()
+    # 16 photos, a quarter held out, batches of 4: 3 steps a pass; lr 0: the first pass is best
+    assert "The best model came from pass 1 (step 3, " in captured.err
+    assert "of 3 (9 steps" in captured.err
+    assert ("it stopped because validation had not improved for 2 passes over the photos"
+            in captured.err)
+    assert "(9 steps)" not in captured.err.split("best checkpoint:")[1].splitlines()[0]
+    assert "better on" in captured.out and "of your photos" in captured.out
+
+
+def test_a_time_limit_without_epochs_trains_until_the_time_is_spent(tmp_path, tiny_checkpoint,
+                                                                    capsys):
+    photos = colour_photo_folder(tmp_path / "photos", 16)
+    assert main(["train", str(photos), "-o", str(tmp_path / "ft"), "--from", str(tiny_checkpoint),
+                 "--time-limit", "3", "--no-early-stop", "--crop", "32", "--batch-size", "4",
+                 "--device", "cpu", "--cache-dir", str(tmp_path / "cache")]) == 0
+    err = capsys.readouterr().err
+    assert "it stopped because its time (0:03 of training) was spent" in err  # not 10 epochs

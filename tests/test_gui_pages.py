@@ -1,0 +1,129 @@
+"""The Batch tab's album pages, driven offscreen: the review dialog finds the prints off
+the GUI thread, the user moves, turns, adds and removes rectangles, sees a print before
+and after restoring, and the prints are cut, queued and colorized."""
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
+from skimage import data
+
+from colorgui.pages_dialog import PagesDialog
+from model import color
+from model.album.synthetic import album_page, blank_page
+from model.io.imageio import write_photo
+
+
+def page_file(folder: Path, name="page.png", seed=1) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    photos = [color.from_uint8(x) for x in (data.astronaut(), data.chelsea(), data.coffee())]
+    page = album_page(photos, "cream", np.random.default_rng(seed), 80, pale_edge=False)
+    path = folder / name
+    write_photo(path, page.rgb)
+    return path
+
+
+def open_review(qtbot, pages: list) -> PagesDialog:
+    dialog = PagesDialog([str(p) for p in pages])
+    qtbot.addWidget(dialog)
+    # the dialog's own signals: a worker's, emitted on its thread, would stop the wait's
+    # timer from there
+    with qtbot.waitSignals([dialog.pageReviewed] * len(pages), timeout=60_000):
+        dialog.show()
+    return dialog
+
+
+def drag(view, start, end) -> None:
+    """Press at ``start``, move to ``end`` and let go, as a hand on the mouse would."""
+    port = view.viewport()
+    QTest.mousePress(port, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+    for t in (0.25, 0.5, 0.75, 1.0):
+        QTest.mouseMove(port, start + (end - start) * t)
+    QTest.mouseRelease(port, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, end)
+
+
+def test_the_review_shows_each_print_found_over_its_page(qtbot, tmp_path):
+    dialog = open_review(qtbot, [page_file(tmp_path)])
+    assert len(dialog.view.items_()) == 3
+    assert "3 prints found" in dialog.page_list.item(0).text()
+    assert dialog.queue_button.isEnabled() and dialog.queue_button.text() == "Queue 3 prints"
+    dialog.reject()
+
+
+def test_a_rectangle_dragged_by_hand_moves_on_the_page(qtbot, tmp_path):
+    dialog = open_review(qtbot, [page_file(tmp_path)])
+    item = dialog.view.items_()[0]
+    before = dialog.view.rect_of(item)
+    start = dialog.view.mapFromScene(item.pos())
+    drag(dialog.view, start, start + QPoint(30, 20))
+    after = dialog.view.rect_of(item)
+    assert after.cx > before.cx + 10 and after.cy > before.cy + 5
+    assert (after.width, after.height) == (before.width, before.height)
+    dialog.reject()
+
+
+def test_rectangles_are_turned_removed_and_added(qtbot, tmp_path):
+    dialog = open_review(qtbot, [page_file(tmp_path)])
+    item = dialog.view.items_()[0]
+    item.setSelected(True)
+    angle = dialog.view.rect_of(item).angle
+    dialog.right_button.click()
+    assert abs(dialog.view.rect_of(item).angle - (angle + 0.5)) < 1e-6
+    dialog.remove_button.click()
+    assert len(dialog.view.items_()) == 2 and dialog.queue_button.text() == "Queue 2 prints"
+    dialog.add_button.click()
+    assert len(dialog.view.items_()) == 3
+    dialog.redo_button.click()  # back to what was found
+    assert len(dialog.view.items_()) == 3
+    dialog.reject()
+
+
+def test_the_selected_print_is_shown_before_and_after_restoring(qtbot, tmp_path):
+    dialog = open_review(qtbot, [page_file(tmp_path)])
+    dialog.view.items_()[1].setSelected(True)
+    with qtbot.waitSignal(dialog.previewShown, timeout=60_000):
+        dialog.tone_box.setChecked(True)
+    assert not dialog.before_after.pixmap().isNull()
+    assert "tone" in dialog.restore_note.text()
+    dialog.reject()
+
+
+def test_a_bad_page_and_an_empty_page_say_so(qtbot, tmp_path):
+    good = page_file(tmp_path)
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(good.read_bytes()[:2000])
+    blank = tmp_path / "blank.png"
+    write_photo(blank, blank_page("black", np.random.default_rng(0), 80).rgb)
+    dialog = open_review(qtbot, [broken, blank])
+    assert "failed:" in dialog.page_list.item(0).text()
+    assert "no photo found" in dialog.page_list.item(1).text()
+    assert not dialog.queue_button.isEnabled()
+    dialog.reject()
+
+
+def test_album_pages_in_the_batch_tab_are_reviewed_cut_queued_and_colorized(window, qtbot,
+                                                                          tmp_path):
+    page = page_file(tmp_path / "scans")
+    before = page.read_bytes()
+    tab = window.batch_tab
+    tab.output_edit.setText(str(tmp_path / "out"))
+    tab.album_pages.setChecked(True)
+    tab.add_paths([str(page.parent)])
+    dialog = tab.pages_dialog
+    qtbot.waitUntil(lambda: len(dialog.reviews) == 1, timeout=60_000)
+    item = dialog.view.items_()[0]
+    start = dialog.view.mapFromScene(item.pos())
+    drag(dialog.view, start, start + QPoint(4, 3))
+    with qtbot.waitSignal(dialog.printsReady, timeout=60_000) as cut:
+        dialog.queue_button.click()
+    assert len(cut.args[0]) == 3 and all(Path(c.path).is_file() for c in cut.args[0])
+    qtbot.waitUntil(lambda: tab.table.rowCount() == 3)
+    assert [tab.table.item(r, 0).text() for r in range(3)] == \
+        ["page_01.png", "page_02.png", "page_03.png"]
+    with qtbot.waitSignal(window.host.batchFinished, timeout=120_000) as done:
+        tab.start_button.click()
+    assert done.args[1:] == [3, 0, 0, False]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == \
+        ["page_01.png", "page_02.png", "page_03.png"]
+    assert page.read_bytes() == before

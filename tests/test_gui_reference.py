@@ -1,0 +1,176 @@
+"""The colour memory on the Colorize tab, driven offscreen with a tiny random-weight
+spatial model: reference photos, the album's memory, where to click. The tiny model's
+features are random but the same for the same pixels, so a colour copy of the photo
+matches it everywhere."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from colorgui.hints.memory import CarryAlbum, MatchReferences
+from model.hints import CARRIED, REFERENCE, USER, Hint
+from model.io.sidecar import read_edits, sidecar_path
+from model.memory.album import FILE_NAME, read_memory
+from tests.conftest import gradient_photo, open_and_wait
+
+BLUE = (20.0, -60.0)
+
+
+@pytest.fixture
+def tiny_checkpoint(tiny_spatial_checkpoint):
+    """The ``window`` fixture, here on the tiny spatial model."""
+    return tiny_spatial_checkpoint
+
+
+def scene(h=96, w=128, seed=3) -> np.ndarray:
+    """A colour photo with regions of their own colour and lightness."""
+    rgb = gradient_photo(h, w, seed).astype(np.float32)
+    rgb[: h // 2, : w // 3] = (200, 40, 40)
+    rgb[h // 2:, w // 2:] = (40, 60, 200)
+    rgb[h // 4: 3 * h // 4, w // 3: w // 2] = (60, 180, 60)
+    rng = np.random.default_rng(seed)  # a little texture, as photos have
+    return np.clip(rgb + rng.normal(0, 6, rgb.shape), 0, 255).astype(np.uint8)
+
+
+@pytest.fixture
+def photos(tmp_path):
+    """A gray photo, its colour original (another file: a reference of the same scene),
+    a gray reference, and a gray second photo of the album (nearly the first)."""
+    folder = tmp_path / "album"
+    folder.mkdir()
+    colour = scene()
+    Image.fromarray(colour).convert("L").save(folder / "grandma.png")
+    second = np.asarray(Image.fromarray(colour).convert("L")).copy()
+    second[0, 0] ^= 1  # another photo (another SHA-256) of the same moment
+    Image.fromarray(second).save(folder / "grandma again.png")
+    refs = tmp_path / "refs"
+    refs.mkdir()
+    Image.fromarray(colour).save(refs / "wedding.png")
+    Image.fromarray(scene(seed=5)).convert("L").save(refs / "gray print.png")
+    return folder, refs
+
+
+def reference_hints(tab):
+    return [h for h in tab.hint_tool.hints.hints if h.origin == REFERENCE]
+
+
+def test_a_reference_lends_its_colours_as_hints_kept_with_the_photos_edits(
+        window, qtbot, photos):
+    folder, refs = photos
+    tab, memory = window.colorize_tab, window.hint_session.memory
+    open_and_wait(window, qtbot, folder / "grandma.png")
+    with qtbot.waitSignal(window.host.matched, timeout=60_000):
+        tab.hint_tool.memory_panel.references.filesDropped.emit([str(refs / "wedding.png")])
+    qtbot.waitUntil(lambda: bool(reference_hints(tab)), timeout=10_000)
+    assert tab.hint_tool.action.isChecked() and tab.hint_tool.memory_panel.isVisible()
+    assert memory.references == [str(refs / "wedding.png")]
+    assert tab.hint_tool.memory_panel.references.item(0).text() == "wedding.png"
+    hints = reference_hints(tab)
+    assert all(h.source == "wedding.png" for h in hints)
+    qtbot.waitUntil(lambda: tab.shown_hints == tuple(tab.hint_tool.hints.hints), timeout=60_000)
+
+    # like any hint: recolour one (it becomes the user's), delete another
+    tool = tab.hint_tool
+    tool.hints.select(tool.hints.hints.index(hints[0]))
+    assert "from reference wedding.png" in tool.panel.values.text()
+    tool.panel.colourChosen.emit(*BLUE)
+    assert tool.hints.hints[-1 if tool.hints.selected is None else tool.hints.selected].origin == USER
+    n = len(tool.hints.hints)
+    tool.hints.delete(tool.hints.hints.index(reference_hints(tab)[0]))
+    assert len(tool.hints.hints) == n - 1
+
+    # saved beside the output with where each came from, and the references
+    with qtbot.waitSignal(window.host.saved, timeout=60_000) as saved:
+        window.save()
+    kept = read_edits(sidecar_path(saved.args[1]))
+    assert kept.references == [str(refs / "wedding.png")]
+    assert {h.origin for h in kept.hints} == {USER, REFERENCE}
+    doc = json.loads(sidecar_path(saved.args[1]).read_text())
+    assert any(h.get("from") == "reference" and h.get("source") == "wedding.png"
+               for h in doc["hints"])
+
+    # reopened: the same hints, the same references in the panel
+    window.hint_session.flush()
+    shown = list(tool.hints.hints)
+    open_and_wait(window, qtbot, folder / "grandma again.png")
+    open_and_wait(window, qtbot, folder / "grandma.png")
+    qtbot.waitUntil(lambda: memory.references == [str(refs / "wedding.png")], timeout=5000)
+    assert [(h.origin, h.source) for h in tool.hints.hints] == [(h.origin, h.source) for h in shown]
+
+
+def test_a_reference_that_cannot_be_used_is_named_and_left_out(window, qtbot, photos,
+                                                                monkeypatch):
+    folder, refs = photos
+    errors = []
+    monkeypatch.setattr(window, "error", lambda title, reason: errors.append(reason))
+    tab, memory = window.colorize_tab, window.hint_session.memory
+    open_and_wait(window, qtbot, folder / "grandma.png")
+    user = Hint(0.5, 0.5, *BLUE)
+    tab.hint_tool.hints.add(user)
+    for bad, reason in ((refs / "gray print.png", "no colour to take"),
+                        (folder / "grandma.png", "own reference")):
+        errors.clear()
+        with qtbot.waitSignal(window.host.matched, timeout=60_000):
+            memory.add_references([str(bad)])
+        qtbot.waitUntil(lambda: bool(errors), timeout=5000)
+        assert str(bad) in errors[0] and reason in errors[0]
+        assert memory.references == []  # left out of the list
+    memory.add_references([str(refs / "missing.png")])
+    assert "missing.png" in errors[-1] and memory.references == []
+    assert user in tab.hint_tool.hints.hints  # the user's hint is never lost
+
+
+def test_the_album_carries_hints_to_its_other_photos_and_the_user_can_drop_or_forget_them(
+        window, qtbot, photos, monkeypatch):
+    folder, _ = photos
+    monkeypatch.setattr(window, "error", lambda title, reason: pytest.fail(f"{title}: {reason}"))
+    tab, memory = window.colorize_tab, window.hint_session.memory
+    tool = tab.hint_tool
+    open_and_wait(window, qtbot, folder / "grandma.png")
+    tool.action.setChecked(True)
+    for x, y in ((0.15, 0.2), (0.8, 0.8), (0.4, 0.5)):
+        tool.hints.add(Hint(x, y, *BLUE))
+    tool.memory_panel.album.setChecked(True)  # keep colours consistent across the album
+    remembered = read_memory(folder)
+    assert remembered.enabled and [m.photo for m in remembered.hints] == ["grandma.png"] * 3
+
+    open_and_wait(window, qtbot, folder / "grandma again.png")
+    qtbot.waitUntil(lambda: any(h.origin == CARRIED for h in tool.hints.hints), timeout=60_000)
+    assert tool.memory_panel.album.isChecked()
+    carried = [h for h in tool.hints.hints if h.origin == CARRIED]
+    ids = {m.id for m in remembered.hints}
+    assert {h.source for h in carried} <= ids
+
+    # Delete drops one for this photo only
+    dropped = carried[0].source
+    tool.hints.remove_where(lambda h: h.source != dropped, "drop")
+    window.hint_session.flush()
+    assert dropped in read_memory(folder).dropped_at(folder / "grandma again.png")
+    # Forget everywhere removes another from the memory
+    rest = [h for h in tool.hints.hints if h.origin == CARRIED]
+    assert rest  # carried from more than one of the remembered hints
+    tool.hints.select(tool.hints.hints.index(rest[0]))
+    assert tool.memory_panel.forget_button.isEnabled()
+    tool.memory_panel.forget_button.click()
+    assert rest[0].source not in {m.id for m in read_memory(folder).hints}
+    assert all(h.source != rest[0].source for h in tool.hints.hints)
+    assert (folder / FILE_NAME).is_file() and not list(folder.glob("*.unreadable-*"))
+
+
+def test_where_should_i_click_shows_places_and_the_doubt(window, qtbot, photos):
+    folder, _ = photos
+    tab = window.colorize_tab
+    open_and_wait(window, qtbot, folder / "grandma.png")
+    panel, layer = tab.hint_tool.memory_panel, tab.hint_tool.layer
+    with qtbot.waitSignal(window.host.places, timeout=60_000):
+        panel.places.setChecked(True)
+    qtbot.waitUntil(lambda: len(layer.places) == 5, timeout=5000)
+    assert tab.hint_tool.action.isChecked()
+    assert layer._doubt is None
+    panel.doubt.setChecked(True)
+    assert layer._doubt is not None
+    panel.places.setChecked(False)
+    assert layer.places == [] and layer._doubt is None
+    assert not window.is_current(MatchReferences, -1) and not window.is_current(CarryAlbum, -1)

@@ -1,0 +1,88 @@
+"""``colorgui split`` and ``colorgui colorize --split-pages / --restore-tone /
+--clean-dust`` on pages built here, bad ones among them."""
+
+import hashlib
+
+import numpy as np
+from PIL import Image
+from skimage import data
+
+from colorgui.cli.main import main
+from model import color
+from model.album.synthetic import album_page, blank_page
+from model.io.imageio import write_photo
+
+
+def make_pages(folder):
+    folder.mkdir(parents=True)
+    photos = [color.from_uint8(x) for x in (data.astronaut(), data.chelsea(), data.coffee())]
+    page = album_page(photos, "lid", np.random.default_rng(1), 100, pale_edge=False)
+    write_photo(folder / "page one.png", page.rgb)
+    write_photo(folder / "blank.png", blank_page("cream", np.random.default_rng(2), 100).rgb)
+    good = (folder / "page one.png").read_bytes()
+    (folder / "cut short.png").write_bytes(good[: len(good) // 3])
+    return folder
+
+
+def digests(folder):
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
+
+
+def test_split_writes_numbered_prints_reports_each_bad_page_and_exits_1(tmp_path, capsys):
+    pages = make_pages(tmp_path / "scans")
+    before = digests(pages)
+    code = main(["split", str(pages), "-o", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 1
+    out = tmp_path / "out" / "scans"
+    assert sorted(p.name for p in out.iterdir()) == \
+        ["page one_01.png", "page one_02.png", "page one_03.png"]
+    assert "blank.png: no photo found on the page" in err
+    assert "cut short.png: failed:" in err and "truncated" in err
+    assert "3 prints written, 0 skipped (file exists), 1 with no photo, 1 failed" in err
+    assert digests(pages) == before
+
+
+def test_split_of_a_jpeg_keeps_jpeg_and_its_exif(tmp_path, capsys):
+    photos = [color.from_uint8(x) for x in (data.astronaut(), data.coffee())]
+    page = album_page(photos, "black", np.random.default_rng(3), 100)
+    path = tmp_path / "page.jpg"
+    exif = Image.Exif()
+    exif[0x0110] = "Flatbed 9000"
+    Image.fromarray(color.to_uint8(page.rgb)).save(path, quality=95, exif=exif.tobytes())
+    assert main(["split", str(path), "-o", str(tmp_path / "out")]) == 0
+    prints = sorted((tmp_path / "out").iterdir())
+    assert [p.name for p in prints] == ["page_01.jpg", "page_02.jpg"]
+    assert Image.open(prints[0]).getexif().get(0x0110) == "Flatbed 9000"
+
+
+def test_colorize_split_pages_colorizes_each_print_under_its_pages_name(tmp_path, capsys,
+                                                                        tiny_checkpoint):
+    pages = make_pages(tmp_path / "scans")
+    code = main(["colorize", str(pages / "page one.png"), str(pages / "blank.png"), "-o",
+                 str(tmp_path / "out"), "--model", str(tiny_checkpoint), "--device", "cpu",
+                 "--split-pages", "--restore-tone", "--clean-dust"])
+    err = capsys.readouterr().err
+    assert code == 1  # the blank page
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == \
+        ["page one_01.png", "page one_02.png", "page one_03.png"]
+    assert "blank.png: no photo found on the page" in err
+    assert "colorgui-prints-" not in err  # failures name the page, not a temporary file
+
+
+def test_colorize_restore_tone_on_a_photo_writes_its_colour_to_the_photos_name(tmp_path,
+                                                                             tiny_checkpoint):
+    photo = tmp_path / "faded.png"
+    from model.album.ageing import faded, gray
+
+    write_photo(photo, faded(gray(color.from_uint8(data.camera()[..., None].repeat(3, 2))),
+                             np.random.default_rng(0), contrast=0.55, black=0.3, cast="sepia"))
+    code = main(["colorize", str(photo), "-o", str(tmp_path / "out"), "--model",
+                 str(tiny_checkpoint), "--device", "cpu", "--restore-tone"])
+    assert code == 0 and (tmp_path / "out" / "faded.png").is_file()
+
+
+def test_split_pages_is_refused_with_ray(tmp_path, capsys):
+    pages = make_pages(tmp_path / "scans")
+    code = main(["colorize", str(pages), "-o", str(tmp_path / "out"), "--split-pages", "--ray"])
+    assert code == 2 and "run on this machine" in capsys.readouterr().err

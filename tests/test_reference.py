@@ -1,0 +1,186 @@
+"""Colour from a reference photo (``model.memory.reference``), with the real bundled model:
+synthetic pairs cut from one photo, whose colours the matching must give back."""
+
+import numpy as np
+import pytest
+import cv2
+from PIL import Image
+from skimage import data
+
+from model import color
+from model.colorizer import Colorizer
+from model.hints import REFERENCE
+from model.io.sidecar import content_hash
+from model.memory.cells import cells_of
+from model.memory.reference import (REFERENCE_MAX_PIXELS, ReferenceError, load_reference,
+                                    reference_from_rgb, reference_hints)
+
+
+@pytest.fixture(scope="module")
+def colorizer():
+    return Colorizer(device="cpu")
+
+
+def photo(name: str, side: int = 256) -> np.ndarray:
+    rgb = color.from_uint8(getattr(data, name)())
+    return cv2.resize(rgb, (side, side), interpolation=cv2.INTER_AREA)
+
+
+def strange_colours(rgb: np.ndarray) -> np.ndarray:
+    """The photo with its hues turned by 150°: colours no model would guess from gray."""
+    lab = color.rgb_to_lab(rgb)
+    t = np.deg2rad(150)
+    a, b = lab[..., 1].copy(), lab[..., 2].copy()
+    lab[..., 1], lab[..., 2] = a * np.cos(t) - b * np.sin(t), a * np.sin(t) + b * np.cos(t)
+    return np.clip(color.lab_to_rgb(lab), 0, 1).astype(np.float32)
+
+
+def pair(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Crop A (left 60%) and crop B (right 60%, mirrored, scaled by 0.85), as the benchmark."""
+    h, w = rgb.shape[:2]
+    cw = round(0.6 * w)
+    b = np.ascontiguousarray(rgb[:, w - cw:][:, ::-1])
+    b = cv2.resize(b, (round(cw * 0.85), round(h * 0.85)), interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(rgb[:, :cw]), b
+
+
+def ab_at(rgb: np.ndarray, hint) -> np.ndarray:
+    lab = color.rgb_to_lab(rgb)
+    h, w = lab.shape[:2]
+    side = max(1, round(hint.size * max(h, w)))
+    y, x = int(hint.y * h), int(hint.x * w)
+    return lab[max(0, y - side // 2): y + side // 2 + 1, max(0, x - side // 2): x + side // 2 + 1,
+               1:].reshape(-1, 2).mean(0)
+
+
+def test_a_reference_of_the_same_scene_gives_back_its_known_colours(colorizer):
+    truth = strange_colours(photo("astronaut"))
+    a, b = pair(truth)
+    gray_b = color.gray_to_rgb(color.luminance(b))
+    ref = reference_from_rgb(a, colorizer, "a.png")
+    hints = reference_hints(colorizer.analyse(color.luminance(b)), [ref])
+    assert len(hints) >= 15 and all(h.origin == REFERENCE and h.source == "a.png" for h in hints)
+    # each hint holds the strange colour of B's truth where it lies, not a model's guess
+    errors = [np.linalg.norm(np.array([h.a, h.b]) - ab_at(b, h)) for h in hints]
+    plain = colorizer.predict(gray_b).render()
+    guesses = [np.linalg.norm(ab_at(plain, h) - ab_at(b, h)) for h in hints]
+    assert np.median(errors) < 6 and np.median(guesses) > 3 * np.median(errors)
+    # and colorizing B with them comes closer to the truth
+    out = colorizer.predict(gray_b, hints).render()
+    err = lambda x: np.abs(color.rgb_to_lab(x)[..., 1:] - color.rgb_to_lab(b)[..., 1:]).mean()  # noqa: E731
+    assert err(out) < 0.8 * err(plain)
+
+
+def test_an_unrelated_reference_changes_little(colorizer):
+    target = photo("astronaut")
+    gray = color.gray_to_rgb(color.luminance(target))
+    for other in ("coffee", "chelsea", "rocket"):
+        ref = reference_from_rgb(photo(other), colorizer, f"{other}.png")
+        analysis = colorizer.analyse(color.luminance(target))
+        hints = reference_hints(analysis, [ref])
+        assert len(hints) <= 0.03 * cells_of(analysis).n, other
+        changed = colorizer.predict(gray, hints).ab - colorizer.predict(gray).ab
+        assert np.abs(changed).mean() * color.AB_SCALE < 1.0, other
+
+
+def test_the_strength_weighs_the_reference_against_the_model(colorizer):
+    a, b = pair(strange_colours(photo("coffee")))
+    ref = reference_from_rgb(a, colorizer, "a.png")
+    analysis = colorizer.analyse(color.luminance(b))
+    target = cells_of(analysis)
+    full = reference_hints(analysis, [ref], strength=1.0)
+    half = reference_hints(analysis, [ref], strength=0.5)
+    assert full and [(h.x, h.y) for h in half] == [(h.x, h.y) for h in full]
+    chroma = lambda ab: float(np.hypot(*ab))  # noqa: E731
+    coloured = 0
+    for f, h in zip(full, half):  # half-way in chroma between the model's and the reference's
+        model = target.ab[target.at(f.x, f.y)]
+        if min(chroma(model), chroma((f.a, f.b))) >= 4:  # (near gray: half-way in a/b)
+            coloured += 1
+            assert abs(chroma((h.a, h.b)) - (chroma(model) + chroma((f.a, f.b))) / 2) < 1.0
+    assert coloured >= 5
+    assert reference_hints(analysis, [ref], strength=0.0) == []  # weighs nothing
+    with pytest.raises(ValueError):
+        reference_hints(analysis, [ref], strength=1.5)
+
+
+def huge_png(path, width, height) -> None:
+    """A PNG whose header claims width × height (its pixels are never read)."""
+    import struct
+    import zlib
+
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(
+            ">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+                     + chunk(b"IDAT", zlib.compress(b"\x00")) + chunk(b"IEND", b""))
+
+
+def test_bad_references_are_refused_naming_the_file_and_the_reason(colorizer, tmp_path):
+    gray = tmp_path / "gray scan.png"
+    Image.fromarray(data.camera()).save(gray)
+    gray_rgb = tmp_path / "gray in rgb.jpg"
+    Image.fromarray(data.camera()).convert("RGB").save(gray_rgb)
+    sepia = tmp_path / "sepia print.jpg"  # one tone over the whole photo
+    L = 20 + 0.65 * color.luminance(np.repeat(color.from_uint8(data.camera())[..., None], 3, 2))
+    toned = np.stack([L, np.full_like(L, 3.0), np.full_like(L, 10.0)], -1)  # inside the gamut
+    Image.fromarray(color.to_uint8(np.clip(color.lab_to_rgb(toned), 0, 1))).save(sepia)
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not a photo at all")
+    huge = tmp_path / "huge.png"
+    side = int(np.sqrt(REFERENCE_MAX_PIXELS)) + 100
+    huge_png(huge, side, side)
+    colour = tmp_path / "colour.png"
+    Image.fromarray(data.astronaut()).save(colour)
+    cases = [(gray, "no colour to take"), (gray_rgb, "no colour to take"),
+             (sepia, "no colour to take"),
+             (broken, "not an image"), (huge, "too large"),
+             (tmp_path / "missing.jpg", "no such file")]
+    for path, reason in cases:
+        with pytest.raises(ReferenceError) as caught:
+            load_reference(path, colorizer)
+        assert str(path) in str(caught.value) and reason in str(caught.value), caught.value
+    with pytest.raises(ReferenceError, match="own reference") as caught:
+        load_reference(colour, colorizer, photo_sha256=content_hash(colour))
+    assert str(colour) in str(caught.value)
+    assert load_reference(colour, colorizer).name == "colour.png"  # the same file is fine
+
+
+def test_cells_hold_a_references_colours_and_unit_descriptors(colorizer):
+    rgb = np.zeros((128, 192, 3), np.float32)
+    rgb[:, :96] = (0.8, 0.2, 0.2)
+    rgb[:, 96:] = (0.2, 0.3, 0.8)
+    analysis = colorizer.analyse(color.luminance(rgb))
+    cells = cells_of(analysis, color.rgb_to_lab(rgb))
+    assert np.allclose(np.linalg.norm(cells.descriptors, axis=1), 1, atol=1e-4)
+    red, blue = color.rgb_to_lab(rgb[:1, :1])[0, 0, 1:], color.rgb_to_lab(rgb[:1, -1:])[0, 0, 1:]
+    left = cells.ab.reshape(cells.h, cells.w, 2)[:, 0]
+    right = cells.ab.reshape(cells.h, cells.w, 2)[:, -1]
+    assert np.abs(left - red).max() < 1 and np.abs(right - blue).max() < 1
+    assert cells.spread.reshape(cells.h, cells.w)[:, 0].max() < 1
+
+
+def test_a_batch_lends_the_references_colours_to_every_photo(colorizer, tmp_path, caplog):
+    import logging
+
+    from model.batch import BatchSettings, plan_jobs, run_jobs
+    from model.io.imageio import write_photo
+    from model.io.sidecar import read_edits, sidecar_path
+
+    truth = strange_colours(photo("astronaut"))
+    a, b = pair(truth)
+    folder = tmp_path / "scans"
+    write_photo(folder / "b.png", color.gray_to_rgb(color.luminance(b)))
+    write_photo(folder / "a in colour.png", a)  # an input that is also the reference
+    jobs, _ = plan_jobs([folder], tmp_path / "out")
+    with caplog.at_level(logging.WARNING):
+        report = run_jobs(jobs, colorizer, BatchSettings(references=(str(folder / "a in colour.png"),)))
+    assert len(report.done) == 2 and not report.failed
+    kept = read_edits(sidecar_path(tmp_path / "out" / "scans" / "b.png"))
+    assert kept.references == [str(folder / "a in colour.png")]
+    assert len(kept.hints) >= 15 and all(h.origin == REFERENCE for h in kept.hints)
+    # the reference itself was colorized without it, and the log says so, naming it
+    assert not sidecar_path(tmp_path / "out" / "scans" / "a in colour.png").exists()
+    assert "a in colour.png: it is the photo being colorized" in caplog.text
