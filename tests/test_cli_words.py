@@ -7,7 +7,7 @@ import pytest
 
 from colorgui.cli.main import build_parser, main
 
-COMMANDS = ("colorize", "info", "train", "evaluate", "app", "demo", "split")
+COMMANDS = ("colorize", "info", "train", "evaluate", "app", "demo", "split", "suggest", "album")
 
 
 def subparsers():

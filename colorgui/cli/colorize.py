@@ -110,7 +110,10 @@ def cmd_colorize(args) -> int:
     from colorgui.cli.pages import needs_preparing, prepare
     from model.batch import plan_jobs, run_jobs
 
+    from colorgui.cli.memory import check_colorize_options, with_memory
+
     hints = _hint_file(args)
+    check_colorize_options(args)  # a bad --reference stops here, before the model loads
     jobs, refused = plan_jobs(args.inputs, args.out, args.format)
     for job in jobs:
         job.hints = hints
@@ -121,6 +124,10 @@ def cmd_colorize(args) -> int:
             print(f"  {path}: {reason}", file=sys.stderr)
         return 1
     if args.ray is not None:
+        if args.reference or args.album:  # the actors run process() without the memory
+            print("colorgui colorize: error: --reference and --album run on this machine, "
+                  "not with --ray", file=sys.stderr)
+            return 2
         if needs_preparing(args):  # the prints would lie in this machine's temporary folder
             print("colorgui colorize: error: --split-pages, --restore-tone and --clean-dust "
                   "run on this machine: split or restore first (colorgui split), then "
@@ -142,7 +149,7 @@ def cmd_colorize(args) -> int:
     shown = PhotoProgress(prepared.named if prepared else str)
     try:
         with StopOnCtrlC(shown.progress) as stop, shown.progress:
-            report = run_jobs(jobs, colorizer, batch_settings(args),
+            report = run_jobs(jobs, colorizer, with_memory(args, batch_settings(args)),
                               report=shown.report(len(jobs)), progress=shown.progress)
     finally:
         if prepared is not None:

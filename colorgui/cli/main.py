@@ -7,6 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
+from colorgui.cli import memory as memory_cli
 from colorgui.cli.colorize import cmd_colorize, cmd_info
 from colorgui.cli.pages import add_restore_flags, add_split_command, cmd_split
 from colorgui.cli.training import add_evaluate_options, add_train_options, cmd_evaluate, cmd_train
@@ -111,7 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the inputs are scanned album pages: cut out each print (as "
                         "`colorgui split` does) and colorize it as PAGE_01.EXT, PAGE_02.EXT...")
     add_restore_flags(c)
+    memory_cli.add_colorize_options(c)
     add_split_command(sub, existing_path)
+    memory_cli.add_commands(sub)
 
     i = sub.add_parser("info", help="say whether and how photos were colorized by colorgui",
                        description="Print the provenance colorgui wrote into each output "
@@ -268,6 +271,7 @@ def cmd_demo(args) -> int:
     args.inputs, args.model, args.saturation = [inputs], None, 1.0
     args.format, args.quality, args.overwrite = None, 95, True
     args.hints, args.no_provenance, args.ray, args.vivid = None, False, None, None
+    args.reference, args.album = [], False
     args.out = folder / "colorized"
     code = cmd_colorize(args)
     print(f"\nblack-and-white inputs: {inputs}\n"
@@ -286,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     commands = {"colorize": cmd_colorize, "train": cmd_train, "evaluate": cmd_evaluate,
-                "demo": cmd_demo}
+                "demo": cmd_demo, **memory_cli.COMMANDS}
     if args.command in (None, "app"):
         from colorgui.app import run
 
@@ -295,6 +299,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_info(args)
     if args.command == "split":  # OpenCV only: no torch, no model
         return cmd_split(args)
+    if args.command in memory_cli.LIGHT_COMMANDS:  # reads the album's memory file only
+        return memory_cli.COMMANDS[args.command](args)
     try:
         from model.nets.graph import listening_to_exports
 

@@ -41,6 +41,8 @@ class MemorySession(QObject):
         self.album = False               # the photo's folder keeps an album memory
         self._carried: set[str] = set()  # memory ids the album carried to this photo
         self._doubt = None
+        self._places_job = None          # the SuggestPlaces job sent, not yet answered
+        self._places_for = None          # (photo, hints) the places shown are for
         p = self.panel
         p.addRequested.connect(self.add_dialog)
         p.filesDropped.connect(self.add_references)
@@ -58,6 +60,7 @@ class MemorySession(QObject):
         host.matched.connect(self._matched)
         host.places.connect(self._places)
         host.recolored.connect(self._recolored)
+        host.jobEnded.connect(self._job_ended)
 
     # ----- a photo is shown
     @Slot(object)
@@ -243,6 +246,7 @@ class MemorySession(QObject):
     def _places_toggled(self, on: bool) -> None:
         if on:
             self.tool.action.setChecked(True)
+            self._places_for = None
             self._ask_places()
         else:
             self.tool.layer.show_places([])
@@ -252,17 +256,32 @@ class MemorySession(QObject):
         self.tool.layer.show_doubt(self._doubt if on else None)
 
     def _ask_places(self) -> None:
+        """Ask for the places again if the hints changed since; one job at a time (about
+        a second of the worker's on a 1 MP photo), the latest hints when it ends."""
         result = self.tab.result
-        if result is not None and self.panel.places.isChecked():
-            self.window._submit(SuggestPlaces(self.tab.result_serial, result.L,
-                                              tuple(self.tool.hints.hints), PLACES))
+        if result is None or not self.panel.places.isChecked() or self._places_job is not None:
+            return
+        wanted = (self.tab.result_serial, tuple(self.tool.hints.hints))
+        if wanted != self._places_for:
+            self._places_for = wanted
+            self._places_job = self.window._submit(SuggestPlaces(
+                self.tab.result_serial, result.L, wanted[1], PLACES))
 
     @Slot(int, object)
     def _recolored(self, job_id: int, reply) -> None:
         self._ask_places()
 
+    @Slot(int)
+    def _job_ended(self, job_id: int) -> None:
+        if self._places_job is not None and job_id == self._places_job.id:  # skipped
+            self._places_job = None
+            self._ask_places()
+
     @Slot(int, object)
     def _places(self, job_id: int, reply) -> None:
+        if self._places_job is not None and job_id == self._places_job.id:
+            self._places_job = None
+            self._ask_places()  # the hints changed while it ran
         if not self.window.is_current(SuggestPlaces, job_id) or \
                 reply.serial != self.tab.result_serial or not self.panel.places.isChecked():
             return

@@ -17,8 +17,10 @@ fixes is its reach times the error it meets. So, on the grid the hints are sprea
   (``doubt ← doubt · (1 − w)²``), so the next one goes where colour is still in doubt.
   The user's own hints lower the doubt first, in the same way.
 
-``POWER`` and the candidates' spacing were chosen on training photos
-(``benchmarks/suggest_eval.py --split train``), see their comments.
+Scored on training photos (``benchmarks/suggest_eval.py --split train``: 60 photos of the
+grouped validation split, 5 true hints): 1.91× (95% 1.59–2.36) what 5 random points gain,
+the 5 most uncertain places 0.93×. That was the first setting tried (``POWER`` 1,
+``SPACING`` 3) and no other was scored.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ from model.hints import Hint
 from model.propagate import EDGE_L, FEATURE_WEIGHT, REACH, _neighbour_weights
 
 POWER = 1.0      # doubt's exponent in the score
-SPACING = 3      # candidates every this many pixels of the spreading grid (~96² at 192²)
+SPACING = 3      # candidates every this many pixels of the spreading grid (~96² at 192²):
+                 # a 1000-column solve, 1.1 of the 1.2 s a 1 MP photo takes (2 cores, quiet)
 HINT_SIZE = 0.02  # the suggested hints' patch, as a user's default hint
 
 
