@@ -13,7 +13,7 @@ when the print shows the need:
   (``BLACK_LIFTED``, ``FADED_SPAN``): a photo with a true black, or a full range, is
   never stretched, so an unfaded photo comes out as it went in.
 
-The thresholds and targets were chosen on photos of ../shared/data/train, faded
+The thresholds and targets were chosen on the project's training photos, faded
 synthetically (benchmarks/restore_eval.py), and are reported on eval/.
 """
 

@@ -23,7 +23,7 @@ rises with the match's similarity (``trust_low`` to ``trust_high``): two photos 
 person taken apart differ in light, and their colours only nudge the model's.
 
 The settings were chosen on training photos only (``benchmarks/reference_eval.py
---split train``: the grouped validation split of ``../shared/data/train``); the numbers
+--split train``: the grouped validation split of the project's training photos); the numbers
 that decided them are in ``REFERENCE_TEST``'s comment.
 """
 
@@ -44,7 +44,7 @@ from model.memory.cells import Cells, cells_of, stacked
 REFERENCE_MAX_PIXELS = 50_000_000
 # a reference whose colours stray this little from its own cast (95th percentile of the
 # a/b distance from its median a/b, Lab units) has no colour to give: a gray or toned
-# (sepia) print. Of 40 scans in ../shared/data/historical_bw the most reached 5.4; of 316
+# (sepia) print. Of 40 historical black-and-white scans the most reached 5.4; of 316
 # training colour photos (every 70th) all but 2 (4.2, 5.6) lie above 5.9
 MIN_CHROMA = 5.5
 

@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 # bits (of 128) within which two photos are one. On 300 of the 2,000 photos of
-# food101_subset (shared/data/train), a copy resized to 70 %, saved at JPEG quality 60,
+# the Food-101 training photos, a copy resized to 70 %, saved at JPEG quality 60,
 # brightened 10 % or mirrored differs in at most 6 bits, one turned 2° in at most 18,
 # and 92 % of copies cropped by 4 % in at most 20; of the 2 million pairs of different
 # photos, 1 comes within 20 bits (one 64-bit hash alone, at 10 bits: 32 pairs, grouping
