@@ -20,6 +20,25 @@ def dropped_paths(event) -> list[str]:
     return [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
 
 
+class FileDropTarget:
+    """Mixed into a widget with a ``filesDropped`` signal (``Signal(list)``): files and
+    folders dragged onto it are accepted and emitted as local paths."""
+
+    def dragEnterEvent(self, event):
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event):
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event):
+        paths = dropped_paths(event)
+        if paths:
+            self.filesDropped.emit(paths)
+            event.acceptProposedAction()
+
+
 def start_folder(settings: Settings) -> str:
     """The last folder used, while it exists; else the home folder."""
     folder = settings.last_folder

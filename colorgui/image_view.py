@@ -6,10 +6,10 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QImage, QPainter, QPen, QPixmap, QColor
 from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QWidget
 
-from colorgui.file_dialogs import dropped_paths
+from colorgui.file_dialogs import FileDropTarget
 
 
-class ImageView(QGraphicsView):
+class ImageView(FileDropTarget, QGraphicsView):
     """Shows one photo at its full-resolution size in scene units.
 
     ``viewChanged(scale, centre_x, centre_y)`` is emitted on every zoom or pan, so a
@@ -127,20 +127,6 @@ class ImageView(QGraphicsView):
         if self.hint_layer is None or not self.hint_layer.release(self, event):
             super().mouseReleaseEvent(event)
 
-    # drag and drop of files/folders
-    def dragEnterEvent(self, event):
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
-
-    def dragMoveEvent(self, event):
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
-
-    def dropEvent(self, event):
-        paths = dropped_paths(event)
-        if paths:
-            self.filesDropped.emit(paths)
-            event.acceptProposedAction()
 
 
 class SplitView(QWidget):

@@ -5,9 +5,21 @@ Also the helpers the other commands share (``plural``, ``StopOnCtrlC``, ``colori
 
 from __future__ import annotations
 
+import argparse
 import signal
 import sys
 from pathlib import Path
+
+
+def share(text: str) -> float:
+    """An argument that is a number in [0, 1] (vivid, a reference's strength)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must lie between 0 and 1, not {text}")
+    return value
 
 
 def plural(n: int, noun: str) -> str:

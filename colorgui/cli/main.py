@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from colorgui.cli import memory as memory_cli
-from colorgui.cli.colorize import cmd_colorize, cmd_info
+from colorgui.cli.colorize import cmd_colorize, cmd_info, share
 from colorgui.cli.pages import add_restore_flags, add_split_command, cmd_split
 from colorgui.cli.training import add_evaluate_options, add_train_options, cmd_evaluate, cmd_train
 from model.io.files import OUTPUT_FORMATS
@@ -43,17 +43,6 @@ def model_path(text: str) -> Path:
         return resolve_model(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def share(text: str) -> float:
-    """A number in [0, 1]."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must lie between 0 and 1, not {text}")
-    return value
 
 
 MODEL_HELP = ("a model's name (bundled: spatial, paper; or one you fine-tuned) or a "

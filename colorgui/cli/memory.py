@@ -10,22 +10,13 @@ loads and ``with_memory(args, settings)`` on the batch's settings.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from dataclasses import replace
 from pathlib import Path
 
+from colorgui.cli.colorize import share
+
 SUGGESTED = 5  # points ``suggest`` writes without -n
-
-
-def _strength(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must lie between 0 and 1, not {text}")
-    return value
 
 
 def add_colorize_options(c) -> None:
@@ -36,7 +27,7 @@ def add_colorize_options(c) -> None:
                    help="a colour photo of the same people or places: where it matches an "
                         "input confidently, its colours become hints (repeatable; every "
                         "input uses every reference)")
-    c.add_argument("--reference-strength", type=_strength, default=DEFAULT_STRENGTH,
+    c.add_argument("--reference-strength", type=share, default=DEFAULT_STRENGTH,
                    metavar="S", help=f"0-1: how much the references weigh against the model "
                                      f"(default {DEFAULT_STRENGTH:g})")
     c.add_argument("--album", action="store_true",

@@ -11,14 +11,14 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
                                QPushButton, QSlider, QVBoxLayout, QWidget)
 
-from colorgui.file_dialogs import dropped_paths
+from colorgui.file_dialogs import FileDropTarget
 from colorgui.hints.panel import PANEL_WIDTH, _heading
 
 STRENGTH_DELAY_MS = 300  # the strength slider matches again once it rests
 DROP_TEXT = "Drop colour photos here to lend their colours"
 
 
-class DropButton(QPushButton):
+class DropButton(FileDropTarget, QPushButton):
     """A button that photos can also be dropped on (Reference…)."""
 
     filesDropped = Signal(list)
@@ -27,18 +27,8 @@ class DropButton(QPushButton):
         super().__init__(text, parent)
         self.setAcceptDrops(True)
 
-    def dragEnterEvent(self, event):
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
 
-    def dropEvent(self, event):
-        paths = dropped_paths(event)
-        if paths:
-            self.filesDropped.emit(paths)
-            event.acceptProposedAction()
-
-
-class ReferenceList(QListWidget):
+class ReferenceList(FileDropTarget, QListWidget):
     """The reference photos by name (the full path as a tooltip); colour photos dropped
     on it are added."""
 
@@ -50,20 +40,6 @@ class ReferenceList(QListWidget):
         self.setDragDropMode(QListWidget.DragDropMode.DropOnly)
         self.setMaximumHeight(84)
         self.setToolTip(DROP_TEXT)
-
-    def dragEnterEvent(self, event):
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
-
-    def dragMoveEvent(self, event):
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
-
-    def dropEvent(self, event):
-        paths = dropped_paths(event)
-        if paths:
-            self.filesDropped.emit(paths)
-            event.acceptProposedAction()
 
     def paintEvent(self, event):
         super().paintEvent(event)

@@ -18,6 +18,14 @@ OUTPUT_FORMATS = {"png": ("PNG", ()), "jpg": ("JPEG", (".jpeg",)), "tif": ("TIFF
                   "webp": ("WebP", ()), "bmp": ("BMP", ())}
 
 
+class FileError(Exception):
+    """A file that cannot be used; ``str()`` names the file and the reason."""
+
+    def __init__(self, path: os.PathLike | str, reason: str):
+        super().__init__(f"{path}: {reason}")
+        self.path, self.reason = Path(path), reason
+
+
 def is_image_file(path: Path) -> bool:
     return path.suffix.lower() in IMAGE_SUFFIXES
 

@@ -29,19 +29,15 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from model.io.files import atomic_write, hash_file
+from model.io.files import FileError, atomic_write, hash_file
 from model.hints import ORIGINS, USER, Hint
 
 FORMAT, VERSION = "colorgui-hints", 1
 SUFFIX = ".hints.json"
 
 
-class HintFileError(Exception):
+class HintFileError(FileError):
     """A hint file that cannot be used; ``str()`` names the file and the reason."""
-
-    def __init__(self, path: os.PathLike | str, reason: str):
-        super().__init__(f"{path}: {reason}")
-        self.path, self.reason = Path(path), reason
 
 
 @dataclass

@@ -12,16 +12,13 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
+from model.io.files import FileError
+
 FORMAT = "colorgui-hybrid/1"
 
 
-class CheckpointError(Exception):
+class CheckpointError(FileError):
     """A checkpoint that cannot be used; the message names the file and the reason."""
-
-    def __init__(self, path: os.PathLike | str, reason: str):
-        self.path = Path(path)
-        self.reason = reason
-        super().__init__(f"{self.path}: {reason}")
 
 
 def read_header_text(path: os.PathLike | str) -> tuple[str, dict]:

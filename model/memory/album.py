@@ -29,18 +29,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from model.hints import USER, Hint
-from model.io.files import atomic_write
+from model.io.files import FileError, atomic_write
 
 FORMAT, VERSION = "colorgui-album", 1
 FILE_NAME = "colorgui-album.json"
 
 
-class AlbumError(Exception):
+class AlbumError(FileError):
     """An album memory file that cannot be used; ``str()`` names the file and the reason."""
-
-    def __init__(self, path: os.PathLike | str, reason: str):
-        super().__init__(f"{path}: {reason}")
-        self.path, self.reason = Path(path), reason
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from model import color
+from model.io.files import FileError
 from model.hints import REFERENCE, Hint
 from model.memory.cells import Cells, cells_of, stacked
 
@@ -82,12 +83,8 @@ REFERENCE_TEST = MatchTest(similarity=0.6, ratio=0.8, colour_apart=12.0, mutual=
 DEFAULT_STRENGTH = 1.0
 
 
-class ReferenceError(Exception):
+class ReferenceError(FileError):
     """A reference photo that cannot be used; ``str()`` names the file and the reason."""
-
-    def __init__(self, path: os.PathLike | str, reason: str):
-        super().__init__(f"{path}: {reason}")
-        self.path, self.reason = Path(path), reason
 
 
 @dataclass
