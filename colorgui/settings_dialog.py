@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog,
                                QFormLayout, QHBoxLayout, QLineEdit, QPushButton, QSpinBox,
                                QWidget)
 
 from colorgui.settings import Settings
 from model.io.files import OUTPUT_FORMATS
+from model.nets import lean
 
 
 class SettingsDialog(QDialog):
@@ -18,8 +20,13 @@ class SettingsDialog(QDialog):
         self.device = QComboBox()
         self.device.addItem("Automatic (GPU when available)", "auto")
         self.device.addItem("CPU", "cpu")
-        self.device.addItem("GPU (CUDA)" if cuda_available else "GPU (CUDA) — none found", "cuda")
+        without_torch = lean.unavailable("Running on a GPU (CUDA)")  # the lean build
+        self.device.addItem("GPU (CUDA)" if cuda_available else
+                            "GPU (CUDA) — needs the full build" if without_torch else
+                            "GPU (CUDA) — none found", "cuda")
         self.device.model().item(2).setEnabled(cuda_available)
+        if without_torch:
+            self.device.setItemData(2, without_torch, Qt.ItemDataRole.ToolTipRole)
         self.device.setCurrentIndex(max(0, self.device.findData(settings.device)))
         self.output_dir = QLineEdit(settings.output_dir)
         self.output_dir.setPlaceholderText("Next to the original photo")

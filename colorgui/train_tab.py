@@ -1,7 +1,10 @@
-"""The Train tab: fine-tune the selected model on the user's own colour photos."""
+"""The Train tab: fine-tune the selected model on the user's own colour photos. In the
+lean build (no torch) it holds one sentence instead: what fine-tuning needs, and where to
+get it."""
 
 from __future__ import annotations
 
+import html
 import time
 from pathlib import Path
 
@@ -17,6 +20,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFo
 from colorgui.file_dialogs import existing_folder
 from colorgui.qt_images import to_qimage
 from colorgui.settings import Settings
+from model.nets import lean
 from model.progress import TRAINING, format_seconds
 from model.training.plan import plan_line, what_to_expect
 
@@ -47,6 +51,10 @@ class TrainTab(QWidget):
         self.outcome = None
         self._t0 = 0.0
         self._first_step: tuple[int, float] | None = None  # (step, time) training began
+        self.unavailable = lean.fine_tuning_unavailable()
+        if self.unavailable:  # the lean build: no controls that could not work
+            self._explain(self.unavailable)
+            return
 
         self.folders = QListWidget()
         self.folders.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -185,6 +193,20 @@ class TrainTab(QWidget):
         layout.addWidget(left_widget)
         layout.addLayout(right, 1)
         self._update_buttons()
+
+    def _explain(self, reason: str) -> None:
+        """The lean build's tab: the sentence, its address a link (selectable, to copy)."""
+        text = html.escape(reason).replace(lean.HOME, f'<a href="{lean.HOME}">{lean.HOME}</a>')
+        self.notice = QLabel(f"<p>{text}</p>")
+        self.notice.setWordWrap(True)
+        self.notice.setOpenExternalLinks(True)
+        self.notice.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.notice.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.notice.setMaximumWidth(520)
+        layout = QVBoxLayout(self)
+        layout.addStretch(1)
+        layout.addWidget(self.notice, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addStretch(2)
 
     # ----- folders
     def folder_list(self) -> list[str]:

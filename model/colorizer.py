@@ -65,12 +65,20 @@ class GraphEngine:
     def features(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return self.graph.run(x, None)[2:]
 
+    def look(self, x: np.ndarray) -> tuple[np.ndarray, ...]:
+        return self.graph.run(x, None)
+
     def out_of_memory(self, exc: BaseException) -> bool:
         return False
 
 
 def _digest(a: np.ndarray) -> tuple:
     return hashlib.blake2b(a.tobytes(), digest_size=16).digest(), a.shape
+
+
+def _spread_features(f8: np.ndarray, h: int, w: int) -> np.ndarray:
+    """The backbone's stride-8 maps (1×C×h/4×w/4) at the size hints are spread at (h×w×C)."""
+    return color.resize_maps(f8.astype(np.float32), h, w)[0].transpose(1, 2, 0)
 
 
 @dataclass
@@ -241,13 +249,18 @@ class Colorizer:
             key = (photo, vivid, self.mirror)
             if self._last.get("key") == key:
                 return self._last["ab"]
-        ab = self._ab(x, maps, vivid)
-        if self.mirror:
-            flip = lambda a: np.ascontiguousarray(a[..., ::-1])  # noqa: E731
-            ab = (ab + flip(self._ab(flip(x), None if maps is None else flip(maps), vivid))) / 2
+        ab = self._mirrored(x, maps, vivid, self._ab(x, maps, vivid))
         if key is not None:
             self._last = {"key": key, "ab": ab}
         return ab
+
+    def _mirrored(self, x: np.ndarray, maps: np.ndarray | None, vivid: float,
+                  ab: np.ndarray) -> np.ndarray:
+        """``ab`` of ``x``, averaged with its mirror image's where the model asks for it."""
+        if not self.mirror:
+            return ab
+        flip = lambda a: np.ascontiguousarray(a[..., ::-1])  # noqa: E731
+        return (ab + flip(self._ab(flip(x), None if maps is None else flip(maps), vivid))) / 2
 
     def _ab(self, x: np.ndarray, maps: np.ndarray | None, vivid: float) -> np.ndarray:
         """One network pass: a/b at half size, blended ``vivid`` toward the class head's."""
@@ -263,8 +276,7 @@ class Colorizer:
         if photo is not None and self._last.get("features_of") == photo:
             features = self._last["features"]
         else:
-            f8 = self.engine.features(x)[0]
-            features = color.resize_maps(f8.astype(np.float32), h, w)[0].transpose(1, 2, 0)
+            features = _spread_features(self.engine.features(x)[0], h, w)
             if photo is not None:
                 self._last.update(features_of=photo, features=features)
         small = cv2.resize(L, (w, h), interpolation=cv2.INTER_AREA)
@@ -324,11 +336,16 @@ class Colorizer:
             raise ValueError("only the spatial model can analyse a photo")
         small = self.working_L(L)
         x = color.normalise_L(small)[None, None].astype(np.float32)
-        ab = self._network_ab(x, None, None, self.checked_vivid(vivid))[0]
-        _, logits = self.engine.run(x, None)
-        f8, f16 = self.engine.features(x)
+        vivid = self.checked_vivid(vivid)
+        ab, logits, f8, f16 = self.engine.look(x)  # one pass for all of it
+        ab = self._mirrored(x, None, vivid, color.vivid_blend(ab, logits, vivid))
+        # the photo analysed is usually colorized next, with the hints found from it:
+        # that prediction needs no network pass of its own (see _network_ab, _follow)
+        photo = _digest(small)
+        self._last = {"key": (photo, vivid, self.mirror), "ab": ab, "features_of": photo,
+                      "features": _spread_features(f8, *ab.shape[-2:])}
         probs = None if logits is None else color.class_probabilities(logits)[0].transpose(1, 2, 0)
-        return Analysis(small, ab.transpose(1, 2, 0), probs, f8[0].transpose(1, 2, 0),
+        return Analysis(small, ab[0].transpose(1, 2, 0), probs, f8[0].transpose(1, 2, 0),
                         f16[0].transpose(1, 2, 0))
 
     def likely_colours(self, L: np.ndarray, x: float, y: float, hints: list[Hint] | None = None,

@@ -80,6 +80,10 @@ class TorchEngine:
         return tuple(f[..., : -(-H // s), : -(-W // s)].float().cpu().numpy()
                      for f, s in ((skips[2], 8), (skips[3], 16)))
 
+    def look(self, x: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Automatic a/b, logits and the stride-8 and stride-16 maps (as ``GraphEngine``)."""
+        return (*self.run(x, None), *self.features(x))
+
     def out_of_memory(self, exc: BaseException) -> bool:
         """Whether ``exc`` is CUDA running out of memory (its cache is freed then)."""
         from model.nets.devices import is_cuda_oom

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import sys
 
+from model.nets.lean import fine_tuning_unavailable
+
 # a fine-tune's defaults: these many epochs without a better validation loss end it (on
 # 719 flower photos the best came at 5 minutes of 10, and 25 minutes gained nothing)
 PATIENCE = 3
@@ -46,6 +48,10 @@ def _model_path(text: str):
 
 
 def cmd_train(args) -> int:
+    unavailable = fine_tuning_unavailable()
+    if unavailable:  # the lean build: no torch to train with
+        print(f"colorgui train: {unavailable}", file=sys.stderr)
+        return 2
     from model.training.branch_cache import BranchCache
     from model.nets.network import BUNDLED_BRANCHES, HybridConfig
     from model.nets.spatial import SpatialConfig

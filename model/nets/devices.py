@@ -6,6 +6,8 @@ import ctypes.util
 import os
 import sys
 
+from model.nets import lean
+
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
 
 
@@ -22,13 +24,14 @@ def cuda_possible() -> bool:
 def wants_cuda(choice: str = "auto") -> bool:
     """Whether ``choice`` runs on CUDA: ``auto`` where a GPU is there (torch asked only
     where ``cuda_possible``), ``cuda`` always (an error without a GPU, see
-    ``resolve_device``)."""
+    ``resolve_device``, or without torch: the lean build)."""
     if choice not in DEVICE_CHOICES:
         raise ValueError(f"device must be one of {DEVICE_CHOICES}, not {choice!r}")
     if choice == "cpu":
         return False
-    if choice == "auto" and not cuda_possible():
+    if choice == "auto" and (not cuda_possible() or lean.torch_missing()):
         return False
+    lean.require_torch("Running on a GPU (CUDA)")
     import torch
 
     if choice == "cuda" and not torch.cuda.is_available():
