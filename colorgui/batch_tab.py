@@ -75,6 +75,12 @@ class BatchTab(QWidget):
         self.album_pages.setToolTip("Photos and folders added from now on are scanned album "
                                     "pages: their prints are found, shown for you to check, "
                                     "cut out straight and queued one by one")
+        self.album_memory = QCheckBox("Keep colours consistent across each album")
+        self.album_memory.setToolTip(
+            "Each folder is an album: the colour hints you gave any of its photos, and its "
+            "reference photos, are remembered in the folder's colorgui-album.json and "
+            "carried to its other photos wherever the same thing is seen")
+        self.album_memory.setChecked(settings.batch_album_memory)
         self.format_box = QComboBox()
         self.format_box.addItem("Same as input", "same")
         for value, (label, _) in OUTPUT_FORMATS.items():
@@ -94,6 +100,7 @@ class BatchTab(QWidget):
                   self.clear_button):
             top.addWidget(w)
         top.addStretch(1)
+        top.addWidget(self.album_memory)
         top.addWidget(self.album_pages)
         out = QHBoxLayout()
         out.addWidget(QLabel("Save to:"))

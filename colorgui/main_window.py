@@ -246,9 +246,12 @@ class MainWindow(FileActions, QMainWindow):
     # ----- batch
     def start_batch(self, rows: list, overwrite: bool) -> None:
         self.settings.batch_output_dir = self.batch_tab.output_edit.text().strip()
+        album_memory = self.batch_tab.album_memory.isChecked()
+        self.settings.batch_album_memory = album_memory
         self._submit(Batch(rows, BatchSettings(
             saturation=1.0, vivid=self.colorize_tab.vivid, quality=self.settings.jpeg_quality,
-            overwrite=overwrite, provenance=self.settings.provenance)))
+            overwrite=overwrite, provenance=self.settings.provenance,
+            album_memory=album_memory)))
 
     def _pause_batch(self, paused: bool) -> None:
         if Batch in self.jobs:

@@ -83,6 +83,8 @@ class Settings:
     model_path = _Text("model", "")      # "" is the bundled model
     output_dir = _Text("output_dir", "")  # "" is beside the original (Save, Preferences)
     batch_output_dir = _Text("batch/output_dir", "")  # the Batch tab's own "Save to"
+    # the Batch tab carries each album's remembered colours to its other photos
+    batch_album_memory = _Flag("batch/album_memory", False)
     last_folder = _Text("last_folder", "")  # where the file dialogs open ("": home)
     # outputs say in their metadata that their colours are AI's (model.io.provenance)
     provenance = _Flag("provenance", True)

@@ -174,3 +174,32 @@ def test_where_should_i_click_shows_places_and_the_doubt(window, qtbot, photos):
     panel.places.setChecked(False)
     assert layer.places == [] and layer._doubt is None
     assert not window.is_current(MatchReferences, -1) and not window.is_current(CarryAlbum, -1)
+
+
+def test_keep_colours_consistent_gives_the_batch_its_album_memory(window, qtbot, tmp_path):
+    from model.io.sidecar import Edits, write_edits
+
+    root = tmp_path / "album"
+    root.mkdir()
+    for i in range(2):
+        Image.fromarray(gradient_photo(64, 80, i)).convert("L").save(root / f"p{i}.png")
+    write_edits(sidecar_path(root / "p0.png"), Edits([Hint(0.5, 0.5, 60.0, -40.0)]))
+    tab = window.batch_tab
+    assert not tab.album_memory.isChecked()  # off until the user asks for it
+
+    def run(out):
+        tab.clear()
+        tab.add_paths([str(root)])
+        tab.output_edit.setText(str(tmp_path / out))
+        with qtbot.waitSignal(window.host.batchFinished, timeout=60_000) as done:
+            tab.start_button.click()
+        qtbot.waitUntil(lambda: not tab.running)
+        return done.args[1:]
+
+    assert run("out-alone") == [2, 0, 0, False]
+    assert not (root / FILE_NAME).exists()  # each photo was coloured alone
+    tab.album_memory.setChecked(True)
+    assert run("out-album") == [2, 0, 0, False]
+    memory = read_memory(root)  # p0's hint is remembered for the album's other photos
+    assert [(m.photo, m.hint.a, m.hint.b) for m in memory.hints] == [("p0.png", 60.0, -40.0)]
+    assert window.settings.batch_album_memory  # and the choice is kept for next time
