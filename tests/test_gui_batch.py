@@ -111,4 +111,3 @@ def test_close_during_a_batch(window, qtbot, tmp_path, monkeypatch):
     assert not window.host.thread.isRunning()
     leftovers = [p for p in (tmp_path / "out").rglob("*") if p.name.endswith(".part")]
     assert leftovers == []
-
