@@ -33,8 +33,8 @@ PIN = 100.0     # how strongly a hinted pixel holds its change
 FEATURE_WEIGHT = 1.0  # a typical feature step between neighbours costs as much as ΔL = EDGE_L
 
 
-def _neighbour_weights(L: np.ndarray, edge: float, features: np.ndarray | None,
-                       feature_weight: float) -> tuple[np.ndarray, np.ndarray]:
+def neighbour_weights(L: np.ndarray, edge: float, features: np.ndarray | None,
+                      feature_weight: float) -> tuple[np.ndarray, np.ndarray]:
     """exp(-(ΔL / edge)² - feature_weight · |Δf|² / median |Δf|²) between horizontal
     and vertical neighbours."""
     dh = ((L[:, 1:] - L[:, :-1]) / edge) ** 2
@@ -66,7 +66,7 @@ def spread(L: np.ndarray, change: np.ndarray, mask: np.ndarray, edge: float = ED
 
     H, W = L.shape
     n = H * W
-    wh, wv = _neighbour_weights(L.astype(np.float64), edge, features, feature_weight)
+    wh, wv = neighbour_weights(L.astype(np.float64), edge, features, feature_weight)
     idx = np.arange(n).reshape(H, W)
     rows = np.concatenate([idx[:, :-1].ravel(), idx[:-1, :].ravel()])
     cols = np.concatenate([idx[:, 1:].ravel(), idx[1:, :].ravel()])

@@ -34,7 +34,7 @@ from scipy.sparse.linalg import splu
 
 from model import color
 from model.hints import Hint
-from model.propagate import EDGE_L, FEATURE_WEIGHT, REACH, _neighbour_weights
+from model.propagate import EDGE_L, FEATURE_WEIGHT, REACH, neighbour_weights
 
 POWER = 1.0      # doubt's exponent in the score
 SPACING = 3      # candidates every this many pixels of the spreading grid (~96² at 192²):
@@ -79,7 +79,7 @@ def _system(analysis) -> tuple:
     small = cv2.resize(analysis.L.astype(np.float32), (w2, h2), interpolation=cv2.INTER_AREA)
     features = color.resize_maps(analysis.features8.transpose(2, 0, 1)[None].astype(np.float32),
                                  h2, w2)[0].transpose(1, 2, 0)
-    wh, wv = _neighbour_weights(small.astype(np.float64), EDGE_L, features, FEATURE_WEIGHT)
+    wh, wv = neighbour_weights(small.astype(np.float64), EDGE_L, features, FEATURE_WEIGHT)
     n = h2 * w2
     idx = np.arange(n).reshape(h2, w2)
     rows = np.concatenate([idx[:, :-1].ravel(), idx[:-1, :].ravel()])
