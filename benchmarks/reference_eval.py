@@ -68,8 +68,10 @@ def centre_third(rgb: np.ndarray) -> np.ndarray:
     return rgb[h // 3: h - h // 3, w // 3: w - w // 3]
 
 
-def photo_sets(split: str, limit: int | None, people_limit: int | None = None):
-    """(scene photo paths, LFW people: lists of two or more paths each)."""
+def photo_sets(split: str, limit: int | None, people_limit: int | None = None,
+               folders: tuple[str, ...] = SCENE_FOLDERS):
+    """(scene photo paths, LFW people: lists of two or more paths each); ``folders``: the
+    training folders the scene photos of ``split`` "train" come from."""
     from model.io.files import list_images
 
     if split == "eval":
@@ -79,7 +81,7 @@ def photo_sets(split: str, limit: int | None, people_limit: int | None = None):
         from model.training.data import split_grouped
 
         _, val = split_grouped(list_images(DATA / "train"), 0.03)
-        scene = [p for p in val if p.parent.name in SCENE_FOLDERS]
+        scene = [p for p in val if p.parent.name in folders]
         lfw = [p for p in val if p.parent.name == "lfw"]
     people: dict[str, list[Path]] = {}
     for p in lfw:
@@ -349,6 +351,10 @@ def main(argv=None) -> int:
     ap.add_argument("--sweep", nargs="+", metavar="KEY=V1,V2",
                     help="score a grid of settings (train only), e.g. similarity=0.6,0.7 "
                          "lightness=4,6 strength=0.5,1 album_similarity=0.7,0.8")
+    ap.add_argument("--folders", nargs="+", default=list(SCENE_FOLDERS),
+                    help="with --split train: the training folders the scene photos come "
+                         "from (the bundled model never saw camvid, dogs_vs_cats, "
+                         "food101_subset and oxford_pets_sample: its card lists its folders)")
     ap.add_argument("--model", type=Path, help="a checkpoint (default: the bundled model)")
     ap.add_argument("--speed", action="store_true", help="only time the matching on a 1 MP photo")
     args = ap.parse_args(argv)
@@ -361,7 +367,7 @@ def main(argv=None) -> int:
     if args.speed:
         print("\n".join(speed(colorizer)))
         return 0
-    scene, people = photo_sets(args.split, args.limit, args.people)
+    scene, people = photo_sets(args.split, args.limit, args.people, tuple(args.folders))
     t0 = time.time()
     if args.cache and args.cache.is_file():
         import pickle
