@@ -18,7 +18,7 @@ from colorgui.hints.jobs import stored_edits
 from colorgui.jobs import ColorizeResult, Request, TrainOutcome
 
 PREVIEW_SIDE = 1280  # the saturation slider re-renders this on the GUI thread (0.15–0.25 s)
-EVAL_PHOTOS, EXAMPLES = 60, 3
+EXAMPLES = 3
 
 
 def _preview(arr: np.ndarray, side: int = PREVIEW_SIDE) -> np.ndarray:
@@ -184,7 +184,7 @@ class FineTune(Request):
                          progress=job.progress)
             best = str(result.best) if result.best and Path(result.best).is_file() else ""
             comparison = compare_before_after(base, best, result.val_paths, self.options.device,
-                                              EVAL_PHOTOS, EXAMPLES) if best else Comparison()
+                                              examples=EXAMPLES) if best else Comparison()
             worker.trainFinished.emit(job.id, TrainOutcome(
                 best, result.cancelled, result.steps, comparison.rows, comparison.examples,
                 comparison.photos, comparison.summary() if best else ""))
