@@ -40,14 +40,15 @@ def main(argv=None) -> int:
     os.environ["COLORGUI_CONFIG_DIR"] = str(tmp / "config")
     os.environ["COLORGUI_DATA_DIR"] = str(tmp / "data")
 
-    from PySide6.QtCore import QEventLoop, QPointF, Qt, QTimer
+    from PySide6.QtCore import QPointF, Qt
     from PySide6.QtTest import QTest
-    from PySide6.QtWidgets import QApplication
     from skimage import data as skdata
 
-    from colorgui.main_window import MainWindow, apply_theme
     from model import color
     from model.io.imageio import write_photo
+
+    sys.path.insert(0, str(ROOT))
+    from tests.xvfb_session import save_grab, show_window, wait_for  # the tests' harness
 
     names = ("astronaut", "chelsea", "coffee", "rocket")
     bw, colour = tmp / "black-and-white", tmp / "colour"
@@ -56,22 +57,10 @@ def main(argv=None) -> int:
         write_photo(bw / f"{name}.png", color.gray_to_rgb(color.luminance(rgb)))
         write_photo(colour / f"{name}.png", rgb)
 
-    app = QApplication.instance() or QApplication([])
-    window = MainWindow()
-    apply_theme(app, window.settings.theme)
-    window.resize(1400, 820)
-    window.show()
-
-    def wait_for(signal, ms=600_000):
-        loop = QEventLoop()
-        signal.connect(loop.quit)
-        QTimer.singleShot(ms, loop.quit)
-        loop.exec()
+    app, window = show_window(1400, 820)
 
     def shot(name):
-        for _ in range(5):
-            app.processEvents()
-        window.grab().save(str(out / name))
+        save_grab(window, out / name)
 
     def place_hints(hints):
         """Click each place on the colour view, as a user does, then pick its colour in

@@ -14,17 +14,16 @@ Run by hand: ``xvfb-run -a python tests/test_xvfb_app.py WORK`` with WORK prepar
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-# what Qt prints when a widget, a timer or a QObject is used from the wrong thread
-THREADING_WARNINGS = ("QObject:", "QObject::", "Cannot create children", "Timers cannot",
-                      "QThread: Destroyed", "QBasicTimer", "QSocketNotifier",
-                      "Segmentation fault")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from PySide6.QtCore import Slot  # noqa: E402
+from PySide6.QtWidgets import QFileDialog  # noqa: E402
+
+from tests.xvfb_session import (Session, assert_clean, drive, run_under_xvfb,  # noqa: E402
+                                write_settings)
 
 
 def prepare(work: Path, checkpoint: Path) -> None:
@@ -33,7 +32,6 @@ def prepare(work: Path, checkpoint: Path) -> None:
     import numpy as np
     from PIL import Image
 
-    from colorgui.settings import Settings
     from tests.conftest import gradient_photo
 
     (work / "album").mkdir(parents=True)
@@ -43,140 +41,75 @@ def prepare(work: Path, checkpoint: Path) -> None:
         Image.fromarray(gradient_photo(64, 80, i)).convert("L").save(work / "album" / f"b{i}.png")
     for i in range(8):
         Image.fromarray(gradient_photo(48, 56, i)).save(work / "colour" / f"c{i}.jpg", quality=95)
-    settings = Settings(work / "config" / "colorgui.ini")
-    settings.model_path, settings.device, settings.output_dir = str(checkpoint), "cpu", ""
-    settings.sync()
+    write_settings(work, checkpoint)
 
 
-def drive(work: Path) -> int:
-    """Run the real app on ``work`` (see ``prepare``) and walk it through a session."""
-    from PySide6.QtCore import QObject, QTimer, Slot
-    from PySide6.QtWidgets import QApplication, QFileDialog
+class SaveBatchFineTune(Session):
+    """Open a photo, Save, Save As, a batch of three, a one-epoch fine-tune, quit."""
 
-    from colorgui import app as colorgui_app
-    from colorgui.main_window import MainWindow
+    saves = 0
 
-    os.environ["COLORGUI_CONFIG_DIR"] = str(work / "config")
-    app = QApplication(sys.argv[:1])
+    def begin(self, w) -> None:
+        h = w.host
+        for signal, slot in ((h.colorized, self.colorized), (h.saved, self.saved),
+                             (h.batchFinished, self.batch_finished), (h.scanned, self.scanned),
+                             (h.trainFinished, self.train_finished)):
+            signal.connect(slot)
+        w.open_paths([str(self.work / "photo.png")])
 
-    class Session(QObject):
-        """Each step runs in a slot on the GUI thread, started by the previous reply."""
+    @Slot(int, object)
+    def colorized(self, job_id: int, result) -> None:
+        self.say(f"colorized {result.path}")
+        self.window.save()
 
-        def __init__(self):
-            super().__init__()
-            self.window: MainWindow | None = None
-            self.saves = 0
+    @Slot(int, str)
+    def saved(self, job_id: int, path: str) -> None:
+        self.saves += 1
+        self.say(f"saved {path}")
+        if self.saves == 1:
+            QFileDialog.getSaveFileName = staticmethod(
+                lambda *a, **k: (str(self.work / "saved as.jpg"), ""))
+            self.window.save_as()
+            return
+        tab = self.window.batch_tab
+        tab.output_edit.setText(str(self.work / "batch"))
+        tab.add_paths([str(self.work / "album")])
+        tab.start_button.click()
 
-        def say(self, text: str) -> None:
-            print(f"session: {text}", flush=True)
+    @Slot(int, int, int, int, bool)
+    def batch_finished(self, job_id: int, done: int, skipped: int, failed: int,
+                       cancelled: bool) -> None:
+        self.say(f"batch: {done} done, {skipped} skipped, {failed} failed")
+        if (done, failed, cancelled) != (3, 0, False):
+            return self.fail("the batch did not colorize its 3 photos")
+        self.window.train_tab.add_folders([str(self.work / "colour")])
 
-        def fail(self, text: str, code: int = 1) -> None:
-            print(f"session failed: {text}", file=sys.stderr, flush=True)
-            app.exit(code)
+    @Slot(int, object)
+    def scanned(self, job_id: int, report) -> None:
+        tab = self.window.train_tab
+        self.say(f"scanned: {len(report.usable)} usable")
+        tab.epochs.setValue(1)
+        tab.batch.setValue(4)
+        tab.start_button.click()
 
-        @Slot()
-        def start(self) -> None:
-            self.window = w = next(t for t in app.topLevelWidgets() if isinstance(t, MainWindow))
-            w.error = lambda title, reason: self.fail(f"{title}: {reason}")  # no modal dialog
-            w.start_worker()
-            h = w.host
-            h.modelFailed.connect(self.model_failed)
-            h.colorized.connect(self.colorized)
-            h.saved.connect(self.saved)
-            h.batchFinished.connect(self.batch_finished)
-            h.scanned.connect(self.scanned)
-            h.trainFinished.connect(self.train_finished)
-            w.open_paths([str(work / "photo.png")])
-
-        @Slot(str, str)
-        def model_failed(self, path: str, reason: str) -> None:
-            self.fail(f"the model did not load: {reason}")
-
-        @Slot(int, object)
-        def colorized(self, job_id: int, result) -> None:
-            self.say(f"colorized {result.path}")
-            self.window.save()
-
-        @Slot(int, str)
-        def saved(self, job_id: int, path: str) -> None:
-            self.saves += 1
-            self.say(f"saved {path}")
-            if self.saves == 1:
-                QFileDialog.getSaveFileName = staticmethod(
-                    lambda *a, **k: (str(work / "saved as.jpg"), ""))
-                self.window.save_as()
-                return
-            tab = self.window.batch_tab
-            tab.output_edit.setText(str(work / "batch"))
-            tab.add_paths([str(work / "album")])
-            tab.start_button.click()
-
-        @Slot(int, int, int, int, bool)
-        def batch_finished(self, job_id: int, done: int, skipped: int, failed: int,
-                           cancelled: bool) -> None:
-            self.say(f"batch: {done} done, {skipped} skipped, {failed} failed")
-            if (done, failed, cancelled) != (3, 0, False):
-                return self.fail("the batch did not colorize its 3 photos")
-            self.window.train_tab.add_folders([str(work / "colour")])
-
-        @Slot(int, object)
-        def scanned(self, job_id: int, report) -> None:
-            tab = self.window.train_tab
-            self.say(f"scanned: {len(report.usable)} usable")
-            tab.epochs.setValue(1)
-            tab.batch.setValue(4)
-            tab.start_button.click()
-
-        @Slot(int, object)
-        def train_finished(self, job_id: int, outcome) -> None:
-            self.say(f"fine-tuned: {outcome.steps} steps, best {outcome.best}")
-            if outcome.cancelled or not outcome.best:
-                return self.fail("the fine-tune did not finish")
-            bar = self.window.statusBar()
-            if bar.currentMessage():  # live on until the status bar's timer takes it away
-                bar.messageChanged.connect(self.message_changed)
-            else:
-                self.quit()
-
-        @Slot(str)
-        def message_changed(self, text: str) -> None:
-            if not text:
-                self.quit()
-
-        def quit(self) -> None:
-            self.say("quitting")
-            self.window.close()  # the last window: run() returns app.exec()'s 0
-
-    session = Session()
-    QTimer.singleShot(0, session.start)
-    QTimer.singleShot(90_000, lambda: session.fail("timed out", 2))
-    code = colorgui_app.run()
-    session.say(f"exit {code}")
-    return code
+    @Slot(int, object)
+    def train_finished(self, job_id: int, outcome) -> None:
+        self.say(f"fine-tuned: {outcome.steps} steps, best {outcome.best}")
+        if outcome.cancelled or not outcome.best:
+            return self.fail("the fine-tune did not finish")
+        self.quit_when_status_clears()
 
 
 def test_the_real_window_under_xvfb_saves_twice_batches_fine_tunes_and_exits_cleanly(
         tmp_path, tiny_checkpoint):
-    import pytest
-
-    xvfb_run = shutil.which("xvfb-run")
-    if xvfb_run is None:
-        pytest.skip("needs xvfb-run (apt-get install xvfb xauth)")
     work = tmp_path / "session"
     prepare(work, tiny_checkpoint)
-    env = {**os.environ, "QT_QPA_PLATFORM": "xcb", "PYTHONPATH": str(ROOT),
-           "OMP_NUM_THREADS": "1", "PYTHONFAULTHANDLER": "1"}
-    run = subprocess.run([xvfb_run, "-a", "-s", "-screen 0 1280x1024x24", sys.executable,
-                          str(Path(__file__)), str(work)], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=240)
-    log = f"stdout:\n{run.stdout[-3000:]}\nstderr:\n{run.stderr[-5000:]}"
-    assert run.returncode == 0, log
-    assert "session: quitting" in run.stdout and "session: exit 0" in run.stdout, log
-    assert not [w for w in THREADING_WARNINGS if w in run.stderr], log
+    run, log = run_under_xvfb(Path(__file__), work, "1280x1024", 240)
+    assert_clean(run, log)
     assert (work / "photo_colorized.png").is_file() and (work / "saved as.jpg").is_file()
     assert sorted(p.name for p in (work / "batch" / "album").iterdir()) == \
         ["b0.png", "b1.png", "b2.png"]
 
 
 if __name__ == "__main__":
-    sys.exit(drive(Path(sys.argv[1])))
+    sys.exit(drive(SaveBatchFineTune(Path(sys.argv[1])), 90_000))
