@@ -100,7 +100,6 @@ class BatchTab(QWidget):
                   self.clear_button):
             top.addWidget(w)
         top.addStretch(1)
-        top.addWidget(self.album_memory)
         top.addWidget(self.album_pages)
         out = QHBoxLayout()
         out.addWidget(QLabel("Save to:"))
@@ -108,8 +107,10 @@ class BatchTab(QWidget):
         out.addWidget(browse)
         out.addWidget(QLabel("Format:"))
         out.addWidget(self.format_box)
-        out.addWidget(self.skip_existing)
-        out.addWidget(self.keep_structure)
+        options = QHBoxLayout()
+        for box in (self.skip_existing, self.keep_structure, self.album_memory):
+            options.addWidget(box)
+        options.addStretch(1)
         run = QHBoxLayout()
         run.addWidget(self.start_button)
         run.addWidget(self.pause_button)
@@ -119,6 +120,7 @@ class BatchTab(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.table, 1)
         layout.addLayout(out)
+        layout.addLayout(options)
         layout.addLayout(run)
         layout.addWidget(self.progress_label)
         self._update_buttons()
