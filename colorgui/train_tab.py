@@ -196,16 +196,22 @@ class TrainTab(QWidget):
 
     def _explain(self, reason: str) -> None:
         """The lean build's tab: the sentence, its address a link (selectable, to copy)."""
-        text = html.escape(reason).replace(lean.HOME, f'<a href="{lean.HOME}">{lean.HOME}</a>')
+        # a blue that reads on the dark theme's and the light theme's background alike
+        link = f'<a href="{lean.HOME}" style="color: #3daee9">{lean.HOME}</a>'
+        text = html.escape(reason).replace(lean.HOME, link)
         self.notice = QLabel(f"<p>{text}</p>")
         self.notice.setWordWrap(True)
         self.notice.setOpenExternalLinks(True)
         self.notice.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
         self.notice.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.notice.setMaximumWidth(520)
+        self.notice.setMaximumWidth(520)  # a paragraph, not one line across the window
+        row = QHBoxLayout()  # no alignment flag: the label then gets the height its wrap needs
+        row.addStretch(1)
+        row.addWidget(self.notice, 2)
+        row.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addStretch(1)
-        layout.addWidget(self.notice, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addLayout(row)
         layout.addStretch(2)
 
     # ----- folders

@@ -49,22 +49,36 @@ def keep(path: Path, data: bytes) -> None:
         log.info("could not keep %s in the cache: %s", path, exc)
 
 
-def gamut_table() -> np.ndarray:
-    """``model.color``'s gamut table, read from the user cache folder, or built and kept
-    there (0.4-0.8 s saved on each later start); a damaged file is built again."""
-    path = cache_root() / (f"gamut-table-v{color.TABLE_VERSION}-"
-                           f"{color.TABLE_SHAPE[0]}x{color.TABLE_SHAPE[1]}.npy")
+def gamut_table_name() -> str:
+    """The gamut table's file name, which says its version and shape."""
+    return f"gamut-table-v{color.TABLE_VERSION}-{color.TABLE_SHAPE[0]}x{color.TABLE_SHAPE[1]}.npy"
+
+
+def _read_table(path: Path) -> np.ndarray | None:
     try:
         table = np.load(path, allow_pickle=False)
         if table.shape == color.TABLE_SHAPE and table.dtype == np.float32 \
                 and np.isfinite(table).all():
             return table
-    except (OSError, ValueError):  # not there yet, or damaged: build it again
+    except (OSError, ValueError):  # not there, or damaged
         pass
+    return None
+
+
+def gamut_table() -> np.ndarray:
+    """``model.color``'s gamut table: the copy a frozen build carries in ``resources/``
+    (packaging/colorgui.spec), else the one kept in the user cache folder, else built and
+    kept there (0.4-0.8 s saved on each later start, and on a frozen build's first); a
+    damaged file is built again."""
+    from resources import ROOT as RESOURCES
+
+    name = gamut_table_name()
+    for path in (RESOURCES / name, cache_root() / name):
+        table = _read_table(path)
+        if table is not None:
+            return table
     table = color.build_max_chroma_table()
     buf = io.BytesIO()
     np.save(buf, table, allow_pickle=False)
-    keep(path, buf.getvalue())
+    keep(cache_root() / name, buf.getvalue())
     return table
-
-

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from model.io.places import user_data_root
+from model.nets import lean
 
 BUNDLED_NAME = "Bundled model"
 BUNDLED_LABELS = {"paper": "paper model (hybrid v1)",
@@ -55,6 +56,8 @@ def resolve_model(name: str) -> Path:
         return Path(name)
     if name in BUNDLED_MODELS and BUNDLED_MODELS[name].is_file():
         return BUNDLED_MODELS[name]
+    if name in BUNDLED_MODELS and lean.torch_missing():  # the lean build leaves it out
+        raise ValueError(lean.left_out(f"The {BUNDLED_LABELS.get(name, name)}"))
     for entry in list_models():
         if not entry.bundled and entry.name == name:
             return entry.path
