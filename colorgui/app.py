@@ -166,6 +166,9 @@ def run(paths: list[str] | None = None, batch_inputs: list[str] | None = None,
                 window.close()
                 app.exit(1)
 
+        # nobody is there to answer a dialog: an error is said on stderr, and the failure
+        # below ends the test
+        window.error = lambda title, reason: print(f"{title}: {reason}", file=sys.stderr)
         window.start_worker()
         check = SelfTest(window)
         window.host.modelLoaded.connect(check.loaded)

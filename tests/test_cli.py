@@ -110,3 +110,23 @@ def test_inputs_with_nothing_to_colorize_fail_before_the_model_loads(photo_folde
     assert code == 1
     err = capsys.readouterr().err
     assert "nothing to colorize" in err and "would overwrite an input photo" in err
+
+
+def test_the_self_test_fails_with_the_reason_and_opens_no_dialog(tmp_path):
+    """An installed or frozen app's self-test on a model that cannot load ends by itself
+    (exit 1, the reason on stderr) instead of waiting on an error dialog nobody answers."""
+    import os
+
+    from colorgui.settings import Settings
+
+    broken = tmp_path / "broken.safetensors"
+    broken.write_bytes(b"not a checkpoint")
+    settings = Settings(tmp_path / "config" / "colorgui.ini")
+    settings.model_path, settings.device = str(broken), "cpu"
+    settings.sync()
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen",
+           "COLORGUI_CONFIG_DIR": str(tmp_path / "config")}
+    run = subprocess.run([sys.executable, "-m", "colorgui", "app", "--self-test"], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1, run.stderr
+    assert "self-test failed" in run.stderr and "broken.safetensors" in run.stderr
