@@ -21,7 +21,7 @@ from model.hints import Hint, hint_maps
 from model.io.places import gamut_table
 from model.io.weights import CheckpointError, ModelInfo, inference_settings, read_header_text
 from model.nets.devices import wants_cuda
-from model.nets.graph import SpatialGraph, checked
+from model.nets.graph import Graph, checked
 from model.propagate import spread
 
 log = logging.getLogger(__name__)
@@ -52,11 +52,12 @@ class Device:
 
 
 class GraphEngine:
-    """The spatial model's ONNX graph on a CPU (``model.nets.graph``): no torch."""
+    """A model's ONNX graph on a CPU (``model.nets.graph``): no torch. ``features`` and
+    ``look`` are the spatial model's only (its backbone's maps)."""
 
     net = branches = None
 
-    def __init__(self, graph: SpatialGraph):
+    def __init__(self, graph: Graph):
         self.graph, self.device = graph, Device("cpu")
 
     def run(self, x: np.ndarray, maps: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -110,10 +111,11 @@ class Colorizer:
                  runtime: str = "auto"):
         """``net``: a network already built (``model.nets``), instead of a checkpoint.
         ``precision``: "auto" (bfloat16 for the paper model on CPUs with bfloat16 units)
-        or "float32". ``runtime`` (``model.nets.graph.RUNTIMES``): on a CPU, "auto" and
-        "onnx" run a spatial model through ONNX Runtime: its graph beside the checkpoint
-        where there is one (no torch is loaded then), else one exported once into the user
-        cache; "torch" keeps everything in PyTorch. ``vivid`` (models with a class head):
+        or "float32" (a model's ONNX graph is float32). ``runtime``
+        (``model.nets.graph.RUNTIMES``): on a CPU, "auto" and "onnx" run a model through
+        ONNX Runtime: its graph beside the checkpoint where there is one (no torch is
+        loaded then), else its networks exported once into the user cache; "torch" keeps
+        everything in PyTorch. ``vivid`` (models with a class head):
         0..1, how far the colours are blended toward the class head's annealed mean; None:
         the value the checkpoint recommends."""
         if precision not in ("auto", "float32"):
@@ -155,14 +157,18 @@ class Colorizer:
         self.batch_size = 8
 
     def _engine(self, net, device: str, branches):
-        """The spatial model's ONNX graph beside its checkpoint, on a CPU, where there is
-        one; else the network in PyTorch (``model.torch_engine``, imported only then)."""
-        info = self.config
-        if (net is None and info.architecture == "spatial" and not info.branches
-                and self.runtime != "torch" and not wants_cuda(device)):
-            graph = SpatialGraph.beside(self.checkpoint)
+        """The model's ONNX graph beside its checkpoint, on a CPU, where there is one;
+        else the network in PyTorch (``model.torch_engine``, imported only then), as it
+        is where the caller gives the network or the branches."""
+        if net is None and branches is None and self.runtime != "torch" \
+                and not wants_cuda(device):
+            graph = Graph.beside(self.checkpoint)
             if graph is not None:
                 return GraphEngine(graph)
+        from model.nets.lean import require_torch
+
+        name = self.checkpoint.name if self.checkpoint else "This model"
+        require_torch(f"{name}, which has no ONNX graph beside it,")
         from model.store.checkpoint import load_checkpoint
         from model.torch_engine import TorchEngine
 

@@ -1,8 +1,9 @@
-"""A model run by PyTorch: on CUDA, and on a CPU where no ONNX graph of it is at hand
-(the paper's model; a checkpoint that was never installed). ``model.colorizer`` loads it
-only then, so colorizing on a CPU with an installed spatial model never imports torch.
+"""A model run by PyTorch: on CUDA, and on a CPU where no ONNX graph of it is at hand (a
+checkpoint that was never installed, a network given in memory). ``model.colorizer``
+loads it only then, so colorizing on a CPU with a bundled or installed model never
+imports torch.
 
-Numpy in, numpy out, like ``model.nets.graph.SpatialGraph``: normalised L at the
+Numpy in, numpy out, like ``model.nets.graph``'s graphs: normalised L at the
 working size and hint maps in; a/b at half size and the class head's logits out.
 """
 
@@ -15,7 +16,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from model.nets.backbones import BranchSet, branch_gray, fold_for_inference
+from model.nets.backbones import BranchSet, fold_for_inference
+from model.nets.branch_input import branch_gray
 from model.nets.devices import resolve_device
 from model.nets.spatial import SpatialNet
 from model.nets.spatial_onnx import onnx_core

@@ -2,12 +2,18 @@
 
 Keeps the trained weights, sets the working size the network runs at, and keeps only
 the metadata a user needs (data, steps, time, hardware; not the optimizer or the
-per-epoch history beyond a summary).
+per-epoch history beyond a summary), and writes its ONNX graph beside it: what a CPU
+colorizes with, without torch and without an export on first use.
 
     python scripts/export_bundled.py runs/gpu/best.safetensors --input-size 192 \
         -o resources/weights/colorgui-hybrid.safetensors
     python scripts/export_bundled.py runs/spatial/best.safetensors --vivid 0.25 \
         -o resources/weights/colorgui-spatial.safetensors
+
+``--graph-only`` writes the graph of a checkpoint already exported, leaving its weights
+as they are (the graph names their SHA-256):
+
+    python scripts/export_bundled.py --graph-only resources/weights/colorgui-hybrid.safetensors
 """
 
 from __future__ import annotations
@@ -24,7 +30,9 @@ from model.store.checkpoint import (build_network, load_checkpoint, save_checkpo
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("checkpoint", type=Path)
-    ap.add_argument("-o", "--out", type=Path, required=True)
+    ap.add_argument("-o", "--out", type=Path, help="the bundled checkpoint to write")
+    ap.add_argument("--graph-only", action="store_true",
+                    help="only write the ONNX graph beside CHECKPOINT (its weights unchanged)")
     ap.add_argument("--input-size", type=int, help="working size at inference")
     ap.add_argument("--data-note", default="", help="where the training photos came from")
     ap.add_argument("--hardware", default="", help="what it was trained on, for the card")
@@ -33,6 +41,10 @@ def main(argv=None) -> int:
     ap.add_argument("--mirror", action="store_true",
                     help="the model recommends averaging each photo's colours with its mirror image's")
     args = ap.parse_args(argv)
+    if args.graph_only:
+        return _write_graph(args.checkpoint)
+    if args.out is None:
+        ap.error("-o/--out is required (or --graph-only)")
     net, meta = load_checkpoint(args.checkpoint)
     config = net.config
     if args.input_size:
@@ -58,8 +70,12 @@ def main(argv=None) -> int:
         keep["mirror"] = True
     save_checkpoint(args.out, out, keep)
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB), input size {config.input_size}")
-    graph = write_graph_beside(args.out)
-    if graph is not None:  # what a CPU runs it with: no torch, no export on first use
+    return _write_graph(args.out)
+
+
+def _write_graph(checkpoint: Path) -> int:
+    graph = write_graph_beside(checkpoint)
+    if graph is not None:
         print(f"wrote {graph} ({graph.stat().st_size / 1e6:.1f} MB)")
     return 0
 

@@ -1,17 +1,47 @@
-"""The first use prepares the pretrained networks for the CPU (an ONNX export, about 20 s
-for the paper model's branches): the CLI says so once, and the runtime tells any listener."""
+"""The first use of a model on a CPU. The bundled models ship their ONNX graphs, so it
+exports nothing and loads no torch; a model without one (never installed) has its
+pretrained networks prepared for the CPU (an ONNX export into the user cache): the CLI
+says so once, and the runtime tells any listener."""
 
 import dataclasses
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from colorgui.cli.main import main
+from model.io.places import cache_root
 from model.nets import backbones, graph, runtime
 from model.nets.backbones import BranchSet
+from tests.conftest import gradient_photo
 
 pytestmark = pytest.mark.skipif(not runtime.available(), reason="needs ONNX Runtime")
 
 NAMES = ("random_0", "random_1")  # the tiny checkpoint's branches
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("model", ["spatial", "paper"])
+def test_a_bundled_model_used_first_on_a_clean_cache_exports_nothing_and_loads_no_torch(
+        model, tmp_path):
+    assert not cache_root().exists()  # the user cache of this test, empty
+    Image.fromarray(gradient_photo(40, 56)).convert("L").save(tmp_path / "p.png")
+    code = ("import sys; from colorgui.cli.main import main\n"
+            "code = main(['colorize', sys.argv[1], '-o', sys.argv[2], '--device', 'cpu',"
+            " '--model', sys.argv[3]])\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'scipy'}))\n"
+            "sys.exit(code)\n")
+    run = subprocess.run([sys.executable, "-c", code, str(tmp_path / "p.png"),
+                          str(tmp_path / "out"), model], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip().splitlines()[-1] == "[]"
+    assert (tmp_path / "out" / "p.png").is_file()
+    assert "preparing" not in run.stderr
+    assert list(cache_root().rglob("*.onnx")) == []
 
 
 @pytest.fixture

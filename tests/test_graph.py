@@ -1,11 +1,9 @@
-"""The spatial model as an ONNX graph beside its weights: a CPU colorizes with it without
-torch, to the colours PyTorch gives, and never with a graph of other weights."""
+"""A model as an ONNX graph beside its weights (the spatial model's; the paper model's with
+its branches inside): a CPU colorizes with it without torch, to the colours PyTorch gives,
+and never with a graph of other weights."""
 
 import os
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,12 +11,12 @@ import torch
 
 from model.colorizer import Colorizer, GraphEngine
 from model.hints import Hint
-from model.nets.graph import SpatialGraph, graph_path
+from model.nets import graph as graph_module
+from model.nets.graph import Graph, HybridGraph, graph_path
+from model.nets.network import HybridNet
 from model.nets.spatial import SpatialConfig, SpatialNet
 from model.store.checkpoint import save_checkpoint, write_graph_beside
-from tests.conftest import gradient_photo
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import gradient_photo, tiny_config
 
 
 @pytest.fixture
@@ -51,34 +49,60 @@ def test_a_graph_beside_the_weights_colours_as_pytorch_does(guided_model):
         graph_run.likely_colours(want.L, 0.5, 0.5)[0][:2]
 
 
-def test_a_graph_of_other_weights_is_never_used(guided_model, tmp_path):
-    write_graph_beside(guided_model)
+@pytest.fixture
+def hybrid_model(tmp_path):
+    """A tiny paper-style model whose colours follow its (random) branches' classes."""
+    torch.manual_seed(0)
+    net = HybridNet(tiny_config()).eval()
+    with torch.no_grad():  # random weights all but drop the class vector: amplify it
+        net.fusion[0].weight[:, net.config.encoder[-1]:] *= 300
+    path = tmp_path / "hybrid.safetensors"
+    save_checkpoint(path, net)
+    return path
+
+
+def test_a_hybrid_graph_with_its_branches_colours_as_pytorch_does(hybrid_model, monkeypatch):
+    torch_run = Colorizer(hybrid_model, device="cpu", runtime="torch", precision="float32")
+    write_graph_beside(hybrid_model)
+    graph_run = Colorizer(hybrid_model, device="cpu")
+    assert isinstance(graph_run.engine.graph, HybridGraph)
+    photos = [gradient_photo(70, 90, seed).astype(np.float32) / 255 for seed in range(3)]
+    photos.append(np.random.default_rng(0).random((70, 90, 3), dtype=np.float32))
+    want = torch_run.predict_many(photos)
+    for g, w in zip(graph_run.predict_many(photos), want):
+        np.testing.assert_allclose(g.ab, w.ab, atol=1e-5)
+    # what the branches see reaches the colours, well beyond that tolerance
+    monkeypatch.setattr(graph_module, "branch_image",
+                        lambda gray, size: np.zeros((size, size), np.float32))
+    blind = graph_run.predict_many(photos)
+    assert min(np.abs(b.ab - w.ab).max() for b, w in zip(blind, want)) > 1e-2
+
+
+def test_the_bundled_paper_model_ships_its_graph_and_colours_as_pytorch_does():
+    from resources import BUNDLED_MODELS
+
+    path = BUNDLED_MODELS["paper"]
+    graph = Graph.beside(path)  # made from these very weights, or not used
+    assert isinstance(graph, HybridGraph)
+    rgb = gradient_photo(300, 400).astype(np.float32) / 255
+    want = Colorizer(path, device="cpu", runtime="torch", precision="float32").predict(rgb)
+    got = Colorizer(path, device="cpu").predict(rgb)
+    np.testing.assert_allclose(got.ab, want.ab, atol=1e-5)
+
+
+@pytest.mark.parametrize("model", ["guided_model", "hybrid_model"])
+def test_a_graph_of_other_weights_is_never_used(model, tmp_path, request):
+    path = request.getfixturevalue(model)
+    write_graph_beside(path)
     other = tmp_path / "other.safetensors"
-    shutil.copy(guided_model, other)
-    shutil.copy(graph_path(guided_model), graph_path(other))
-    assert SpatialGraph.beside(other) is not None
+    shutil.copy(path, other)
+    shutil.copy(graph_path(path), graph_path(other))
+    assert Graph.beside(other) is not None
     with open(other, "r+b") as fh:  # the weights change, the graph stays
         fh.seek(-4, os.SEEK_END)
         fh.write(b"\x01\x02\x03\x04")
-    assert SpatialGraph.beside(other) is None
+    assert Graph.beside(other) is None
     assert not isinstance(Colorizer(other, device="cpu").engine, GraphEngine)
-
-
-def test_colorizing_on_a_cpu_with_the_bundled_model_loads_no_torch(tmp_path):
-    from PIL import Image
-
-    assert graph_path(ROOT / "resources/weights/colorgui-spatial.safetensors").is_file()
-    Image.fromarray(gradient_photo(40, 56)).convert("L").save(tmp_path / "p.png")
-    code = ("import sys; from colorgui.cli.main import main\n"
-            "code = main(['colorize', sys.argv[1], '-o', sys.argv[2], '--device', 'cpu'])\n"
-            "print(sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'scipy'}))\n"
-            "sys.exit(code)\n")
-    run = subprocess.run([sys.executable, "-c", code, str(tmp_path / "p.png"),
-                          str(tmp_path / "out")], cwd=ROOT, capture_output=True, text=True,
-                         timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert run.returncode == 0, run.stderr[-2000:]
-    assert run.stdout.strip().splitlines()[-1] == "[]"
-    assert (tmp_path / "out" / "p.png").is_file()
 
 
 def test_an_installed_fine_tuned_model_gets_its_graph(guided_model):

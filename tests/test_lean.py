@@ -111,3 +111,13 @@ def test_the_preferences_say_cuda_needs_the_full_build(qtbot, tmp_path, without_
     assert dialog.device.itemText(2) == "GPU (CUDA) — needs the full build"
     assert not dialog.device.model().item(2).isEnabled()
     assert dialog.device.itemData(2, 3).startswith("Running on a GPU (CUDA) needs PyTorch")  # tooltip
+
+
+def test_a_model_without_a_graph_is_refused_with_the_sentence(tiny_checkpoint, without_torch):
+    """A user's checkpoint with no ONNX graph beside it needs PyTorch to run: the lean
+    build says so in its sentence instead of failing on "No module named torch"."""
+    from model.colorizer import Colorizer
+
+    with pytest.raises(lean.TorchMissing, match="tiny.safetensors, which has no ONNX graph "
+                                                "beside it, needs PyTorch"):
+        Colorizer(tiny_checkpoint, device="cpu")

@@ -26,12 +26,11 @@ import numpy as np
 import torch
 from torch import nn
 
+# branch_gray: what training reads a photo's branch inputs with (it lives in the torch-free
+# module, where the paper model's ONNX graph takes its inputs from too)
+from model.nets.branch_input import branch_gray, branch_image  # noqa: F401
+
 FEATURE_DIM = 1000
-
-
-def branch_gray(L: np.ndarray) -> np.ndarray:
-    """What the pretrained branches see: the lightness as gray in [0, 1]."""
-    return np.clip(L / 100.0, 0.0, 1.0).astype(np.float32)
 
 
 class BranchWeightsError(RuntimeError):
@@ -206,16 +205,12 @@ def branch_spec(name: str) -> BranchSpec:
 
 def gray_batch(gray: list[np.ndarray], spec: BranchSpec) -> torch.Tensor:
     """Gray images (H×W float in [0, 1]) → the branch's normalised N×3×S×S input."""
-    import cv2
-
     size = spec.input_size
     out = np.empty((len(gray), 3, size, size), np.float32)
     mean = np.asarray(spec.mean, np.float32)[:, None, None]
     std = np.asarray(spec.std, np.float32)[:, None, None]
     for i, g in enumerate(gray):
-        interp = cv2.INTER_AREA if min(g.shape) > size else cv2.INTER_LINEAR
-        small = cv2.resize(np.asarray(g, np.float32), (size, size), interpolation=interp)
-        out[i] = (small[None] * 255.0 - mean) / std
+        out[i] = (branch_image(g, size)[None] * 255.0 - mean) / std
     return torch.from_numpy(out)
 
 

@@ -1,12 +1,13 @@
-"""The spatial model as an ONNX graph, run by ONNX Runtime on a CPU: numpy in, numpy
-out, and no torch, so colorizing on a CPU never loads it (about 1.2-1.7 s of a CLI run's
-start).
+"""A bundled or installed model as an ONNX graph, run by ONNX Runtime on a CPU: numpy in,
+numpy out, and no torch, so colorizing on a CPU never loads it (about 1.2-1.7 s of a CLI
+run's start) and a first use exports nothing.
 
 A graph is written beside its weights (``colorgui-spatial.onnx`` next to
 ``colorgui-spatial.safetensors``) when a model is exported for shipping or installed
-after fine-tuning (``model.nets.spatial_onnx.graph_bytes``); its metadata names the
+after fine-tuning (``model.store.checkpoint.write_graph_beside``); its metadata names the
 SHA-256 of the weights file it was made from, so a graph that does not belong to its
-weights is never used.
+weights is never used. ``SpatialGraph`` runs the spatial model's, ``HybridGraph`` the
+paper model's (its pretrained branches inside).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Callable, Iterator, Literal
 import numpy as np
 
 from model.io.files import hash_file
+from model.nets.branch_input import branch_gray, branch_image
 
 log = logging.getLogger(__name__)
 
@@ -89,14 +91,14 @@ def _threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-class SpatialGraph:
-    """A spatial model's ONNX graph in an ONNX Runtime session."""
+class Graph:
+    """A model's ONNX graph in an ONNX Runtime session; ``run`` as its architecture's."""
 
     def __init__(self, path: Path, session, config: dict):
         self.path, self.session, self.config = path, session, config
 
-    @classmethod
-    def beside(cls, checkpoint: os.PathLike | str) -> "SpatialGraph | None":
+    @staticmethod
+    def beside(checkpoint: os.PathLike | str) -> "Graph | None":
         """The graph beside ``checkpoint`` where there is one made from these very weights
         and ONNX Runtime can run it; else None (the caller runs the model in PyTorch)."""
         path = graph_path(checkpoint)
@@ -115,10 +117,16 @@ class SpatialGraph:
             if meta.get("weights_sha256") != hash_file(checkpoint, "sha256"):
                 log.info("%s was made from other weights: not used", path)
                 return None
-            return cls(path, session, json.loads(meta["config"]))
+            config = json.loads(meta["config"])
+            kind = SpatialGraph if config.get("architecture") == "spatial" else HybridGraph
+            return kind(path, session, config)
         except Exception as exc:  # no onnxruntime, a damaged file: PyTorch instead
             log.info("cannot use %s: %s", path, exc)
             return None
+
+
+class SpatialGraph(Graph):
+    """The spatial model's graph: a/b, the class head's logits and the backbone's maps."""
 
     def run(self, L: np.ndarray, hints: np.ndarray | None
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -137,3 +145,21 @@ class SpatialGraph:
             "x0": np.ascontiguousarray(L, np.float32), "x1": np.ascontiguousarray(hints, np.float32)})
         up = lambda m, s: m[..., : -(-H // s), : -(-W // s)]  # noqa: E731
         return ab[..., : H // 2, : W // 2], up(logits, 4), up(f8, 8), up(f16, 16)
+
+
+class HybridGraph(Graph):
+    """The paper model's graph, its pretrained branches inside (``model.nets.hybrid_onnx``);
+    each branch's gray image is made here, in numpy."""
+
+    def run(self, L: np.ndarray, hints: np.ndarray | None = None) -> tuple[np.ndarray, None]:
+        """Normalised L (N×1×H×W float32, sides multiples of 8) → (a/b N×2×H/2×W/2, None:
+        no class head). The model takes no hints."""
+        if hints is not None:
+            raise ValueError("this model does not take colour hints")
+        gray = branch_gray((L[:, 0] + 1.0) * 50.0)
+        feed = {"x0": np.ascontiguousarray(L, np.float32)}
+        for branch in self.session.get_inputs()[1:]:  # N×1×S×S, S fixed by the branch
+            size = branch.shape[-1]
+            feed[branch.name] = np.stack([branch_image(g, size) for g in gray])[:, None]
+        (ab,) = self.session.run(None, feed)
+        return ab, None

@@ -9,11 +9,13 @@ run by ONNX Runtime from then on.
 Anything that goes wrong on the way (no onnxruntime, an operator the exporter does not
 know, an unwritable cache) leaves the network in PyTorch, with a warning.
 
-Exporting the paper model's three branches is its first run's long wait (13-19 s of
-18-23 s with an empty cache, against 5 s once cached, one photo through the CLI on the
-build machine's 2 busy cores); the spatial model's network (``spatial_onnx.onnx_core``) takes
-0.5 s on the idle machine, 4.3 s with other work running. Whoever waits can listen
-(``model.nets.graph.listening_to_exports``).
+The bundled models and installed ones ship their whole ONNX graph instead
+(``model.nets.graph``), so only a model without one (a training run's checkpoint, a
+network given in memory, training's branch cache) is exported here. Exporting the paper
+model's three branches doubled its first CLI run (4.5 s against 2.1 s once cached, one
+photo on the build machine's 2 shared cores; up to 23 s when they are busy); the spatial
+model's network (``spatial_onnx.onnx_core``) takes 0.5 s idle, 4.3 s busy. Whoever waits
+can listen (``model.nets.graph.listening_to_exports``).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import logging
 import os
 import warnings
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Collection
 
 import numpy as np
 import torch
@@ -77,17 +79,18 @@ def weights_identity(net: nn.Module) -> str:
 
 
 def export(net: nn.Module, example: torch.Tensor | tuple[torch.Tensor, ...],
-           any_size: bool = False) -> bytes:
+           any_size: bool | Collection[str] = False) -> bytes:
     """The ONNX file of ``net`` (evaluation mode) for inputs shaped like ``example`` (one
     tensor or a tuple), any batch size, and with ``any_size`` images (4-d tensors in and
-    out) of any height and width too."""
+    out) of any height and width too: True for all of them, or the names of those that
+    are (inputs ``x0``, ``x1``…, outputs ``y0``…; the others keep the example's sides)."""
     examples = example if isinstance(example, tuple) else (example,)
     with torch.no_grad():
         results = _as_tuple(net.eval()(*examples))
     names = [f"x{i}" for i in range(len(examples))] + [f"y{i}" for i in range(len(results))]
     axes = {}
     for name, t in zip(names, examples + results):
-        image = any_size and t.dim() == 4
+        image = t.dim() == 4 and (any_size is True or (bool(any_size) and name in any_size))
         axes[name] = {0: "n", 2: f"{name}h", 3: f"{name}w"} if image else {0: "n"}
     buf = io.BytesIO()
     with warnings.catch_warnings():  # the TorchScript exporter's deprecation notes
@@ -96,6 +99,17 @@ def export(net: nn.Module, example: torch.Tensor | tuple[torch.Tensor, ...],
                           input_names=names[:len(examples)], output_names=names[len(examples):],
                           dynamic_axes=axes)
     return buf.getvalue()
+
+
+def stamped(data: bytes, **meta: str) -> bytes:
+    """An ONNX file with ``meta`` added to its metadata (``model.nets.graph`` reads it)."""
+    import onnx
+
+    model = onnx.load_from_string(data)
+    for key, value in meta.items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+    return model.SerializeToString()
 
 
 def _used(path: Path) -> None:

@@ -82,11 +82,9 @@ class _Graph(nn.Module):
         return ab, logits, skips[2], skips[3]
 
 
-def graph_bytes(net: SpatialNet, weights_sha256: str) -> bytes:
-    """The ONNX graph of a float32 spatial model (``model.nets.graph.SpatialGraph`` runs
-    it without torch), its metadata naming the weights file it was made from."""
-    import onnx
-
+def graph_bytes(net: SpatialNet) -> bytes:
+    """The ONNX graph of a float32 spatial model with hints and a class head, for
+    ``model.nets.graph.SpatialGraph`` to run without torch."""
     config = net.config
     if config.branches or not config.hints or not config.class_head:
         raise ValueError("an ONNX graph is made for spatial models with hints and a class "
@@ -94,8 +92,4 @@ def graph_bytes(net: SpatialNet, weights_sha256: str) -> bytes:
     size = config.input_size
     net = net.float().eval()
     example = (torch.zeros(1, 1, size, size), torch.zeros(1, HINT_CHANNELS, size, size))
-    model = onnx.load_from_string(runtime.export(_Graph(net), example, any_size=True))
-    for key, value in (("weights_sha256", weights_sha256), ("config", config.to_json())):
-        entry = model.metadata_props.add()
-        entry.key, entry.value = key, value
-    return model.SerializeToString()
+    return runtime.export(_Graph(net), example, any_size=True)

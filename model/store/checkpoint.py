@@ -102,18 +102,23 @@ def load_checkpoint(path: os.PathLike | str, expect: Config | None = None,
 
 
 def write_graph_beside(path: os.PathLike | str) -> Path | None:
-    """Write the ONNX graph of the spatial checkpoint at ``path`` beside it
-    (``model.nets.graph``), so a CPU colorizes with it without torch and without a first
-    export; None for a model that has no graph (the paper's, or one with extra branches)."""
+    """Write the ONNX graph of the checkpoint at ``path`` beside it (``model.nets.graph``),
+    its metadata naming these weights and the config, so a CPU colorizes with it without
+    torch and without a first export; None for a model that has no graph (a spatial model
+    with extra branches, or without hints or a class head)."""
     from model.io.files import hash_file
     from model.nets.graph import graph_path
-    from model.nets.spatial_onnx import graph_bytes
+    from model.nets.runtime import stamped
 
     net, _ = load_checkpoint(path)
     config = net.config
-    if not isinstance(net, SpatialNet) or config.branches or not config.hints \
-            or not config.class_head:
-        return None
+    if isinstance(net, SpatialNet):
+        if config.branches or not config.hints or not config.class_head:
+            return None
+        from model.nets.spatial_onnx import graph_bytes
+    else:
+        from model.nets.hybrid_onnx import graph_bytes
     target = graph_path(path)
-    atomic_write(target, graph_bytes(net, hash_file(path, "sha256")))
+    atomic_write(target, stamped(graph_bytes(net), weights_sha256=hash_file(path, "sha256"),
+                                 config=config.to_json()))
     return target
