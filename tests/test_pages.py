@@ -78,6 +78,27 @@ def test_prints_laid_close_together_are_cut_apart():
     assert_all_found(page, find_prints(page.rgb))
 
 
+@pytest.mark.parametrize("paper, seed", [("lid", 3), ("cream", 5), ("black", 0), ("black", 4),
+                                         ("linen", 3)])
+def test_prints_laid_close_are_each_cut_whole_on_every_paper(paper, seed):
+    """Prints 2-4 mm apart, each turned its own way: the gap between two is no straight
+    line (a region cut along it keeps a piece of the neighbour), and a print near the
+    scan's edge has lines of its profile off the scan."""
+    page = album_page(photos()[:4], paper, np.random.default_rng(seed), DPI, close=True)
+    assert_all_found(page, find_prints(page.rgb))
+
+
+@pytest.mark.parametrize("paper, seed", [("lid", 1), ("cream", 3), ("black", 1), ("linen", 2)])
+def test_each_side_lies_within_half_a_pixel_of_the_prints_edge(paper, seed):
+    """Placed at the page's own resolution: the shadow a print throws is left out, a white
+    border on cream paper kept, and the threads of linen are no edge."""
+    page = album_page(photos()[:4], paper, np.random.default_rng(seed), DPI, pale_edge=False)
+    found = find_prints(page.rgb)
+    assert_all_found(page, found)
+    score = score_page(page, found.prints)
+    assert len(score.side_errors) == 4 and max(score.side_errors) <= 0.5
+
+
 def test_rotations_up_to_ten_degrees_are_straightened_to_half_a_degree():
     page = album_page(daylight(), "black", np.random.default_rng(4), DPI, max_turn=10.0)
     found = find_prints(page.rgb)

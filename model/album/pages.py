@@ -16,7 +16,11 @@ photo), then scales the rectangles back to the page's own pixels:
    still differs from the page: a white print border on a white lid, or a pale sky, is
    taken in although too faint to make a region on its own;
 5. a region that is itself a page (album paper lying on the scanner's lid) is looked
-   into again with the paper as the page.
+   into again with the paper as the page;
+6. back at the page's own resolution, each side is moved to the print's edge (the
+   outermost sharp step of colour near it: a shadow's ramp is soft) and the rectangle
+   turned by the slope of the line through that edge along its sides
+   (``model.album.edges.sharpened``).
 
 Rectangles (``PrintRect``) are in the page's pixels, centre and size, turned by
 ``angle`` degrees clockwise as seen on screen (image y points down).
@@ -33,6 +37,7 @@ from model.album.background import PageModel, model_page, smoothed_lab
 from model.album.rect import PrintRect
 from model.album.regions import (outline, rectangular_parts, regions, split_at_gaps,
                                  without_duplicates)
+from model.album.edges import sharpened
 from model.album.sides import refined
 
 __all__ = ["PrintRect", "PageAnalysis", "find_prints", "reading_order", "whole_page",
@@ -100,7 +105,8 @@ def find_prints(rgb: np.ndarray) -> PageAnalysis:
         # (a rose on black): a photo on its own
         return PageAnalysis(w, h, [whole_page(w, h)], WHOLE)
     sx, sy = w / lab.shape[1], h / lab.shape[0]
-    rects = [_clamped(_to_page(r, sx, sy), w, h) for r in found.rects]
+    rects = [_clamped(sharpened(rgb, _to_page(r, sx, sy), (sx + sy) / 2), w, h)
+             for r in found.rects]
     rects = [r for r in rects if r is not None]
     return PageAnalysis(w, h, reading_order(rects), PRINTS if rects else EMPTY)
 
@@ -200,7 +206,7 @@ def _prints_on(lab: np.ndarray, min_sides: int, nested: bool) -> _Found | None:
             rect = PrintRect.from_box(cv2.minAreaRect(contour))
         contour = contour + np.array([x, y], np.float32)
         rect = PrintRect(rect.cx + x, rect.cy + y, rect.width, rect.height, rect.angle)
-        rect, straight = refined(rect, contour, page, (w, h))
+        rect, straight = refined(rect, contour, page, low_level, (w, h))
         if straight < MIN_STRAIGHT_SIDES:  # a rose on a black ground, a stain
             return float(part.sum()) / (h * w)
         return rect

@@ -321,12 +321,23 @@ def correlation(cut: np.ndarray, truth: np.ndarray) -> float:
     return float((ga * gb).sum() / denom) if denom > 0 else 0.0
 
 
+def side_errors(found: PrintRect, truth: PrintRect) -> list[float]:
+    """How far each side of ``found`` (left, right, top, bottom) lies from the same side
+    of ``truth``, in pixels along ``truth``'s axes."""
+    u, v = truth.axes
+    shift = np.array([found.cx - truth.cx, found.cy - truth.cy])
+    a, b = float(shift @ u), float(shift @ v)
+    return [abs(a - (found.width - truth.width) / 2), abs(a + (found.width - truth.width) / 2),
+            abs(b - (found.height - truth.height) / 2), abs(b + (found.height - truth.height) / 2)]
+
+
 @dataclass
 class PageScore:
     prints: int = 0
     whole: int = 0                   # found, with correlation ≥ WHOLE_CORRELATION
     extra: int = 0                   # cuts that match no print
     angle_errors: list[float] = field(default_factory=list)
+    side_errors: list[float] = field(default_factory=list)  # the worst side of each found
     correlations: list[float] = field(default_factory=list)
     missed: list[int] = field(default_factory=list)   # indices of prints not found whole
 
@@ -356,6 +367,7 @@ def score_page(page: SyntheticPage, found: list[PrintRect]) -> PageScore:
         corr = correlation(cut_print(page.rgb, r), cut_print(page.rgb, p.rect))
         score.correlations.append(corr)
         score.angle_errors.append(angle_error(r.angle, p.rect.angle))
+        score.side_errors.append(max(side_errors(r, p.rect)))
         if corr >= WHOLE_CORRELATION:
             score.whole += 1
         else:
