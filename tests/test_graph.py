@@ -90,6 +90,15 @@ def test_the_bundled_paper_model_ships_its_graph_and_colours_as_pytorch_does():
     np.testing.assert_allclose(got.ab, want.ab, atol=1e-5)
 
 
+def test_a_graph_session_does_not_spin_between_calls():
+    """Its threads spinning while numpy's BLAS threads run the vivid blend made a pass
+    2.5x slower on two cores (benchmarks/run.py)."""
+    from resources import BUNDLED_MODELS
+
+    options = Graph.beside(BUNDLED_MODELS["spatial"]).session.get_session_options()
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+
+
 @pytest.mark.parametrize("model", ["guided_model", "hybrid_model"])
 def test_a_graph_of_other_weights_is_never_used(model, tmp_path, request):
     path = request.getfixturevalue(model)
