@@ -9,6 +9,8 @@ contract in pyproject.toml, checked by ``lint-imports``):
 - ``io``: files, image decoding and writing, hint sidecars, provenance, the user cache
   and data folders. No torch.
 - ``propagate``: spreading a hint's change over its region (scipy).
+- ``memory``, ``album``: colour from reference photos and an album's memory; album pages
+  cut into prints, their tone and dust restored. Never torch.
 - ``nets``: the networks (paper model, spatial model), the pretrained backbones, ONNX
   Runtime, devices.
 - ``store``: checkpoints, the models a user can pick, model cards.
