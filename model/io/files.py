@@ -26,6 +26,27 @@ class FileError(Exception):
         self.path, self.reason = Path(path), reason
 
 
+def read_json(path: os.PathLike | str, error: type[FileError], missing: str, parse):
+    """``parse`` of the JSON document in a file. ``error(path, reason)`` when the file is
+    missing (``missing`` says so), unreadable or not JSON, or ``parse`` raises ValueError."""
+    import json
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error(path, missing) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(path, f"cannot be read ({exc})") from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise error(path, f"not valid JSON ({exc})") from None
+    try:
+        return parse(doc)
+    except ValueError as exc:
+        raise error(path, str(exc)) from None
+
+
 def is_image_file(path: Path) -> bool:
     return path.suffix.lower() in IMAGE_SUFFIXES
 

@@ -29,7 +29,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from model.io.files import FileError, atomic_write, hash_file
+from model.io.files import FileError, atomic_write, hash_file, read_json
 from model.hints import ORIGINS, USER, Hint
 
 FORMAT, VERSION = "colorgui-hints", 1
@@ -167,20 +167,7 @@ def _parse(doc) -> Edits:
 
 def read_edits(path: os.PathLike | str) -> Edits:
     """Read a hint file; HintFileError names the file and what is wrong with it."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise HintFileError(path, "no such hint file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise HintFileError(path, f"cannot be read ({exc})") from None
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise HintFileError(path, f"not valid JSON ({exc})") from None
-    try:
-        return _parse(doc)
-    except ValueError as exc:
-        raise HintFileError(path, str(exc)) from None
+    return read_json(path, HintFileError, "no such hint file", _parse)
 
 
 def write_edits(path: os.PathLike | str, edits: Edits) -> None:

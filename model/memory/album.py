@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from model.hints import USER, Hint
-from model.io.files import FileError, atomic_write
+from model.io.files import FileError, atomic_write, read_json
 
 FORMAT, VERSION = "colorgui-album", 1
 FILE_NAME = "colorgui-album.json"
@@ -209,20 +209,7 @@ def read_memory(path: os.PathLike | str) -> AlbumMemory:
     """Read an album's memory (a folder or its file); ``AlbumError`` names the file and
     what is wrong with it."""
     path = memory_path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise AlbumError(path, "no album memory here") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise AlbumError(path, f"cannot be read ({exc})") from None
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise AlbumError(path, f"not valid JSON ({exc})") from None
-    try:
-        return _parse(doc, path.parent)
-    except ValueError as exc:
-        raise AlbumError(path, str(exc)) from None
+    return read_json(path, AlbumError, "no album memory here", lambda doc: _parse(doc, path.parent))
 
 
 def open_memory(folder: os.PathLike | str) -> tuple[AlbumMemory, str | None]:
