@@ -12,8 +12,9 @@ from model.colorizer import Colorizer
 from model.hints import REFERENCE
 from model.io.sidecar import content_hash
 from model.memory.cells import cells_of
-from model.memory.reference import (REFERENCE_MAX_PIXELS, ReferenceError, load_reference,
-                                    reference_from_rgb, reference_hints)
+from model.memory.reference import (REFERENCE_MAX_PIXELS, REFERENCE_TEST, ReferenceError,
+                                    hints_from, load_reference, match, reference_from_rgb,
+                                    reference_hints, with_test)
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +70,27 @@ def test_a_reference_of_the_same_scene_gives_back_its_known_colours(colorizer):
     out = colorizer.predict(gray_b, hints).render()
     err = lambda x: np.abs(color.rgb_to_lab(x)[..., 1:] - color.rgb_to_lab(b)[..., 1:]).mean()  # noqa: E731
     assert err(out) < 0.8 * err(plain)
+
+
+def test_a_reference_of_the_same_scene_lends_its_colours_at_full_strength(colorizer):
+    a, b = pair(strange_colours(photo("astronaut")))
+    ref = reference_from_rgb(a, colorizer, "a.png").cells
+    target = cells_of(colorizer.analyse(color.luminance(b)))
+    m = match(target, ref)
+    share = len(m) / target.n  # B's third that A shows matches
+    assert share > 0.1 and (m.similarity < REFERENCE_TEST.trust_high).any()  # some unsure
+
+    def colours(dense_share):
+        test = with_test(dense_share=dense_share)
+        return np.array([(h.a, h.b) for h in hints_from(m, target, ref, 1.0, "a.png", test)])
+
+    want = np.clip(ref.ab[m.r], -128, 127)
+    np.testing.assert_allclose(colours(share), want, atol=1e-3)
+    # a reference that matches less of the photo only nudges the model where it is unsure
+    sparse = colours(share + 1.0 / target.n)
+    unsure = m.similarity < REFERENCE_TEST.trust_high
+    assert np.abs(sparse[unsure] - want[unsure]).max() > 1.0
+    np.testing.assert_allclose(sparse[~unsure], want[~unsure], atol=1e-3)
 
 
 def test_an_unrelated_reference_changes_little(colorizer):
