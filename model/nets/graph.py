@@ -111,7 +111,7 @@ class Graph:
             options.intra_op_num_threads = _threads()
             options.inter_op_num_threads = 1
             # no busy-waiting between calls: numpy's BLAS threads (the vivid blend) run
-            # next, and two pools spinning on 2 cores measured 1.5-2x slower per photo
+            # next, and two pools spinning on 2 cores made a pass 2.5x slower (run.py)
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             options.log_severity_level = 3
             session = ort.InferenceSession(str(path), options,
