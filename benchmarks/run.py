@@ -113,7 +113,7 @@ def main(argv=None) -> int:
     from model import color
     from model.nets.backbones import BranchSet
     from model.colorizer import Colorizer, network_size
-    from model.nets.backbones import branch_gray
+    from model.nets.branch_input import branch_gray
     from model.colorizer import bundled_model_path
     from resources import BUNDLED_MODELS
 

@@ -22,7 +22,7 @@ from PIL import Image
 
 from model.nets.backbones import BranchSet
 from model.training.branch_cache import BranchCache
-from model.nets.backbones import branch_gray
+from model.nets.branch_input import branch_gray
 from model.io.files import list_images
 from model.io.imageio import ImageReadError, read_photo
 from model import color

@@ -38,10 +38,10 @@ SCRATCH_WIDTH = 6.0     # px: a piece's widest mean width
 BEND_RMS = 1.5          # px: a piece's spread about its fitted parabola
 MIN_RADIUS = 0.3        # × the long side: the tightest bend
 LINE_CROWD = 0.2        # share of a 41 px window in such lines: more is texture
-# share of the band 3-16 px either side of a line whose top-hat (either way) reaches
-# RIDGE_LEVEL of the line's: more is hair, whiskers, a fence, where strands side by side
-# hide each other from the line filter
-RIDGE_CROWD, RIDGE_LEVEL = 0.12, 0.5
+# share of the band 3 to RIDGE_REACH px either side of a line whose top-hat (either way)
+# reaches RIDGE_LEVEL of the line's: more is hair, whiskers, a fence, where strands side
+# by side hide each other from the line filter
+RIDGE_CROWD, RIDGE_LEVEL, RIDGE_REACH = 0.12, 0.5, 16
 FRAME_ANGLE, FRAME_MARGIN = 1.5, 0.12  # °, × short side: a frame line along the edge
 LINE_SHARP = 0.5        # the steps from the line to its neighbours / its contrast
 LINE_SIDES = 0.3        # how much its sides differ / its contrast
@@ -53,6 +53,7 @@ TRACE_STEP, TRACE_GAP, TRACE_FILL = 60, 60, 0.5  # px looked ahead, px bridged, 
 TRACE_ROUNDS = 12
 
 _NEAR = np.ones((5, 5), np.uint8)
+_BESIDE = np.ones((2 * RIDGE_REACH + 1,) * 2, np.uint8)
 
 
 def _line_kernel(theta: float) -> np.ndarray:
@@ -166,17 +167,16 @@ def _is_scratch(L, own, x, y, k, light, crowd) -> bool:
 
 
 def _ridges_beside(hats, own, x, y) -> float:
-    """The share of the band 3-16 px either side of a line piece (``own`` at x, y) whose
-    top-hat, light or dark, reaches RIDGE_LEVEL of the piece's own."""
-    pad = 17
+    """The share of the band 3 to RIDGE_REACH px either side of a line piece (``own`` at
+    x, y) whose top-hat, light or dark, reaches RIDGE_LEVEL of the piece's own."""
+    pad = RIDGE_REACH + 1
     H, W = hats[0].shape
     x0, y0 = max(0, x - pad), max(0, y - pad)
     x1, y1 = min(W, x + own.shape[1] + pad), min(H, y + own.shape[0] + pad)
     line = np.zeros((y1 - y0, x1 - x0), np.uint8)
     line[y - y0:y - y0 + own.shape[0], x - x0:x - x0 + own.shape[1]] = own
     hat = np.maximum(hats[0][y0:y1, x0:x1], hats[1][y0:y1, x0:x1])
-    band = (cv2.dilate(line, np.ones((33, 33), np.uint8)) > 0) & ~(
-        cv2.dilate(line, np.ones((5, 5), np.uint8)) > 0)
+    band = (cv2.dilate(line, _BESIDE) > 0) & ~(cv2.dilate(line, _NEAR) > 0)
     if not band.any():
         return 0.0
     level = RIDGE_LEVEL * float(np.median(hat[line > 0]))

@@ -26,9 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
-# branch_gray: what training reads a photo's branch inputs with (it lives in the torch-free
-# module, where the paper model's ONNX graph takes its inputs from too)
-from model.nets.branch_input import branch_gray, branch_image  # noqa: F401
+from model.nets.branch_input import branch_image
 
 FEATURE_DIM = 1000
 

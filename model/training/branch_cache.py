@@ -21,7 +21,8 @@ from model import color
 from model.io.files import atomic_write, hash_file
 from model.io.imageio import ImageReadError, read_photo
 from model.io.places import cache_root
-from model.nets.backbones import BranchSet, branch_gray
+from model.nets.backbones import BranchSet
+from model.nets.branch_input import branch_gray
 from model.progress import FEATURES, Progress
 
 log = logging.getLogger(__name__)
