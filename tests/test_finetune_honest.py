@@ -153,6 +153,27 @@ def test_the_progress_total_is_the_step_the_time_budget_ends_at(folder_with_copi
         (result.steps, later[:5])
 
 
+def test_once_validation_stalls_the_progress_counts_to_where_the_patience_ends(
+        folder_with_copies, tmp_path):
+    """A run that stopped by patience at 2:41 of 10 minutes showed the budget's time left
+    to the end; after the first pass without a gain the bar now counts to that stop."""
+    seen = []
+
+    class Totals(Progress):
+        def step(self, step, total, loss):
+            seen.append((step, total))
+
+    result = fit([folder_with_copies], tmp_path / "run", tiny_config(),
+                 options=options(epochs=20, lr=0.0, val_share=0.2, patience=2),
+                 progress=Totals(), cache=BranchCache(tmp_path / "cache"))
+    per_epoch = result.history[0]["step"]
+    assert result.steps == 3 * per_epoch
+    first_pass = [total for step, total in seen if step <= per_epoch]
+    stalled = [total for step, total in seen if step > 2 * per_epoch]
+    assert set(first_pass) == {20 * per_epoch}  # no gain missed yet: the budget's end
+    assert set(stalled) == {result.steps}       # one pass without a gain: the patience's
+
+
 def test_a_resumed_run_keeps_its_patience_and_stops_on_time(folder_with_copies, tmp_path):
     """Running the same command again goes on counting the passes without a gain."""
     out, cache = tmp_path / "run", BranchCache(tmp_path / "cache")

@@ -56,9 +56,10 @@ class RunState:
     which runs only while batches train (not during validation or checkpoints)."""
 
     def __init__(self, meta: dict, options, total_steps: int, fixed_meta: dict,
-                 agree: Callable[[float], float] = lambda f: f):
+                 agree: Callable[[float], float] = lambda f: f, steps_per_epoch: int = 0):
         self.base_meta = {k: v for k, v in meta.items() if k not in _RUN_KEYS}
         self.fixed_meta, self.options, self.total_steps = fixed_meta, options, total_steps
+        self.steps_per_epoch = steps_per_epoch
         self.step = self.last_saved = self.first_step = int(meta.get("step", 0))
         self.history: list[dict] = list(meta.get("history", []))
         self.best_val = float(meta.get("best_val", math.inf))
@@ -95,14 +96,18 @@ class RunState:
         return f
 
     def projected_total(self) -> int:
-        """The step the run will end at: ``total_steps``, or sooner where the time budget
-        runs out first at this run's pace so far (what a progress bar counts to)."""
+        """The step the run will end at (what a progress bar counts to): ``total_steps``,
+        or sooner where the time budget runs out first at this run's pace so far, or
+        where validation has stalled and the patience runs out first if no gain comes."""
+        end = self.total_steps
         limit = self.options.time_limit
         done, secs = self.step - self.first_step, self.this_run_seconds()
-        if not limit or done <= 0 or secs <= 0:
-            return self.total_steps
-        in_budget = self.step + round((limit - secs) * done / secs)
-        return max(self.step, min(self.total_steps, in_budget))
+        if limit and done > 0 and secs > 0:
+            end = min(end, self.step + round((limit - secs) * done / secs))
+        patience = self.options.patience
+        if patience and self.stale and self.history and self.steps_per_epoch:
+            end = min(end, self.history[-1]["step"] + (patience - self.stale) * self.steps_per_epoch)
+        return max(self.step, end)
 
     def why_stop(self) -> str:
         """Why the budget (epochs, steps, time) ends the run now, or ""; kept in ``stopped``."""

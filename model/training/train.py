@@ -295,7 +295,7 @@ def _fit(data_dirs, out_dir, config, from_checkpoint, options: FitOptions, progr
     if world.active:
         fixed_meta["processes"] = world.size
     run = RunState(meta, options, total_steps, fixed_meta,
-                   lambda f: distributed.agreed_fraction(f, world, device))
+                   lambda f: distributed.agreed_fraction(f, world, device), steps_per_epoch)
 
     def save_last() -> None:
         if world.is_main:
