@@ -49,16 +49,20 @@ def true_hints(rgb: np.ndarray, count: int, seed: int) -> list:
     return out
 
 
-def hinted(colorizer, count: int, spread: bool, options: dict | None = None):
+def hinted(colorizer, count: int, spread: bool, options: dict | None = None,
+           ramp: float | None = None):
     """A method for ``model.training.evaluate``: the colorizer with ``count`` true hints,
-    spread (with ``model.propagate.spread`` settings ``options``) or not."""
+    spread (with ``model.propagate.spread`` settings ``options``) or not; ``ramp``: the
+    guide ramp to run at (``Colorizer.guide_ramp``; None: the model's own)."""
     def run(rgbs):
         given = [true_hints(x, count, 1000 + i) if count else None for i, x in enumerate(rgbs)]
+        own = colorizer.guide_ramp
         colorizer.spread_hints, colorizer.spread_options = spread, dict(options or {})
+        colorizer.guide_ramp = own if ramp is None else ramp
         try:
             return [colorizer.predict(x, h).render() for x, h in zip(rgbs, given)]
         finally:
-            colorizer.spread_hints, colorizer.spread_options = True, {}
+            colorizer.spread_hints, colorizer.spread_options, colorizer.guide_ramp = True, {}, own
     return run
 
 
@@ -101,6 +105,8 @@ def main(argv=None) -> int:
     ap.add_argument("--spread", action="append", default=[], metavar="NAME=A,B,...",
                     help="model.propagate.spread settings to try (e.g. reach=0.5,1,2): the "
                          "spread rows are scored at each")
+    ap.add_argument("--guide-ramp", type=float, nargs="*", default=[],
+                    help="guide ramps to try (Colorizer.guide_ramp) besides each model's own")
     args = ap.parse_args(argv)
     if (args.eval is None) == (args.val is None):
         ap.error("give --eval DIR or --val SHARE")
@@ -124,13 +130,15 @@ def main(argv=None) -> int:
             autos[name] = f"{name}: automatic"
             methods[autos[name]] = hinted(c, 0, True)
             for n in args.hints:
-                methods[f"{name}: {n} hints, network only"] = hinted(c, n, False)
-                if args.network_only:
-                    continue
-                for options in spread_grid(args.spread):
-                    label_ = ", ".join(f"{k} {v:g}" for k, v in options.items())
-                    methods[f"{name}: {n} hints, network + spread" + (f" ({label_})" if label_ else "")] = \
-                        hinted(c, n, True, options)
+                for ramp in [None, *args.guide_ramp] if c.guided else [None]:
+                    r = "" if ramp is None else f" (guide ramp {ramp:g})"
+                    methods[f"{name}: {n} hints, network only{r}"] = hinted(c, n, False, None, ramp)
+                    if args.network_only:
+                        continue
+                    for options in spread_grid(args.spread):
+                        label_ = ", ".join(f"{k} {v:g}" for k, v in options.items())
+                        methods[f"{name}: {n} hints, network + spread{r}" + (f" ({label_})" if label_ else "")] = \
+                            hinted(c, n, True, options, ramp)
     rows = score_methods(truths, {k: fn(truths) for k, fn in methods.items()})
     by_name = {r.name: r for r in rows}
     print(f"**{title}**: {len(truths)} photos, {time.monotonic() - t0:.0f} s\n")

@@ -150,6 +150,10 @@ class Colorizer:
         # average the colours of the photo and of its mirror image (the checkpoint says
         # whether its model gains from that): two network passes per photo
         self.mirror = bool(settings.get("mirror", False))
+        # a guided model's colours with n hints are its automatic ones moved min(1, n /
+        # guide_ramp) of the way to its hinted ones (0: all the way): trained on crops, the
+        # guide lets one hint move a whole photo, which measured worse than no guide
+        self.guide_ramp = float(settings.get("guide_ramp", 0.0))
         color.prepare(gamut_table)
         # up to 8 photos of one size per network call: on the build machine's CPU the paper
         # model colorized 25 photos/s at 256² against 19 one at a time; the spatial model
@@ -238,7 +242,13 @@ class Colorizer:
             maps = np.stack([hint_maps(hs, h, w) for hs in hints])
         # one photo (the one in view): its automatic colours and feature maps are kept
         photo = _digest(Ls[0]) if len(Ls) == 1 else None
-        out = [a.transpose(1, 2, 0) for a in self._network_ab(x, maps, photo, vivid)]
+        ab = self._network_ab(x, maps, photo, vivid)
+        if maps is not None and self.guided and self.guide_ramp:
+            trust = np.array([min(1.0, len(hs or ()) / self.guide_ramp) for hs in hints], np.float32)
+            if trust.min() < 1:
+                auto = self._network_ab(x, None, photo, vivid)
+                ab = auto + trust[:, None, None, None] * (ab - auto)
+        out = [a.transpose(1, 2, 0) for a in ab]
         if given and self.spread_hints:
             out = [self._follow(L, x[i:i + 1], ab, hs, photo) if hs else ab
                    for i, (L, ab, hs) in enumerate(zip(Ls, out, hints))]

@@ -333,6 +333,25 @@ def test_the_hint_guide_changes_nothing_without_hints_and_steers_the_colours_wit
         assert (guided[0] - plain(L, hints=hints)[0]).abs().max() > 1e-3
 
 
+def test_few_hints_move_a_guided_model_part_of_the_way_from_its_automatic_colours():
+    from model.colorizer import Colorizer
+
+    net = tiny_net(hint_guide=8)
+    _randomise(net.hint_guide)
+    colorizer = Colorizer(net=net, device="cpu", runtime="torch")
+    colorizer.spread_hints = False  # the network's answer alone
+    rgb = np.random.default_rng(0).random((64, 64, 3)).astype(np.float32)
+    hints = [Hint(0.3, 0.4, 60.0, -40.0)]
+    auto = colorizer.predict(rgb).ab
+    full = colorizer.predict(rgb, hints).ab
+    assert np.abs(full - auto).max() > 1e-3
+    colorizer.guide_ramp = 4  # one hint of the four it is trusted with fully
+    np.testing.assert_allclose(colorizer.predict(rgb, hints).ab, auto + (full - auto) / 4,
+                               atol=1e-5)
+    colorizer.guide_ramp = 1
+    np.testing.assert_allclose(colorizer.predict(rgb, hints).ab, full, atol=1e-6)
+
+
 def test_training_only_the_guide_leaves_the_automatic_model_and_its_statistics_alone():
     net = tiny_net(hint_guide=8)
     net.train_only_guide()
