@@ -52,17 +52,19 @@ def true_hints(rgb: np.ndarray, count: int, seed: int) -> list:
 def hinted(colorizer, count: int, spread: bool, options: dict | None = None,
            ramp: float | None = None):
     """A method for ``model.training.evaluate``: the colorizer with ``count`` true hints,
-    spread (with ``model.propagate.spread`` settings ``options``) or not; ``ramp``: the
-    guide ramp to run at (``Colorizer.guide_ramp``; None: the model's own)."""
+    spread (with ``model.propagate.spread`` settings ``options`` over the model's own) or
+    not; ``ramp``: the guide ramp to run at (``Colorizer.guide_ramp``; None: the model's
+    own)."""
     def run(rgbs):
         given = [true_hints(x, count, 1000 + i) if count else None for i, x in enumerate(rgbs)]
-        own = colorizer.guide_ramp
-        colorizer.spread_hints, colorizer.spread_options = spread, dict(options or {})
-        colorizer.guide_ramp = own if ramp is None else ramp
+        own = colorizer.guide_ramp, colorizer.spread_options
+        colorizer.spread_hints, colorizer.spread_options = spread, {**own[1], **(options or {})}
+        colorizer.guide_ramp = own[0] if ramp is None else ramp
         try:
             return [colorizer.predict(x, h).render() for x, h in zip(rgbs, given)]
         finally:
-            colorizer.spread_hints, colorizer.spread_options, colorizer.guide_ramp = True, {}, own
+            colorizer.spread_hints = True
+            colorizer.guide_ramp, colorizer.spread_options = own
     return run
 
 

@@ -140,7 +140,6 @@ class Colorizer:
         # hints: what each asks for beyond the network's colour there is spread over its
         # region by an edge-aware diffusion (model.propagate); False: the network only
         self.spread_hints = True
-        self.spread_options: dict = {}  # model.propagate.spread's settings, where not its own
         self._last: dict = {}  # the photo in view's automatic colours (see _network_ab)
         self.has_vivid = info.class_head
         settings = inference_settings(self.meta)  # a fine-tuned model's are its base's
@@ -154,6 +153,10 @@ class Colorizer:
         # guide_ramp) of the way to its hinted ones (0: all the way): trained on crops, the
         # guide lets one hint move a whole photo, which measured worse than no guide
         self.guide_ramp = float(settings.get("guide_ramp", 0.0))
+        # model.propagate.spread's settings for this model's hints (edge, reach), where not
+        # the function's own: how far a hint carries depends on how much the network
+        # already moved toward it
+        self.spread_options: dict = dict(settings.get("spread", {}))
         color.prepare(gamut_table)
         # up to 8 photos of one size per network call: on the build machine's CPU the paper
         # model colorized 25 photos/s at 256² against 19 one at a time; the spatial model
