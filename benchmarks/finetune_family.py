@@ -11,9 +11,10 @@ WORK/train.log, then ``colorgui evaluate WORK/unseen --model spatial --model BES
 
 - whether the run stopped by itself, and where its best checkpoint came from;
 - the before/after it reported, and the paired gain on the unseen photos, each ± its 95 %
-  interval, and whether the reported gain lies within the unseen one's interval;
+  interval, and whether each lies within the other's interval;
 - how right the progress bar's time left was: at each of its updates from the first
-  minute on, what it said against the training time that was really left.
+  minute on, what it said against the training time that was really left; and the same
+  from the first pass without a gain, when the bar starts counting to the patience's end.
 
 Never point it at ``eval/``: the unseen photos come from the same training folder.
 """
@@ -76,7 +77,18 @@ def bar_updates(log: str) -> list[tuple[float, float | None, int, int]]:
 
 
 def time_left_errors(updates, from_s: float = 60.0, until_left_s: float = 30.0) -> dict:
-    """How far the bar's time left was from the time really left (to its last update)."""
+    """How far the bar's time left was from the time really left (to its last update),
+    from ``from_s`` on; and the same from the update where its end first came sooner by
+    a fifth (validation stalled: it counts to where the patience ends), if it did."""
+    out = _errors(updates, from_s, until_left_s)
+    stall = next((e for (e, _, _, t), (_, _, _, t0) in zip(updates[1:], updates)
+                  if e >= from_s and t < 0.8 * t0), None)
+    if stall is not None:
+        out["after_the_stall"] = {"from_elapsed": stall, **_errors(updates, stall, until_left_s)}
+    return out
+
+
+def _errors(updates, from_s: float, until_left_s: float) -> dict:
     end = updates[-1][0]
     rel, worst = [], (0.0, 0.0, 0.0)
     for elapsed, said, _, _ in updates:
@@ -169,8 +181,9 @@ def main(argv=None) -> int:
         "time_left": time_left_errors(bar_updates(log)),
     }
     if reported:
-        result["reported_within_unseen_interval"] = (
-            abs(reported["gain_db"] - unseen_gain) <= unseen_half)
+        gap = abs(reported["gain_db"] - unseen_gain)
+        result["unseen_within_the_reported_interval"] = gap <= reported["half_db"]
+        result["reported_within_unseen_interval"] = gap <= unseen_half
     print(json.dumps(result, indent=2))
     (args.work / "result.json").write_text(json.dumps(result, indent=2))
     return 0

@@ -38,6 +38,8 @@ def main(argv=None) -> int:
                     help="a model to score (repeatable); the first gets the vivid and hint rows")
     ap.add_argument("--reference", default=str(ROOT / "resources/weights/colorgui-hybrid.safetensors"),
                     help="the model the paired 'vs' column compares with (bundled v1)")
+    ap.add_argument("--reference-vivid", type=float,
+                    help="the reference model's vivid setting (default: its own)")
     ap.add_argument("--vivid", nargs="*", type=float, default=[], help="vivid settings to score")
     ap.add_argument("--hints", nargs="*", type=int, default=[], help="hint counts to score")
     ap.add_argument("--limit", type=int, help="at most this many photos per folder")
@@ -49,7 +51,11 @@ def main(argv=None) -> int:
     from model.training.evaluate import colorizer_method, format_table, load_ground_truth, score_methods
 
     models = [(label, Path(path)) for label, _, path in (m.partition("=") for m in args.model)]
-    methods = {V1: colorizer_method(Colorizer(args.reference, device="cpu"))}
+    reference = Colorizer(args.reference, device="cpu", vivid=args.reference_vivid)
+    ref_name = f"reference {Path(args.reference).stem} (vivid {reference.vivid:g})"
+    if args.reference == ap.get_default("reference") and args.reference_vivid is None:
+        ref_name = V1
+    methods = {ref_name: colorizer_method(reference)}
     for i, (label, path) in enumerate(models):
         colorizer = Colorizer(path, device="cpu")
         methods[f"{label} (vivid {colorizer.vivid:g})"] = colorizer_method(colorizer)
@@ -69,7 +75,7 @@ def main(argv=None) -> int:
         t = time.monotonic()
         truths = load_ground_truth(folder, args.limit)
         rows = score_methods(truths, {name: fn(truths) for name, fn in methods.items()})
-        ref = next(r for r in rows if r.name == V1)
+        ref = next(r for r in rows if r.name == ref_name)
         lines += [format_table(rows, f"{folder.name} ({time.monotonic() - t:.0f} s to score)", ref), ""]
         print(lines[-2], flush=True)
     if not args.print_only:
