@@ -50,21 +50,21 @@ def true_hints(rgb: np.ndarray, count: int, seed: int) -> list:
 
 
 def hinted(colorizer, count: int, spread: bool, options: dict | None = None,
-           ramp: float | None = None):
+           weight: float | None = None):
     """A method for ``model.training.evaluate``: the colorizer with ``count`` true hints,
     spread (with ``model.propagate.spread`` settings ``options`` over the model's own) or
-    not; ``ramp``: the guide ramp to run at (``Colorizer.guide_ramp``; None: the model's
-    own)."""
+    not; ``weight``: the guide weight to run at (``Colorizer.guide_weight``; None: the
+    model's own)."""
     def run(rgbs):
         given = [true_hints(x, count, 1000 + i) if count else None for i, x in enumerate(rgbs)]
-        own = colorizer.guide_ramp, colorizer.spread_options
+        own = colorizer.guide_weight, colorizer.spread_options
         colorizer.spread_hints, colorizer.spread_options = spread, {**own[1], **(options or {})}
-        colorizer.guide_ramp = own[0] if ramp is None else ramp
+        colorizer.guide_weight = own[0] if weight is None else weight
         try:
             return [colorizer.predict(x, h).render() for x, h in zip(rgbs, given)]
         finally:
             colorizer.spread_hints = True
-            colorizer.guide_ramp, colorizer.spread_options = own
+            colorizer.guide_weight, colorizer.spread_options = own
     return run
 
 
@@ -107,8 +107,8 @@ def main(argv=None) -> int:
     ap.add_argument("--spread", action="append", default=[], metavar="NAME=A,B,...",
                     help="model.propagate.spread settings to try (e.g. reach=0.5,1,2): the "
                          "spread rows are scored at each")
-    ap.add_argument("--guide-ramp", type=float, nargs="*", default=[],
-                    help="guide ramps to try (Colorizer.guide_ramp) besides each model's own")
+    ap.add_argument("--guide-weight", type=float, nargs="*", default=[],
+                    help="guide weights to try (Colorizer.guide_weight) besides each model's own")
     args = ap.parse_args(argv)
     if (args.eval is None) == (args.val is None):
         ap.error("give --eval DIR or --val SHARE")
@@ -132,15 +132,15 @@ def main(argv=None) -> int:
             autos[name] = f"{name}: automatic"
             methods[autos[name]] = hinted(c, 0, True)
             for n in args.hints:
-                for ramp in [None, *args.guide_ramp] if c.guided else [None]:
-                    r = "" if ramp is None else f" (guide ramp {ramp:g})"
-                    methods[f"{name}: {n} hints, network only{r}"] = hinted(c, n, False, None, ramp)
+                for weight in [None, *args.guide_weight] if c.guided else [None]:
+                    r = "" if weight is None else f" (guide weight {weight:g})"
+                    methods[f"{name}: {n} hints, network only{r}"] = hinted(c, n, False, None, weight)
                     if args.network_only:
                         continue
                     for options in spread_grid(args.spread):
                         label_ = ", ".join(f"{k} {v:g}" for k, v in options.items())
                         methods[f"{name}: {n} hints, network + spread{r}" + (f" ({label_})" if label_ else "")] = \
-                            hinted(c, n, True, options, ramp)
+                            hinted(c, n, True, options, weight)
     rows = score_methods(truths, {k: fn(truths) for k, fn in methods.items()})
     by_name = {r.name: r for r in rows}
     print(f"**{title}**: {len(truths)} photos, {time.monotonic() - t0:.0f} s\n")

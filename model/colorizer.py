@@ -149,10 +149,9 @@ class Colorizer:
         # average the colours of the photo and of its mirror image (the checkpoint says
         # whether its model gains from that): two network passes per photo
         self.mirror = bool(settings.get("mirror", False))
-        # a guided model's colours with n hints are its automatic ones moved min(1, n /
-        # guide_ramp) of the way to its hinted ones (0: all the way): trained on crops, the
-        # guide lets one hint move a whole photo, which measured worse than no guide
-        self.guide_ramp = float(settings.get("guide_ramp", 0.0))
+        # a guided model's hinted colours move its automatic ones this share of the way:
+        # followed by the spreading, the whole way overshoots (one hint moved a whole photo)
+        self.guide_weight = float(settings.get("guide_weight", 1.0))
         # model.propagate.spread's settings for this model's hints (edge, reach), where not
         # the function's own: how far a hint carries depends on how much the network
         # already moved toward it
@@ -246,11 +245,9 @@ class Colorizer:
         # one photo (the one in view): its automatic colours and feature maps are kept
         photo = _digest(Ls[0]) if len(Ls) == 1 else None
         ab = self._network_ab(x, maps, photo, vivid)
-        if maps is not None and self.guided and self.guide_ramp:
-            trust = np.array([min(1.0, len(hs or ()) / self.guide_ramp) for hs in hints], np.float32)
-            if trust.min() < 1:
-                auto = self._network_ab(x, None, photo, vivid)
-                ab = auto + trust[:, None, None, None] * (ab - auto)
+        if maps is not None and self.guided and self.guide_weight != 1:
+            auto = self._network_ab(x, None, photo, vivid)
+            ab = auto + self.guide_weight * (ab - auto)
         out = [a.transpose(1, 2, 0) for a in ab]
         if given and self.spread_hints:
             out = [self._follow(L, x[i:i + 1], ab, hs, photo) if hs else ab

@@ -38,9 +38,9 @@ def main(argv=None) -> int:
     ap.add_argument("--hardware", default="", help="what it was trained on, for the card")
     ap.add_argument("--vivid", type=float,
                     help="the vivid setting the model recommends (models with a class head)")
-    ap.add_argument("--guide-ramp", type=float,
-                    help="hints at which a guided model's hinted colours replace its automatic "
-                         "ones fully (fewer move it part of the way; Colorizer.guide_ramp)")
+    ap.add_argument("--guide-weight", type=float,
+                    help="how far a guided model's hinted colours move its automatic ones "
+                         "(0-1; Colorizer.guide_weight)")
     ap.add_argument("--spread", nargs="+", default=[], metavar="KEY=VALUE",
                     help="model.propagate.spread settings for this model's hints (edge=4 reach=2)")
     ap.add_argument("--mirror", action="store_true",
@@ -73,8 +73,8 @@ def main(argv=None) -> int:
         keep["vivid"] = args.vivid
     if args.mirror:
         keep["mirror"] = True
-    if args.guide_ramp is not None:
-        keep["guide_ramp"] = args.guide_ramp
+    if args.guide_weight is not None:
+        keep["guide_weight"] = args.guide_weight
     if args.spread:
         keep["spread"] = {k: float(v) for k, _, v in (s.partition("=") for s in args.spread)}
     save_checkpoint(args.out, out, keep)

@@ -74,7 +74,7 @@ def test_a_fine_tuned_model_runs_at_its_bases_inference_settings(tmp_path):
     from model.training.train import FitOptions, fit
     from tests.conftest import colour_photo_folder
 
-    hints = {"guide_ramp": 40.0, "spread": {"edge": 4.0, "reach": 2.0}}
+    hints = {"guide_weight": 0.25, "spread": {"edge": 4.0, "reach": 2.0}}
     base = _tiny_spatial(tmp_path, "base.safetensors", {"vivid": 0.41, "mirror": True, **hints})
     # a checkpoint fine-tuned before the settings were carried: only under base_meta
     old = _tiny_spatial(tmp_path, "old.safetensors",
@@ -89,4 +89,4 @@ def test_a_fine_tuned_model_runs_at_its_bases_inference_settings(tmp_path):
     assert (meta["vivid"], meta["mirror"]) == (0.41, True)
     c = Colorizer(result.best, device="cpu")
     assert (c.vivid, c.mirror) == (0.41, True)
-    assert (c.guide_ramp, c.spread_options) == (40.0, hints["spread"])
+    assert (c.guide_weight, c.spread_options) == (0.25, hints["spread"])

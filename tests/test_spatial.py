@@ -333,7 +333,7 @@ def test_the_hint_guide_changes_nothing_without_hints_and_steers_the_colours_wit
         assert (guided[0] - plain(L, hints=hints)[0]).abs().max() > 1e-3
 
 
-def test_few_hints_move_a_guided_model_part_of_the_way_from_its_automatic_colours():
+def test_a_guided_model_moves_its_guide_weight_of_the_way_to_its_hinted_colours():
     from model.colorizer import Colorizer
 
     net = tiny_net(hint_guide=8)
@@ -345,10 +345,10 @@ def test_few_hints_move_a_guided_model_part_of_the_way_from_its_automatic_colour
     auto = colorizer.predict(rgb).ab
     full = colorizer.predict(rgb, hints).ab
     assert np.abs(full - auto).max() > 1e-3
-    colorizer.guide_ramp = 4  # one hint of the four it is trusted with fully
+    colorizer.guide_weight = 0.25
     np.testing.assert_allclose(colorizer.predict(rgb, hints).ab, auto + (full - auto) / 4,
                                atol=1e-5)
-    colorizer.guide_ramp = 1
+    colorizer.guide_weight = 1.0
     np.testing.assert_allclose(colorizer.predict(rgb, hints).ab, full, atol=1e-6)
 
 

@@ -45,9 +45,9 @@ def read_header_text(path: os.PathLike | str) -> tuple[str, dict]:
 
 
 # what a checkpoint's metadata tells the colorizer about running it (its recommended
-# vivid blend, mirror averaging, how many hints its hint guide is trusted with fully, how
-# its hints are spread): a fine-tuned model runs as the model it came from
-INFERENCE_SETTINGS = ("vivid", "mirror", "guide_ramp", "spread")
+# vivid blend, mirror averaging, how far its hint guide is followed, how its hints are
+# spread): a fine-tuned model runs as the model it came from
+INFERENCE_SETTINGS = ("vivid", "mirror", "guide_weight", "spread")
 
 
 def inference_settings(meta: dict) -> dict:
