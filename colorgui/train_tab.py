@@ -320,8 +320,11 @@ class TrainTab(QWidget):
         first, since = self._first_step
         left = (now - since) / (step - first) * (total - step) if step > first else None
         about = f"about {format_seconds(left)} left" if left is not None else "timing the pace…"
-        self.progress_label.setText(f"Step {step} of {total} — loss {loss:.4f} — "
-                                    f"{about} (sooner if it stops improving)")
+        # ``total`` is the time budget's end until a pass brings no gain, then the end of
+        # the patience (``RunState.projected_total``)
+        stalled = len(self._val) > 1 and self._val[-1][1] >= min(v for _, v in self._val[:-1])
+        when = "unless the next pass improves" if stalled else "sooner if it stops improving"
+        self.progress_label.setText(f"Step {step} of {total} — loss {loss:.4f} — {about} ({when})")
 
     def _smoothed(self) -> list[float]:
         """The mean of each step's loss and the 9 before it (fewer at the start): a

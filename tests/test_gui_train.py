@@ -157,3 +157,17 @@ def test_the_loss_curve_is_not_bent_down_at_its_ends(window):
     tab = window.train_tab
     tab._losses = [0.3] * 25  # a flat loss draws a flat line
     assert max(abs(v - 0.3) for v in tab._smoothed()) < 1e-9
+
+
+def test_the_time_left_says_what_ends_the_run(window):
+    from model.progress import TRAINING
+
+    tab = window.train_tab
+    tab.show_epoch({"step": 10, "val_loss": 0.30})
+    tab.show_step(TRAINING, 11, 100, 0.3)
+    tab.show_step(TRAINING, 12, 100, 0.3)
+    assert tab.progress_label.text().endswith("(sooner if it stops improving)")
+    # a pass without a gain: the total is now where the patience ends
+    tab.show_epoch({"step": 20, "val_loss": 0.31})
+    tab.show_step(TRAINING, 21, 40, 0.3)
+    assert tab.progress_label.text().endswith("left (unless the next pass improves)")
