@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from model import color
-from model.hints import Hint, hint_maps
+from model.hints import USER, Hint, hint_maps
 from model.io.places import gamut_table
 from model.io.weights import CheckpointError, ModelInfo, inference_settings, read_header_text
 from model.nets.devices import wants_cuda
@@ -287,7 +287,11 @@ class Colorizer:
                 photo: tuple | None) -> np.ndarray:
         """Network a/b (h×w×2) → the same with what each hint asks for beyond it spread
         over its region, told apart by the lightness and the backbone's stride-8 maps
-        (kept for a single ``photo``, like its automatic colours)."""
+        (kept for a single ``photo``, like its automatic colours). The user's hints spread
+        with the model's settings (``spread_options``); then hints matched from a
+        reference or carried by an album spread with the spreading's own, under which
+        their matching was chosen (farther, a face's reference coloured the clothes
+        too), held at the user's hints."""
         h, w = ab.shape[:2]
         if photo is not None and self._last.get("features_of") == photo:
             features = self._last["features"]
@@ -296,10 +300,28 @@ class Colorizer:
             if photo is not None:
                 self._last.update(features_of=photo, features=features)
         small = cv2.resize(L, (w, h), interpolation=cv2.INTER_AREA)
+        user = [hint for hint in hints if hint.origin == USER]
+        matched = [hint for hint in hints if hint.origin != USER]
+        if user:
+            ab = ab + self._spread(small, ab, user, [], features, self.spread_options)
+        if matched:
+            ab = ab + self._spread(small, ab, matched, user, features, {})
+        return ab
+
+    @staticmethod
+    def _spread(small: np.ndarray, ab: np.ndarray, hints: list[Hint], held: list[Hint],
+                features: np.ndarray, options: dict) -> np.ndarray:
+        """What ``hints`` ask for beyond ``ab``, spread (``model.propagate.spread``) with
+        ``options``; ``held`` hints pin their pixels to no change."""
+        h, w = ab.shape[:2]
         maps = hint_maps(hints, h, w)
         mask = maps[2]
         change = (maps[:2].transpose(1, 2, 0) - ab) * mask[..., None]
-        return ab + spread(small, change, mask, features=features, **self.spread_options)
+        if held:
+            hold = hint_maps(held, h, w)[2]
+            change *= (1.0 - hold)[..., None]
+            mask = np.maximum(mask, hold)
+        return spread(small, change, mask, features=features, **options)
 
     def predict_many(self, rgbs: list[np.ndarray], hints: list[list[Hint]] | None = None,
                      vivid: float | None = None) -> list[Prediction]:

@@ -118,3 +118,28 @@ def test_the_cpu_copy_of_the_network_computes_what_the_network_does(tiny_checkpo
     got = colorizer.run_network(x, feats)
     assert got.dtype == torch.float32 and got.shape == want.shape
     assert (got - want).abs().max() < (0.02 if precision == "auto" else 1e-5)
+
+
+def test_the_users_hints_spread_with_the_models_settings_and_matched_ones_with_the_defaults(
+        tiny_spatial_checkpoint):
+    """A reach chosen for the user's hints carried a face's reference colours onto the
+    clothes: hints matched from a reference (or carried by an album) keep the spreading's
+    own settings, under which their matching was chosen; and they never move the colour
+    at a hint of the user's."""
+    from dataclasses import replace
+
+    from model.hints import REFERENCE, Hint
+
+    rgb = gradient_photo(64, 96)
+    mine = Hint(0.3, 0.5, 50.0, 30.0, size=0.05)
+    theirs = replace(mine, origin=REFERENCE, source="ref.jpg")
+    c = Colorizer(tiny_spatial_checkpoint, device="cpu", runtime="torch")
+    plain = c.predict(rgb, [mine]).ab
+    c.spread_options = {"reach": 4.0}
+    farther = c.predict(rgb, [mine]).ab
+    assert np.abs(farther - plain).max() > 1e-3
+    np.testing.assert_allclose(c.predict(rgb, [theirs]).ab, plain, atol=1e-6)
+    # a matched hint of another colour on the user's: the user's colour stays there
+    both = c.predict(rgb, [mine, replace(theirs, a=-40.0, b=-40.0)]).ab
+    y, x = 32, int(0.3 * 96)
+    np.testing.assert_allclose(both[y, x], farther[y, x], atol=0.02)
