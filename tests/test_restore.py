@@ -194,3 +194,12 @@ def test_fine_hair_survives():
                       (tone, tone, tone), 1, cv2.LINE_AA)
     found = find_damage(rgb)
     assert found.scratches == 0 and found.share < 0.01
+
+
+def test_a_family_of_parallel_seams_survives():
+    """A shutter's seams, a car's trims: long thin dark lines each of which alone passes
+    for a scratch (as one alone is, above), but they come as a family side by side."""
+    original, hurt, truth = sky_with(lambda c: [
+        cv2.line(c, (560 + dx, 40), (1000 + dx, 300), 30, 1, cv2.LINE_AA) for dx in (0, 80)])
+    found = find_damage(hurt)
+    assert found.scratches == 0 and not found.mask[truth].any()

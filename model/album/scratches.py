@@ -43,6 +43,9 @@ LINE_CROWD = 0.2        # share of a 41 px window in such lines: more is texture
 # by side hide each other from the line filter
 RIDGE_CROWD, RIDGE_LEVEL, RIDGE_REACH = 0.12, 0.5, 16
 FRAME_ANGLE, FRAME_MARGIN = 1.5, 0.12  # °, × short side: a frame line along the edge
+# × the long side: a line with another long one beside it this near, in its direction and
+# overlapping it, is one of a family (a shutter's seams, a car's trims), not a scratch
+PARALLEL_REACH = 0.15
 LINE_SHARP = 0.5        # the steps from the line to its neighbours / its contrast
 LINE_SIDES = 0.3        # how much its sides differ / its contrast
 LINE_EXTREME = 0.6      # its contrast / the room to white (black) from its sides
@@ -123,12 +126,15 @@ def find_scratches(L: np.ndarray, hats) -> tuple[np.ndarray, int]:
             # parallel lines around: hair, grass, a weave (gravel's run every way)
             crowd = cv2.blur(piece.astype(np.float32), (41, 41))
             n, labels, stats, _ = cv2.connectedComponentsWithStats(piece, connectivity=8)
-            for j in np.nonzero(np.hypot(stats[:, 2], stats[:, 3]) >= SCRATCH_MIN)[0]:
-                if j == 0:
-                    continue
+            long = [j for j in np.nonzero(np.hypot(stats[:, 2], stats[:, 3]) >= SCRATCH_MIN)[0]
+                    if j]
+            lines = {j: _segment(labels, stats, j) for j in long}
+            for j in long:
                 x, y, w, h = (int(v) for v in stats[j, :4])
                 own = labels[y:y + h, x:x + w] == j
                 if not _is_scratch(L, own, x, y, k, i == 0, crowd[y:y + h, x:x + w]):
+                    continue
+                if _in_a_family(lines, j, PARALLEL_REACH * max(shape)):
                     continue
                 if _ridges_beside(hats, own, x, y) > RIDGE_CROWD:
                     continue
@@ -137,6 +143,32 @@ def find_scratches(L: np.ndarray, hats) -> tuple[np.ndarray, int]:
                 marks[y:y + h, x:x + w] |= (own & (hats[i][y:y + h, x:x + w] > HAT_MIN))
                 _trace(marks, best[i], angle[i], k, own, x, y)
     return marks, count
+
+
+def _segment(labels, stats, j) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """A line piece (component ``j``) as its centre, its axis and its extent along it."""
+    x, y, w, h = (int(v) for v in stats[j, :4])
+    ys, xs = np.nonzero(labels[y:y + h, x:x + w] == j)
+    centre, axis, _, _, along, _ = _fit(np.stack([xs + x, ys + y], axis=1).astype(np.float64))
+    return centre, axis, float(along.min()), float(along.max())
+
+
+def _in_a_family(lines: dict, j: int, reach: float) -> bool:
+    """Whether another long piece in the same direction lies within ``reach`` px beside
+    piece ``j`` and overlaps it along its length by half the shorter one."""
+    centre, axis, a0, a1 = lines[j]
+    normal = np.array([-axis[1], axis[0]])
+    for i, (c, ax, b0, b1) in lines.items():
+        if i == j:
+            continue
+        offset = c - centre
+        if abs(offset @ normal) > reach:
+            continue
+        ends = offset @ axis + np.array([b0, b1]) * (ax @ axis)  # its ends along j
+        lo, hi = float(ends.min()), float(ends.max())
+        if min(a1, hi) - max(a0, lo) >= 0.5 * min(a1 - a0, hi - lo):
+            return True
+    return False
 
 
 def _is_scratch(L, own, x, y, k, light, crowd) -> bool:
