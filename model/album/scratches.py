@@ -128,12 +128,13 @@ def find_scratches(L: np.ndarray, hats) -> tuple[np.ndarray, int]:
             n, labels, stats, _ = cv2.connectedComponentsWithStats(piece, connectivity=8)
             long = [j for j in np.nonzero(np.hypot(stats[:, 2], stats[:, 3]) >= SCRATCH_MIN)[0]
                     if j]
-            lines = {j: _segment(labels, stats, j) for j in long}
+            lines: dict = {}  # every long piece's segment, once a piece passes for a scratch
             for j in long:
                 x, y, w, h = (int(v) for v in stats[j, :4])
                 own = labels[y:y + h, x:x + w] == j
                 if not _is_scratch(L, own, x, y, k, i == 0, crowd[y:y + h, x:x + w]):
                     continue
+                lines = lines or {m: _segment(labels, stats, m) for m in long}
                 if _in_a_family(lines, j, PARALLEL_REACH * max(shape)):
                     continue
                 if _ridges_beside(hats, own, x, y) > RIDGE_CROWD:
