@@ -155,7 +155,7 @@ def with_reference(colorizer, p: Prepared, refs: dict, target_key, ref_key, rgb,
 
     target = cells_of(p.views[target_key], None, settings["strides"], settings["centre"])
     hints = reference_hints(p.views[target_key], [refs[ref_key]], settings["strength"],
-                            settings["test"], target)
+                            settings["test"], target, settings["scene_test"])
     return colorizer.predict(gray(rgb), hints).render(), len(hints)
 
 
@@ -231,10 +231,10 @@ def _gain(rows) -> tuple[float, float]:
 
 def default_settings() -> dict:
     from model.memory.carry import ALBUM_TEST
-    from model.memory.reference import DEFAULT_STRENGTH, REFERENCE_TEST
+    from model.memory.reference import DEFAULT_STRENGTH, REFERENCE_TEST, SCENE_TEST
 
     return {"strides": "8+16", "centre": True, "strength": DEFAULT_STRENGTH,
-            "test": REFERENCE_TEST, "album_test": ALBUM_TEST}
+            "test": REFERENCE_TEST, "album_test": ALBUM_TEST, "scene_test": SCENE_TEST}
 
 
 def describe(out: dict) -> list[str]:
@@ -272,7 +272,8 @@ SETTINGS = ("strides", "centre", "strength", "mirror", "own_colour")  # the rest
 
 def sweep(colorizer, p: Prepared, base: dict, tasks, grid: dict) -> None:
     """Score a grid of settings, one line each (train photos only). ``album_*`` keys
-    change the album's test."""
+    change the album's test, ``scene_*`` keys the test a dense reference is matched again
+    under (``scene_dense_share=0``: never matched again)."""
     keys = list(grid)
     for values in itertools.product(*(grid[k] for k in keys)):
         change = dict(zip(keys, values))
@@ -282,6 +283,10 @@ def sweep(colorizer, p: Prepared, base: dict, tasks, grid: dict) -> None:
                 settings[k] = bool(v) if k in ("centre", "mirror", "own_colour") else v
             elif k.startswith("album_"):
                 settings["album_test"] = replace(settings["album_test"], **{k[6:]: v})
+            elif k == "scene_dense_share" and not v:
+                settings["scene_test"] = None
+            elif k.startswith("scene_"):
+                settings["scene_test"] = replace(settings["scene_test"], **{k[6:]: v})
             else:
                 settings["test"] = replace(settings["test"], **{k: v})
         t0 = time.time()
@@ -350,7 +355,8 @@ def main(argv=None) -> int:
     ap.add_argument("--strength", type=float, help="the reference's strength (default: the app's)")
     ap.add_argument("--sweep", nargs="+", metavar="KEY=V1,V2",
                     help="score a grid of settings (train only), e.g. similarity=0.6,0.7 "
-                         "lightness=4,6 strength=0.5,1 album_similarity=0.7,0.8")
+                         "lightness=4,6 strength=0.5,1 album_similarity=0.7,0.8 "
+                         "scene_similarity=0.3,0.4")
     ap.add_argument("--folders", nargs="+", default=list(SCENE_FOLDERS),
                     help="with --split train: the training folders the scene photos come "
                          "from (the bundled model never saw camvid, dogs_vs_cats, "

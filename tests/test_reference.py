@@ -93,6 +93,23 @@ def test_a_reference_of_the_same_scene_lends_its_colours_at_full_strength(colori
     np.testing.assert_allclose(sparse[~unsure], want[~unsure], atol=1e-3)
 
 
+def test_a_reference_of_the_photos_own_scene_is_matched_again_more_loosely(colorizer):
+    a, b = pair(strange_colours(photo("coffee")))
+    ref = reference_from_rgb(a, colorizer, "a.png")
+    analysis = colorizer.analyse(color.luminance(b))
+    strict = reference_hints(analysis, [ref], scene_test=None)
+    assert len(strict) >= REFERENCE_TEST.dense_share * cells_of(analysis).n  # its scene
+    loose = reference_hints(analysis, [ref])
+    assert len(loose) >= 1.3 * len(strict)
+    # the cells the looser test adds hold B's own colours too, and bring B closer still
+    errors = [np.linalg.norm(np.array([h.a, h.b]) - ab_at(b, h)) for h in loose]
+    assert np.median(errors) < 4
+    gray_b = color.gray_to_rgb(color.luminance(b))
+    err = lambda hints: np.abs(color.rgb_to_lab(colorizer.predict(gray_b, hints).render())[..., 1:]  # noqa: E731
+                               - color.rgb_to_lab(b)[..., 1:]).mean()
+    assert err(loose) < err(strict)
+
+
 def test_an_unrelated_reference_changes_little(colorizer):
     target = photo("astronaut")
     gray = color.gray_to_rgb(color.luminance(target))
