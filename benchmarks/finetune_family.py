@@ -131,6 +131,8 @@ def main(argv=None) -> int:
     ap.add_argument("--unseen", type=int, default=20, help="other photos per class, never seen")
     ap.add_argument("--time-limit", type=float, default=600.0, help="seconds of training")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--schedule", choices=("constant", "cosine"),
+                    help="the learning-rate schedule (default: colorgui train's)")
     ap.add_argument("--reuse", action="store_true",
                     help="score the run already in WORK again (its train.log and train.out)")
     args = ap.parse_args(argv)
@@ -142,6 +144,8 @@ def main(argv=None) -> int:
     run = args.work / "run"
     cmd = [sys.executable, "-m", "colorgui", "train", str(args.work / "photos"), "-o", str(run),
            "--from", "spatial", "--in-memory", "--time-limit", str(args.time_limit), "--fresh"]
+    if args.schedule:
+        cmd += ["--schedule", args.schedule]
     print("$ " + " ".join(cmd[2:]), flush=True)
     t0 = time.monotonic()
     if not args.reuse:

@@ -90,3 +90,29 @@ def test_a_fine_tuned_model_runs_at_its_bases_inference_settings(tmp_path):
     c = Colorizer(result.best, device="cpu")
     assert (c.vivid, c.mirror) == (0.41, True)
     assert (c.guide_weight, c.spread_options) == (0.25, hints["spread"])
+
+
+def test_a_fine_tune_that_never_beats_its_base_hands_back_the_base(tmp_path):
+    """On photos of a kind the base already knows, every pass can do worse: the result
+    is then the base model itself, and the words say so."""
+    import torch
+
+    from model.store.checkpoint import load_checkpoint
+    from model.training.train import FitOptions, fit
+    from tests.conftest import colour_photo_folder
+
+    base = _tiny_spatial(tmp_path, "base.safetensors", {"vivid": 0.41})
+    result = fit([colour_photo_folder(tmp_path / "photos", 8)], tmp_path / "run",
+                 from_checkpoint=base, options=FitOptions(
+                     epochs=20, lr=1.0, patience=2, batch_size=4, crop=64, val_share=0.25,
+                     check_files=False))  # a learning rate that only does harm
+    assert result.best_epoch == 0 and len(result.history) == 2
+    assert result.stopped == "validation had not improved for 2 passes over the photos"
+    before, after = (load_checkpoint(p)[0].state_dict() for p in (base, result.best))
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    assert result.words().startswith("No pass did better than the base model on the photos "
+                                     "that choose the best, so the result is the base model "
+                                     "itself (2 passes over the photos tried, ")
+    rows = comparison(0.0).rows
+    told = Comparison(rows, [], 6, {"best": result.best_at, **result.ending}).summary()
+    assert told.startswith("Fine-tuning did not beat the base model on your photos")

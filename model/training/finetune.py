@@ -57,6 +57,10 @@ class Comparison:
         gain = self.gain()
         if gain is None:
             return "No photos were held out, so the fine-tuned model was not compared."
+        if self.run.get("best", {}).get("epoch") == 0:  # the base model came back
+            return ("Fine-tuning did not beat the base model on your photos: keep using the "
+                    "base model, or fine-tune on photos of a kind it knows less. "
+                    + self._ending())
         mean, half = gain
         better, n = self.better()
         before, after = self.row(BEFORE), self.row(AFTER)

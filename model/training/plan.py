@@ -56,15 +56,15 @@ def what_to_expect(photos: int, budget_s: float | None, val_share: float, judge_
     train = holdout_counts(photos, val_share, judge_share)[0]
     if train < 1:
         return "Add some colour photos first."
-    passes = f"it stops early once {patience} passes in a row bring no gain"
+    early = f"it stops early once {patience} passes in a row bring no gain"
     if budget_s:
         n = budget_s * PHOTOS_PER_SECOND / train
         text = (f"{format_seconds(budget_s)} is about {n:.0f} pass{'es' if round(n) != 1 else ''} "
-                f"over your {train} training photos on an idle 2-core computer; {passes}.")
+                f"over your {train} training photos on an idle 2-core computer; {early}.")
     else:
         n = 60 * PHOTOS_PER_SECOND / train
         text = (f"About {n:.1f} passes a minute over your {train} training photos on an idle "
-                f"2-core computer; {passes}.")
+                f"2-core computer; {early}.")
     if photos >= 300:
         text += f" In 10 minutes, folders of about 700 photos gained {MEASURED_GAIN}."
     elif photos < 100:
@@ -72,16 +72,28 @@ def what_to_expect(photos: int, budget_s: float | None, val_share: float, judge_
     return text
 
 
+def passes(n: int) -> str:
+    """``n`` epochs, in a family's words."""
+    return f"{n} pass{'es' if n != 1 else ''} over the photos"
+
+
 def ending_words(ending: dict, best: dict) -> str:
     """Where the best checkpoint came from and why the run stopped (``ending``:
     ``RunState.ending``; ``best``: ``RunState.best``), or "" when not known."""
     if not best:
         return ""
-    text = (f"The best model came from pass {best['epoch']} (step {best['step']}, "
-            f"{format_seconds(best['seconds'])} of training)")
-    if ending.get("run_epochs"):
-        text += (f" of {ending['run_epochs']} ({ending['run_steps']} steps, "
-                 f"{format_seconds(ending['run_seconds'])})")
+    if best["epoch"] == 0:
+        text = ("No pass did better than the base model on the photos that choose the best, "
+                "so the result is the base model itself")
+        if ending.get("run_epochs"):
+            text += (f" ({passes(ending['run_epochs'])} tried, "
+                     f"{format_seconds(ending['run_seconds'])})")
+    else:
+        text = (f"The best model came from pass {best['epoch']} (step {best['step']}, "
+                f"{format_seconds(best['seconds'])} of training)")
+        if ending.get("run_epochs"):
+            text += (f" of {ending['run_epochs']} ({ending['run_steps']} steps, "
+                     f"{format_seconds(ending['run_seconds'])})")
     if ending.get("stopped"):
         text += f"; it stopped because {ending['stopped']}"
     return text + "."

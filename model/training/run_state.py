@@ -11,6 +11,7 @@ from typing import Callable
 import torch
 
 from model.progress import Progress, format_seconds
+from model.training.plan import passes
 
 # what a run's checkpoints say of where it is; a resumed run reads them back
 _RUN_KEYS = ("step", "history", "best_val", "train_seconds", "best", "stale", "stopped",
@@ -44,11 +45,6 @@ def restore_optimizer(opt: torch.optim.Adam, extra: dict[str, torch.Tensor]) -> 
     if state:
         sd["state"] = state
         opt.load_state_dict(sd)
-
-
-def passes(n: int) -> str:
-    """``n`` epochs, in a family's words."""
-    return f"{n} pass{'es' if n != 1 else ''} over the photos"
 
 
 class RunState:
@@ -120,6 +116,12 @@ class RunState:
         elif self.done_fraction() >= 1.0:
             self.stopped = f"its time ({format_seconds(o.time_limit)} of training) was spent"
         return self.stopped
+
+    def base_scored(self, val_loss: float) -> None:
+        """A fine-tune's base model, before any pass, scored ``val_loss``: the first
+        candidate for the best (epoch 0), so a pass must beat it to count."""
+        self.best_val, self.stale = val_loss, 0
+        self.best = {"epoch": 0, "step": self.step, "seconds": round(self.seconds(), 1)}
 
     def improved(self, val_loss: float) -> bool:
         """Whether the epoch that just ended (``end_epoch``) is the best so far."""

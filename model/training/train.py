@@ -98,7 +98,8 @@ class FitResult:
     # were enough photos (``holdout["separate"]``), else the same
     val_paths: list[Path] = field(default_factory=list)
     select_paths: list[Path] = field(default_factory=list)  # they chose the best checkpoint
-    best_epoch: int = 0          # where the best checkpoint came from (0: none validated)
+    best_epoch: int = 0          # where the best checkpoint came from (0: the base model,
+                                 # or none validated)
     best_step: int = 0
     stopped: str = ""            # why the run ended, in words
     holdout: dict = field(default_factory=dict)  # ``Holdout.as_meta``
@@ -305,6 +306,14 @@ def _fit(data_dirs, out_dir, config, from_checkpoint, options: FitOptions, progr
     cancelled = False
     best_state: dict[str, torch.Tensor] | None = None  # the best weights, to stamp at the end
     best_meta: dict = {}
+    if from_checkpoint is not None and val_paths and run.step == 0 and not run.history:
+        # the base model is the first candidate: a fine-tune on photos of a kind the base
+        # already knows can only do worse (a food folder the bundled model had trained on:
+        # every pass lost 0.2-0.5 dB), and then it hands back the base, saying so
+        run.base_scored(_validate(net, val_loader, loss_fn))
+        best_meta = run.meta()
+        best_state = {k: v.detach().to("cpu", copy=True) for k, v in trained_state(net).items()}
+        progress.message(f"the base model: val loss {run.best_val:.5f}")
     while not (run.stopped or cancelled):
         if run.why_stop():
             break
