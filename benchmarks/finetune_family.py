@@ -118,7 +118,8 @@ def reported_gain(report: str) -> dict | None:
     gain = next(v for k, v in cell.items() if k.startswith("vs before"))
     mean, half = (float(x) for x in gain.split(" ± "))
     better = next(v for k, v in cell.items() if k.startswith("better than before"))
-    summary = next((line for line in report.splitlines() if "better on" in line), "")
+    summary = next((line for line in report.splitlines()
+                    if "better on" in line or "did not beat" in line), "")
     return {"photos": int(cell["photos"]), "gain_db": mean, "half_db": half, "better": better,
             "summary": summary}
 
