@@ -49,6 +49,7 @@ class TrainOutcome:
     examples: list                 # (gray, base, fine-tuned, truth) 256×256 float RGB
     val_photos: int
     summary: str = ""              # what the comparison means, in plain words
+    base_kept: bool = False        # no pass beat the base model: ``best`` holds the base
 
 
 QUEUED, RUNNING, ENDED = "queued", "running", "ended"

@@ -187,7 +187,8 @@ class FineTune(Request):
                                               examples=EXAMPLES) if best else Comparison()
             worker.trainFinished.emit(job.id, TrainOutcome(
                 best, result.cancelled, result.steps, comparison.rows, comparison.examples,
-                comparison.photos, comparison.summary() if best else ""))
+                comparison.photos, comparison.summary() if best else "",
+                bool(best) and result.best_at.get("epoch") == 0))
         except Exception as exc:
             traceback.print_exc()
             worker.trainFailed.emit(job.id, str(exc))

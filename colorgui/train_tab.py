@@ -348,6 +348,8 @@ class TrainTab(QWidget):
                      else "No checkpoint was written")
         elif outcome.cancelled:
             state = "Cancelled; kept the best checkpoint so far"
+        elif outcome.base_kept:
+            state = "Done; the base model stays the best, so there is nothing new to save"
         else:
             state = "Done"
         self.progress_label.setText(f"{state}: {outcome.steps} steps in "
@@ -393,7 +395,7 @@ class TrainTab(QWidget):
         self.start_button.setEnabled(not self.running and self.usable >= 2)
         self.cancel_button.setEnabled(self.running)
         self.save_button.setEnabled(not self.running and self.outcome is not None
-                                    and bool(self.outcome.best))
+                                    and bool(self.outcome.best) and not self.outcome.base_kept)
 
     def _add_folder_dialog(self) -> None:
         folder = existing_folder(self, self.settings, "Add a folder of colour photos")

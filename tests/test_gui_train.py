@@ -171,3 +171,19 @@ def test_the_time_left_says_what_ends_the_run(window):
     tab.show_epoch({"step": 20, "val_loss": 0.31})
     tab.show_step(TRAINING, 21, 40, 0.3)
     assert tab.progress_label.text().endswith("left (unless the next pass improves)")
+
+
+def test_when_the_base_model_stays_the_best_there_is_nothing_to_save(window):
+    from dataclasses import replace
+
+    from tests.test_gui_layout import outcome
+
+    tab = window.train_tab
+    tab.finished(replace(outcome(), summary="Fine-tuning did not beat the base model on your "
+                                            "photos: keep using the base model.",
+                         base_kept=True))
+    assert not tab.save_button.isEnabled()
+    assert "the base model stays the best" in tab.progress_label.text()
+    assert tab.verdict.text().startswith("Fine-tuning did not beat the base model")
+    tab.finished(outcome())  # a pass that beat it: saving it is the point
+    assert tab.save_button.isEnabled()
