@@ -16,6 +16,11 @@ WORK/train.log, then ``colorgui evaluate WORK/unseen --model spatial --model BES
   minute on, what it said against the training time that was really left; and the same
   from the first pass without a gain, when the bar starts counting to the patience's end.
 
+The bundled model trained on every folder of ``train/``, so a folder as it is makes no
+domain it has not seen: there its fine-tunes gain nothing, and the base comes back.
+``--look`` gives every photo one film's colour cast (``film_look``), as an album printed
+from one film stock has; the copies are written to WORK.
+
 Never point it at ``eval/``: the unseen photos come from the same training folder.
 """
 
@@ -41,8 +46,29 @@ def seconds(text: str) -> float:
     return float(sum(p * 60 ** i for i, p in enumerate(reversed(parts))))
 
 
-def assemble(source: Path, work: Path, per_class: int, unseen: int, seed: int) -> tuple[int, int]:
-    """WORK/photos and WORK/unseen as symlinks, disjoint, the same classes in each."""
+def film_look(rgb):
+    """A family's own colour look (float RGB in, out): one consumer film stock's warm, faded
+    cast over every photo of an album, which no folder of train/ holds. The bundled model
+    trained on every folder of train/, so their photos as they are no longer make a
+    domain it has not seen."""
+    import numpy as np
+
+    gain, lift = np.float32([1.06, 1.0, 0.82]), np.float32([0.02, 0.0, 0.05])
+    return np.clip(rgb * gain + lift, 0.0, 1.0)
+
+
+def _graded(src: Path, dst: Path) -> None:
+    """``src`` with ``film_look`` as a JPEG (quality 95) at ``dst``."""
+    from model import color
+    from model.io.imageio import read_photo, write_photo
+
+    write_photo(dst, color.from_uint8(color.to_uint8(film_look(read_photo(src).rgb))), quality=95)
+
+
+def assemble(source: Path, work: Path, per_class: int, unseen: int, seed: int,
+             look: bool = False) -> tuple[int, int]:
+    """WORK/photos and WORK/unseen as symlinks (with ``look``: copies in ``film_look``),
+    disjoint, the same classes in each."""
     with open(source / "manifest.csv", newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     classes: dict[str, list[str]] = {}
@@ -59,7 +85,9 @@ def assemble(source: Path, work: Path, per_class: int, unseen: int, seed: int) -
                                               ("unseen", files[per_class:per_class + unseen]))):
             for f in chosen:
                 link = work / folder / f
-                if not link.exists():
+                if look and not link.with_suffix(".jpg").exists():
+                    _graded(source / f, link.with_suffix(".jpg"))
+                elif not look and not link.exists():
                     link.symlink_to((source / f).resolve())
                 counts[i] += 1
     return counts[0], counts[1]
@@ -132,6 +160,9 @@ def main(argv=None) -> int:
     ap.add_argument("--unseen", type=int, default=20, help="other photos per class, never seen")
     ap.add_argument("--time-limit", type=float, default=600.0, help="seconds of training")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--look", action="store_true",
+                    help="every photo (fine-tuned on and unseen) in one film's colour look "
+                         "(film_look): a domain the bundled model never trained on")
     ap.add_argument("--schedule", choices=("constant", "cosine"),
                     help="the learning-rate schedule (default: colorgui train's)")
     ap.add_argument("--reuse", action="store_true",
@@ -139,7 +170,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if "eval" in args.source.parts:
         ap.error("never fine-tune on eval/")
-    n_photos, n_unseen = assemble(args.source, args.work, args.photos, args.unseen, args.seed)
+    n_photos, n_unseen = assemble(args.source, args.work, args.photos, args.unseen, args.seed,
+                                  args.look)
     print(f"{n_photos} photos to fine-tune on, {n_unseen} unseen", flush=True)
 
     run = args.work / "run"
