@@ -346,10 +346,11 @@ class TrainTab(QWidget):
         if not outcome.best:
             state = ("Cancelled before the first checkpoint" if outcome.cancelled
                      else "No checkpoint was written")
+        elif outcome.base_kept:
+            state = (f"{'Cancelled' if outcome.cancelled else 'Done'}; no pass beat the base "
+                     f"model, so there is nothing new to save")
         elif outcome.cancelled:
             state = "Cancelled; kept the best checkpoint so far"
-        elif outcome.base_kept:
-            state = "Done; the base model stays the best, so there is nothing new to save"
         else:
             state = "Done"
         self.progress_label.setText(f"{state}: {outcome.steps} steps in "

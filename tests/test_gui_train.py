@@ -62,15 +62,17 @@ def test_cancel_keeps_the_best_checkpoint(window, qtbot, own_photos):
     qtbot.waitUntil(lambda: tab.usable > 0, timeout=60_000)
     tab.epochs.setValue(200)
     tab.batch.setValue(2)
+    # 9 photos train in passes of 5 steps: at step 7 the first pass has been validated (a
+    # cancel in the first pass keeps the base model, which no pass has beaten yet)
     with qtbot.waitSignal(window.host.jobProgress, timeout=60_000,
                           check_params_cb=lambda job, stage, step, total, loss:
-                          stage == TRAINING and step >= 3):
+                          stage == TRAINING and step >= 7):
         tab.start_button.click()
     with qtbot.waitSignal(window.host.trainFinished, timeout=120_000) as done:
         tab.cancel_button.click()
     outcome = done.args[1]
     qtbot.waitUntil(lambda: not tab.running)
-    assert outcome.cancelled and 3 <= outcome.steps < 200
+    assert outcome.cancelled and 7 <= outcome.steps < 200 and not outcome.base_kept
     assert Path(outcome.best).name == "best.safetensors" and Path(outcome.best).is_file()
     assert "Cancelled; kept the best" in tab.progress_label.text() and tab.save_button.isEnabled()
 
@@ -131,7 +133,7 @@ def test_the_plan_says_who_trains_and_who_judges_for_a_family_folder(window):
     assert tab.plan_label.text() == ("About 560 of your photos will train, 70 will choose the "
                                      "best moment to stop and 70 will judge the result.")
     tab.budget.setCurrentIndex(1)
-    assert tab.expect_label.text().startswith("15:00 is about 24 passes over your 560 training")
+    assert tab.expect_label.text().startswith("15:00 is about 48 passes over your 560 training")
 
 
 def test_a_fine_tuned_model_shows_its_bases_vivid_on_the_slider(window, qtbot, tmp_path):
@@ -183,7 +185,7 @@ def test_when_the_base_model_stays_the_best_there_is_nothing_to_save(window):
                                             "photos: keep using the base model.",
                          base_kept=True))
     assert not tab.save_button.isEnabled()
-    assert "the base model stays the best" in tab.progress_label.text()
+    assert "Done; no pass beat the base model" in tab.progress_label.text()
     assert tab.verdict.text().startswith("Fine-tuning did not beat the base model")
     tab.finished(outcome())  # a pass that beat it: saving it is the point
     assert tab.save_button.isEnabled()
