@@ -48,9 +48,7 @@ def seconds(text: str) -> float:
 
 def film_look(rgb):
     """A family's own colour look (float RGB in, out): one consumer film stock's warm, faded
-    cast over every photo of an album, which no folder of train/ holds. The bundled model
-    trained on every folder of train/, so their photos as they are no longer make a
-    domain it has not seen."""
+    cast over every photo of an album, which no folder of train/ holds."""
     import numpy as np
 
     gain, lift = np.float32([1.06, 1.0, 0.82]), np.float32([0.02, 0.0, 0.05])
