@@ -175,6 +175,7 @@ class FineTune(Request):
         from model.colorizer import bundled_model_path
         from model.store.registry import user_models_dir
         from model.training.finetune import Comparison, compare_before_after
+        from model.training.plan import base_came_back
         from model.training.train import fit
 
         try:
@@ -188,7 +189,7 @@ class FineTune(Request):
             worker.trainFinished.emit(job.id, TrainOutcome(
                 best, result.cancelled, result.steps, comparison.rows, comparison.examples,
                 comparison.photos, comparison.summary() if best else "",
-                bool(best) and result.best_at.get("epoch") == 0))
+                bool(best) and base_came_back(result.best_at)))
         except Exception as exc:
             traceback.print_exc()
             worker.trainFailed.emit(job.id, str(exc))

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from model.training.evaluate import EvalRow, colorizer_method, gray_baseline, load_ground_truth, score_methods
+from model.training.plan import base_came_back, ending_words
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ class Comparison:
         gain = self.gain()
         if gain is None:
             return "No photos were held out, so the fine-tuned model was not compared."
-        if self.run.get("best", {}).get("epoch") == 0:  # the base model came back
+        if base_came_back(self.run.get("best", {})):
             return ("Fine-tuning did not beat the base model on your photos: keep using the "
                     "base model, or fine-tune on photos of a kind it knows less. "
                     + self._ending())
@@ -93,8 +94,6 @@ class Comparison:
         return text
 
     def _ending(self) -> str:
-        from model.training.plan import ending_words
-
         return ending_words(self.run, self.run.get("best", {}))
 
 

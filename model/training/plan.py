@@ -81,12 +81,17 @@ def passes(n: int) -> str:
     return f"{n} pass{'es' if n != 1 else ''} over the photos"
 
 
+def base_came_back(best: dict) -> bool:
+    """Whether a fine-tune's best (``RunState.best``) is its base model: no pass beat it."""
+    return best.get("epoch") == 0
+
+
 def ending_words(ending: dict, best: dict) -> str:
     """Where the best checkpoint came from and why the run stopped (``ending``:
     ``RunState.ending``; ``best``: ``RunState.best``), or "" when not known."""
     if not best:
         return ""
-    if best["epoch"] == 0:
+    if base_came_back(best):
         text = ("No pass did better than the base model on the photos that choose the best, "
                 "so the result is the base model itself")
         if ending.get("run_epochs"):

@@ -306,13 +306,19 @@ def _fit(data_dirs, out_dir, config, from_checkpoint, options: FitOptions, progr
     cancelled = False
     best_state: dict[str, torch.Tensor] | None = None  # the best weights, to stamp at the end
     best_meta: dict = {}
+
+    def kept_best() -> tuple[dict, dict[str, torch.Tensor]]:
+        """The run's metadata and a copy of its weights now, as the best so far."""
+        return run.meta(), {k: v.detach().to("cpu", copy=True)
+                            for k, v in trained_state(net).items()}
+
     if from_checkpoint is not None and val_paths and run.step == 0 and not run.history:
         # the base model is the first candidate: a fine-tune on photos of a kind the base
         # already knows can only do worse (a food folder the bundled model had trained on:
         # every pass lost 0.2-0.5 dB), and then it hands back the base, saying so
         run.base_scored(_validate(net, val_loader, loss_fn))
-        best_meta = run.meta()
-        best_state = {k: v.detach().to("cpu", copy=True) for k, v in trained_state(net).items()}
+        if world.is_main:
+            best_meta, best_state = kept_best()
         progress.message(f"the base model: val loss {run.best_val:.5f}")
     while not (run.stopped or cancelled):
         if run.why_stop():
@@ -331,8 +337,7 @@ def _fit(data_dirs, out_dir, config, from_checkpoint, options: FitOptions, progr
         val = _validate(net, val_loader, loss_fn) if val_paths else float(np.mean(losses))
         record = run.end_epoch(epoch + 1, float(np.mean(losses)), val)
         if run.improved(val) and world.is_main:
-            best_meta = run.meta()
-            best_state = {k: v.detach().to("cpu", copy=True) for k, v in trained_state(net).items()}
+            best_meta, best_state = kept_best()
             save_checkpoint(out_dir / BEST, net, best_meta)
         progress.epoch(record)
         stop = f"; stopping: {run.stopped}" if run.out_of_patience() else ""
