@@ -133,14 +133,17 @@ def prepare(colorizer, scene_paths, people_paths) -> Prepared:
 def references_of(colorizer, p: Prepared, settings) -> dict:
     """Every reference each task uses, keyed like ``Prepared.views``."""
     from model import color
-    from model.memory.reference import Reference, reference_cells
+    from model.memory.reference import Reference, colourfulness_of, reference_cells
 
     strides, centre = settings["strides"], settings["centre"]
 
     def ref(key, rgb):
         flipped = p.views[("flip",) + key] if settings.get("mirror", True) else None
+        h, w = colorizer.working_L(color.luminance(rgb)).shape  # as reference_from_rgb
+        small = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA)
         return Reference(str(key), reference_cells(p.views[key], color.rgb_to_lab(rgb),
-                                                   flipped, strides, centre))
+                                                   flipped, strides, centre),
+                         colourfulness=colourfulness_of(small))
 
     out = {("a", i): ref(("a", i), a) for i, a in enumerate(p.a)}
     out.update({("full", i): ref(("full", i), t) for i, t in enumerate(p.scene_truth)})
@@ -151,12 +154,15 @@ def references_of(colorizer, p: Prepared, settings) -> dict:
 
 def with_reference(colorizer, p: Prepared, refs: dict, target_key, ref_key, rgb, settings):
     from model.memory.cells import cells_of
-    from model.memory.reference import reference_hints
+    from model.memory.reference import match_references, scene_saturation
 
     target = cells_of(p.views[target_key], None, settings["strides"], settings["centre"])
-    hints = reference_hints(p.views[target_key], [refs[ref_key]], settings["strength"],
-                            settings["test"], target, settings["scene_test"])
-    return colorizer.predict(gray(rgb), hints).render(), len(hints)
+    found = match_references(p.views[target_key], [refs[ref_key]], settings["strength"],
+                             settings["test"], target, settings["scene_test"])
+    pred = colorizer.predict(gray(rgb), found.hints)
+    colourfulness = found.colourfulness if settings.get("scene_colour", True) else None
+    return (pred.render(scene_saturation(pred.L, pred.ab, colourfulness, settings["strength"])),
+            len(found.hints))
 
 
 def run_tasks(colorizer, p: Prepared, settings, tasks) -> dict:
@@ -267,20 +273,23 @@ def parse_grid(words: list[str]) -> dict:
     return grid
 
 
-SETTINGS = ("strides", "centre", "strength", "mirror", "own_colour")  # the rest: MatchTest's
+# the settings of a run; the rest are MatchTest's
+SETTINGS = ("strides", "centre", "strength", "mirror", "own_colour", "scene_colour")
+SWITCHES = ("centre", "mirror", "own_colour", "scene_colour")
 
 
 def sweep(colorizer, p: Prepared, base: dict, tasks, grid: dict) -> None:
     """Score a grid of settings, one line each (train photos only). ``album_*`` keys
     change the album's test, ``scene_*`` keys the test a dense reference is matched again
-    under (``scene_dense_share=0``: never matched again)."""
+    under (``scene_dense_share=0``: never matched again); ``scene_colour=0`` leaves the
+    photo at the model's colourfulness where a reference shows its scene."""
     keys = list(grid)
     for values in itertools.product(*(grid[k] for k in keys)):
         change = dict(zip(keys, values))
         settings = dict(base)
         for k, v in change.items():
             if k in SETTINGS:
-                settings[k] = bool(v) if k in ("centre", "mirror", "own_colour") else v
+                settings[k] = bool(v) if k in SWITCHES else v
             elif k.startswith("album_"):
                 settings["album_test"] = replace(settings["album_test"], **{k[6:]: v})
             elif k == "scene_dense_share" and not v:
@@ -299,7 +308,8 @@ def sweep(colorizer, p: Prepared, base: dict, tasks, grid: dict) -> None:
 def speed(colorizer, runs: int = 5) -> list[str]:
     """What matching against one reference adds to colorizing a 1 MP photo (1280×800):
     the reference read and analysed once (as a batch or the app keeps it), then per photo
-    the photo's analysis, the matching and the spreading of the matched hints; medians of
+    the photo's analysis, the matching, the spreading of the matched hints and the
+    saturation that matches the reference's colourfulness (it shows the scene); medians of
     ``runs`` against plain ``Colorizer.predict`` on the same photo."""
     import tempfile
 
@@ -330,11 +340,12 @@ def speed(colorizer, runs: int = 5) -> list[str]:
                 colorizer.predict(one)
                 plain.append(time.perf_counter() - t0)
             else:
-                hints = recall.recall("photo.png", color.luminance(one),
-                                      references=[ref_path]).hints
-                colorizer.predict(one, hints)
+                recalled = recall.recall("photo.png", color.luminance(one),
+                                         references=[ref_path])
+                pred = colorizer.predict(one, recalled.hints)
+                recalled.saturation(pred.L, pred.ab)  # the reference shows its scene
                 matched.append(time.perf_counter() - t0)
-                n = len(hints)
+                n = len(recalled.hints)
     p, m = float(np.median(plain)), float(np.median(matched))
     return [f"speed (1280×800, {runs} runs, medians): plain {p:.2f} s, with one reference "
             f"{m:.2f} s ({n} matched hints): adds {m - p:.2f} s; reading and analysing the "

@@ -269,6 +269,7 @@ def colorize_one(job: BatchItem, colorizer, settings: BatchSettings,
         return exc.reason
     except Exception as exc:  # MemoryError on a huge photo…
         return f"could not read: {_described(exc)}"
+    recalled = None
     if memory is not None and getattr(colorizer, "takes_hints", False):
         try:
             recalled = _recalled(job, photo, hints, memory, settings)
@@ -283,10 +284,17 @@ def colorize_one(job: BatchItem, colorizer, settings: BatchSettings,
         pred = colorizer.predict(photo.rgb, hints or None, settings.vivid)
     except Exception as exc:
         return f"could not colorize: {_described(exc)}"
+    saturation = settings.saturation
+    if recalled is not None and recalled.scene_colourfulness:
+        # a reference of the photo's own scene: as colourful as it (the edits say so, so
+        # the app shows the same saturation)
+        saturation *= recalled.saturation(pred.L, pred.ab)
+        if edits is not None:
+            edits = replace(edits, saturation=saturation)
     size = photo.size
     photo.rgb = None  # not needed to write: 144 MB less at the writer's peak on 12 MP
-    return _write(job, photo, size, pred, settings.saturation, settings.quality,
-                  provenance and provenance.for_photo(len(hints)), edits, hint_file)
+    return _write(job, photo, size, pred, saturation, settings.quality,
+                  provenance and provenance.for_photo(len(hints), saturation), edits, hint_file)
 
 
 def _recalled(job: BatchItem, photo, hints, memory: BatchMemory, settings: BatchSettings):

@@ -208,6 +208,13 @@ def build_max_chroma_table() -> np.ndarray:
     return 200 * edge * (first_out - np.float32(1 / 16) * (first_out < 1)) * np.float32(0.998)
 
 
+def colourfulness(rgb8: np.ndarray) -> float:
+    """Hasler & Süsstrunk (2003) colourfulness M of an 8-bit RGB image."""
+    r, g, b = (rgb8[..., i].astype(np.float64) for i in range(3))
+    rg, yb = r - g, 0.5 * (r + g) - b
+    return float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean()))
+
+
 def to_uint8(rgb: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(rgb * 255.0), 0, 255).astype(np.uint8)
 

@@ -56,6 +56,29 @@ def reference_hints(tab):
     return [h for h in tab.hint_tool.hints.hints if h.origin == REFERENCE]
 
 
+def test_a_reference_of_the_scene_raises_the_saturation_until_it_is_taken_away(
+        window, qtbot, photos):
+    folder, refs = photos
+    tab, memory = window.colorize_tab, window.hint_session.memory
+    open_and_wait(window, qtbot, folder / "grandma.png")
+    tab.slider.setValue(90)  # the user's own
+    with qtbot.waitSignal(window.host.matched, timeout=60_000):
+        memory.add_references([str(refs / "wedding.png")])
+    qtbot.waitUntil(lambda: tab.saturation > 0.9, timeout=10_000)
+    raised = tab.saturation
+    with qtbot.waitSignal(window.host.matched, timeout=60_000):
+        memory.remove_reference(str(refs / "wedding.png"))
+    qtbot.waitUntil(lambda: tab.saturation == pytest.approx(0.9), timeout=10_000)
+    # moved by the user after the reference raised it: the user's value stays
+    with qtbot.waitSignal(window.host.matched, timeout=60_000):
+        memory.add_references([str(refs / "wedding.png")])
+    qtbot.waitUntil(lambda: tab.saturation == pytest.approx(raised), timeout=10_000)
+    tab.slider.setValue(round(100 * raised) + 10)
+    with qtbot.waitSignal(window.host.matched, timeout=60_000):
+        memory.remove_reference(str(refs / "wedding.png"))
+    assert tab.saturation == pytest.approx(raised + 0.1)
+
+
 def test_a_reference_lends_its_colours_as_hints_kept_with_the_photos_edits(
         window, qtbot, photos):
     folder, refs = photos
@@ -70,6 +93,8 @@ def test_a_reference_lends_its_colours_as_hints_kept_with_the_photos_edits(
     hints = reference_hints(tab)
     assert all(h.source == "wedding.png" for h in hints)
     qtbot.waitUntil(lambda: tab.shown_hints == tuple(tab.hint_tool.hints.hints), timeout=60_000)
+    # the reference shows this photo's own scene: its saturation is raised to match it
+    assert 1.0 < tab.saturation <= 2.0 and tab.saturation_label.text() != "100%"
 
     # like any hint: recolour one (it becomes the user's), delete another
     tool = tab.hint_tool
@@ -86,6 +111,7 @@ def test_a_reference_lends_its_colours_as_hints_kept_with_the_photos_edits(
         window.save()
     kept = read_edits(sidecar_path(saved.args[1]))
     assert kept.references == [str(refs / "wedding.png")]
+    assert kept.saturation == pytest.approx(tab.saturation)
     assert {h.origin for h in kept.hints} == {USER, REFERENCE}
     doc = json.loads(sidecar_path(saved.args[1]).read_text())
     assert any(h.get("from") == "reference" and h.get("source") == "wedding.png"

@@ -12,9 +12,11 @@ from model.colorizer import Colorizer
 from model.hints import REFERENCE
 from model.io.sidecar import content_hash
 from model.memory.cells import cells_of
-from model.memory.reference import (REFERENCE_MAX_PIXELS, REFERENCE_TEST, ReferenceError,
-                                    hints_from, load_reference, match, reference_from_rgb,
-                                    reference_hints, with_test)
+from model.memory.reference import (MAX_SCENE_SATURATION, REFERENCE_MAX_PIXELS,
+                                    REFERENCE_TEST, ReferenceError, colourfulness_of,
+                                    hints_from, load_reference, match, match_references,
+                                    reference_from_rgb, reference_hints, scene_saturation,
+                                    with_test)
 
 
 @pytest.fixture(scope="module")
@@ -108,6 +110,32 @@ def test_a_reference_of_the_photos_own_scene_is_matched_again_more_loosely(color
     err = lambda hints: np.abs(color.rgb_to_lab(colorizer.predict(gray_b, hints).render())[..., 1:]  # noqa: E731
                                - color.rgb_to_lab(b)[..., 1:]).mean()
     assert err(loose) < err(strict)
+
+
+def test_a_reference_of_the_photos_own_scene_brings_it_to_its_colourfulness(colorizer):
+    a, b = pair(strange_colours(photo("coffee")))
+    ref = reference_from_rgb(a, colorizer, "a.png")
+    assert ref.colourfulness == pytest.approx(colourfulness_of(a), rel=0.1)
+    found = match_references(colorizer.analyse(color.luminance(b)), [ref])
+    assert found.colourfulness == ref.colourfulness and found.hints
+    pred = colorizer.predict(color.gray_to_rgb(color.luminance(b)), found.hints)
+    paler = colourfulness_of(pred.render())
+    assert paler < 0.9 * ref.colourfulness  # the part A does not show keeps pale guesses
+    s = scene_saturation(pred.L, pred.ab, found.colourfulness)
+    assert 1.0 < s <= MAX_SCENE_SATURATION
+    raised = colourfulness_of(pred.render(s))
+    assert raised == pytest.approx(ref.colourfulness, rel=0.05)
+    truth = colourfulness_of(b)
+    assert abs(raised - truth) < abs(paler - truth)
+    # half the strength: half as far; none, or a reference paler than the photo: as it was
+    assert scene_saturation(pred.L, pred.ab, found.colourfulness, 0.5) == pytest.approx(
+        1 + (s - 1) / 2)
+    assert scene_saturation(pred.L, pred.ab, found.colourfulness, 0.0) == 1.0
+    assert scene_saturation(pred.L, pred.ab, 0.5 * paler) == 1.0
+    assert scene_saturation(pred.L, pred.ab, None) == 1.0
+    # an unrelated reference shows another scene: no colourfulness to reach
+    other = reference_from_rgb(photo("rocket"), colorizer, "rocket.png")
+    assert match_references(colorizer.analyse(color.luminance(b)), [other]).colourfulness is None
 
 
 def test_an_unrelated_reference_changes_little(colorizer):
@@ -223,3 +251,32 @@ def test_a_batch_lends_the_references_colours_to_every_photo(colorizer, tmp_path
     # the reference itself was colorized without it, and the log says so, naming it
     assert not sidecar_path(tmp_path / "out" / "scans" / "a in colour.png").exists()
     assert "a in colour.png: it is the photo being colorized" in caplog.text
+
+
+def test_a_batch_with_a_reference_of_the_photos_scene_makes_it_as_colourful(colorizer, tmp_path):
+    from model.batch import BatchSettings, plan_jobs, run_jobs
+    from model.io.imageio import read_photo
+    from model.io.provenance import read_provenance
+    from model.io.sidecar import read_edits, sidecar_path
+
+    a, b = pair(strange_colours(photo("coffee")))
+    Image.fromarray(color.to_uint8(a)).save(tmp_path / "a.png")
+    (tmp_path / "in").mkdir()
+    Image.fromarray(color.to_uint8(color.gray_to_rgb(color.luminance(b)))).save(
+        tmp_path / "in" / "b.png")
+
+    def colorized(out: str, settings: BatchSettings):
+        report = run_jobs(plan_jobs([tmp_path / "in" / "b.png"], tmp_path / out)[0], colorizer,
+                          settings)
+        assert len(report.done) == 1 and not report.failed
+        return tmp_path / out / "b.png"
+
+    plain = colorized("plain", BatchSettings())
+    matched = colorized("matched", BatchSettings(references=(str(tmp_path / "a.png"),)))
+    cf = {p: colourfulness_of(read_photo(p).rgb) for p in (plain, matched)}
+    assert cf[matched] == pytest.approx(colourfulness_of(a), rel=0.12)
+    assert cf[matched] > 1.1 * cf[plain]
+    # the raised saturation is said where the photo is reopened, and in its record
+    saturation = read_edits(sidecar_path(matched)).saturation
+    assert 1.0 < saturation <= MAX_SCENE_SATURATION
+    assert read_provenance(matched).saturation == pytest.approx(saturation)

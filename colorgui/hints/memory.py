@@ -37,6 +37,9 @@ class Matched:
     hints: tuple[Hint, ...]
     problems: list[str] = field(default_factory=list)  # "FILE: reason" of each unusable one
     unusable: tuple[str, ...] = ()      # the references that cannot be used
+    # the saturation that makes the photo as colourful as the reference showing its own
+    # scene (``model.memory.reference.scene_saturation``); 1 where none does
+    saturation: float = 1.0
 
 
 @dataclass
@@ -51,6 +54,7 @@ class MatchReferences(Request):
     user_hints: tuple[Hint, ...]
     references: tuple[str, ...]
     strength: float
+    vivid: float | None = None  # the tab's Vivid value (None: the model's own)
 
     label = "match references"
     superseded = True
@@ -70,11 +74,22 @@ class MatchReferences(Request):
                              if any(p.startswith(f"{Path(r)}:") for p in recalled.problems))
             reply = Matched(self.serial, REFERENCE, tuple(recalled.reference),
                             recalled.problems, unusable)
+            if recalled.scene_colourfulness:
+                reply.saturation = self._scene_saturation(worker, recalled)
         except Exception as exc:
             traceback.print_exc()
             reply = Matched(self.serial, REFERENCE, (), [f"{self.path}: could not match its "
                                                          f"reference photos ({exc})"])
         worker.matched.emit(job.id, reply)
+
+    def _scene_saturation(self, worker, recalled) -> float:
+        """The saturation at which the photo, colorized with its hints and the matched
+        ones, is as colourful as its scene's reference."""
+        from model import color
+
+        hints = list(self.user_hints) + recalled.reference
+        pred = worker.colorizer.predict(color.gray_to_rgb(self.L), hints, self.vivid)
+        return recalled.saturation(pred.L, pred.ab)
 
 
 @dataclass

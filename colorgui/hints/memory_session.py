@@ -4,6 +4,8 @@
   or dropped on the button or the panel's list),
   matched on the worker (``MatchReferences``); their hints replace the photo's earlier
   matched hints in one undo step. The list and the strength are part of the photo's edits.
+  A reference of the photo's own scene raises its saturation to match its colourfulness,
+  on the slider, where the user can take it back.
 - The album: "keep colours consistent across this album" keeps the photo's folder's
   memory file (``model.memory.album``) on. Each time the photo's edits are stored, the
   user's hints are remembered there, and a carried hint the user deleted is dropped for
@@ -40,6 +42,7 @@ class MemorySession(QObject):
         self.strength = DEFAULT_STRENGTH
         self.album = False               # the photo's folder keeps an album memory
         self._carried: set[str] = set()  # memory ids the album carried to this photo
+        self._raised = None  # (the user's saturation, what a scene's reference raised it to)
         self._doubt = None
         self._places_job = None          # the SuggestPlaces job sent, not yet answered
         self._places_for = None          # (photo, hints) the places shown are for
@@ -68,6 +71,7 @@ class MemorySession(QObject):
         """The tab shows ``result``: a newly opened photo brings its references and
         strength from its edits, and its album's carried hints."""
         if result.opened:
+            self._raised = None
             edits = result.restored
             self.references = list(edits.references) if edits is not None else []
             strength = edits.reference_strength if edits is not None else None
@@ -140,7 +144,7 @@ class MemorySession(QObject):
         if result is not None:
             self.window._submit(MatchReferences(
                 self.tab.result_serial, result.path, result.sha256, result.L,
-                self._user_hints(), tuple(self.references), self.strength))
+                self._user_hints(), tuple(self.references), self.strength, self.tab.vivid))
 
     def _user_hints(self) -> tuple:
         return tuple(h for h in self.tool.hints.hints if h.origin == USER)
@@ -157,9 +161,29 @@ class MemorySession(QObject):
         if reply.origin == CARRIED:
             self._carried = {h.source for h in reply.hints}
         self.tool.hints.replace_auto(reply.origin, list(reply.hints))
+        if reply.origin == REFERENCE:
+            self._scene_saturation(reply.saturation)
         if reply.problems:
             what = "reference photos" if reply.origin == REFERENCE else "album's memory"
             self.window.error(f"Some of the {what} cannot be used", "\n\n".join(reply.problems))
+
+    def _scene_saturation(self, wanted: float) -> None:
+        """A reference of the photo's own scene raises the saturation to ``wanted`` (never
+        below the user's own); the slider shows it. While the user leaves it there, the
+        next match moves it again, and back to the user's value once no reference shows
+        the scene (removed, or its strength set to 0)."""
+        shown = self.tab.saturation
+        before, raised_to = self._raised or (shown, None)
+        if raised_to is None or abs(shown - raised_to) > 0.005:
+            before = shown  # the user moved it since: theirs now
+        target = max(before, wanted) if wanted > 1.0 else before  # 1: no scene shown
+        self._raised = (before, target) if target > before + 0.005 else None
+        if abs(target - shown) > 0.005:
+            self.tab.slider.setValue(round(100 * target))
+            if self._raised:
+                self.window.statusBar().showMessage(
+                    f"A reference shows this photo's scene: saturation {round(100 * target)}% "
+                    f"to match its colours", 15000)
 
     # ----- the album
     def set_album(self, on: bool) -> None:

@@ -84,9 +84,11 @@ class Provenance:
     hints: int = 0          # colour hints given
     date: str = ""          # when the output was written, ISO 8601 with the UTC offset
 
-    def for_photo(self, hints: int) -> Provenance:
-        """This record for one photo written now with ``hints`` hints."""
-        return replace(self, hints=hints, date=_now())
+    def for_photo(self, hints: int, saturation: float | None = None) -> Provenance:
+        """This record for one photo written now with ``hints`` hints (and at
+        ``saturation``, where the photo's own differs from the batch's)."""
+        return replace(self, hints=hints, date=_now(),
+                       saturation=self.saturation if saturation is None else float(saturation))
 
     def lines(self) -> list[str]:
         """The record in words, one field a line (``colorgui info``, the app)."""

@@ -21,7 +21,8 @@ from model.memory.album import AlbumMemory
 from model.memory.carry import ALBUM_TEST, Remembered, carried_hints, remembered
 from model.memory.cells import cells_of
 from model.memory.reference import (DEFAULT_STRENGTH, OWN, REFERENCE_TEST, Reference,
-                                    ReferenceError, load_reference, reference_hints)
+                                    ReferenceError, load_reference, match_references,
+                                    scene_saturation)
 
 log = logging.getLogger(__name__)
 CLEAR_CELLS = 1.5  # matched/carried hints this close (in cells) to a user's are left out
@@ -34,10 +35,19 @@ class Recalled:
     reference: list[Hint] = field(default_factory=list)
     carried: list[Hint] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # each names a file and the reason
+    # the colourfulness of the reference that shows the photo's own scene, and the
+    # strength it was matched at (``model.memory.reference.scene_saturation``)
+    scene_colourfulness: float | None = None
+    strength: float = DEFAULT_STRENGTH
 
     @property
     def hints(self) -> list[Hint]:
         return self.carried + self.reference
+
+    def saturation(self, L, ab) -> float:
+        """The saturation that brings the photo colorized with these hints (its L and
+        normalised a/b) to its scene's reference's colourfulness; 1 where none shows it."""
+        return scene_saturation(L, ab, self.scene_colourfulness, self.strength)
 
 
 def without_near(auto: list[Hint], mine: list[Hint], cell: float) -> list[Hint]:
@@ -161,9 +171,10 @@ class Recall:
         if sources:
             out.carried = without_near(carried_hints(target, sources, ALBUM_TEST), mine, cell)
         if refs:
-            s = self.strength if strength is None else strength
-            ref = reference_hints(analysis, refs, s, REFERENCE_TEST, target)
-            out.reference = without_near(ref, mine + out.carried, cell)
+            out.strength = self.strength if strength is None else strength
+            found = match_references(analysis, refs, out.strength, REFERENCE_TEST, target)
+            out.reference = without_near(found.hints, mine + out.carried, cell)
+            out.scene_colourfulness = found.colourfulness
         return out
 
 

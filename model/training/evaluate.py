@@ -18,18 +18,12 @@ import numpy as np
 from skimage.metrics import structural_similarity
 
 from model import color
+from model.color import colourfulness
 from model.io.files import list_images
 from model.io.imageio import ImageReadError, read_photo
 
 log = logging.getLogger(__name__)
 EVAL_SIZE = 256
-
-
-def colourfulness(rgb8: np.ndarray) -> float:
-    """Hasler & Süsstrunk (2003) colourfulness M of an 8-bit RGB image."""
-    r, g, b = (rgb8[..., i].astype(np.float64) for i in range(3))
-    rg, yb = r - g, 0.5 * (r + g) - b
-    return float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean()))
 
 
 def psnr(a8: np.ndarray, b8: np.ndarray) -> float:
