@@ -221,3 +221,17 @@ def test_a_line_along_an_edge_that_only_just_passes_for_a_scratch_survives():
     _, hurt, _ = sky_with(draw)
     found = find_damage(hurt)
     assert found.scratches == 0 and found.share < 0.0001
+
+
+def test_a_line_that_only_just_passes_on_both_counts_is_no_scratch():
+    """A fence's rail on 200 scene photos: its sides differed by 0.18 of its contrast and
+    its steps were 0.52 of it, each inside a scratch's limits (0.3, 0.5) but both near
+    them; no drawn scratch was both. A line near one limit only is still a scratch."""
+    from model.album.scratches import LINE_SHARP, LINE_SIDES, marginal
+
+    assert marginal(40.0, 0.52 * 40, 0.18 * 40)   # the rail
+    assert marginal(40.0, 0.55 * 40, 0.28 * 40)   # an eave's lit edge
+    assert not marginal(40.0, 0.52 * 40, 0.10 * 40)
+    assert not marginal(40.0, 0.70 * 40, 0.28 * 40)
+    assert not marginal(40.0, 0.58 * 40, 0.18 * 40)
+    assert LINE_SHARP < 0.52 and 0.28 < LINE_SIDES
