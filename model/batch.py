@@ -286,9 +286,9 @@ def colorize_one(job: BatchItem, colorizer, settings: BatchSettings,
         return f"could not colorize: {_described(exc)}"
     saturation = settings.saturation
     if recalled is not None and recalled.scene_colourfulness:
-        # a reference of the photo's own scene: as colourful as it (the edits say so, so
-        # the app shows the same saturation)
-        saturation *= recalled.saturation(pred.L, pred.ab)
+        # a reference of the photo's own scene: as colourful as it, never paler than asked
+        # (as in the app, whose slider shows the edits' saturation)
+        saturation = max(saturation, recalled.saturation(pred.L, pred.ab))
         if edits is not None:
             edits = replace(edits, saturation=saturation)
     size = photo.size
