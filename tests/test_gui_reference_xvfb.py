@@ -10,6 +10,7 @@ prepared as ``prepare()`` does. The screenshot of docs/ comes from the same wind
 bundled model and a real photo::
 
     xvfb-run -a -s "-screen 0 1600x1000x24" python tests/test_gui_reference_xvfb.py --shot docs/reference.png
+    xvfb-run -a -s "-screen 0 1600x1000x24" python tests/test_gui_reference_xvfb.py --shot-scene docs/reference-scene.png
 """
 
 from __future__ import annotations
@@ -100,9 +101,12 @@ def test_a_reference_in_the_real_window_under_xvfb_shows_its_hints_and_saves_cle
     assert kept.references == [str(work / "wedding in colour.jpg")]
 
 
-def shoot(out: Path) -> int:
+def shoot(out: Path, scene: bool = False) -> int:
     """docs/reference.png: the astronaut's left 70% in black and white, with her right 70%
-    (another view of the same moment, mirrored) in colour as its reference."""
+    (another view of the same moment, mirrored) in colour as its reference. With
+    ``scene`` (docs/reference-scene.png): skimage's coffee cut as the benchmark cuts its
+    pairs (``tests.test_reference.pair``), the right 60% in black and white and the left
+    60% in colour, which shows a third of it and raises its saturation."""
     import tempfile
 
     import cv2
@@ -116,37 +120,45 @@ def shoot(out: Path) -> int:
     os.environ["COLORGUI_CONFIG_DIR"] = str(tmp / "config")
     os.environ["COLORGUI_DATA_DIR"] = str(tmp / "data")
 
-    rgb = color.from_uint8(data.astronaut())
-    w = rgb.shape[1]
-    cut = round(0.7 * w)
-    write_photo(tmp / "astronaut 1969.png", color.gray_to_rgb(color.luminance(rgb[:, :cut])))
-    other = cv2.resize(np.ascontiguousarray(rgb[:, w - cut:][:, ::-1]), None, fx=0.85, fy=0.85,
-                       interpolation=cv2.INTER_AREA)
-    write_photo(tmp / "the same day, in colour.jpg", other)
+    if scene:
+        from tests.test_reference import pair, photo
+
+        reference, bw = pair(photo("coffee", 512))
+        names = ("coffee 1950.png", "coffee today.jpg")
+    else:
+        rgb = color.from_uint8(data.astronaut())
+        w = rgb.shape[1]
+        cut = round(0.7 * w)
+        bw = rgb[:, :cut]
+        reference = cv2.resize(np.ascontiguousarray(rgb[:, w - cut:][:, ::-1]), None, fx=0.85,
+                               fy=0.85, interpolation=cv2.INTER_AREA)
+        names = ("astronaut 1969.png", "the same day, in colour.jpg")
+    write_photo(tmp / names[0], color.gray_to_rgb(color.luminance(bw)))
+    write_photo(tmp / names[1], reference)
 
     _, window = show_window(1400, 820)
     window.start_worker()
     wait_for(window.host.modelLoaded)
-    window.open_paths([str(tmp / "astronaut 1969.png")])
+    window.open_paths([str(tmp / names[0])])
     wait_for(window.host.colorized)
     tab = window.colorize_tab
-    window.hint_session.memory.add_references([str(tmp / "the same day, in colour.jpg")])
+    window.hint_session.memory.add_references([str(tmp / names[1])])
     wait_for(window.host.matched)
     tool = tab.hint_tool
     while tab.shown_hints != tuple(tool.hints.hints):
         wait_for(tab.previewShown)
     matched = [i for i, h in enumerate(tool.hints.hints) if h.origin == REFERENCE]
-    if matched:  # the most colourful, so the panel shows what a reference gave
+    if matched and not scene:  # the most colourful, so the panel shows what a reference gave
         tool.hints.select(max(matched, key=lambda i: np.hypot(tool.hints.hints[i].a,
                                                               tool.hints.hints[i].b)))
         wait_for(window.host.suggested)  # the model's likeliest colours there
     save_grab(window, out)
-    print(f"{out}: {len(matched)} hints from the reference")
+    print(f"{out}: {len(matched)} hints from the reference; saturation {tab.saturation:.0%}")
     window.close()
     return 0
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "--shot":
-        sys.exit(shoot(Path(sys.argv[2])))
+    if sys.argv[1] in ("--shot", "--shot-scene"):
+        sys.exit(shoot(Path(sys.argv[2]), scene=sys.argv[1] == "--shot-scene"))
     sys.exit(walk(Path(sys.argv[1])))
