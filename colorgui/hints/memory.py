@@ -37,9 +37,9 @@ class Matched:
     hints: tuple[Hint, ...]
     problems: list[str] = field(default_factory=list)  # "FILE: reason" of each unusable one
     unusable: tuple[str, ...] = ()      # the references that cannot be used
-    # the saturation that makes the photo as colourful as the reference showing its own
-    # scene (``model.memory.reference.scene_saturation``); 1 where none does
-    saturation: float = 1.0
+    # the colourfulness of the reference showing the photo's own scene, which the photo is
+    # brought to (``model.memory.reference.scene_saturation``); None where none does
+    colourfulness: float | None = None
 
 
 @dataclass
@@ -54,7 +54,6 @@ class MatchReferences(Request):
     user_hints: tuple[Hint, ...]
     references: tuple[str, ...]
     strength: float
-    vivid: float | None = None  # the tab's Vivid value (None: the model's own)
 
     label = "match references"
     superseded = True
@@ -73,23 +72,12 @@ class MatchReferences(Request):
             unusable = tuple(r for r in self.references
                              if any(p.startswith(f"{Path(r)}:") for p in recalled.problems))
             reply = Matched(self.serial, REFERENCE, tuple(recalled.reference),
-                            recalled.problems, unusable)
-            if recalled.scene_colourfulness:
-                reply.saturation = self._scene_saturation(worker, recalled)
+                            recalled.problems, unusable, recalled.scene_colourfulness)
         except Exception as exc:
             traceback.print_exc()
             reply = Matched(self.serial, REFERENCE, (), [f"{self.path}: could not match its "
                                                          f"reference photos ({exc})"])
         worker.matched.emit(job.id, reply)
-
-    def _scene_saturation(self, worker, recalled) -> float:
-        """The saturation at which the photo, colorized with its hints and the matched
-        ones, is as colourful as its scene's reference."""
-        from model import color
-
-        hints = list(self.user_hints) + recalled.reference
-        pred = worker.colorizer.predict(color.gray_to_rgb(self.L), hints, self.vivid)
-        return recalled.saturation(pred.L, pred.ab)
 
 
 @dataclass

@@ -43,6 +43,8 @@ class MemorySession(QObject):
         self.album = False               # the photo's folder keeps an album memory
         self._carried: set[str] = set()  # memory ids the album carried to this photo
         self._raised = None  # (the user's saturation, what a scene's reference raised it to)
+        self._scene = None   # (colourfulness, matched hints) of a scene's reference, not yet
+        # measured on a preview
         self._doubt = None
         self._places_job = None          # the SuggestPlaces job sent, not yet answered
         self._places_for = None          # (photo, hints) the places shown are for
@@ -71,7 +73,7 @@ class MemorySession(QObject):
         """The tab shows ``result``: a newly opened photo brings its references and
         strength from its edits, and its album's carried hints."""
         if result.opened:
-            self._raised = None
+            self._raised = self._scene = None
             edits = result.restored
             self.references = list(edits.references) if edits is not None else []
             strength = edits.reference_strength if edits is not None else None
@@ -144,7 +146,7 @@ class MemorySession(QObject):
         if result is not None:
             self.window._submit(MatchReferences(
                 self.tab.result_serial, result.path, result.sha256, result.L,
-                self._user_hints(), tuple(self.references), self.strength, self.tab.vivid))
+                self._user_hints(), tuple(self.references), self.strength))
 
     def _user_hints(self) -> tuple:
         return tuple(h for h in self.tool.hints.hints if h.origin == USER)
@@ -162,7 +164,10 @@ class MemorySession(QObject):
             self._carried = {h.source for h in reply.hints}
         self.tool.hints.replace_auto(reply.origin, list(reply.hints))
         if reply.origin == REFERENCE:
-            self._scene_saturation(reply.saturation)
+            # the saturation is measured on the preview that shows these hints (_recolored)
+            self._scene = (reply.colourfulness, reply.hints) if reply.colourfulness else None
+            if self._scene is None:
+                self._scene_saturation(1.0)
         if reply.problems:
             what = "reference photos" if reply.origin == REFERENCE else "album's memory"
             self.window.error(f"Some of the {what} cannot be used", "\n\n".join(reply.problems))
@@ -293,6 +298,14 @@ class MemorySession(QObject):
 
     @Slot(int, object)
     def _recolored(self, job_id: int, reply) -> None:
+        if (self._scene is not None and reply.serial == self.tab.result_serial
+                and all(h in reply.hints for h in self._scene[1])):
+            from model.memory.reference import scene_saturation
+
+            # at 256 px on the GUI thread: a few milliseconds, and no network pass
+            colourfulness, self._scene = self._scene[0], None
+            self._scene_saturation(scene_saturation(self.tab.result.L, reply.ab, colourfulness,
+                                                    self.strength))
         self._ask_places()
 
     @Slot(int)
