@@ -13,8 +13,8 @@ from model.hints import REFERENCE
 from model.io.sidecar import content_hash
 from model.memory.cells import cells_of
 from model.memory.reference import (MAX_SCENE_SATURATION, REFERENCE_MAX_PIXELS,
-                                    REFERENCE_TEST, ReferenceError, colourfulness_of,
-                                    hints_from, load_reference, match, match_references,
+                                    REFERENCE_TEST, ReferenceError, blend,
+                                    colourfulness_of, hints_from, load_reference, match, match_references,
                                     reference_from_rgb, reference_hints, scene_saturation,
                                     with_test)
 
@@ -61,15 +61,18 @@ def test_a_reference_of_the_same_scene_gives_back_its_known_colours(colorizer):
     a, b = pair(truth)
     gray_b = color.gray_to_rgb(color.luminance(b))
     ref = reference_from_rgb(a, colorizer, "a.png")
-    hints = reference_hints(colorizer.analyse(color.luminance(b)), [ref])
+    analysis = colorizer.analyse(color.luminance(b))
+    # each match at its whole weight: each hint holds the strange colour of B's truth
+    # where it lies, not a model's guess
+    hints = reference_hints(analysis, [ref], test=with_test(trust_max=1.0))
     assert len(hints) >= 15 and all(h.origin == REFERENCE and h.source == "a.png" for h in hints)
-    # each hint holds the strange colour of B's truth where it lies, not a model's guess
     errors = [np.linalg.norm(np.array([h.a, h.b]) - ab_at(b, h)) for h in hints]
     plain = colorizer.predict(gray_b).render()
     guesses = [np.linalg.norm(ab_at(plain, h) - ab_at(b, h)) for h in hints]
     assert np.median(errors) < 6 and np.median(guesses) > 3 * np.median(errors)
-    # and colorizing B with them comes closer to the truth
-    out = colorizer.predict(gray_b, hints).render()
+    # and colorizing B with the default's hints (they only partly trust a reference that
+    # shows a sixth of B) comes closer to the truth
+    out = colorizer.predict(gray_b, reference_hints(analysis, [ref])).render()
     err = lambda x: np.abs(color.rgb_to_lab(x)[..., 1:] - color.rgb_to_lab(b)[..., 1:]).mean()  # noqa: E731
     assert err(out) < 0.8 * err(plain)
 
@@ -82,17 +85,43 @@ def test_a_reference_of_the_same_scene_lends_its_colours_at_full_strength(colori
     share = len(m) / target.n  # B's third that A shows matches
     assert share > 0.1 and (m.similarity < REFERENCE_TEST.trust_high).any()  # some unsure
 
-    def colours(dense_share):
-        test = with_test(dense_share=dense_share)
+    def colours(**changes):
+        test = with_test(**changes)
         return np.array([(h.a, h.b) for h in hints_from(m, target, ref, 1.0, "a.png", test)])
 
     want = np.clip(ref.ab[m.r], -128, 127)
-    np.testing.assert_allclose(colours(share), want, atol=1e-3)
+    np.testing.assert_allclose(colours(dense_share=share), want, atol=1e-3)
     # a reference that matches less of the photo only nudges the model where it is unsure
-    sparse = colours(share + 1.0 / target.n)
+    sparse = colours(dense_share=share + 1.0 / target.n, trust_max=1.0)
     unsure = m.similarity < REFERENCE_TEST.trust_high
     assert np.abs(sparse[unsure] - want[unsure]).max() > 1.0
     np.testing.assert_allclose(sparse[~unsure], want[~unsure], atol=1e-3)
+
+
+def test_a_reference_that_matches_little_of_the_photo_only_nudges_even_its_sure_matches(
+        colorizer):
+    # another photo of the same person, in another light: its colours are no truth
+    a, b = pair(strange_colours(photo("astronaut")))
+    ref = reference_from_rgb(a, colorizer, "a.png").cells
+    target = cells_of(colorizer.analyse(color.luminance(b)))
+    m = match(target, ref)
+    share = len(m) / target.n
+    sure = m.similarity >= REFERENCE_TEST.trust_high
+    assert sure.any() and share < REFERENCE_TEST.dense_share
+
+    def colours(trust_share):
+        test = with_test(trust_share=trust_share, dense_share=share + 0.1)
+        return np.array([(h.a, h.b) for h in hints_from(m, target, ref, 1.0, "a.png", test)])
+
+    model, want = target.ab[m.t], ref.ab[m.r]
+    little = colours(trust_share=share)  # matches no more than the share it barely trusts
+    np.testing.assert_allclose(little[sure],
+                               blend(model, want, np.full(len(m), REFERENCE_TEST.trust_max))[sure],
+                               atol=1e-3)
+    # the more of the photo it matches, the more it is trusted, short of the whole way
+    more = colours(trust_share=share - 0.05)
+    moved = lambda ab: np.linalg.norm(ab - model, axis=1)[sure].mean()  # noqa: E731
+    assert moved(little) < moved(more) < np.linalg.norm(want - model, axis=1)[sure].mean()
 
 
 def test_a_reference_of_the_photos_own_scene_is_matched_again_more_loosely(colorizer):
