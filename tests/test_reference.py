@@ -14,9 +14,9 @@ from model.io.sidecar import content_hash
 from model.memory.cells import cells_of
 from model.memory.reference import (MAX_SCENE_SATURATION, REFERENCE_MAX_PIXELS,
                                     REFERENCE_TEST, ReferenceError, blend,
-                                    colourfulness_of, hints_from, load_reference, match, match_references,
-                                    reference_from_rgb, reference_hints, scene_saturation,
-                                    with_test)
+                                    colourfulness_of, hints_from, load_reference, match,
+                                    match_references, reference_from_rgb, reference_hints,
+                                    scene_saturation, with_test)
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +70,8 @@ def test_a_reference_of_the_same_scene_gives_back_its_known_colours(colorizer):
     plain = colorizer.predict(gray_b).render()
     guesses = [np.linalg.norm(ab_at(plain, h) - ab_at(b, h)) for h in hints]
     assert np.median(errors) < 6 and np.median(guesses) > 3 * np.median(errors)
-    # and colorizing B with the default's hints (they only partly trust a reference that
-    # shows a sixth of B) comes closer to the truth
+    # and colorizing B with the default's hints (a reference that matches less than a
+    # fifth of B is only partly trusted) comes closer to the truth
     out = colorizer.predict(gray_b, reference_hints(analysis, [ref])).render()
     err = lambda x: np.abs(color.rgb_to_lab(x)[..., 1:] - color.rgb_to_lab(b)[..., 1:]).mean()  # noqa: E731
     assert err(out) < 0.8 * err(plain)
@@ -100,7 +100,8 @@ def test_a_reference_of_the_same_scene_lends_its_colours_at_full_strength(colori
 
 def test_a_reference_that_matches_little_of_the_photo_only_nudges_even_its_sure_matches(
         colorizer):
-    # another photo of the same person, in another light: its colours are no truth
+    # few of B's cells match, as with another day's photo of the same person, whose
+    # colours in another light are no truth
     a, b = pair(strange_colours(photo("astronaut")))
     ref = reference_from_rgb(a, colorizer, "a.png").cells
     target = cells_of(colorizer.analyse(color.luminance(b)))
