@@ -13,6 +13,7 @@ from colorgui.hints.memory import CarryAlbum, MatchReferences
 from model.hints import CARRIED, REFERENCE, USER, Hint
 from model.io.sidecar import read_edits, sidecar_path
 from model.memory.album import FILE_NAME, read_memory
+from model.memory.reference import REFERENCE_TEST
 from tests.conftest import gradient_photo, open_and_wait
 
 BLUE = (20.0, -60.0)
@@ -90,6 +91,8 @@ def test_a_reference_lends_its_colours_as_hints_kept_with_the_photos_edits(
     assert tab.hint_tool.action.isChecked() and tab.hint_tool.memory_panel.isVisible()
     assert memory.references == [str(refs / "wedding.png")]
     assert tab.hint_tool.memory_panel.references.item(0).text() == "wedding.png"
+    # the strength says what a reference showing little of the photo weighs at most
+    assert f"{REFERENCE_TEST.trust_max:.0%}" in tab.hint_tool.memory_panel.strength.toolTip()
     hints = reference_hints(tab)
     assert all(h.source == "wedding.png" for h in hints)
     qtbot.waitUntil(lambda: tab.shown_hints == tuple(tab.hint_tool.hints.hints), timeout=60_000)

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QListWidget, QLis
 
 from colorgui.file_dialogs import FileDropTarget
 from colorgui.hints.panel import PANEL_WIDTH, _heading
+from model.memory.reference import REFERENCE_TEST
 
 STRENGTH_DELAY_MS = 300  # the strength slider matches again once it rests
 DROP_TEXT = "Drop colour photos here to lend their colours"
@@ -79,7 +80,11 @@ class MemoryPanel(QWidget):
         self.strength = QSlider(Qt.Orientation.Horizontal)
         self.strength.setRange(0, 100)
         self.strength.setValue(100)
-        self.strength.setToolTip("How much the reference photos weigh against the model")
+        self.strength.setToolTip(
+            "How much the reference photos weigh against the model. A reference that shows "
+            "little of this photo (another day's photo of the same people, in another light) "
+            f"weighs at most {REFERENCE_TEST.trust_max:.0%} of it; one of the photo's own "
+            "scene weighs all of it.")
         self.strength_label = QLabel("100%")
         self.strength.valueChanged.connect(self._strength_moved)
         self._strength_timer = QTimer(self, singleShot=True, interval=STRENGTH_DELAY_MS)
