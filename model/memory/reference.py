@@ -22,12 +22,12 @@ from the model's there toward the reference's by ``strength`` (0..1) times a wei
 rises with the match's similarity (``trust_low`` to ``trust_high``), up to ``trust_max``
 for a reference that matches little of the photo (rising with the share matched, from
 ``trust_share`` to ``dense_share``): two photos of one person taken apart differ in light,
-and their colours only nudge the model's. A reference
-that matches a large share of the photo (``dense_share``) shows the same scene: its cells
-are matched again under a looser test (``SCENE_TEST``), and its colours are taken at full
-strength. Such a reference also says how colourful the scene is: the photo is brought to
-its colourfulness (``scene_saturation``), as the part of the photo the reference does not
-show keeps the model's colours, which are paler than life.
+and their colours only nudge the model's. A reference that matches a large share of the
+photo (``dense_share``) shows the same scene: its cells are matched again under a looser
+test (``SCENE_TEST``), and its colours are taken at full strength. Such a reference also
+says how colourful the scene is: the photo is brought to its colourfulness
+(``scene_saturation``), as the part of the photo the reference does not show keeps the
+model's colours, which are paler than life.
 
 The settings were chosen on training photos only (``benchmarks/reference_eval.py
 --split train``: the grouped validation split of the project's training photos); the numbers
