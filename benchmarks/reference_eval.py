@@ -133,17 +133,16 @@ def prepare(colorizer, scene_paths, people_paths) -> Prepared:
 def references_of(colorizer, p: Prepared, settings) -> dict:
     """Every reference each task uses, keyed like ``Prepared.views``."""
     from model import color
-    from model.memory.reference import Reference, colourfulness_of, reference_cells
+    from model.memory.reference import (Reference, colourfulness_of, reference_cells,
+                                        working_rgb)
 
     strides, centre = settings["strides"], settings["centre"]
 
     def ref(key, rgb):
         flipped = p.views[("flip",) + key] if settings.get("mirror", True) else None
-        h, w = colorizer.working_L(color.luminance(rgb)).shape  # as reference_from_rgb
-        small = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA)
         return Reference(str(key), reference_cells(p.views[key], color.rgb_to_lab(rgb),
                                                    flipped, strides, centre),
-                         colourfulness=colourfulness_of(small))
+                         colourfulness=colourfulness_of(working_rgb(rgb, colorizer)))
 
     out = {("a", i): ref(("a", i), a) for i, a in enumerate(p.a)}
     out.update({("full", i): ref(("full", i), t) for i, t in enumerate(p.scene_truth)})

@@ -27,7 +27,7 @@ from colorgui.file_dialogs import OPEN_FILTER, open_files
 from colorgui.hints.memory import CarryAlbum, MatchReferences, SuggestPlaces
 from model.hints import CARRIED, REFERENCE, USER
 from model.memory.album import AlbumError, open_memory, read_memory, write_memory
-from model.memory.reference import DEFAULT_STRENGTH
+from model.memory.reference import DEFAULT_STRENGTH, scene_saturation
 
 PLACES = 5  # how many places "where should I click?" shows
 
@@ -300,8 +300,6 @@ class MemorySession(QObject):
     def _recolored(self, job_id: int, reply) -> None:
         if (self._scene is not None and reply.serial == self.tab.result_serial
                 and all(h in reply.hints for h in self._scene[1])):
-            from model.memory.reference import scene_saturation
-
             # at 256 px on the GUI thread: a few milliseconds, and no network pass
             colourfulness, self._scene = self._scene[0], None
             self._scene_saturation(scene_saturation(self.tab.result.L, reply.ab, colourfulness,

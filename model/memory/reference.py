@@ -190,16 +190,22 @@ def reference_from_rgb(rgb: np.ndarray, colorizer, name: str, sha256: str = "",
     """A colour photo (float RGB) as a reference: the backbone sees its gray, the cells
     take its colours at the model's working size. With ``mirror``, its mirror image too
     (``reference_cells``)."""
-    import cv2
-
     gray = _gray(rgb)
-    h, w = colorizer.working_L(gray).shape
-    interp = cv2.INTER_AREA if h * w < rgb.shape[0] * rgb.shape[1] else cv2.INTER_LINEAR
-    small = cv2.resize(np.ascontiguousarray(rgb, np.float32), (w, h), interpolation=interp)
+    small = working_rgb(rgb, colorizer, gray)
     flipped = colorizer.analyse(np.ascontiguousarray(gray[:, ::-1])) if mirror else None
     return Reference(name, reference_cells(colorizer.analyse(gray), color.rgb_to_lab(small),
                                            flipped, strides, centre), sha256,
                      colourfulness_of(small))
+
+
+def working_rgb(rgb: np.ndarray, colorizer, gray: np.ndarray | None = None) -> np.ndarray:
+    """A colour photo (float RGB) at the model's working size, where its cells and its
+    colourfulness are taken; ``gray``: its lightness, where already known."""
+    import cv2
+
+    h, w = colorizer.working_L(_gray(rgb) if gray is None else gray).shape
+    interp = cv2.INTER_AREA if h * w < rgb.shape[0] * rgb.shape[1] else cv2.INTER_LINEAR
+    return cv2.resize(np.ascontiguousarray(rgb, np.float32), (w, h), interpolation=interp)
 
 
 def colourfulness_of(rgb: np.ndarray) -> float:
