@@ -129,6 +129,44 @@ def test_a_reference_lends_its_colours_as_hints_kept_with_the_photos_edits(
     assert [(h.origin, h.source) for h in tool.hints.hints] == [(h.origin, h.source) for h in shown]
 
 
+def test_a_click_beside_the_marks_of_a_reference_adds_the_users_own_hint(
+        window, qtbot, photos):
+    """Hundreds of matched marks lie a few pixels apart: a press takes one only on its
+    own mark, where a user's hint is taken from farther away."""
+    from PySide6.QtCore import QPointF
+
+    from colorgui.hints.layer import AUTO_HIT, HIT
+    from tests.test_gui_hints import click
+
+    folder, refs = photos
+    tab, memory = window.colorize_tab, window.hint_session.memory
+    open_and_wait(window, qtbot, folder / "grandma.png")
+    with qtbot.waitSignal(window.host.matched, timeout=60_000):
+        memory.add_references([str(refs / "wedding.png")])
+    qtbot.waitUntil(lambda: bool(reference_hints(tab)), timeout=10_000)
+    tool, view = tab.hint_tool, tab.colour_view
+    layer = tool.layer
+    marks = [layer._on_screen(view, h) for h in tool.hints.hints]
+    # a point within a user's reach of a mark, off every mark
+    spot = None
+    for m in marks:
+        for dx, dy in ((AUTO_HIT + 2, 0), (0, AUTO_HIT + 2), (-AUTO_HIT - 2, 0)):
+            p = QPointF(m.x() + dx, m.y() + dy)
+            gaps = [((q.x() - p.x()) ** 2 + (q.y() - p.y()) ** 2) ** 0.5 for q in marks]
+            if AUTO_HIT < min(gaps) < HIT and view.viewport().rect().contains(p.toPoint()):
+                spot = p
+                break
+        if spot is not None:
+            break
+    assert spot is not None
+    assert layer.hint_at(view, spot) is None
+    x, y = layer.relative(view, spot)
+    n = len(tool.hints.hints)
+    click(view, x, y)
+    qtbot.waitUntil(lambda: len(tool.hints.hints) == n + 1, timeout=5000)
+    assert tool.hints.hints[-1].origin == USER
+
+
 def test_a_reference_that_cannot_be_used_is_named_and_left_out(window, qtbot, photos,
                                                                 monkeypatch):
     folder, refs = photos

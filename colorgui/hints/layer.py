@@ -23,13 +23,16 @@ from PySide6.QtWidgets import QGraphicsView
 
 from colorgui.hints.edits import HintSet
 from colorgui.hints.panel import lab_qcolor
-from model.hints import CARRIED, REFERENCE
+from model.hints import CARRIED, REFERENCE, USER
 
 RADIUS = 7         # px on screen, at any zoom
 AUTO_RADIUS = 4    # a matched or carried hint: many of them, each smaller
 PLACE_RADIUS = 12  # a place where a hint would help
 DOUBT_ALPHA = 110  # the doubt map's opacity where the model doubts most (of 255)
-HIT = RADIUS + 5   # a press this close to a hint's centre takes the hint
+HIT = RADIUS + 5   # a press this close to a user's hint's centre takes the hint
+# a matched or carried hint is taken only on its own mark: hundreds of them lie about 20
+# px apart, and with the user's reach they caught almost every click meant to add a hint
+AUTO_HIT = AUTO_RADIUS + 2
 SLOP = 4           # px the mouse may move and still click
 MARKER_L = (35.0, 85.0)  # a marker's lightness: the photo's there, kept readable
 
@@ -94,11 +97,12 @@ class HintLayer(QObject):
 
     def hint_at(self, view, pos: QPointF) -> int | None:
         """The hint under ``pos`` (viewport pixels), the nearest if several."""
-        best, best_d = None, float(HIT * HIT)
+        best, best_d = None, float("inf")
         for i, hint in enumerate(self.hints.hints):
             d = self._on_screen(view, hint) - pos
             d2 = d.x() ** 2 + d.y() ** 2
-            if d2 <= best_d:
+            reach = HIT if hint.origin == USER else AUTO_HIT
+            if d2 <= reach * reach and d2 <= best_d:
                 best, best_d = i, d2
         return best
 
