@@ -194,15 +194,14 @@ class ColorizeTab(QWidget):
         self.resultShown.emit(result)
 
     def _restore(self, edits) -> None:
-        """A photo was opened: its stored hints (none where none were stored) and, where
-        stored, its saturation and Vivid value (the worker colorized it with them)."""
+        """A photo was opened: its stored hints and saturation (none and 100% where none
+        were stored: the last photo's are not this one's) and, where stored, its Vivid
+        value (the worker colorized it with it)."""
         self.hint_tool.restore(edits.hints if edits is not None else [])
-        if edits is None:
-            return
         self._restoring = True
         try:
-            self.slider.setValue(round(edits.saturation * 100))
-            if edits.vivid is not None and self.vivid is not None:
+            self.slider.setValue(round((edits.saturation if edits is not None else 1.0) * 100))
+            if edits is not None and edits.vivid is not None and self.vivid is not None:
                 self._show_vivid(edits.vivid)
         finally:
             self._restoring = False

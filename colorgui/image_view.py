@@ -12,12 +12,13 @@ from colorgui.file_dialogs import FileDropTarget
 class ImageView(FileDropTarget, QGraphicsView):
     """Shows one photo at its full-resolution size in scene units.
 
-    ``viewChanged(scale, centre_x, centre_y)`` is emitted on every zoom or pan, so a
-    second view can follow with ``follow``. A ``hint_layer`` (``colorgui.hints.layer``),
+    ``viewChanged(scale, centre_x, centre_y, fitted)`` is emitted on every zoom or pan, so
+    a second view can follow with ``follow``: a fitted view's follower fits too, so that
+    both go on fitting the window as it is resized. A ``hint_layer`` (``colorgui.hints.layer``),
     when one is attached, draws over the photo and takes the mouse while it is active.
     """
 
-    viewChanged = Signal(float, float, float)
+    viewChanged = Signal(float, float, float, bool)
     filesDropped = Signal(list)
 
     def __init__(self, placeholder: str = "", parent: QWidget | None = None):
@@ -95,15 +96,20 @@ class ImageView(FileDropTarget, QGraphicsView):
     def _emit_view(self, *_):
         if not self._syncing:
             c = self.centre()
-            self.viewChanged.emit(self.scale_factor(), c.x(), c.y())
+            self.viewChanged.emit(self.scale_factor(), c.x(), c.y(), self._fit)
 
-    def follow(self, scale: float, x: float, y: float) -> None:
-        """Take another view's zoom and centre without echoing it back."""
+    def follow(self, scale: float, x: float, y: float, fitted: bool = False) -> None:
+        """Take another view's zoom and centre, or fit as it does, without echoing it
+        back. (A resize moves a fitted view's scroll bars: taken as a zoom, it left its
+        follower at the old window's size.)"""
         self._syncing = True
         try:
-            self._fit = False
-            self.setTransform(self.transform().fromScale(scale, scale))
-            self.centerOn(x, y)
+            if fitted:
+                self.fit()
+            else:
+                self._fit = False
+                self.setTransform(self.transform().fromScale(scale, scale))
+                self.centerOn(x, y)
         finally:
             self._syncing = False
 

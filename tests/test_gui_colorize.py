@@ -53,6 +53,35 @@ def test_saturation_slider_rerenders_without_the_network(window, qtbot, gray_pho
     assert abs(c.red() - c.green()) <= 2 and abs(c.green() - c.blue()) <= 2  # gray at 0%
 
 
+def test_a_photo_without_edits_opens_at_its_own_saturation(window, qtbot, gray_photo,
+                                                           tmp_path):
+    tab = window.colorize_tab
+    open_and_wait(window, qtbot, gray_photo)
+    tab.slider.setValue(140)
+    qtbot.waitUntil(lambda: tab.saturation == pytest.approx(1.4))
+    other = tmp_path / "another photo.png"
+    Image.fromarray(gradient_photo(90, 120, 7).mean(axis=2).astype(np.uint8)).save(other)
+    open_and_wait(window, qtbot, other)
+    assert tab.saturation == pytest.approx(1.0) and tab.saturation_label.text() == "100%"
+    open_and_wait(window, qtbot, gray_photo)  # its own 140% is kept with its edits
+    qtbot.waitUntil(lambda: tab.saturation == pytest.approx(1.4), timeout=5000)
+
+
+def test_both_viewers_go_on_fitting_the_window_as_it_is_resized(window, qtbot, gray_photo):
+    tab = window.colorize_tab
+    open_and_wait(window, qtbot, gray_photo)
+    for size in ((1300, 900), (900, 600), (1500, 1000)):
+        window.resize(*size)
+        qtbot.wait(50)
+        for view in (tab.original_view, tab.colour_view):
+            assert view.fitted
+            shown = view.mapFromScene(view.sceneRect()).boundingRect()
+            port = view.viewport().rect()
+            # the whole photo shows, and it fills the viewer's width or its height
+            assert port.adjusted(-2, -2, 2, 2).contains(shown)
+            assert max(shown.width() / port.width(), shown.height() / port.height()) > 0.9
+
+
 def test_save_keeps_size_and_never_touches_the_original(window, qtbot, gray_photo):
     before = gray_photo.read_bytes()
     open_and_wait(window, qtbot, gray_photo)
