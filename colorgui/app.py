@@ -104,6 +104,31 @@ def platform_problem() -> str | None:
             f"it? Without one, use the command line (colorgui colorize --help).")
 
 
+def binding_problem() -> str | None:
+    """Why this Qt binding would crash the app, found by a probe, or None.
+
+    PySide6 6.12.0 on Python 3.11 takes a reference away from None with every call of a
+    method that returns nothing (QPainter's setPen, drawRect…). None is not immortal
+    before Python 3.12, so after some thousands of calls Python aborts with "Fatal Python
+    error: none_dealloc": a few repaints of a photo with a reference's hundreds of hints
+    (seven calls per hint), or a long session of hint editing."""
+    if sys.version_info >= (3, 12):
+        return None
+    import PySide6
+    from PySide6.QtCore import QObject
+
+    probe = QObject()
+    before = sys.getrefcount(None)
+    for _ in range(100):
+        probe.setObjectName("probe")
+    if sys.getrefcount(None) > before - 50:
+        return None
+    return (f"PySide6 {PySide6.__version__} takes a reference away from Python's None with "
+            f"every call on Python {sys.version_info.major}.{sys.version_info.minor}, which "
+            f"crashes colorgui within minutes of use. Install another version and run "
+            f"colorgui again: pip install 'PySide6!=6.12.0' (or use Python 3.12 or later).")
+
+
 def can_connect_to_x() -> bool:
     """Whether libxcb can connect to the X display that DISPLAY names (a few ms; Qt
     aborts the process where it cannot)."""
@@ -130,7 +155,7 @@ def run(paths: list[str] | None = None, batch_inputs: list[str] | None = None,
     queue to show in the Batch tab. ``self_test``: close again once the model has loaded,
     exiting 0, or 1 if it could not load (checks an installed or frozen app). Returns 1,
     saying why and what to install, where Qt could not open a window here."""
-    problem = platform_problem()
+    problem = platform_problem() or binding_problem()
     if problem:
         print(f"colorgui: error: {problem}", file=sys.stderr)
         return 1

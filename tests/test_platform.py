@@ -86,3 +86,24 @@ def test_ldd_lines_that_say_not_found_are_read_once_each():
             "\tlibxcb-keysyms.so.1 => not found\n"
             "\tlibxcb-icccm.so.4 => not found\n")
     assert app.not_found(text) == ["libxcb-icccm.so.4", "libxcb-keysyms.so.1"]
+
+
+def test_the_qt_binding_installed_keeps_none_alive():
+    """PySide6 6.12.0 on Python 3.11 loses a reference to None per call, and the app then
+    aborts after a few repaints of a photo with many hints: the install must not get it."""
+    import PySide6
+    from PySide6.QtCore import QObject
+
+    probe = QObject()
+    before = sys.getrefcount(None)
+    for _ in range(1000):
+        probe.setObjectName("probe")
+    assert sys.getrefcount(None) > before - 100, PySide6.__version__
+    assert app.binding_problem() is None
+
+
+def test_a_binding_that_would_crash_is_named_before_any_window(monkeypatch, capsys):
+    monkeypatch.setattr(app, "platform_problem", lambda: None)
+    monkeypatch.setattr(app, "binding_problem", lambda: "PySide6 6.12.0 takes a reference away")
+    assert main(["app"]) == 1
+    assert "PySide6 6.12.0 takes a reference away" in capsys.readouterr().err
