@@ -44,6 +44,9 @@ class BatchItem:
     target: Path
     hints: Path | None = None  # its hint file; None: the sidecar beside ``source``, if any
     album: Path | None = None  # the album it belongs to (its input folder); None: its folder
+    # the app's stored edits of this photo (what its Colorize tab showed): its hints,
+    # saturation and vivid; None: its hint file's hints, and the batch's settings
+    edits: Edits | None = None
 
     @property
     def album_folder(self) -> Path:
@@ -189,8 +192,8 @@ class BatchMemory:
 
 
 def remember_albums(items: list[BatchItem], references=()) -> dict[Path, AlbumMemory]:
-    """Each album's memory, with the user's hints of its photos in this batch (their hint
-    files or sidecars) and the batch's ``references`` remembered, written beside the album
+    """Each album's memory, with the user's hints of its photos in this batch (the app's
+    stored edits, their hint files or sidecars) and the batch's ``references`` remembered, written beside the album
     before any photo is colorized.
     An unreadable memory file is kept aside and a new one begins (said in the log); an
     album whose memory cannot be written is colorized without it."""
@@ -215,13 +218,15 @@ def remember_albums(items: list[BatchItem], references=()) -> dict[Path, AlbumMe
                 if albums[folder].add_reference(Path(ref).absolute()):
                     changed.add(folder)
         memory = albums[folder]
-        hint_file = _hint_file(item)
-        if memory is None or hint_file is None:
+        if memory is None:
             continue
         try:
-            hints = read_edits(hint_file).hints
+            edits, _ = _edits(item)
         except HintFileError:
             continue  # the photo fails with the reason when its turn comes
+        if edits is None:
+            continue
+        hints = edits.hints
         if memory.remember(item.source, hints, content_hash(item.source) if hints else ""):
             changed.add(folder)
     for folder in changed:
@@ -249,20 +254,33 @@ def _hint_file(job: BatchItem) -> Path | None:
     return side if side.is_file() else None
 
 
+def _edits(job: BatchItem) -> tuple[Edits | None, Path | None]:
+    """The photo's edits (the app's stored ones, else its hint file's) and the hint file
+    they came from. Raises HintFileError for a hint file that cannot be used."""
+    if job.edits is not None:
+        return job.edits, None
+    hint_file = _hint_file(job)
+    return (read_edits(hint_file) if hint_file else None), hint_file
+
+
 def colorize_one(job: BatchItem, colorizer, settings: BatchSettings,
                  provenance: Provenance | None, memory: BatchMemory | None = None) -> str | None:
     """Read, colorize and write one photo; None, or why it failed, naming the step that
     failed (a ValueError from the network is no write error). One bad photo must never
     stop the batch, so every exception becomes a reason."""
-    hint_file = _hint_file(job)
     try:
-        edits = read_edits(hint_file) if hint_file else None
+        edits, hint_file = _edits(job)
     except HintFileError as exc:
         return str(exc)
     hints = edits.hints if edits else []
     if hints and not getattr(colorizer, "takes_hints", False):
-        return (f"{hint_file}: this model takes no colour hints ({len(hints)} given; the "
-                f"spatial model takes them)")
+        return (f"{hint_file or job.source}: this model takes no colour hints ({len(hints)} "
+                f"given; the spatial model takes them)")
+    saturation, vivid = settings.saturation, settings.vivid
+    if job.edits is not None:  # as the app showed it
+        saturation = job.edits.saturation
+        if job.edits.vivid is not None and getattr(colorizer, "has_vivid", False):
+            vivid = job.edits.vivid
     try:
         photo = read_photo(job.source)
     except ImageReadError as exc:
@@ -270,7 +288,9 @@ def colorize_one(job: BatchItem, colorizer, settings: BatchSettings,
     except Exception as exc:  # MemoryError on a huge photo…
         return f"could not read: {_described(exc)}"
     recalled = None
-    if memory is not None and getattr(colorizer, "takes_hints", False):
+    # a photo with the app's edits is written as the app showed it: its matched and
+    # carried hints and its saturation are among those edits already
+    if memory is not None and job.edits is None and getattr(colorizer, "takes_hints", False):
         try:
             recalled = _recalled(job, photo, hints, memory, settings)
         except Exception as exc:
@@ -281,10 +301,9 @@ def colorize_one(job: BatchItem, colorizer, settings: BatchSettings,
                             reference_strength=settings.reference_strength
                             if settings.references else None)
     try:
-        pred = colorizer.predict(photo.rgb, hints or None, settings.vivid)
+        pred = colorizer.predict(photo.rgb, hints or None, vivid)
     except Exception as exc:
         return f"could not colorize: {_described(exc)}"
-    saturation = settings.saturation
     if recalled is not None and recalled.scene_colourfulness:
         # a reference of the photo's own scene: as colourful as it, never paler than asked
         # (as in the app, whose slider shows the edits' saturation)

@@ -270,3 +270,32 @@ def test_keep_colours_consistent_gives_the_batch_its_album_memory(window, qtbot,
     memory = read_memory(root)  # p0's hint is remembered for the album's other photos
     assert [(m.photo, m.hint.a, m.hint.b) for m in memory.hints] == [("p0.png", 60.0, -40.0)]
     assert window.settings.batch_album_memory  # and the choice is kept for next time
+
+
+def test_the_batch_writes_a_photo_as_its_colorize_tab_showed_it(window, qtbot, tmp_path):
+    """The hints and the saturation given a photo in the Colorize tab are kept in the
+    app's data folder, not beside the photo: its batch output uses them all the same."""
+    from tests.test_gui_hints import add_blue_hint
+
+    root = tmp_path / "album"
+    root.mkdir()
+    for i in range(2):
+        Image.fromarray(gradient_photo(64, 80, i)).convert("L").save(root / f"p{i}.png")
+    tab = window.colorize_tab
+    open_and_wait(window, qtbot, root / "p0.png")
+    add_blue_hint(window, qtbot)
+    tab.slider.setValue(130)
+    qtbot.waitUntil(lambda: tab.saturation == pytest.approx(1.3))
+    window.hint_session.flush()
+    assert not sidecar_path(root / "p0.png").exists()  # nothing is written beside a photo
+
+    batch = window.batch_tab
+    batch.add_paths([str(root)])
+    batch.output_edit.setText(str(tmp_path / "out"))
+    with qtbot.waitSignal(window.host.batchFinished, timeout=60_000) as done:
+        batch.start_button.click()
+    assert done.args[1:] == [2, 0, 0, False]
+    kept = read_edits(sidecar_path(tmp_path / "out" / "album" / "p0.png"))
+    assert [(h.a, h.b) for h in kept.hints] == [BLUE]
+    assert kept.saturation == pytest.approx(1.3)
+    assert not sidecar_path(tmp_path / "out" / "album" / "p1.png").exists()  # no edits
