@@ -177,8 +177,10 @@ class PageView(QGraphicsView):
         self.fit()
 
     def fit(self) -> None:
+        """The page and the margin around it (room for a rectangle's handles at the
+        page's edge): fitting the page alone left the margin to scroll bars."""
         if not self._pixmap.pixmap().isNull():
-            self.fitInView(self._pixmap, Qt.AspectRatioMode.KeepAspectRatio)
+            self.fitInView(self.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)

@@ -48,6 +48,12 @@ def test_the_review_shows_each_print_found_over_its_page(qtbot, tmp_path):
     assert len(dialog.view.items_()) == 3
     assert "3 prints found" in dialog.page_list.item(0).text()
     assert dialog.queue_button.isEnabled() and dialog.queue_button.text() == "Queue 3 prints"
+    # the whole page and the margin for its handles fit: nothing to scroll
+    for size in ((900, 700), (700, 500)):
+        dialog.resize(*size)
+        qtbot.wait(20)
+        view = dialog.view
+        assert view.horizontalScrollBar().maximum() == view.verticalScrollBar().maximum() == 0
     dialog.reject()
 
 
