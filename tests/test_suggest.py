@@ -55,6 +55,21 @@ def test_a_hint_given_lowers_the_doubt_around_it_and_moves_the_suggestions(analy
     assert moved.score < top.score
 
 
+def test_a_photo_covered_by_hints_gets_no_suggestion_where_a_hint_would_change_little(
+        analysis):
+    """A reference of the photo's own scene gives it hundreds of hints: the places left
+    (its corners, under those hints) would remove almost none of its doubt."""
+    from model.memory.suggest import MIN_SHARE
+
+    h, w = analysis.ab.shape[:2]
+    grid = [Hint((x + 0.5) / 24, (y + 0.5) / 24, 0.0, 0.0) for y in range(24) for x in range(24)]
+    found, _ = suggest(analysis, 5, grid)
+    total = float(doubt_map(analysis).sum())
+    assert all(s.score >= MIN_SHARE * total for s in found)
+    assert len(found) < 5
+    assert len(suggest(analysis, 5, grid[::40])[0]) >= 1  # a few hints leave places
+
+
 def test_the_doubt_is_the_models_expected_error(analysis):
     d = doubt_map(analysis)
     assert d.shape == analysis.ab.shape[:2] and d.min() >= 0

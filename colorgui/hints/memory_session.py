@@ -322,4 +322,8 @@ class MemorySession(QObject):
             return
         self._doubt = reply.doubt
         self.tool.layer.show_places([(s.x, s.y) for s in reply.suggestions])
+        if not reply.suggestions:
+            self.window.statusBar().showMessage(
+                "Where should I click? Nowhere: the hints given already reach the places "
+                "where a hint would change much.", 10000)
         self.tool.layer.show_doubt(self._doubt if self.panel.doubt.isChecked() else None)
