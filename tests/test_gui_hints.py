@@ -330,3 +330,18 @@ def test_hints_given_by_hand_are_kept_in_relative_coordinates(window, qtbot, gra
     tab.hint_tool.hints.add(Hint(0.5, 0.5, *BLUE))
     wait_rendered(tab, qtbot)
     assert tab.hint_tool.hints.hints[0] == Hint(0.5, 0.5, *BLUE)
+
+
+def test_the_colours_used_keep_their_colour_while_no_hint_is_selected(window, qtbot,
+                                                                      gray_photo):
+    from PySide6.QtGui import QIcon
+
+    tab = window.colorize_tab
+    open_and_wait(window, qtbot, gray_photo)
+    add_blue_hint(window, qtbot)
+    tab.hint_tool.hints.select(None)
+    row = tab.hint_tool.panel.used
+    assert not row.isEnabled() and row.buttons  # nothing to take them yet, but shown
+    image = row.buttons[0].icon().pixmap(16, 16, QIcon.Mode.Disabled).toImage()
+    c = image.pixelColor(8, 8)
+    assert c.blue() > c.red() + 30  # blue, not Qt's grey

@@ -57,9 +57,13 @@ def origin_line(hint: Hint) -> str:
 
 
 def _swatch_icon(qcolor: QColor, size: int) -> QIcon:
+    """A swatch of ``qcolor`` that keeps its colour while its row is disabled (no hint
+    selected to take it): Qt's greyed icon made every colour used look alike."""
     pixmap = QPixmap(size, size)
     pixmap.fill(qcolor)
-    return QIcon(pixmap)
+    icon = QIcon(pixmap)
+    icon.addPixmap(pixmap, QIcon.Mode.Disabled)
+    return icon
 
 
 class SwatchRow(QWidget):
