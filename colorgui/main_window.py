@@ -328,11 +328,13 @@ class MainWindow(FileActions, QMainWindow):
     def _model_loaded(self, path: str, description: str, device: str) -> None:
         self._done_preparing()
         self._model_desc = description
-        self._update_status()
         box = self.colorize_tab.model_box
         for i in range(box.count()):  # the picker shows the model in use (also after a fallback)
             if Path(box.itemData(i)).resolve() == Path(path).resolve():
                 box.setCurrentIndex(i)
+                # in the picker's words, not the weights' file name
+                self._model_desc = f"{box.itemText(i)} on {description.rpartition(' on ')[2]}"
+        self._update_status()
 
     @Slot(str, str)
     def _model_failed(self, path: str, reason: str) -> None:
