@@ -23,6 +23,31 @@ from colorgui.pages_worker import PageReview, PageThread
 from colorgui.qt_images import to_qimage
 
 
+class FittedPicture(QLabel):
+    """A picture that keeps fitting the label as it is resized (a pixmap scaled once was
+    cut off when the dialog was made smaller), or a line of text."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self._picture: QPixmap | None = None
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setWordWrap(True)
+
+    def set_picture(self, pixmap: QPixmap) -> None:
+        self._picture = pixmap
+        self._fit()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        if self._picture is not None:
+            self.setPixmap(self._picture.scaled(self.contentsRect().size(),
+                                                Qt.AspectRatioMode.KeepAspectRatio,
+                                                Qt.TransformationMode.SmoothTransformation))
+
+
 class PagesDialog(QDialog):
     printsReady = Signal(list)   # [CutPrint]
     failedPages = Signal(list)   # [(page, reason)]
@@ -42,6 +67,9 @@ class PagesDialog(QDialog):
         self.cutting = False
 
         self.page_list = QListWidget()
+        self.page_list.setWordWrap(True)  # a page's name and what was found on it, whole
+        self.page_list.setSpacing(3)      # pages of two lines each, told apart
+        self.page_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         for path in self.pages:
             item = QListWidgetItem(f"{Path(path).name}\nfinding the prints…")
             item.setToolTip(path)
@@ -71,10 +99,8 @@ class PagesDialog(QDialog):
         self.dust_box.setToolTip("Fill in small specks and thin scratches from around them")
         self.tone_box.toggled.connect(self._schedule_preview)
         self.dust_box.toggled.connect(self._schedule_preview)
-        self.before_after = QLabel("Select a print to see it before and after restoring.")
-        self.before_after.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.before_after.setMinimumSize(320, 200)
-        self.before_after.setWordWrap(True)
+        self.before_after = FittedPicture("Select a print to see it before and after restoring.")
+        self.before_after.setMinimumSize(160, 100)
         self.restore_note = QLabel("")
         self.restore_note.setWordWrap(True)
 
@@ -152,10 +178,7 @@ class PagesDialog(QDialog):
     def previewed(self, request: int, image, notes: str) -> None:
         if request != self._preview_request or image is None:
             return
-        pixmap = QPixmap.fromImage(to_qimage(image))
-        self.before_after.setPixmap(pixmap.scaled(self.before_after.size(),
-                                                  Qt.AspectRatioMode.KeepAspectRatio,
-                                                  Qt.TransformationMode.SmoothTransformation))
+        self.before_after.set_picture(QPixmap.fromImage(to_qimage(image)))
         self.restore_note.setText(notes)
         self.previewShown.emit()
 

@@ -92,6 +92,12 @@ def test_the_selected_print_is_shown_before_and_after_restoring(qtbot, tmp_path)
         dialog.tone_box.setChecked(True)
     assert not dialog.before_after.pixmap().isNull()
     assert "tone" in dialog.restore_note.text()
+    for size in ((800, 560), (1400, 900)):  # it keeps fitting as the dialog is resized
+        dialog.resize(*size)
+        qtbot.wait(20)
+        shown, room = dialog.before_after.pixmap().size(), dialog.before_after.contentsRect()
+        assert shown.width() <= room.width() and shown.height() <= room.height()
+        assert shown.width() >= room.width() - 2 or shown.height() >= room.height() - 2
     dialog.reject()
 
 
