@@ -249,7 +249,7 @@ class MainWindow(FileActions, QMainWindow):
         album_memory = self.batch_tab.album_memory.isChecked()
         self.settings.batch_album_memory = album_memory
         self._submit(Batch(rows, BatchSettings(
-            saturation=1.0, vivid=self.colorize_tab.vivid, quality=self.settings.jpeg_quality,
+            saturation=None, vivid=self.colorize_tab.vivid, quality=self.settings.jpeg_quality,
             overwrite=overwrite, provenance=self.settings.provenance,
             album_memory=album_memory)))
 

@@ -94,8 +94,8 @@ class BatchReport:
 class BatchSettings:
     """How every photo of a batch is colorized and written."""
 
-    saturation: float = 1.0
-    vivid: float | None = None   # None: the model's own
+    saturation: float | None = None  # None: each photo's own (its edits'), else 1.0
+    vivid: float | None = None   # None: each photo's own (its edits'), else the model's
     quality: int = 95            # JPEG/WebP
     overwrite: bool = False      # False: a photo whose output exists is skipped
     provenance: bool = True      # mark outputs as AI colour (model.io.provenance)
@@ -276,11 +276,7 @@ def colorize_one(job: BatchItem, colorizer, settings: BatchSettings,
     if hints and not getattr(colorizer, "takes_hints", False):
         return (f"{hint_file or job.source}: this model takes no colour hints ({len(hints)} "
                 f"given; the spatial model takes them)")
-    saturation, vivid = settings.saturation, settings.vivid
-    if job.edits is not None:  # as the app showed it
-        saturation = job.edits.saturation
-        if job.edits.vivid is not None and getattr(colorizer, "has_vivid", False):
-            vivid = job.edits.vivid
+    saturation, vivid = _own_settings(job, edits, settings, colorizer)
     try:
         photo = read_photo(job.source)
     except ImageReadError as exc:
@@ -313,7 +309,25 @@ def colorize_one(job: BatchItem, colorizer, settings: BatchSettings,
     size = photo.size
     photo.rgb = None  # not needed to write: 144 MB less at the writer's peak on 12 MP
     return _write(job, photo, size, pred, saturation, settings.quality,
-                  provenance and provenance.for_photo(len(hints), saturation), edits, hint_file)
+                  provenance and provenance.for_photo(len(hints), saturation, vivid), edits,
+                  hint_file)
+
+
+def _own_settings(job: BatchItem, edits: Edits | None, settings: BatchSettings, colorizer
+                  ) -> tuple[float, float | None]:
+    """The photo's saturation and vivid. The app's stored edits (``job.edits``) are what
+    its Colorize tab showed, so they come first. A hint file's come after the command's
+    --saturation and --vivid, where given, so that the original and the file beside an
+    output make that output again. Otherwise 100% and the model's own vivid."""
+    own = getattr(colorizer, "has_vivid", False) and edits is not None \
+        and edits.vivid is not None
+    if job.edits is not None:
+        return job.edits.saturation, edits.vivid if own else settings.vivid
+    saturation = settings.saturation
+    if saturation is None:
+        saturation = edits.saturation if edits is not None else 1.0
+    vivid = settings.vivid if settings.vivid is not None or not own else edits.vivid
+    return saturation, vivid
 
 
 def _recalled(job: BatchItem, photo, hints, memory: BatchMemory, settings: BatchSettings):

@@ -74,6 +74,24 @@ def test_the_edits_are_kept_beside_an_output_made_with_hints(tmp_path, tiny_spat
     assert sorted(p.name for p in out.iterdir()) == ["street.hints.json", "street.jpg"]
 
 
+def test_a_hint_file_gives_its_photo_its_saturation_and_vivid_unless_the_command_does(
+        tmp_path, tiny_spatial_checkpoint):
+    """The file beside an output (the app's Save writes one) and the original make the
+    output again: at the file's saturation and vivid, where the command sets none."""
+    photo = gray_photo(tmp_path / "street.png")
+    edits = tmp_path / "street_colorized.hints.json"
+    write_edits(edits, Edits([HINT], saturation=1.4, vivid=0.2))
+    assert colorize([photo], tmp_path / "again", tiny_spatial_checkpoint, "--hints", str(edits)) == 0
+    record = read_provenance(tmp_path / "again" / "street.png")
+    assert record.saturation == pytest.approx(1.4) and record.vivid == pytest.approx(0.2)
+    assert colorize([photo], tmp_path / "asked", tiny_spatial_checkpoint, "--hints", str(edits),
+                    "--saturation", "1.1", "--vivid", "0.5") == 0
+    record = read_provenance(tmp_path / "asked" / "street.png")
+    assert record.saturation == pytest.approx(1.1) and record.vivid == pytest.approx(0.5)
+    again, asked = lab(tmp_path / "again" / "street.png"), lab(tmp_path / "asked" / "street.png")
+    assert np.abs(again[..., 1:] - asked[..., 1:]).max() > 1.0
+
+
 def test_a_sidecar_beside_a_photo_in_a_folder_is_used_for_that_photo(tmp_path,
                                                                       tiny_spatial_checkpoint):
     album = tmp_path / "album"

@@ -48,7 +48,8 @@ def model_path(text: str) -> Path:
 MODEL_HELP = ("a model's name (bundled: spatial, paper; or one you fine-tuned) or a "
               "checkpoint file (default: the bundled default model)")
 VIVID_HELP = ("0-1, models with a colour-class head (spatial): blend toward its bolder, "
-              "riskier colours (default: the model's own setting)")
+              "riskier colours (default: each photo's hint file's, else the model's own "
+              "setting)")
 
 
 def _add_device(p: argparse.ArgumentParser) -> None:
@@ -77,8 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--model", type=model_path, help=MODEL_HELP)
     c.add_argument("--vivid", type=share, help=VIVID_HELP)
     _add_device(c)
-    c.add_argument("--saturation", type=float, default=1.0,
-                   help="colour strength, 1.0 = as predicted (default 1.0)")
+    c.add_argument("--saturation", type=float,
+                   help="colour strength, 1.0 = as predicted (default: each photo's hint "
+                        "file's, else 1.0)")
     c.add_argument("--format", choices=tuple(OUTPUT_FORMATS),
                    help="output format (default: the input's own)")
     c.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality (default 95)")

@@ -84,11 +84,13 @@ class Provenance:
     hints: int = 0          # colour hints given
     date: str = ""          # when the output was written, ISO 8601 with the UTC offset
 
-    def for_photo(self, hints: int, saturation: float | None = None) -> Provenance:
+    def for_photo(self, hints: int, saturation: float | None = None,
+                  vivid: float | None = None) -> Provenance:
         """This record for one photo written now with ``hints`` hints (and at
-        ``saturation``, where the photo's own differs from the batch's)."""
+        ``saturation`` and ``vivid``, where the photo's own differ from the batch's)."""
         return replace(self, hints=hints, date=_now(),
-                       saturation=self.saturation if saturation is None else float(saturation))
+                       saturation=self.saturation if saturation is None else float(saturation),
+                       vivid=self.vivid if vivid is None or self.vivid is None else float(vivid))
 
     def lines(self) -> list[str]:
         """The record in words, one field a line (``colorgui info``, the app)."""
@@ -143,9 +145,11 @@ class Provenance:
         return None
 
 
-def provenance_for(colorizer, saturation: float, hints: int = 0) -> Provenance:
+def provenance_for(colorizer, saturation: float | None, hints: int = 0) -> Provenance:
     """The record for outputs of ``colorizer`` (a ``model.colorizer.Colorizer``) at this
-    saturation, dated now; the model file is hashed once, however many photos follow."""
+    saturation (None: each photo's own, 1.0 until a photo says), dated now; the model file
+    is hashed once, however many photos follow."""
+    saturation = 1.0 if saturation is None else saturation
     path = getattr(colorizer, "checkpoint", None)
     name, digest = (model_name(path), model_digest(path)) if path else ("in-memory model", "")
     vivid = float(colorizer.vivid) if getattr(colorizer, "has_vivid", False) else None
