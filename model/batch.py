@@ -193,8 +193,8 @@ class BatchMemory:
 
 def remember_albums(items: list[BatchItem], references=()) -> dict[Path, AlbumMemory]:
     """Each album's memory, with the user's hints of its photos in this batch (the app's
-    stored edits, their hint files or sidecars) and the batch's ``references`` remembered, written beside the album
-    before any photo is colorized.
+    stored edits, their hint files or sidecars) and the batch's ``references`` remembered,
+    written beside the album before any photo is colorized.
     An unreadable memory file is kept aside and a new one begins (said in the log); an
     album whose memory cannot be written is colorized without it."""
     from model.io.sidecar import content_hash

@@ -81,7 +81,8 @@ def test_a_hint_file_gives_its_photo_its_saturation_and_vivid_unless_the_command
     photo = gray_photo(tmp_path / "street.png")
     edits = tmp_path / "street_colorized.hints.json"
     write_edits(edits, Edits([HINT], saturation=1.4, vivid=0.2))
-    assert colorize([photo], tmp_path / "again", tiny_spatial_checkpoint, "--hints", str(edits)) == 0
+    assert colorize([photo], tmp_path / "again", tiny_spatial_checkpoint,
+                    "--hints", str(edits)) == 0
     record = read_provenance(tmp_path / "again" / "street.png")
     assert record.saturation == pytest.approx(1.4) and record.vivid == pytest.approx(0.2)
     assert colorize([photo], tmp_path / "asked", tiny_spatial_checkpoint, "--hints", str(edits),
