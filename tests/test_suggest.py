@@ -103,3 +103,28 @@ def test_the_suggest_command_writes_a_hint_file(tmp_path, capsys, monkeypatch):
     bad = parser.parse_args(["suggest", str(tmp_path / "missing.png"), "--device", "cpu"])
     assert cli_memory.COMMANDS["suggest"](bad) == 1
     assert "missing.png" in capsys.readouterr().err
+
+
+def test_suggest_never_writes_over_the_photo_nor_a_hint_file_without_overwrite(
+        tmp_path, capsys):
+    import argparse
+
+    photo = tmp_path / "grandma.png"
+    Image.fromarray(data.camera()).save(photo)
+    mine = tmp_path / "grandma.hints.json"
+    write_edits(mine, Edits([Hint(0.5, 0.5, -20.0, -50.0)]))  # colours the user set
+    before = photo.read_bytes(), mine.read_bytes()
+    parser = argparse.ArgumentParser()
+    cli_memory.add_commands(parser.add_subparsers(dest="command"))
+    for out, extra, why in ((photo, [], "is the photo itself"),
+                            (photo, ["--overwrite"], "is the photo itself"),
+                            (mine, [], "--overwrite")):
+        args = parser.parse_args(["suggest", str(photo), "-o", str(out), "--device", "cpu",
+                                  *extra])
+        assert cli_memory.COMMANDS["suggest"](args) == 2
+        assert why in capsys.readouterr().err
+    assert (photo.read_bytes(), mine.read_bytes()) == before
+    args = parser.parse_args(["suggest", str(photo), "-o", str(mine), "-n", "2",
+                              "--device", "cpu", "--overwrite"])
+    assert cli_memory.COMMANDS["suggest"](args) == 0
+    assert len(read_edits(mine).hints) == 2

@@ -69,6 +69,8 @@ def add_commands(sub) -> None:
     s.add_argument("-n", type=int, default=SUGGESTED, metavar="N",
                    help=f"how many points (default {SUGGESTED})")
     s.add_argument("-o", "--out", type=Path, metavar="FILE", help="the hint file to write")
+    s.add_argument("--overwrite", action="store_true",
+                   help="replace FILE where it exists (it may hold colours you set)")
     s.add_argument("--model", type=_model_path, help="a model's name or a checkpoint file "
                                                      "(default: the bundled model)")
     s.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
@@ -99,6 +101,14 @@ def cmd_suggest(args) -> int:
     if args.n < 1:
         print("colorgui suggest: error: -n must be at least 1", file=sys.stderr)
         return 2
+    if args.out is not None and args.out.exists():
+        # the photo itself, or a hint file whose colours the user has set since
+        why = ("is the photo itself" if args.out.resolve() == args.photo.resolve() else
+               None if args.overwrite else "exists (it may hold colours you set); give another "
+               "file, or --overwrite to replace it")
+        if why:
+            print(f"colorgui suggest: error: {args.out} {why}", file=sys.stderr)
+            return 2
     try:
         photo = read_photo(args.photo)
     except ImageReadError as exc:
