@@ -47,10 +47,18 @@ class BatchItem:
     # the app's stored edits of this photo (what its Colorize tab showed): its hints,
     # saturation and vivid; None: its hint file's hints, and the batch's settings
     edits: Edits | None = None
+    # the user's photo that ``source`` was made from (a restored copy in a temporary
+    # folder): what the album remembers and the edits beside the output name; None: source
+    original: Path | None = None
 
     @property
     def album_folder(self) -> Path:
-        return self.album if self.album is not None else self.source.parent
+        return self.album if self.album is not None else self.photo.parent
+
+    @property
+    def photo(self) -> Path:
+        """The user's own photo this item colorizes."""
+        return self.original if self.original is not None else self.source
 
 
 @dataclass
@@ -227,7 +235,7 @@ def remember_albums(items: list[BatchItem], references=()) -> dict[Path, AlbumMe
         if edits is None:
             continue
         hints = edits.hints
-        if memory.remember(item.source, hints, content_hash(item.source) if hints else ""):
+        if memory.remember(item.photo, hints, content_hash(item.photo) if hints else ""):
             changed.add(folder)
     for folder in changed:
         try:
@@ -306,6 +314,8 @@ def colorize_one(job: BatchItem, colorizer, settings: BatchSettings,
         saturation = max(saturation, recalled.saturation(pred.L, pred.ab))
         if edits is not None:
             edits = replace(edits, saturation=saturation)
+    if edits is not None:  # what made the output, so that it and the original make it again
+        edits = replace(edits, saturation=saturation, vivid=vivid)
     size = photo.size
     photo.rgb = None  # not needed to write: 144 MB less at the writer's peak on 12 MP
     return _write(job, photo, size, pred, saturation, settings.quality,
@@ -338,8 +348,8 @@ def _recalled(job: BatchItem, photo, hints, memory: BatchMemory, settings: Batch
     from model.io.sidecar import content_hash
 
     album = memory.albums.get(job.album_folder)
-    sha = content_hash(job.source) if settings.references or album else ""
-    recalled = memory.recall.recall(job.source, color.luminance(photo.rgb), hints,
+    sha = content_hash(job.photo) if settings.references or album else ""
+    recalled = memory.recall.recall(job.photo, color.luminance(photo.rgb), hints,
                                     settings.references, album, sha)
     for problem in recalled.problems:
         if problem not in memory.told:
@@ -356,7 +366,7 @@ def _write(job: BatchItem, photo, size: tuple[int, int], pred, saturation: float
                         bit_depth=photo.bit_depth, exif=photo.exif, icc=photo.icc,
                         quality=quality, provenance=provenance)
         if edits is not None:
-            write_edits_beside(job.target, job.source, edits, size, hint_file)
+            write_edits_beside(job.target, job.photo, edits, size, hint_file)
     except (OSError, ValueError) as exc:
         return f"could not write {job.target}: {exc}"
     except Exception as exc:

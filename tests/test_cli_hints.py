@@ -89,6 +89,8 @@ def test_a_hint_file_gives_its_photo_its_saturation_and_vivid_unless_the_command
                     "--saturation", "1.1", "--vivid", "0.5") == 0
     record = read_provenance(tmp_path / "asked" / "street.png")
     assert record.saturation == pytest.approx(1.1) and record.vivid == pytest.approx(0.5)
+    kept = read_edits(tmp_path / "asked" / "street.hints.json")  # what made this output
+    assert (kept.saturation, kept.vivid) == (pytest.approx(1.1), pytest.approx(0.5))
     again, asked = lab(tmp_path / "again" / "street.png"), lab(tmp_path / "asked" / "street.png")
     assert np.abs(again[..., 1:] - asked[..., 1:]).max() > 1.0
 

@@ -4,6 +4,7 @@
 import hashlib
 
 import numpy as np
+import pytest
 from PIL import Image
 from skimage import data
 
@@ -86,3 +87,37 @@ def test_split_pages_is_refused_with_ray(tmp_path, capsys):
     pages = make_pages(tmp_path / "scans")
     code = main(["colorize", str(pages), "-o", str(tmp_path / "out"), "--split-pages", "--ray"])
     assert code == 2 and "run on this machine" in capsys.readouterr().err
+
+
+def test_a_restored_photo_keeps_its_hints_and_its_album_and_edits_name_it(
+        tmp_path, capsys, tiny_spatial_checkpoint):
+    """--restore-tone colorizes a restored copy in a temporary folder: the photo's --hints
+    still apply, and the album memory and the edits beside the output name the photo."""
+    from model.hints import Hint
+    from model.io.sidecar import Edits, content_hash, read_edits, sidecar_path, write_edits
+    from model.io.provenance import read_provenance
+    from model.memory.album import read_memory
+
+    album = tmp_path / "album"
+    album.mkdir()
+    photo = album / "grandma.png"
+    write_photo(photo, color.from_uint8(data.camera()[..., None].repeat(3, 2)))
+    mine = tmp_path / "mine.json"
+    write_edits(mine, Edits([Hint(0.3, 0.4, 20.0, -60.0)]))
+    run = ["--model", str(tiny_spatial_checkpoint), "--device", "cpu", "--restore-tone"]
+    assert main(["colorize", str(photo), "-o", str(tmp_path / "out"), "--hints", str(mine),
+                 *run]) == 0
+    assert read_provenance(tmp_path / "out" / "grandma.png").hints == 1
+    kept = read_edits(sidecar_path(tmp_path / "out" / "grandma.png"))
+    assert (kept.photo_name, kept.photo_sha256) == ("grandma.png", content_hash(photo))
+
+    write_edits(sidecar_path(photo), Edits([Hint(0.5, 0.5, 20.0, -60.0)]))
+    assert main(["colorize", str(album), "-o", str(tmp_path / "out2"), "--album", *run]) == 0
+    assert [m.photo for m in read_memory(album).hints] == ["grandma.png"]
+    # a page's prints are photos of their own: a hint file is for one photo
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as usage:  # before anything loads, as argparse's errors
+        main(["colorize", str(photo), "-o", str(tmp_path / "out3"), "--hints", str(mine),
+              "--split-pages", *run])
+    assert usage.value.code == 2
+    assert "not for the prints cut from a page" in capsys.readouterr().err

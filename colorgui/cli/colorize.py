@@ -107,6 +107,8 @@ def _hint_file(args) -> Path | None:
     if len(args.inputs) != 1 or args.inputs[0].is_dir():
         error = ("--hints is for a single photo, not a folder or several photos (their "
                  "sidecars PHOTO.hints.json are used instead)")
+    elif getattr(args, "split_pages", False):
+        error = "--hints is for a single photo, not for the prints cut from a page"
     else:
         try:
             read_edits(args.hints)

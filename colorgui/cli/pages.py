@@ -184,12 +184,13 @@ def prepare(args, jobs) -> Prepared:
                 target = job.target.with_name(f"{job.target.stem}_{p.index:02d}{job.target.suffix}")
                 prepared.names[p.path] = f"{job.source} (print {p.index})"
                 hints = None
-            else:
+            else:  # the photo's own hints: --hints, else its sidecar
                 target = job.target
                 prepared.names[p.path] = str(job.source)
                 side = sidecar_path(job.source)
-                hints = side if side.is_file() else None
+                hints = job.hints if job.hints is not None else side if side.is_file() else None
             # the page's own item with the print's paths (its album and whatever else
-            # the batch keeps of it stay the page's)
-            prepared.items.append(replace(job, source=p.path, target=target, hints=hints))
+            # the batch keeps of it stay the page's); a print is a photo of its own
+            prepared.items.append(replace(job, source=p.path, target=target, hints=hints,
+                                          original=None if args.split_pages else job.source))
     return prepared
