@@ -121,3 +121,17 @@ def test_a_restored_photo_keeps_its_hints_and_its_album_and_edits_name_it(
               "--split-pages", *run])
     assert usage.value.code == 2
     assert "not for the prints cut from a page" in capsys.readouterr().err
+
+
+def test_a_print_never_replaces_another_page_given_even_with_overwrite(tmp_path, capsys):
+    """b/scan_01.png is a page given, and also the name of a/scan.png's first print."""
+    pages = make_pages(tmp_path / "a")
+    (tmp_path / "b").mkdir()
+    scan = pages / "scan.png"
+    (pages / "page one.png").rename(scan)
+    other = tmp_path / "b" / "scan_01.png"
+    other.write_bytes(scan.read_bytes())
+    before = other.read_bytes()
+    code = main(["split", str(scan), str(other), "-o", str(tmp_path / "b"), "--overwrite"])
+    assert code == 1 and other.read_bytes() == before
+    assert "would be written over another page" in capsys.readouterr().err

@@ -148,7 +148,7 @@ def cmd_colorize(args) -> int:
                   "colorize the prints with --ray", file=sys.stderr)
             return 2
         return _colorize_on_ray(args, jobs, refused)
-    prepared = prepare(args, jobs) if needs_preparing(args) else None
+    prepared = prepare(args, jobs, refused) if needs_preparing(args) else None
     if prepared is not None:
         jobs, refused = prepared.items, refused + prepared.failed
         if not jobs:

@@ -88,7 +88,7 @@ def cmd_split(args) -> int:
         for path, reason in refused:
             print(f"  {path}: {reason}", file=sys.stderr)
         return 1
-    options = _options(args)
+    options = replace(_options(args), keep=given_photos(jobs, refused))
     written = skipped = 0
     failed = list(refused)
     empty: list[Path] = []
@@ -137,12 +137,19 @@ class Prepared:
         return self.names.get(Path(path), str(path))
 
 
+def given_photos(jobs, refused) -> frozenset[Path]:
+    """Every photo or page the command was given (resolved): a print's file never
+    replaces one, --overwrite or not."""
+    return frozenset([j.source.resolve() for j in jobs]
+                     + [p.resolve() for p, _ in refused if p.is_file()])
+
+
 def needs_preparing(args) -> bool:
     return bool(getattr(args, "split_pages", False) or getattr(args, "restore_tone", False)
                 or getattr(args, "clean_dust", False))
 
 
-def prepare(args, jobs) -> Prepared:
+def prepare(args, jobs, refused=()) -> Prepared:
     """Split each job's page into prints (``--split-pages``) or take it whole, restore
     as asked, and write what is to be colorized losslessly (PNG, the photo's bit depth,
     EXIF and ICC kept) into a temporary folder; each becomes a batch item whose output
@@ -153,6 +160,7 @@ def prepare(args, jobs) -> Prepared:
     from model.io.sidecar import sidecar_path
 
     restore = _options(args).restore
+    given = given_photos(jobs, refused)
     prepared = Prepared(tempfile.TemporaryDirectory(prefix="colorgui-prints-"))
     scratch = Path(prepared.folder.name)
     for n, job in enumerate(jobs):
@@ -184,6 +192,10 @@ def prepare(args, jobs) -> Prepared:
                 target = job.target.with_name(f"{job.target.stem}_{p.index:02d}{job.target.suffix}")
                 prepared.names[p.path] = f"{job.source} (print {p.index})"
                 hints = None
+                if target.resolve() in given:
+                    prepared.failed.append((job.source, f"print {p.index}'s colour would be "
+                                                        f"written over a photo given ({target})"))
+                    continue
             else:  # the photo's own hints: --hints, else its sidecar
                 target = job.target
                 prepared.names[p.path] = str(job.source)

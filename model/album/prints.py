@@ -29,6 +29,7 @@ class SplitOptions:
     quality: int = 95                  # JPEG/WebP
     overwrite: bool = False            # False: a print whose file exists is skipped
     restore: RestoreOptions = RestoreOptions()
+    keep: frozenset[Path] = frozenset()  # files never written (resolved): the run's pages
 
 
 @dataclass
@@ -85,8 +86,9 @@ def split_page(page: os.PathLike | str, target: os.PathLike | str,
     source = page.resolve()
     for index, rect in enumerate(analysis.prints, 1):
         path = print_path(target, index, suffix)
-        if path.resolve() == source:
-            result.error = f"print {index} would be written over the page itself ({path})"
+        if path.resolve() == source or path.resolve() in options.keep:
+            what = "the page itself" if path.resolve() == source else "another page"
+            result.error = f"print {index} would be written over {what} ({path})"
             return result
         if path.exists() and not options.overwrite:
             result.prints.append(PrintFile(index, path, rect, SKIPPED))
