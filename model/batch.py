@@ -119,8 +119,9 @@ def plan_jobs(inputs: Iterable[os.PathLike | str], out_dir: os.PathLike | str,
     (or to OUT/name with ``keep_structure=False``).
 
     Returns the jobs and the inputs refused up front (missing, colliding, or an output
-    that would overwrite an input), each with its reason. Photos under ``out_dir`` are never
-    inputs, so an output folder inside an input folder is not colorized again.
+    that would overwrite an input), each with its reason. A folder's photos under the
+    folder its outputs go to are not inputs, so an output folder inside an input folder is
+    not colorized again (an input folder inside the output folder is colorized whole).
     """
     out_dir = Path(out_dir)
     out_real = out_dir.resolve()
@@ -129,9 +130,15 @@ def plan_jobs(inputs: Iterable[os.PathLike | str], out_dir: os.PathLike | str,
     sources: list[tuple[Path, Path, Path]] = []
     for item in map(Path, inputs):
         if item.is_dir():
-            sources += [(p, Path(item.name) / p.relative_to(item) if keep_structure else Path(p.name),
-                         item) for p in list_images(item)
-                        if not p.resolve().is_relative_to(out_real)]
+            # where this folder's outputs go: its earlier outputs there are not inputs
+            home = (out_real / item.resolve().name) if keep_structure else out_real
+            found = list_images(item)
+            kept = [p for p in found if not p.resolve().is_relative_to(home)]
+            if found and not kept:
+                refused.append((item, f"its outputs would go into the folder itself ({home}): "
+                                      "choose another output folder"))
+            sources += [(p, Path(item.name) / p.relative_to(item) if keep_structure
+                         else Path(p.name), item) for p in kept]
         elif item.exists():
             sources.append((item, Path(item.name), item.parent))
         else:

@@ -207,6 +207,19 @@ def test_output_folder_inside_the_input_folder(tmp_path, tiny_checkpoint, capsys
     assert "0 colorized, 1 skipped" in capsys.readouterr().err
 
 
+def test_an_input_folder_inside_the_output_folder_is_colorized_whole(tmp_path,
+                                                                     tiny_checkpoint, capsys):
+    scans = tmp_path / "family" / "a" / "scans"
+    scans.mkdir(parents=True)
+    Image.fromarray(gradient_photo(32, 32)).convert("L").save(scans / "a.png")
+    out = tmp_path / "family"
+    assert colorize([scans], out, tiny_checkpoint) == 0
+    assert (out / "scans" / "a.png").is_file()
+    # outputs that would land in the input folder itself: said, not "no photos"
+    assert colorize([scans], scans.parent, tiny_checkpoint) == 1
+    assert "would go into the folder itself" in capsys.readouterr().err
+
+
 def test_read_only_output_folder(tmp_path, tiny_checkpoint, capsys, monkeypatch):
     src = tmp_path / "a.png"
     Image.fromarray(gradient_photo(32, 32)).save(src)
