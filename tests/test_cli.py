@@ -130,3 +130,18 @@ def test_the_self_test_fails_with_the_reason_and_opens_no_dialog(tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 1, run.stderr
     assert "self-test failed" in run.stderr and "broken.safetensors" in run.stderr
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["colorize", "x.png", "--saturation", "nan"], "must lie between 0 and 2, not nan"),
+    (["colorize", "x.png", "--saturation", "-1"], "must lie between 0 and 2, not -1"),
+    (["colorize", "x.png", "--quality", "150"], "must lie between 1 and 100, not 150"),
+    (["split", "x.png", "--quality", "0"], "must lie between 1 and 100, not 0"),
+    (["colorize", "x.png", "--quality", "high"], "not a whole number: high"),
+])
+def test_settings_out_of_their_range_are_usage_errors(argv, said, capsys, tmp_path):
+    """--saturation nan wrote a white photo and -1 an inverted one, with exit status 0."""
+    (tmp_path / "x.png").write_bytes(b"")
+    with pytest.raises(SystemExit) as usage:
+        main([str(tmp_path / a) if a == "x.png" else a for a in argv])
+    assert usage.value.code == 2 and said in capsys.readouterr().err

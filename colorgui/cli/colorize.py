@@ -11,15 +11,27 @@ import sys
 from pathlib import Path
 
 
-def share(text: str) -> float:
-    """An argument that is a number in [0, 1] (vivid, a reference's strength)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must lie between 0 and 1, not {text}")
-    return value
+def number_in(low: float, high: float, kind=float):
+    """An argparse type: a number in [low, high] (``nan`` is none)."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not {'a whole' if kind is int else 'a'} "
+                                             f"number: {text}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must lie between {low:g} and {high:g}, not {text}")
+        return value
+    return parse
+
+
+# vivid, a reference's strength
+share = number_in(0.0, 1.0)
+# colour strength: as a hint file's and the app's slider (nan or -1 wrote a white or an
+# inverted photo)
+saturation = number_in(0.0, 2.0)
+# JPEG/WebP quality (-5 and 150 were taken as 0 and 100)
+quality = number_in(1, 100, int)
 
 
 def plural(n: int, noun: str) -> str:

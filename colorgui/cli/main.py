@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from colorgui.cli import memory as memory_cli
-from colorgui.cli.colorize import cmd_colorize, cmd_info, share
+from colorgui.cli.colorize import cmd_colorize, cmd_info, quality, saturation, share
 from colorgui.cli.pages import add_restore_flags, add_split_command, cmd_split
 from colorgui.cli.training import add_evaluate_options, add_train_options, cmd_evaluate, cmd_train
 from model.io.files import OUTPUT_FORMATS
@@ -78,12 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--model", type=model_path, help=MODEL_HELP)
     c.add_argument("--vivid", type=share, help=VIVID_HELP)
     _add_device(c)
-    c.add_argument("--saturation", type=float,
-                   help="colour strength, 1.0 = as predicted (default: each photo's hint "
+    c.add_argument("--saturation", type=saturation,
+                   help="colour strength 0-2, 1.0 = as predicted (default: each photo's hint "
                         "file's, else 1.0)")
     c.add_argument("--format", choices=tuple(OUTPUT_FORMATS),
                    help="output format (default: the input's own)")
-    c.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality (default 95)")
+    c.add_argument("--quality", type=quality, default=95,
+                   help="JPEG/WebP quality 1-100 (default 95)")
     c.add_argument("--overwrite", action="store_true", help="replace outputs that already exist")
     c.add_argument("--hints", type=Path, metavar="FILE.json",
                    help="colour hints for a single input photo (docs/hints.md); without it "

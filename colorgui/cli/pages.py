@@ -12,7 +12,7 @@ import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from colorgui.cli.colorize import StopOnCtrlC, plural
+from colorgui.cli.colorize import StopOnCtrlC, plural, quality
 from model.io.files import OUTPUT_FORMATS
 
 RESTORE_HELP = ("never applied unless asked: --restore-tone stretches a faded print's "
@@ -44,7 +44,8 @@ def add_split_command(sub, existing_path) -> None:
                    help="output folder (default: ./prints)")
     s.add_argument("--format", choices=tuple(OUTPUT_FORMATS),
                    help="the prints' format (default: the page's own)")
-    s.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality (default 95)")
+    s.add_argument("--quality", type=quality, default=95,
+                   help="JPEG/WebP quality 1-100 (default 95)")
     s.add_argument("--overwrite", action="store_true", help="replace prints that exist")
     add_restore_flags(s)
 
