@@ -145,3 +145,22 @@ def test_settings_out_of_their_range_are_usage_errors(argv, said, capsys, tmp_pa
     with pytest.raises(SystemExit) as usage:
         main([str(tmp_path / a) if a == "x.png" else a for a in argv])
     assert usage.value.code == 2 and said in capsys.readouterr().err
+
+
+def test_evaluate_says_which_folder_has_no_colour_photos_and_scores_the_others(
+        photo_folder, tmp_path, capsys, caplog, tiny_checkpoint):
+    from PIL import Image
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    gray = tmp_path / "black and white"
+    gray.mkdir()
+    Image.new("L", (48, 40), 90).save(gray / "old.png")
+    args = ["evaluate", str(empty), str(gray), str(photo_folder), "--model",
+            str(tiny_checkpoint), "--device", "cpu"]
+    assert main(args) == 1  # no traceback: each folder said, the good one scored
+    captured = capsys.readouterr()
+    assert f"no readable colour photos in {empty}" in captured.err
+    assert f"no readable colour photos in {gray}" in captured.err
+    assert any("old.png: black and white" in r.getMessage() for r in caplog.records)
+    assert "gray baseline" in captured.out and "nan" not in captured.out

@@ -46,7 +46,8 @@ def test_against_gives_each_models_paired_difference_and_the_photos_it_improved(
     row_b = next(line for line in lines if line.startswith("| run25/best.safetensors"))
     cells = [c.strip() for c in row_b.split("|")]
     vs, better = cells[head.split("|").index(" vs run10/best.safetensors dB ")], cells[6]
-    assert " ± " in vs and better.endswith("%)") and "/5 (" in better  # 5 readable photos
+    # 4 readable colour photos (the black-and-white one has no colour to compare with)
+    assert " ± " in vs and better.endswith("%)") and "/4 (" in better
     row_a = next(line for line in lines if line.startswith("| run10/best.safetensors"))
     assert row_a.split("|")[5].strip() == ""  # no difference from itself
 
@@ -59,7 +60,7 @@ def test_evaluate_writes_csv_with_the_paired_columns(photo_folder, two_runs, cap
     assert [r["model"] for r in rows] == ["gray baseline (a=b=0)", "run10/best.safetensors",
                                           "run25/best.safetensors"]
     b_row = rows[2]
-    assert b_row["against"] == "run10/best.safetensors" and b_row["photos"] == "5"
+    assert b_row["against"] == "run10/best.safetensors" and b_row["photos"] == "4"
     assert float(b_row["vs_against_half_db"]) >= 0 and 0 <= float(b_row["better_than_against"]) <= 1
     assert rows[1]["vs_against_db"] == ""
 

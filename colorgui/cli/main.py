@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 from colorgui.cli import memory as memory_cli
-from colorgui.cli.colorize import cmd_colorize, cmd_info, quality, saturation, share
+from colorgui.cli.colorize import (cmd_colorize, cmd_info, number_in, quality, saturation,
+                                   share)
 from colorgui.cli.pages import add_restore_flags, add_split_command, cmd_split
 from colorgui.cli.training import add_evaluate_options, add_train_options, cmd_evaluate, cmd_train
 from model.io.files import OUTPUT_FORMATS
@@ -186,13 +187,16 @@ def build_parser() -> argparse.ArgumentParser:
                                         "of colour photos",
                        description="PSNR, RMSE of normalised a/b, SSIM, MAE, colourfulness and "
                                    "ΔCF at 256×256 on each folder, for each model and for the "
-                                   "gray baseline, printed as Markdown tables.")
+                                   "gray baseline, printed as Markdown tables. Black-and-white "
+                                   "and unreadable photos are left out, each said on stderr; "
+                                   "exit status 1 if a folder has none to score.")
     e.add_argument("data", nargs="+", type=existing_path, metavar="DATA_DIR",
                    help="folders of colour photos (the ground truth)")
     e.add_argument("--model", type=model_path, action="append",
                    help=MODEL_HELP + "; repeatable")
     e.add_argument("--vivid", type=share, help=VIVID_HELP)
-    e.add_argument("--limit", type=int, help="at most this many photos per folder")
+    e.add_argument("--limit", type=number_in(1, 1_000_000, int),
+                   help="at most this many photos per folder")
     add_evaluate_options(e)
     _add_device(e)
 

@@ -152,12 +152,18 @@ def cmd_evaluate(args) -> int:
     if args.format == "csv":
         writer = csv.DictWriter(sys.stdout, CSV_COLUMNS, lineterminator="\n")
         writer.writeheader()
+    failed = False
     for folder in args.data:
-        rows = evaluate(folder, methods, args.limit)
+        try:
+            rows = evaluate(folder, methods, args.limit, colour_only=True)
+        except ValueError as exc:  # nothing to score there: said, and the next folder
+            print(f"colorgui evaluate: {exc}", file=sys.stderr)
+            failed = True
+            continue
         reference = next((r for r in rows if r.name == against), None)
         if writer is not None:
             writer.writerows(csv_rows(rows, str(folder), reference))
             continue
         print(format_table(rows, title=str(folder), reference=reference))
         print()
-    return 0
+    return 1 if failed else 0

@@ -80,18 +80,23 @@ class EvalRow:
         return int(np.sum(mine > theirs)), len(mine)
 
 
-def load_ground_truth(source, limit: int | None = None) -> list[np.ndarray]:
+def load_ground_truth(source, limit: int | None = None, colour_only: bool = False
+                      ) -> list[np.ndarray]:
     """Every readable photo of a folder (or of a list of paths) as 256×256 float RGB,
-    8-bit quantised."""
+    8-bit quantised; ``colour_only``: black-and-white ones are left out (said in the log),
+    as they hold no colour to compare with."""
     paths = list_images(source) if isinstance(source, (str, os.PathLike)) else list(source)
     out = []
     for path in paths[:limit]:
         try:
-            rgb = read_photo(path).rgb
+            photo = read_photo(path)
         except ImageReadError as exc:
             log.warning("skipping %s", exc)
             continue
-        small = cv2.resize(rgb, (EVAL_SIZE, EVAL_SIZE), interpolation=cv2.INTER_AREA)
+        if colour_only and photo.is_gray:
+            log.warning("skipping %s: black and white, no colour to compare with", path)
+            continue
+        small = cv2.resize(photo.rgb, (EVAL_SIZE, EVAL_SIZE), interpolation=cv2.INTER_AREA)
         out.append(color.from_uint8(color.to_uint8(small)))
     return out
 
@@ -117,12 +122,13 @@ def score_methods(truths: list[np.ndarray], outputs: dict[str, list[np.ndarray]]
 
 
 def evaluate(source, methods: dict[str, Callable[[list[np.ndarray]], list[np.ndarray]]],
-             limit: int | None = None) -> list[EvalRow]:
+             limit: int | None = None, colour_only: bool = False) -> list[EvalRow]:
     """Score each method (a function from 256×256 RGB photos to colorized RGB) on a folder
-    or a list of photo paths, always with the gray baseline first."""
-    truths = load_ground_truth(source, limit)
+    or a list of photo paths, always with the gray baseline first. Raises ValueError
+    where no photo can be scored."""
+    truths = load_ground_truth(source, limit, colour_only)
     if not truths:
-        raise ValueError(f"no readable photos in {source}")
+        raise ValueError(f"no readable {'colour ' if colour_only else ''}photos in {source}")
     return score_methods(truths, {name: fn(truths) for name, fn in methods.items()})
 
 
