@@ -145,7 +145,11 @@ def plan_jobs(inputs: Iterable[os.PathLike | str], out_dir: os.PathLike | str,
             refused.append((item, "no such file or folder"))
     input_set = {p.resolve() for p, _, _ in sources}
     taken: dict[Path, Path] = {}
+    seen: set[Path] = set()
     for src, rel, album in sources:
+        if src.resolve() in seen:  # given twice (a.jpg ./a.jpg, or a folder and its photo)
+            continue
+        seen.add(src.resolve())
         suffix = f".{fmt.lower().lstrip('.')}" if fmt else output_suffix(src.suffix)
         target = out_dir / rel.with_suffix(suffix)
         key = target.resolve()

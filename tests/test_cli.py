@@ -164,3 +164,23 @@ def test_evaluate_says_which_folder_has_no_colour_photos_and_scores_the_others(
     assert f"no readable colour photos in {gray}" in captured.err
     assert any("old.png: black and white" in r.getMessage() for r in caplog.records)
     assert "gray baseline" in captured.out and "nan" not in captured.out
+
+
+def test_the_same_photo_given_twice_is_colorized_once(photo_folder, tmp_path, tiny_checkpoint,
+                                                      capsys, monkeypatch):
+    monkeypatch.chdir(photo_folder)
+    out = tmp_path / "out"
+    assert main(["colorize", "p0.jpg", str(photo_folder / "p0.jpg"), "./p0.jpg", "-o", str(out),
+                 "--model", str(tiny_checkpoint), "--device", "cpu"]) == 0
+    assert "1 colorized, 0 skipped (output exists), 0 failed" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["colorize", "split"])
+def test_an_output_that_is_a_file_is_a_usage_error(photo_folder, tmp_path, capsys, command):
+    afile = tmp_path / "afile"
+    afile.write_text("mine")
+    with pytest.raises(SystemExit) as usage:
+        main([command, str(photo_folder / "p0.jpg"), "-o", str(afile)])
+    assert usage.value.code == 2
+    assert f"-o {afile} is a file, not a folder" in capsys.readouterr().err
+    assert afile.read_text() == "mine"

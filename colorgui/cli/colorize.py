@@ -132,6 +132,14 @@ def _hint_file(args) -> Path | None:
     return args.hints
 
 
+def check_output_folder(command: str, out: Path) -> None:
+    """-o naming a file, not a folder: a usage error before anything loads (each photo
+    failed with 'File exists' after the model had loaded)."""
+    if out.exists() and not out.is_dir():
+        print(f"colorgui {command}: error: -o {out} is a file, not a folder", file=sys.stderr)
+        raise SystemExit(2)
+
+
 def cmd_colorize(args) -> int:
     from colorgui.cli.pages import needs_preparing, prepare
     from model.batch import plan_jobs, run_jobs
@@ -139,6 +147,7 @@ def cmd_colorize(args) -> int:
     from colorgui.cli.memory import check_colorize_options, with_memory
 
     hints = _hint_file(args)
+    check_output_folder("colorize", args.out)
     check_colorize_options(args)  # a bad --reference stops here, before the model loads
     jobs, refused = plan_jobs(args.inputs, args.out, args.format)
     for job in jobs:

@@ -12,7 +12,7 @@ import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from colorgui.cli.colorize import StopOnCtrlC, plural, quality
+from colorgui.cli.colorize import StopOnCtrlC, check_output_folder, plural, quality
 from model.io.files import OUTPUT_FORMATS
 
 RESTORE_HELP = ("never applied unless asked: --restore-tone stretches a faded print's "
@@ -82,6 +82,7 @@ def cmd_split(args) -> int:
     from model.batch import plan_jobs
     from model.progress import Progress
 
+    check_output_folder("split", args.out)
     jobs, refused = plan_jobs(args.inputs, args.out, args.format)
     if not jobs:
         print("no pages found in the inputs" if not refused else "nothing to split",
