@@ -15,8 +15,9 @@ from colorgui.cli.training import add_evaluate_options, add_train_options, cmd_e
 from model.io.files import OUTPUT_FORMATS
 
 DESCRIPTION = """\
-colorgui brings black-and-white photographs to colour with a hybrid CNN (an
-encoder-decoder in CIE Lab fused with three pretrained ImageNet networks).
+colorgui brings black-and-white photographs to colour. The bundled model is a U-Net in
+CIE Lab on a pretrained ImageNet backbone that takes colour hints; the paper's hybrid CNN
+(an encoder-decoder fused with three pretrained ImageNet networks) is bundled too.
 """
 EPILOG = "Plain `colorgui` opens the app. `colorgui COMMAND --help` shows a command's options."
 
