@@ -87,7 +87,9 @@ class Progress:
 
 
 class TqdmProgress(Progress):
-    """A tqdm bar per stage on stderr, messages written above it; use it in a ``with``."""
+    """A tqdm bar per stage on stderr, messages written above it; use it in a ``with``,
+    inside which log records are written above the bar too (a warning was glued to the
+    bar's line)."""
 
     unit = "step"
 
@@ -128,10 +130,15 @@ class TqdmProgress(Progress):
             self.bar = None
 
     def __enter__(self):
+        from tqdm.contrib.logging import logging_redirect_tqdm
+
+        self._logs = logging_redirect_tqdm()
+        self._logs.__enter__()
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
+        self._logs.__exit__(*exc)
 
 
 def format_seconds(s: float) -> str:

@@ -74,6 +74,23 @@ def test_the_tqdm_face_draws_a_bar_per_stage_and_writes_messages():
     assert "3/3" in text and "loss=0.2500" in text
 
 
+def test_a_log_record_during_a_bar_is_written_above_it_on_its_own_line(capsys):
+    import logging
+    import sys
+
+    handler = logging.StreamHandler(sys.stderr)  # as the CLI's logging.basicConfig
+    logging.getLogger().addHandler(handler)
+    try:
+        with TqdmProgress() as progress:
+            progress.step(0, 2, float("nan"))
+            logging.getLogger("model.batch").warning("reference not used: x.png")
+            progress.step(1, 2, float("nan"))
+    finally:
+        logging.getLogger().removeHandler(handler)
+    err = capsys.readouterr().err
+    assert "reference not used: x.png\n" in err and "]reference not used" not in err
+
+
 class SlowColorizer:
     def __init__(self):
         self.calls = 0
