@@ -65,3 +65,15 @@ def test_album_prints_the_memory_and_names_a_bad_file(tmp_path, capsys):
     err = capsys.readouterr().err
     assert str(tmp_path / FILE_NAME) in err and "not valid JSON" in err
     assert (tmp_path / FILE_NAME).read_text() == "{"  # reading never rewrites it
+
+
+def test_album_says_when_it_is_given_no_folder_or_a_photo(tmp_path, capsys):
+    parser = argparse.ArgumentParser()
+    cli_memory.add_commands(parser.add_subparsers(dest="command"))
+    photo = tmp_path / "coffee.jpg"
+    photo.write_bytes(b"\xff\xd8")
+    for given, said in ((tmp_path / "nonexist", "no such folder"),
+                        (photo, "a file, not an album folder")):
+        assert cli_memory.COMMANDS["album"](parser.parse_args(["album", str(given)])) == 1
+        err = capsys.readouterr().err
+        assert f"{given}: {said}" in err and "colorgui-album.json:" not in err

@@ -148,6 +148,13 @@ def cmd_suggest(args) -> int:
 def cmd_album(args) -> int:
     from model.memory.album import AlbumError, memory_path, read_memory
 
+    # the album is a folder, or its memory file: say which is missing, not a path below it
+    why = ("no such folder" if not args.album.exists() else
+           "a file, not an album folder nor its memory file (colorgui-album.json)"
+           if args.album.is_file() and args.album.suffix.lower() != ".json" else None)
+    if why:
+        print(f"colorgui album: error: {args.album}: {why}", file=sys.stderr)
+        return 1
     try:
         memory = read_memory(args.album)
     except AlbumError as exc:
