@@ -155,9 +155,13 @@ class HintLayer(QObject):
         auto = hint.origin in (REFERENCE, CARRIED)
         r = (AUTO_RADIUS if auto else RADIUS) + (2 if selected else 0)
         rings = (r, r + 5) if selected else (r,)  # the selected one: a second ring
+        # white on black, seen on any photo; a matched or carried mark's rings are thin and
+        # faint, so that hundreds of them leave the photo to be seen
+        outline = ((QColor(0, 0, 0, 120), 2), (QColor(255, 255, 255, 160), 1)) \
+            if auto and not selected else ((QColor(0, 0, 0, 210), 4), (QColor(255, 255, 255), 2))
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        for ring in rings:  # white on black: seen on any photo
-            for colour, width in ((QColor(0, 0, 0, 210), 4), (QColor(255, 255, 255), 2)):
+        for ring in rings:
+            for colour, width in outline:
                 painter.setPen(QPen(colour, width))
                 self._shape(painter, hint.origin, centre, ring)
         L = min(max(self.lightness(hint.x, hint.y), MARKER_L[0]), MARKER_L[1])
