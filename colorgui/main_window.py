@@ -19,6 +19,7 @@ from colorgui.requests import Batch, Colorize, FineTune, Scan
 from colorgui.window_files import FileActions
 from colorgui.worker import WorkerHost
 from model.batch import BatchSettings
+from model.store.registry import BUNDLED_NAME
 
 PREPARING = "Preparing the model for this CPU (one time only)…"
 
@@ -333,7 +334,8 @@ class MainWindow(FileActions, QMainWindow):
             if Path(box.itemData(i)).resolve() == Path(path).resolve():
                 box.setCurrentIndex(i)
                 # in the picker's words, not the weights' file name
-                self._model_desc = f"{box.itemText(i)} on {description.rpartition(' on ')[2]}"
+                name = box.itemText(i).replace(f"{BUNDLED_NAME}: ", "bundled ")
+                self._model_desc = f"{name} on {description.rpartition(' on ')[2]}"
         self._update_status()
 
     @Slot(str, str)

@@ -170,7 +170,8 @@ def test_a_bad_model_falls_back_to_the_bundled_one(qtbot, tmp_path, monkeypatch)
     assert loaded.args[0].endswith(BUNDLED_MODEL.name)
     # the status bar names the model as the picker does, not by its weights' file
     box = win.colorize_tab.model_box
-    assert win.device_label.text() == f"Model: {box.currentText()} on CPU"
+    label = box.currentText().split(": ", 1)[1]  # "Bundled model: scene-aware (…)"
+    assert win.device_label.text() == f"Model: bundled {label} on CPU"
     assert BUNDLED_MODEL.name not in win.device_label.text()
     win.close()
 
