@@ -125,6 +125,9 @@ def test_info_prints_the_provenance_or_says_there_is_none(tmp_path, capsys):
     assert f"{broken}: not an image" in captured.err and f"{plain}: no colorgui" in captured.out
     assert main(["info", str(tmp_path / "gone.png")]) == 1
     assert "gone.png: the file does not exist" in capsys.readouterr().err
+    (tmp_path / "empty.png").write_bytes(b"")  # as colorize says it
+    assert main(["info", str(tmp_path / "empty.png")]) == 1
+    assert "empty.png: the file is empty (0 bytes)" in capsys.readouterr().err
 
 
 def test_cli_outputs_carry_provenance_unless_told_not_to(photo_folder, tmp_path, tiny_checkpoint):

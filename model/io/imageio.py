@@ -223,12 +223,16 @@ def _reading(path: Path):
         raise ImageReadError(path, f"damaged or truncated image ({exc})") from None
 
 
+def _not_empty(path: Path) -> None:
+    if path.stat().st_size == 0:
+        raise ImageReadError(path, "the file is empty (0 bytes)")
+
+
 def read_photo(path: os.PathLike | str) -> Photo:
     """Decode any supported photo, upright, as float RGB; raise ``ImageReadError``."""
     path = Path(path)
     with _reading(path):
-        if path.stat().st_size == 0:
-            raise ImageReadError(path, "the file is empty (0 bytes)")
+        _not_empty(path)
         if path.suffix.lower() == ".png" and (chunk := _png_checksum_error(path)):
             raise ImageReadError(path, f"damaged PNG: the checksum of its {chunk} chunk is wrong")
         with Image.open(path) as img:
@@ -253,6 +257,8 @@ def read_xmp(path: os.PathLike | str) -> bytes | None:
     """The XMP packet an image file holds (JPEG APP1, PNG iTXt, TIFF tag 700, WebP), or
     None; the pixels are not decoded unless a PNG keeps it after them."""
     path = Path(path)
+    with _reading(path):
+        _not_empty(path)
     with _reading(path), Image.open(path) as img:
         if "xmp" not in img.info and img.format == "PNG":
             img.load()  # text chunks after the image data are read with it
