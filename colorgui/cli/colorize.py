@@ -12,7 +12,7 @@ from pathlib import Path
 
 
 def number_in(low: float, high: float, kind=float):
-    """An argparse type: a number in [low, high] (``nan`` is none)."""
+    """An argparse type: a number in [low, high] (nan lies in no range)."""
     def parse(text: str):
         try:
             value = kind(text)

@@ -101,14 +101,16 @@ def cmd_suggest(args) -> int:
     if args.n < 1:
         print("colorgui suggest: error: -n must be at least 1", file=sys.stderr)
         return 2
+    # never the photo itself, nor a hint file whose colours the user may have set since
+    why = None
     if args.out is not None and args.out.exists():
-        # the photo itself, or a hint file whose colours the user has set since
-        why = ("is the photo itself" if args.out.resolve() == args.photo.resolve() else
-               None if args.overwrite else "exists (it may hold colours you set); give another "
-               "file, or --overwrite to replace it")
-        if why:
-            print(f"colorgui suggest: error: {args.out} {why}", file=sys.stderr)
-            return 2
+        if args.out.resolve() == args.photo.resolve():
+            why = "is the photo itself"
+        elif not args.overwrite:
+            why = "exists (it may hold colours you set); give another file, or --overwrite"
+    if why:
+        print(f"colorgui suggest: error: {args.out} {why}", file=sys.stderr)
+        return 2
     try:
         photo = read_photo(args.photo)
     except ImageReadError as exc:
@@ -148,10 +150,12 @@ def cmd_suggest(args) -> int:
 def cmd_album(args) -> int:
     from model.memory.album import AlbumError, memory_path, read_memory
 
-    # the album is a folder, or its memory file: say which is missing, not a path below it
-    why = ("no such folder" if not args.album.exists() else
-           "a file, not an album folder nor its memory file (colorgui-album.json)"
-           if args.album.is_file() and args.album.suffix.lower() != ".json" else None)
+    # the album is a folder, or its memory file: say what was given, not a path below it
+    why = None
+    if not args.album.exists():
+        why = "no such folder"
+    elif args.album.is_file() and args.album.suffix.lower() != ".json":
+        why = "a file, not an album folder nor its memory file (colorgui-album.json)"
     if why:
         print(f"colorgui album: error: {args.album}: {why}", file=sys.stderr)
         return 1
