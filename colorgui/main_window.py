@@ -168,6 +168,8 @@ class MainWindow(FileActions, QMainWindow):
     @Slot(int)
     def _job_ended(self, job_id: int) -> None:
         self._show_jobs()
+        # a fine-tune prepares its new model's graph: its words go when the job does
+        self._done_preparing()
         if self.is_current(FineTune, job_id) and self.train_tab.running:
             self.train_tab.failed("cancelled before it started")  # skipped while queued
 

@@ -23,6 +23,9 @@ from colorgui.pages_worker import PageReview, PageThread
 from colorgui.qt_images import to_qimage
 
 
+NO_PRINT = "Select a print to see it before and after restoring."
+
+
 class FittedPicture(QLabel):
     """A picture that keeps fitting the label as it is resized (a pixmap scaled once was
     cut off when the dialog was made smaller), or a line of text."""
@@ -36,6 +39,11 @@ class FittedPicture(QLabel):
     def set_picture(self, pixmap: QPixmap) -> None:
         self._picture = pixmap
         self._fit()
+
+    def clear_picture(self, text: str) -> None:
+        self._picture = None
+        self.clear()
+        self.setText(text)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
@@ -99,7 +107,7 @@ class PagesDialog(QDialog):
         self.dust_box.setToolTip("Fill in small specks and thin scratches from around them")
         self.tone_box.toggled.connect(self._schedule_preview)
         self.dust_box.toggled.connect(self._schedule_preview)
-        self.before_after = FittedPicture("Select a print to see it before and after restoring.")
+        self.before_after = FittedPicture(NO_PRINT)
         self.before_after.setMinimumSize(160, 100)
         self.restore_note = QLabel("")
         self.restore_note.setWordWrap(True)
@@ -234,9 +242,12 @@ class PagesDialog(QDialog):
     def _request_preview(self) -> None:
         item = self.view.selected()
         review = self.reviews.get(self.current)
+        self._preview_request += 1  # a preview still on its way is for another print
         if item is None or review is None or review.error:
+            # none selected (another page, say): not the last print's before and after
+            self.before_after.clear_picture(NO_PRINT)
+            self.restore_note.setText("")
             return
-        self._preview_request += 1
         self.pages_thread.previewRequested.emit(self._preview_request, review.path,
                                                 self.view.rect_of(item),
                                                 self.tone_box.isChecked(),

@@ -50,6 +50,7 @@ class TrainTab(QWidget):
         self.usable = 0
         self.outcome = None
         self._t0 = 0.0
+        self.cancelling = False  # Cancel was pressed; the run has not ended yet
         self._first_step: tuple[int, float] | None = None  # (step, time) training began
         self.unavailable = lean.fine_tuning_unavailable()
         if self.unavailable:  # the lean build: no controls that could not work
@@ -101,7 +102,7 @@ class TrainTab(QWidget):
         self.start_button = QPushButton("Fine-tune")
         self.cancel_button = QPushButton("Cancel")
         self.start_button.clicked.connect(self.start)
-        self.cancel_button.clicked.connect(self.cancelRequested)
+        self.cancel_button.clicked.connect(self._cancel)
         self.progress = QProgressBar()
         self.progress_label = QLabel("")
         self.progress_label.setWordWrap(True)
@@ -288,7 +289,7 @@ class TrainTab(QWidget):
                           resume=False)
 
     def start(self) -> None:
-        self.running, self.outcome = True, None
+        self.running, self.outcome, self.cancelling = True, None, False
         self._steps, self._losses, self._val = [], [], []
         self.train_curve.setData([], [])
         self.val_curve.setData([], [])
@@ -303,7 +304,8 @@ class TrainTab(QWidget):
         self.startRequested.emit(self.folder_list())
 
     def show_message(self, text: str) -> None:
-        self.progress_label.setText(text)
+        if not self.cancelling:  # "Cancelling…" stays until the run has ended
+            self.progress_label.setText(text)
 
     def show_step(self, stage: str, step: int, total: int, loss: float) -> None:
         self.progress.setRange(0, total)
@@ -326,7 +328,9 @@ class TrainTab(QWidget):
         # the patience (``RunState.projected_total``)
         stalled = len(self._val) > 1 and self._val[-1][1] >= min(v for _, v in self._val[:-1])
         when = "unless the next pass improves" if stalled else "sooner if it stops improving"
-        self.progress_label.setText(f"Step {step} of {total} — loss {loss:.4f} — {about} ({when})")
+        if not self.cancelling:
+            self.progress_label.setText(f"Step {step} of {total} — loss {loss:.4f} — {about} "
+                                        f"({when})")
 
     def _smoothed(self) -> list[float]:
         """The mean of each step's loss and the 9 before it (fewer at the start): a
@@ -390,13 +394,21 @@ class TrainTab(QWidget):
             if w is not None:
                 w.deleteLater()
 
+    def _cancel(self) -> None:
+        """Said at once: the run stops at its next step, and then still keeps and scores
+        its best checkpoint (seconds on a CPU)."""
+        self.cancelling = True
+        self.cancel_button.setEnabled(False)
+        self.progress_label.setText("Cancelling: keeping the best checkpoint so far…")
+        self.cancelRequested.emit()
+
     def _save(self) -> None:
         if self.outcome is not None and self.name_edit.text().strip():
             self.saveRequested.emit(self.outcome.best, self.name_edit.text().strip())
 
     def _update_buttons(self) -> None:
         self.start_button.setEnabled(not self.running and self.usable >= 2)
-        self.cancel_button.setEnabled(self.running)
+        self.cancel_button.setEnabled(self.running and not self.cancelling)
         self.save_button.setEnabled(not self.running and self.outcome is not None
                                     and bool(self.outcome.best) and not self.outcome.base_kept)
 

@@ -101,6 +101,19 @@ def test_the_selected_print_is_shown_before_and_after_restoring(qtbot, tmp_path)
     dialog.reject()
 
 
+def test_another_page_does_not_show_the_last_pages_print(qtbot, tmp_path):
+    from colorgui.pages_dialog import NO_PRINT
+
+    dialog = open_review(qtbot, [page_file(tmp_path), page_file(tmp_path, "two.png", seed=2)])
+    dialog.view.items_()[0].setSelected(True)
+    with qtbot.waitSignal(dialog.previewShown, timeout=60_000):
+        dialog.tone_box.setChecked(True)
+    dialog.page_list.setCurrentRow(1)  # nothing selected there yet
+    qtbot.waitUntil(lambda: dialog.before_after.text() == NO_PRINT, timeout=5000)
+    assert dialog.before_after.pixmap().isNull() and dialog.restore_note.text() == ""
+    dialog.reject()
+
+
 def test_a_bad_page_and_an_empty_page_say_so(qtbot, tmp_path):
     good = page_file(tmp_path)
     broken = tmp_path / "broken.png"

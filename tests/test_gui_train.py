@@ -68,8 +68,12 @@ def test_cancel_keeps_the_best_checkpoint(window, qtbot, own_photos):
                           check_params_cb=lambda job, stage, step, total, loss:
                           stage == TRAINING and step >= 7):
         tab.start_button.click()
+    said = []  # what the tab says the moment Cancel is pressed, before the run has ended
+    tab.cancel_button.clicked.connect(
+        lambda: said.append((tab.progress_label.text(), tab.cancel_button.isEnabled())))
     with qtbot.waitSignal(window.host.trainFinished, timeout=120_000) as done:
         tab.cancel_button.click()
+    assert said == [("Cancelling: keeping the best checkpoint so far…", False)]
     outcome = done.args[1]
     qtbot.waitUntil(lambda: not tab.running)
     assert outcome.cancelled and 7 <= outcome.steps < 200 and not outcome.base_kept
