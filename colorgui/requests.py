@@ -159,6 +159,17 @@ class Batch(Request):
                                   len(report.failed), job.progress.cancelled)
 
 
+def _forget_runs(runs: Path) -> None:
+    """Remove the earlier fine-tunes' run folders (about 33 MB each): the Train tab offers
+    to save only the latest run's model, and a saved one was copied out of its run."""
+    import shutil
+
+    if runs.is_dir():
+        for old in runs.iterdir():
+            if old.is_dir():
+                shutil.rmtree(old, ignore_errors=True)
+
+
 @dataclass
 class Scan(Request):
     """Count the usable colour photos of the Train tab's folders."""
@@ -190,13 +201,16 @@ class FineTune(Request):
         from model.store.registry import user_models_dir
         from model.training.finetune import Comparison, compare_before_after
         from model.training.plan import base_came_back
-        from model.training.train import fit
+        from model.training.train import LAST, fit
 
         try:
             base = self.base or str(bundled_model_path())
-            run_dir = user_models_dir().parent / "runs" / time.strftime("%Y%m%d-%H%M%S")
+            runs = user_models_dir().parent / "runs"
+            _forget_runs(runs)
+            run_dir = runs / time.strftime("%Y%m%d-%H%M%S")
             result = fit(self.folders, run_dir, from_checkpoint=base, options=self.options,
                          progress=job.progress)
+            (run_dir / LAST).unlink(missing_ok=True)  # the tab never resumes a run
             best = str(result.best) if result.best and Path(result.best).is_file() else ""
             comparison = compare_before_after(base, best, result.val_paths, self.options.device,
                                               examples=EXAMPLES) if best else Comparison()

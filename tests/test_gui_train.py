@@ -57,6 +57,11 @@ def test_scan_then_fine_tune_one_epoch_and_pick_the_new_model(window, qtbot, own
 
 
 def test_cancel_keeps_the_best_checkpoint(window, qtbot, own_photos):
+    from model.store.registry import user_models_dir
+
+    earlier = user_models_dir().parent / "runs" / "20260101-120000"  # a run no one saved
+    earlier.mkdir(parents=True)
+    (earlier / "best.safetensors").write_bytes(b"33 MB, say")
     tab = window.train_tab
     tab.add_folders([str(own_photos)])
     qtbot.waitUntil(lambda: tab.usable > 0, timeout=60_000)
@@ -79,6 +84,10 @@ def test_cancel_keeps_the_best_checkpoint(window, qtbot, own_photos):
     assert outcome.cancelled and 7 <= outcome.steps < 200 and not outcome.base_kept
     assert Path(outcome.best).name == "best.safetensors" and Path(outcome.best).is_file()
     assert "Cancelled; kept the best" in tab.progress_label.text() and tab.save_button.isEnabled()
+    # the user's data folder keeps only this run's best: not its resume point, nor the
+    # earlier run the tab can no longer offer to save
+    assert not (Path(outcome.best).parent / "last.safetensors").exists()
+    assert not earlier.exists()
 
 
 def test_cancel_while_computing_branch_outputs_offers_no_model_to_save(window, qtbot, own_photos,
