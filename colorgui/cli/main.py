@@ -50,8 +50,7 @@ def model_path(text: str) -> Path:
 MODEL_HELP = ("a model's name (bundled: spatial, paper; or one you fine-tuned) or a "
               "checkpoint file (default: the bundled default model)")
 VIVID_HELP = ("0-1, models with a colour-class head (spatial): blend toward its bolder, "
-              "riskier colours (default: each photo's hint file's, else the model's own "
-              "setting)")
+              "riskier colours (default: the model's own setting)")
 
 
 def _add_device(p: argparse.ArgumentParser) -> None:
@@ -78,7 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("-o", "--out", type=Path, default=Path("colorized"),
                    help="output folder (default: ./colorized)")
     c.add_argument("--model", type=model_path, help=MODEL_HELP)
-    c.add_argument("--vivid", type=share, help=VIVID_HELP)
+    c.add_argument("--vivid", type=share, help=VIVID_HELP.replace(
+        "(default: ", "(default: each photo's hint file's, else "))
     _add_device(c)
     c.add_argument("--saturation", type=saturation,
                    help="colour strength 0-2, 1.0 = as predicted (default: each photo's hint "
