@@ -14,8 +14,9 @@ class ImageView(FileDropTarget, QGraphicsView):
 
     ``viewChanged(scale, centre_x, centre_y, fitted)`` is emitted on every zoom or pan, so
     a second view can follow with ``follow``: a fitted view's follower fits too, so that
-    both go on fitting the window as it is resized. A ``hint_layer`` (``colorgui.hints.layer``),
-    when one is attached, draws over the photo and takes the mouse while it is active.
+    both go on fitting the window as it is resized. A ``hint_layer``
+    (``colorgui.hints.layer``), when one is attached, draws over the photo and takes the
+    mouse while it is active.
     """
 
     viewChanged = Signal(float, float, float, bool)

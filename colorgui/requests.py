@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from colorgui.hints.jobs import edit_store, stored_edits
+from colorgui.hints.jobs import stored_edits
 from colorgui.jobs import ColorizeResult, Request, TrainOutcome
 
 PREVIEW_SIDE = 1280  # the saturation slider re-renders this on the GUI thread (0.15–0.25 s)
@@ -108,14 +108,12 @@ class Save(Request):
             worker.saveFailed.emit(job.id, self.target, str(exc))
 
 
-def _stored(store, path: str):
+def _stored(path: str):
     """The edits the app keeps for this photo (its hints, saturation and vivid, as its
     Colorize tab showed it), or None: none, or a file that cannot be read (it fails with
     the reason when its turn comes)."""
-    from model.io.sidecar import content_hash
-
     try:
-        return store.get(content_hash(path))
+        return stored_edits(path)[1]
     except OSError:
         return None
 
@@ -136,9 +134,7 @@ class Batch(Request):
 
         from model.batch import FAILED, RUNNING, BatchItem, BatchReport, run_jobs
 
-        store = edit_store()
-        items = [BatchItem(Path(src), Path(dst), edits=_stored(store, src))
-                 for _, src, dst in self.rows]
+        items = [BatchItem(Path(src), Path(dst), edits=_stored(src)) for _, src, dst in self.rows]
         row_of = {id(item): row for item, (row, _, _) in zip(items, self.rows)}
 
         def on_start(item):
