@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from colorgui.hints.jobs import stored_edits
+from colorgui.hints.jobs import edit_store, stored_edits
 from colorgui.jobs import ColorizeResult, Request, TrainOutcome
 
 PREVIEW_SIDE = 1280  # the saturation slider re-renders this on the GUI thread (0.15–0.25 s)
@@ -134,7 +134,11 @@ class Batch(Request):
 
         from model.batch import FAILED, RUNNING, BatchItem, BatchReport, run_jobs
 
-        items = [BatchItem(Path(src), Path(dst), edits=_stored(src)) for _, src, dst in self.rows]
+        # each photo is hashed to find its edits: a whole album's worth of reading, spared
+        # where the user has never edited a photo
+        look = edit_store().holds_any()
+        items = [BatchItem(Path(src), Path(dst), edits=_stored(src) if look else None)
+                 for _, src, dst in self.rows]
         row_of = {id(item): row for item, (row, _, _) in zip(items, self.rows)}
 
         def on_start(item):

@@ -195,6 +195,10 @@ class EditStore:
         except HintFileError:
             return None
 
+    def holds_any(self) -> bool:
+        """Whether any photo's edits are stored (none: no photo need be hashed to look)."""
+        return self.root.is_dir() and next(self.root.glob(f"*{SUFFIX}"), None) is not None
+
     def put(self, sha256: str, edits: Edits) -> None:
         """Store edits (none left: forget the photo)."""
         if edits.empty:
