@@ -345,3 +345,43 @@ def test_the_colours_used_keep_their_colour_while_no_hint_is_selected(window, qt
     image = row.buttons[0].icon().pixmap(16, 16, QIcon.Mode.Disabled).toImage()
     c = image.pixelColor(8, 8)
     assert c.blue() > c.red() + 30  # blue, not Qt's grey
+
+
+def test_matched_marks_shrink_where_hundreds_crowd_a_small_view(qtbot):
+    """Hundreds of matched marks at their full size hid half of a photo shown 300 px
+    wide: crowded, they shrink; few, or in a large view, they keep their size, and a press
+    takes one only on its mark as drawn."""
+    from PySide6.QtGui import QImage
+
+    from colorgui.hints.edits import HintSet
+    from colorgui.hints.layer import AUTO_HIT, AUTO_RADIUS, HintLayer, MIN_AUTO_RADIUS
+    from colorgui.image_view import ImageView
+    from model.hints import REFERENCE
+
+    view = ImageView()
+    qtbot.addWidget(view)
+    image = QImage(600, 400, QImage.Format.Format_RGB888)
+    image.fill(0x808080)
+    view.set_image(image)
+    hints = HintSet()
+    layer = HintLayer(hints, lambda x, y: 50.0)
+    layer.attach(view)
+    grid = [Hint((i + 0.5) / 24, (j + 0.5) / 16, 10.0, 20.0, origin=REFERENCE)
+            for i in range(24) for j in range(16)]
+    hints.hints = grid
+    view.resize(320, 230)
+    view.show()
+    view.fit()
+    small = layer.auto_radius(view)
+    assert MIN_AUTO_RADIUS <= small < AUTO_RADIUS
+    # beside a mark, outside what is drawn, is not the mark
+    centre = layer._on_screen(view, grid[200])
+    assert layer.hint_at(view, centre) == 200
+    assert layer.hint_at(view, centre + QPointF(small + AUTO_HIT + 1, 0)) is None
+
+    hints.hints = grid[:20]
+    assert layer.auto_radius(view) == AUTO_RADIUS
+    hints.hints = grid
+    view.resize(1400, 950)
+    view.fit()
+    assert layer.auto_radius(view) > small

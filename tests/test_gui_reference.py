@@ -147,13 +147,14 @@ def test_a_click_beside_the_marks_of_a_reference_adds_the_users_own_hint(
     tool, view = tab.hint_tool, tab.colour_view
     layer = tool.layer
     marks = [layer._on_screen(view, h) for h in tool.hints.hints]
+    reach = layer.auto_radius(view) + AUTO_HIT
     # a point within a user's reach of a mark, off every mark
     spot = None
     for m in marks:
-        for dx, dy in ((AUTO_HIT + 2, 0), (0, AUTO_HIT + 2), (-AUTO_HIT - 2, 0)):
+        for dx, dy in ((reach + 2, 0), (0, reach + 2), (-reach - 2, 0)):
             p = QPointF(m.x() + dx, m.y() + dy)
             gaps = [((q.x() - p.x()) ** 2 + (q.y() - p.y()) ** 2) ** 0.5 for q in marks]
-            if AUTO_HIT < min(gaps) < HIT and view.viewport().rect().contains(p.toPoint()):
+            if reach < min(gaps) < HIT and view.viewport().rect().contains(p.toPoint()):
                 spot = p
                 break
         if spot is not None:

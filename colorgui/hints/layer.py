@@ -27,12 +27,18 @@ from model.hints import CARRIED, REFERENCE, USER
 
 RADIUS = 7         # px on screen, at any zoom
 AUTO_RADIUS = 4    # a matched or carried hint: many of them, each smaller
+# ... and smaller still where they crowd a small view: at most this share of the spacing
+# they would have spread evenly over the photo on screen (hundreds of 8 px marks hid half
+# of a photo shown 300 px wide), never under MIN_AUTO_RADIUS
+AUTO_SPACING = 0.2
+MIN_AUTO_RADIUS = 1.5
 PLACE_RADIUS = 12  # a place where a hint would help
 DOUBT_ALPHA = 110  # the doubt map's opacity where the model doubts most (of 255)
 HIT = RADIUS + 5   # a press this close to a user's hint's centre takes the hint
-# a matched or carried hint is taken only on its own mark: hundreds of them lie about 20
-# px apart, and with the user's reach they caught almost every click meant to add a hint
-AUTO_HIT = AUTO_RADIUS + 2
+# a matched or carried hint is taken only on its own mark (its radius and AUTO_HIT more):
+# hundreds of them lie about 20 px apart, and with the user's reach they caught almost
+# every click meant to add a hint
+AUTO_HIT = 2
 SLOP = 4           # px the mouse may move and still click
 MARKER_L = (35.0, 85.0)  # a marker's lightness: the photo's there, kept readable
 
@@ -95,13 +101,24 @@ class HintLayer(QObject):
         p = view.mapToScene(pos.toPoint())
         return p.x() / max(rect.width(), 1.0), p.y() / max(rect.height(), 1.0)
 
+    def auto_radius(self, view) -> float:
+        """The radius of a matched or carried mark in ``view``: AUTO_RADIUS, less where
+        the photo is shown too small for so many marks."""
+        auto = sum(h.origin != USER for h in self.hints.hints)
+        if not auto:
+            return AUTO_RADIUS
+        shown = view.mapFromScene(view.sceneRect()).boundingRect()
+        spacing = (shown.width() * shown.height() / auto) ** 0.5
+        return min(AUTO_RADIUS, max(MIN_AUTO_RADIUS, AUTO_SPACING * spacing))
+
     def hint_at(self, view, pos: QPointF) -> int | None:
         """The hint under ``pos`` (viewport pixels), the nearest if several."""
         best, best_d = None, float("inf")
+        auto_reach = self.auto_radius(view) + AUTO_HIT
         for i, hint in enumerate(self.hints.hints):
             d = self._on_screen(view, hint) - pos
             d2 = d.x() ** 2 + d.y() ** 2
-            reach = HIT if hint.origin == USER else AUTO_HIT
+            reach = HIT if hint.origin == USER else auto_reach
             if d2 <= reach * reach and d2 <= best_d:
                 best, best_d = i, d2
         return best
@@ -146,14 +163,15 @@ class HintLayer(QObject):
             painter.drawText(QRectF(centre.x() - PLACE_RADIUS, centre.y() - PLACE_RADIUS,
                                     2 * PLACE_RADIUS, 2 * PLACE_RADIUS),
                              Qt.AlignmentFlag.AlignCenter, str(rank))
+        auto_r = self.auto_radius(view)
         for i, hint in enumerate(self.hints.hints):
             self._paint_hint(painter, self._on_screen(view, hint), hint,
-                             i == self.hints.selected)
+                             i == self.hints.selected, auto_r)
         painter.restore()
 
-    def _paint_hint(self, painter, centre: QPointF, hint, selected: bool) -> None:
+    def _paint_hint(self, painter, centre: QPointF, hint, selected: bool, auto_r: float) -> None:
         auto = hint.origin in (REFERENCE, CARRIED)
-        r = (AUTO_RADIUS if auto else RADIUS) + (2 if selected else 0)
+        r = (auto_r if auto else RADIUS) + (2 if selected else 0)
         rings = (r, r + 5) if selected else (r,)  # the selected one: a second ring
         # white on black, seen on any photo; a matched or carried mark's rings are thin and
         # faint, so that hundreds of them leave the photo to be seen
