@@ -2,6 +2,7 @@
 --clean-dust`` on pages built here, bad ones among them."""
 
 import hashlib
+import tempfile
 
 import numpy as np
 import pytest
@@ -135,3 +136,29 @@ def test_a_print_never_replaces_another_page_given_even_with_overwrite(tmp_path,
     code = main(["split", str(scan), str(other), "-o", str(tmp_path / "b"), "--overwrite"])
     assert code == 1 and other.read_bytes() == before
     assert "would be written over another page" in capsys.readouterr().err
+
+
+def test_ctrl_c_while_pages_are_split_says_nothing_was_written(tmp_path, capsys,
+                                                               tiny_checkpoint, monkeypatch):
+    import model.album.prints as prints
+
+    pages = make_pages(tmp_path / "scans")
+    real, calls = prints.split_page, []
+
+    def split_then_ctrl_c(*args, **kwargs):
+        calls.append(args[0])
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(prints, "split_page", split_then_ctrl_c)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    code = main(["colorize", str(pages), "-o", str(tmp_path / "out"), "--model",
+                 str(tiny_checkpoint), "--device", "cpu", "--split-pages"])
+    err = capsys.readouterr().err
+    assert code == 130
+    assert "interrupted while splitting the pages: nothing written, 3 not started" in err
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*"))
+    assert not any(scratch.iterdir())  # the prints split so far are gone

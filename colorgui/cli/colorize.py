@@ -169,7 +169,13 @@ def cmd_colorize(args) -> int:
                   "colorize the prints with --ray", file=sys.stderr)
             return 2
         return _colorize_on_ray(args, jobs, refused)
-    prepared = prepare(args, jobs, refused) if needs_preparing(args) else None
+    try:
+        prepared = prepare(args, jobs, refused) if needs_preparing(args) else None
+    except KeyboardInterrupt:  # the prints lay in a temporary folder, removed with it
+        what = "splitting the pages" if args.split_pages else "restoring the photos"
+        print(f"\ninterrupted while {what}: nothing written, {len(jobs)} not started",
+              file=sys.stderr)
+        return 130
     if prepared is not None:
         jobs, refused = prepared.items, refused + prepared.failed
         if not jobs:

@@ -156,14 +156,23 @@ def prepare(args, jobs, refused=()) -> Prepared:
     as asked, and write what is to be colorized losslessly (PNG, the photo's bit depth,
     EXIF and ICC kept) into a temporary folder; each becomes a batch item whose output
     is the page's target, numbered per print."""
+    restore = _options(args).restore
+    given = given_photos(jobs, refused)
+    prepared = Prepared(tempfile.TemporaryDirectory(prefix="colorgui-prints-"))
+    try:
+        _prepare_into(prepared, args, jobs, restore, given)
+    except BaseException:  # Ctrl-C among them: no prints left behind
+        prepared.folder.cleanup()
+        raise
+    return prepared
+
+
+def _prepare_into(prepared: Prepared, args, jobs, restore, given) -> None:
     from model.album.pages import PrintRect
     from model.album.prints import SplitOptions, split_page
     from model.io.imageio import ImageReadError, read_photo
     from model.io.sidecar import sidecar_path
 
-    restore = _options(args).restore
-    given = given_photos(jobs, refused)
-    prepared = Prepared(tempfile.TemporaryDirectory(prefix="colorgui-prints-"))
     scratch = Path(prepared.folder.name)
     for n, job in enumerate(jobs):
         stem = scratch / f"{n:05d}" / job.target.stem
@@ -207,4 +216,3 @@ def prepare(args, jobs, refused=()) -> Prepared:
             # the batch keeps of it stay the page's); a print is a photo of its own
             prepared.items.append(replace(job, source=p.path, target=target, hints=hints,
                                           original=None if args.split_pages else job.source))
-    return prepared
