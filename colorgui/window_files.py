@@ -79,6 +79,7 @@ class FileActions:
             self.error("Nothing to open", nothing_to_open(paths))
             return
         path = str(photos[0].absolute())
+        self.tabs.setCurrentWidget(self.colorize_tab)  # from any tab: where it will show
         self.colorize_tab.show_busy(path)
         self.hint_session.flush()  # the worker looks the photo's edits up
         self._submit(Colorize(path, self.colorize_tab.vivid))

@@ -32,6 +32,16 @@ def test_open_recent_remembers_a_relative_path_as_absolute(window, qtbot, gray_p
     assert window.colorize_tab.result.path == str(gray_photo)
 
 
+@pytest.mark.parametrize("tab", ["batch_tab", "train_tab"])
+def test_a_photo_opened_from_another_tab_shows_the_colorize_tab(window, qtbot, gray_photo,
+                                                                 tab):
+    """File > Open, Open Recent or a photo given at start-up, while the Batch or Train tab
+    is in front: the photo opened in the hidden Colorize tab and nothing seemed to happen."""
+    window.tabs.setCurrentWidget(getattr(window, tab))
+    open_and_wait(window, qtbot, gray_photo)
+    assert window.tabs.currentWidget() is window.colorize_tab
+
+
 def test_open_recent_forgets_a_photo_that_is_gone_and_says_so(window, qtbot, gray_photo,
                                                              monkeypatch):
     errors = []
