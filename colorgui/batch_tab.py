@@ -41,7 +41,10 @@ class BatchTab(QWidget):
         self.running = False
         self.paused = False
         self._started_at = 0.0
+        self._paused_at = 0.0
+        self._paused_for = 0.0  # seconds paused in this batch, left out of its pace
         self._finished = 0
+        self._progress = ""  # what the progress label says, "Paused." aside
 
         self.table = QTableWidget(0, 3)
         self.table.setHorizontalHeaderLabels(["Photo", "State", "Output / reason"])
@@ -254,27 +257,36 @@ class BatchTab(QWidget):
             return
         self.running, self.paused = True, False
         self._finished, self._total = 0, len(jobs)
-        self._started_at = time.monotonic()
+        self._started_at, self._paused_for = time.monotonic(), 0.0
+        self._progress = f"0 of {len(jobs)} done"
         self.progress.setRange(0, len(jobs))
         self._update_buttons()
         self.startRequested.emit([(i, str(j.source), str(j.target)) for i, j in enumerate(jobs)],
                                  not self.skip_existing.isChecked())
 
     def _show_progress(self, current: str) -> None:
-        elapsed = time.monotonic() - self._started_at
+        now = time.monotonic()
+        paused = self._paused_for + (now - self._paused_at if self.paused else 0.0)
+        elapsed = now - self._started_at - paused
         self.progress.setValue(self._finished)
         rate = self._finished / elapsed if elapsed > 0 else 0.0
         left = (self._total - self._finished) / rate if rate > 0 else 0.0
-        self.progress_label.setText(
-            f"{self._finished} of {self._total} — {current} — {rate:.2f} photos/s — "
-            f"about {format_seconds(left)} left")
+        self._progress = (f"{self._finished} of {self._total} — {current} — {rate:.2f} "
+                          f"photos/s — about {format_seconds(left)} left")
+        self._show_label()
+
+    def _show_label(self) -> None:
+        self.progress_label.setText(("Paused. " if self.paused else "") + self._progress)
 
     def toggle_pause(self) -> None:
         self.paused = not self.paused
+        if self.paused:
+            self._paused_at = time.monotonic()
+        else:
+            self._paused_for += time.monotonic() - self._paused_at
         self.pause_button.setText("Resume" if self.paused else "Pause")
         self.pauseRequested.emit(self.paused)
-        if self.paused:
-            self.progress_label.setText("Paused. " + self.progress_label.text())
+        self._show_label()
 
     def finished(self, done: int, skipped: int, failed: int, cancelled: bool) -> None:
         self.running, self.paused = False, False

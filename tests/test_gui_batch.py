@@ -111,3 +111,31 @@ def test_close_during_a_batch(window, qtbot, tmp_path, monkeypatch):
     assert not window.host.thread.isRunning()
     leftovers = [p for p in (tmp_path / "out").rglob("*") if p.name.endswith(".part")]
     assert leftovers == []
+
+
+def test_a_paused_batch_keeps_saying_so_and_its_pace_leaves_the_pause_out(window, tmp_path,
+                                                                          monkeypatch):
+    """The photo in hand finishes after Pause: the label said "Paused." until then, and
+    then showed the pace and the time left as if the batch were running."""
+    import colorgui.batch_tab as batch_tab
+
+    now = [1000.0]
+    monkeypatch.setattr(batch_tab.time, "monotonic", lambda: now[0])
+    tab = window.batch_tab
+    tab.add_paths([str(album(tmp_path, n=4, corrupt=False))])
+    tab.running, tab._total, tab._finished, tab._started_at = True, 4, 0, now[0]
+    tab.pauseRequested.disconnect()  # no batch runs: the tab alone is tried
+    now[0] += 10
+    tab.set_state(0, "done", "")
+    assert tab.progress_label.text() == "1 of 4 — " + tab.table.item(0, 0).text() + \
+        " — 0.10 photos/s — about 0:30 left"
+    tab.toggle_pause()
+    now[0] += 5
+    tab.set_state(1, "done", "")  # the photo in hand, finished after Pause
+    assert tab.progress_label.text().startswith("Paused. 2 of 4")
+    now[0] += 600  # a long pause
+    tab.toggle_pause()
+    assert not tab.progress_label.text().startswith("Paused")
+    now[0] += 5
+    tab.set_state(2, "done", "")
+    assert "0.20 photos/s" in tab.progress_label.text()  # 3 photos in 15 s unpaused
