@@ -161,6 +161,8 @@ class PageView(QGraphicsView):
         self.scene().addItem(self._pixmap)
         self.scale_to_page = 1.0  # preview pixels per page pixel
         self.scene().selectionChanged.connect(self.selectionMoved)
+        # each rectangle shows its print's number in the file names (reading order)
+        self.rectsChanged.connect(self._renumber)
 
     def show_page(self, review) -> None:
         """Show a ``pages_worker.PageReview`` and its rectangles."""
@@ -219,9 +221,6 @@ class PageView(QGraphicsView):
     def remove_selected(self) -> None:
         for item in [i for i in self.items_() if i.isSelected()]:
             self.scene().removeItem(item)
-        for n, item in enumerate(self.items_(), 1):
-            item.number = n
-            item.update()
         self.rectsChanged.emit()
 
     def turn_selected(self, degrees: float) -> None:
@@ -238,22 +237,26 @@ class PageView(QGraphicsView):
 
     def rects(self) -> list:
         """The rectangles in the page's pixels (``PrintRect``), in reading order."""
-        from model.album.pages import reading_order
-        from model.album.rect import PrintRect
+        return [rect for _, rect in self._in_reading_order()]
 
-        s = self.scale_to_page
-        out = []
-        for item in self.items_():
-            p = item.pos()
-            angle = (item.rotation() + 180.0) % 360.0 - 180.0
-            out.append(PrintRect((p.x() + 0.5) / s - 0.5, (p.y() + 0.5) / s - 0.5,
-                                 item.w / s, item.h / s, angle))
-        return reading_order(out)
+    def _in_reading_order(self) -> list[tuple[PrintItem, object]]:
+        from model.album.pages import reading_order
+
+        by_rect = {id(rect): (item, rect) for item in self.items_()
+                   for rect in (self.rect_of(item),)}
+        return [by_rect[id(rect)] for rect in reading_order([r for _, r in by_rect.values()])]
+
+    def _renumber(self) -> None:
+        for n, (item, _) in enumerate(self._in_reading_order(), 1):
+            if item.number != n:
+                item.number = n
+                item.update()
 
     def rect_of(self, item: PrintItem):
-        s = self.scale_to_page
+        """``item``'s rectangle in the page's pixels, its angle within ±180°."""
         from model.album.rect import PrintRect
 
+        s = self.scale_to_page
         p = item.pos()
         return PrintRect((p.x() + 0.5) / s - 0.5, (p.y() + 0.5) / s - 0.5, item.w / s,
-                         item.h / s, item.rotation())
+                         item.h / s, (item.rotation() + 180.0) % 360.0 - 180.0)

@@ -152,3 +152,23 @@ def test_album_pages_in_the_batch_tab_are_reviewed_cut_queued_and_colorized(wind
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == \
         ["page_01.png", "page_02.png", "page_03.png"]
     assert page.read_bytes() == before
+
+
+def test_the_number_on_each_rectangle_is_its_prints_number_in_the_file_names(qtbot,
+                                                                             tmp_path):
+    """Prints are written in reading order (``_01`` top left); a rectangle added in the
+    middle of the page was labelled 3 and written as ``_02``."""
+    dialog = open_review(qtbot, [page_file(tmp_path)])
+    view = dialog.view
+    dialog.add_button.click()  # in the page's middle
+    item = view.items_()[0]
+    start = view.mapFromScene(item.pos())
+    drag(view, start, start + QPoint(0, 60))  # and one moved down
+    order = view.rects()
+    assert len(order) == 4
+    for item in view.items_():
+        shown = order[item.number - 1]
+        mine = view.rect_of(item)
+        assert (round(shown.cx, 3), round(shown.cy, 3)) == (round(mine.cx, 3), round(mine.cy, 3))
+    assert sorted(i.number for i in view.items_()) == [1, 2, 3, 4]
+    dialog.reject()
