@@ -100,7 +100,7 @@ class TrainTab(QWidget):
         self.advanced_button.setAutoRaise(True)
         self.advanced_button.toggled.connect(self._show_advanced)
         self.budget.currentIndexChanged.connect(self._update_plan)
-        for spin in (self.val_share, self.patience):
+        for spin in (self.val_share, self.patience, self.epochs):
             spin.valueChanged.connect(self._update_plan)
 
         self.start_button = QPushButton("Fine-tune")
@@ -271,7 +271,7 @@ class TrainTab(QWidget):
         self.plan_label.setText(plan_line(self.usable, share, share))
         budget = BUDGETS[self.budget.currentIndex()][1]
         self.expect_label.setText(what_to_expect(self.usable, budget, share, share,
-                                                 self.patience.value()))
+                                                 self.patience.value(), self.epochs.value()))
 
     def _show_advanced(self, shown: bool) -> None:
         self.advanced.setVisible(shown)

@@ -31,7 +31,7 @@ def test_scan_then_fine_tune_one_epoch_and_pick_the_new_model(window, qtbot, own
     assert "1 unreadable (bad.png" in tab.scan_label.text()
     # before the run: who trains and who judges, and what the time budget does
     assert tab.plan_label.text().startswith("About 9 of your photos will train and 1 will both")
-    assert "5:00 is about" in tab.expect_label.text()
+    assert "(the most set under Advanced) take about 2:30 of the 5:00" in tab.expect_label.text()
     tab.epochs.setValue(1)  # (an upper bound under Advanced: the budget decides)
     tab.batch.setValue(4)
     with qtbot.waitSignal(window.host.trainFinished, timeout=120_000) as done:
@@ -146,7 +146,11 @@ def test_the_plan_says_who_trains_and_who_judges_for_a_family_folder(window):
     assert tab.plan_label.text() == ("About 560 of your photos will train, 70 will choose the "
                                      "best moment to stop and 70 will judge the result.")
     tab.budget.setCurrentIndex(1)
-    assert tab.expect_label.text().startswith("15:00 is about 48 passes over your 560 training")
+    assert tab.expect_label.text().startswith("15:00 is about 19 passes over your 560 training")
+    tab.epochs.setValue(5)  # under Advanced: the most passes, fewer than the time allows
+    assert tab.expect_label.text().startswith("5 passes over your 560 training photos (the "
+                                              "most set under Advanced) take about 3:53 of "
+                                              "the 15:00")
 
 
 def test_a_fine_tuned_model_shows_its_bases_vivid_on_the_slider(window, qtbot, tmp_path):

@@ -13,11 +13,11 @@ from model.progress import format_seconds
 # photos, +3.83 dB on the choosing photos against +2.96 ± 0.50 dB on unseen ones)
 MIN_JUDGE = 20
 
-# photos a second a fine-tune of the spatial model trains on an idle 2-core CPU (128²
-# crops, decoded into memory): three runs on about 590 food photos took 19.0-19.7 s of
-# training a pass (30-31/s); the spatial model before its retrain made 453 steps of 20
-# in 600 s (15/s) on 719 flower photos
-PHOTOS_PER_SECOND = 30.0
+# photos a second a fine-tune of the bundled spatial model (with its hint guide) trains
+# on an idle 2-core CPU, 128² crops decoded into memory, batches of 20, each pass's
+# validation included: 75 s runs made 26 passes over 36 food photos (12.3/s) and 4 over
+# 240 (12.6/s). (The spatial model before its hint-guided retrain made 30/s.)
+PHOTOS_PER_SECOND = 12.0
 # measured 10-minute fine-tunes of about 700 photos of one kind, on photos they never saw
 # (benchmarks/finetune_family.py): the bundled model trained on every folder of train/, so
 # 720 food photos as they are gained nothing (no pass beat it; the base came back), and the
@@ -54,17 +54,24 @@ def plan_line(photos: int, val_share: float, judge_share: float) -> str:
 
 
 def what_to_expect(photos: int, budget_s: float | None, val_share: float, judge_share: float,
-                   patience: int) -> str:
+                   patience: int, epochs: int | None = None) -> str:
     """What a fine-tune of ``photos`` for ``budget_s`` seconds (None: until it stops
-    improving) will do, in plain words."""
+    improving), of at most ``epochs`` passes, will do, in plain words."""
     train = holdout_counts(photos, val_share, judge_share)[0]
     if train < 1:
         return "Add some colour photos first."
     early = f"it stops early once {patience} passes in a row bring no gain"
     if budget_s:
         n = budget_s * PHOTOS_PER_SECOND / train
-        text = (f"{format_seconds(budget_s)} is about {n:.0f} pass{'es' if round(n) != 1 else ''} "
-                f"over your {train} training photos on an idle 2-core computer; {early}.")
+        if epochs is not None and epochs < round(n):
+            text = (f"{epochs} pass{'es' if epochs != 1 else ''} over your {train} training "
+                    f"photos (the most set under Advanced) take about "
+                    f"{format_seconds(epochs * train / PHOTOS_PER_SECOND)} of the "
+                    f"{format_seconds(budget_s)} on an idle 2-core computer; {early}.")
+        else:
+            text = (f"{format_seconds(budget_s)} is about {n:.0f} "
+                    f"pass{'es' if round(n) != 1 else ''} over your {train} training photos "
+                    f"on an idle 2-core computer; {early}.")
     else:
         n = 60 * PHOTOS_PER_SECOND / train
         text = (f"About {n:.1f} passes a minute over your {train} training photos on an idle "
