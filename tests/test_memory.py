@@ -77,8 +77,11 @@ def test_remember_forget_drop_and_undrop(tmp_path):
     memory.undrop(b, ids[0])
     assert memory.dropped_at(b) == set() and memory.dropped == {}
     memory.drop(b, ids[0])
-    assert memory.forget(ids[0]) and memory.dropped_at(b) == set()
+    gone = memory.forget(ids[0])
+    assert [m.id for m in gone.hints] == [ids[0]] and memory.dropped_at(b) == set()
     assert [m.photo for m in memory.hints] == ["b.jpg"]
+    memory.bring_back(gone)  # an undone "forget everywhere": remembered, dropped on b again
+    assert [m.id for m in memory.hints] == [ids[2], ids[0]] and memory.dropped_at(b) == {ids[0]}
 
 
 # ----- carrying

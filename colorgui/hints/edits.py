@@ -107,7 +107,15 @@ class HintSet(QObject):
             self.undo_stack.push(ChangeHint(self, index, start, moved, "Move hint"))
 
     def delete(self, index: int) -> None:
-        self.undo_stack.push(DeleteHint(self, index))
+        """Delete a hint; a carried one is dropped for this photo with every mark its
+        remembered hint made here (the album's memory keeps drops by remembered hint, so a
+        lone mark deleted came back when the photo was opened again)."""
+        hint = self.hints[index]
+        if hint.origin == CARRIED:
+            self.remove_where(lambda h: not (h.origin == CARRIED and h.source == hint.source),
+                              "Drop a remembered colour here")
+        else:
+            self.undo_stack.push(DeleteHint(self, index))
 
     def clear(self) -> None:
         if self.hints:

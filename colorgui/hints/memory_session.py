@@ -11,8 +11,8 @@
   user's hints are remembered there, and a carried hint the user deleted is dropped for
   this photo (restored by an undo). Opening a photo of such a folder carries the memory
   to it (``CarryAlbum``). "Forget everywhere" removes a carried hint's source from the
-  memory. The memory file is read and written here, on the GUI thread: a small JSON file,
-  written atomically, as the photo's edits are.
+  memory (an undo puts it back). The memory file is read and written here, on the GUI
+  thread: a small JSON file, written atomically, as the photo's edits are.
 - Where should I click: the places and the faint doubt map, asked for again after each
   change of the hints while the box is checked (``SuggestPlaces``).
 """
@@ -26,10 +26,37 @@ from PySide6.QtCore import QObject, Slot
 from colorgui.file_dialogs import OPEN_FILTER, open_files
 from colorgui.hints.memory import CarryAlbum, MatchReferences, SuggestPlaces
 from model.hints import CARRIED, REFERENCE, USER
-from model.memory.album import AlbumError, open_memory, read_memory, write_memory
+from colorgui.hints.edits import SetHints
+from model.memory.album import AlbumError, Forgotten, open_memory, read_memory, write_memory
 from model.memory.reference import DEFAULT_STRENGTH, scene_saturation
 
 PLACES = 5  # how many places "where should I click?" shows
+
+
+class ForgetRemembered(SetHints):
+    """"Forget everywhere", undoably: the photo's marks of a remembered hint go, and the
+    album's memory file forgets it (done before the step is pushed); an undo brings both
+    back, a redo forgets it again."""
+
+    def __init__(self, session: "MemorySession", album: Path, memory_id: str, gone: Forgotten):
+        hints = session.tool.hints
+        super().__init__(hints, [h for h in hints.hints
+                                 if not (h.origin == CARRIED and h.source == memory_id)],
+                         "Forget a remembered hint")
+        self.session, self.album, self.memory_id, self.gone = session, album, memory_id, gone
+        self._written = True  # the memory already forgot it
+
+    def redo(self):
+        if not self._written:
+            self.session._change_memory(self.album, lambda m: m.forget(self.memory_id))
+            self.session._carried.discard(self.memory_id)
+        self._written = False
+        super().redo()
+
+    def undo(self):
+        if self.session._change_memory(self.album, lambda m: m.bring_back(self.gone)):
+            self.session._carried.add(self.memory_id)
+        super().undo()
 
 
 class MemorySession(QObject):
@@ -255,21 +282,34 @@ class MemorySession(QObject):
         self.panel.set_forget_enabled(hint is not None and hint.origin == CARRIED and self.album)
 
     def forget_selected(self) -> None:
-        """Remove the selected carried hint's source from the album's memory everywhere."""
+        """Remove the selected carried hint's source from the album's memory everywhere
+        (one undo step, which remembers it again)."""
         hint, result = self.tool.hints.current, self.tab.result
         if hint is None or hint.origin != CARRIED or result is None:
             return
+        album = Path(result.path).parent
         try:
-            memory = read_memory(Path(result.path).parent)
-            memory.forget(hint.source)
+            memory = read_memory(album)
+            gone = memory.forget(hint.source)
             write_memory(memory)
         except (AlbumError, OSError) as exc:
             self.window.error("Could not change the album's memory", str(exc))
             return
-        gone = hint.source
-        self._carried.discard(gone)
-        self.tool.hints.remove_where(lambda h: not (h.origin == CARRIED and h.source == gone),
-                                     "Forget a remembered hint")
+        self._carried.discard(hint.source)
+        self.tool.hints.undo_stack.push(ForgetRemembered(self, album, hint.source, gone))
+
+    def _change_memory(self, album: Path, change) -> bool:
+        """Read the album's memory, ``change(memory)``, write it; False (and said) where
+        that fails."""
+        try:
+            memory = read_memory(album)
+            change(memory)
+            write_memory(memory)
+        except (AlbumError, OSError) as exc:
+            self.window.statusBar().showMessage(f"Could not change the album's memory: {exc}",
+                                                15000)
+            return False
+        return True
 
     # ----- where should I click?
     def _places_toggled(self, on: bool) -> None:

@@ -56,6 +56,14 @@ def hint_id(photo: str, hint: Hint) -> str:
     return hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
 
 
+@dataclass(frozen=True)
+class Forgotten:
+    """A remembered hint forgotten everywhere, and the photos where it had been dropped."""
+
+    hints: list[MemoryHint]
+    dropped_at: list[str]
+
+
 @dataclass
 class AlbumMemory:
     folder: Path
@@ -94,13 +102,23 @@ class AlbumMemory:
         self.hints = [m for m in self.hints if m.photo != name] + new
         return True
 
-    def forget(self, memory_id: str) -> bool:
-        """Remove a remembered hint from the memory everywhere."""
-        before = len(self.hints)
+    def forget(self, memory_id: str) -> "Forgotten":
+        """Remove a remembered hint from the memory everywhere; what was removed, for
+        ``bring_back`` (an undone forget)."""
+        gone = Forgotten([m for m in self.hints if m.id == memory_id],
+                         sorted(p for p, ids in self.dropped.items() if memory_id in ids))
         self.hints = [m for m in self.hints if m.id != memory_id]
         for ids in self.dropped.values():
             ids.discard(memory_id)
-        return len(self.hints) != before
+        return gone
+
+    def bring_back(self, gone: "Forgotten") -> None:
+        """Remember again what ``forget`` removed, dropped where it was dropped."""
+        known = {m.id for m in self.hints}
+        self.hints += [m for m in gone.hints if m.id not in known]
+        for m in gone.hints:
+            for photo in gone.dropped_at:
+                self.dropped.setdefault(photo, set()).add(m.id)
 
     def drop(self, photo: os.PathLike | str, memory_id: str) -> None:
         """Carry this remembered hint no more to ``photo``."""
