@@ -10,6 +10,7 @@ the GUI thread; it needs no model, so it does not wait behind the colorizing wor
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,8 @@ import cv2
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 from shiboken6 import isValid
+
+log = logging.getLogger(__name__)
 
 # the page shown in the review dialog: this many pixels on its long side at most
 PREVIEW_SIDE = 1600
@@ -139,6 +142,7 @@ class PageWorker(QObject):
         and ICC kept), restored as asked, in the page's ``prints_folder``."""
         from model.album.prints import SplitOptions, split_page
         from model.album.restore import RestoreOptions
+        from model.memory.album import note_page
 
         options = SplitOptions(suffix=".png", overwrite=True,
                                restore=RestoreOptions(tone=tone, dust=dust))
@@ -151,6 +155,11 @@ class PageWorker(QObject):
             result = split_page(page, folder / Path(page).name, options, rects)
             if result.error:
                 failed.append((page, result.error))
+            elif result.prints:  # their album is the page's (its folder's memory)
+                try:
+                    note_page(folder, page)
+                except OSError as exc:
+                    log.warning("the prints of %s will not share its album: %s", page, exc)
             done += [CutPrint(str(p.path), page, p.index) for p in result.prints]
             self.cutProgress.emit(n + 1, len(pages))
         self.cutDone.emit(done, failed)

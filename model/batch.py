@@ -26,7 +26,7 @@ from model.output import write_colorized, write_edits_beside
 from model.progress import Progress
 from model.io.provenance import Provenance, provenance_for
 from model.io.sidecar import Edits, HintFileError, read_edits, sidecar_path
-from model.memory.album import AlbumError, AlbumMemory, open_memory, write_memory
+from model.memory.album import AlbumError, AlbumMemory, album_of, open_memory, write_memory
 from model.memory.recall import Recall
 from model.memory.reference import DEFAULT_STRENGTH
 
@@ -43,7 +43,7 @@ class BatchItem:
     source: Path
     target: Path
     hints: Path | None = None  # its hint file; None: the sidecar beside ``source``, if any
-    album: Path | None = None  # the album it belongs to (its input folder); None: its folder
+    album: Path | None = None  # the album it belongs to (its input folder); None: album_of
     # the app's stored edits of this photo (what its Colorize tab showed): its hints,
     # saturation and vivid; None: its hint file's hints, and the batch's settings
     edits: Edits | None = None
@@ -53,7 +53,7 @@ class BatchItem:
 
     @property
     def album_folder(self) -> Path:
-        return self.album if self.album is not None else self.photo.parent
+        return self.album if self.album is not None else album_of(self.photo)
 
     @property
     def photo(self) -> Path:

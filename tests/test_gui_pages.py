@@ -13,6 +13,7 @@ from colorgui.pages_dialog import PagesDialog
 from model import color
 from model.album.synthetic import album_page, blank_page
 from model.io.imageio import write_photo
+from model.memory.album import FILE_NAME, album_of
 
 
 def page_file(folder: Path, name="page.png", seed=1) -> Path:
@@ -146,12 +147,18 @@ def test_album_pages_in_the_batch_tab_are_reviewed_cut_queued_and_colorized(wind
     qtbot.waitUntil(lambda: tab.table.rowCount() == 3)
     assert [tab.table.item(r, 0).text() for r in range(3)] == \
         ["page_01.png", "page_02.png", "page_03.png"]
+    tab.album_memory.setChecked(True)
     with qtbot.waitSignal(window.host.batchFinished, timeout=120_000) as done:
         tab.start_button.click()
     assert done.args[1:] == [3, 0, 0, False]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == \
         ["page_01.png", "page_02.png", "page_03.png"]
     assert page.read_bytes() == before
+    # the prints lie in the app's cache, one folder per page; their album is the pages'
+    # folder, where its memory is kept (each page was an album of its own, out of sight)
+    assert {album_of(c.path) for c in cut.args[0]} == {page.parent}
+    assert (page.parent / FILE_NAME).is_file()
+    assert not (Path(cut.args[0][0].path).parent / FILE_NAME).exists()
 
 
 def test_the_number_on_each_rectangle_is_its_prints_number_in_the_file_names(qtbot,

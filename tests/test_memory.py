@@ -84,6 +84,24 @@ def test_remember_forget_drop_and_undrop(tmp_path):
     assert [m.id for m in memory.hints] == [ids[2], ids[0]] and memory.dropped_at(b) == {ids[0]}
 
 
+def test_prints_cut_from_a_page_into_a_folder_of_their_own_belong_to_the_pages_album(
+        tmp_path):
+    from model.batch import BatchItem
+    from model.memory.album import PAGE_NOTE, album_of, note_page
+
+    scans, prints = tmp_path / "scans", tmp_path / "cache" / "page 2-1a2b"
+    scans.mkdir()
+    prints.mkdir(parents=True)
+    cut = prints / "page 2_01.png"
+    assert album_of(cut) == prints  # no note: its own folder
+    note_page(prints, scans / "page 2.jpg")
+    assert album_of(cut) == scans
+    assert BatchItem(cut, tmp_path / "out.png").album_folder == scans
+    assert album_of(scans / "page 2.jpg") == scans
+    (prints / PAGE_NOTE).write_text("{not json")  # not ours to read: its own folder
+    assert album_of(cut) == prints
+
+
 # ----- carrying
 BLUE = (-5.0, -50.0)
 

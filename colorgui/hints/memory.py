@@ -94,14 +94,12 @@ class CarryAlbum(Request):
     light = True
 
     def run(self, worker, job) -> None:
-        from pathlib import Path
-
         from model.hints import CARRIED
-        from model.memory.album import AlbumError, read_memory
+        from model.memory.album import AlbumError, album_of, read_memory
 
         try:
             _check(worker)
-            memory = read_memory(Path(self.path).parent)
+            memory = read_memory(album_of(self.path))
             # the app matches the photo's own reference photos (MatchReferences); the
             # album's list of them is for the batch
             memory.references = []

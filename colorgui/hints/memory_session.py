@@ -27,7 +27,8 @@ from colorgui.file_dialogs import OPEN_FILTER, open_files
 from colorgui.hints.memory import CarryAlbum, MatchReferences, SuggestPlaces
 from model.hints import CARRIED, REFERENCE, USER
 from colorgui.hints.edits import SetHints
-from model.memory.album import AlbumError, Forgotten, open_memory, read_memory, write_memory
+from model.memory.album import (AlbumError, Forgotten, album_of, open_memory, read_memory,
+                                write_memory)
 from model.memory.reference import DEFAULT_STRENGTH, scene_saturation
 
 PLACES = 5  # how many places "where should I click?" shows
@@ -116,7 +117,7 @@ class MemorySession(QObject):
 
     def _album_on(self, photo: str) -> bool:
         try:
-            return read_memory(Path(photo).parent).enabled
+            return read_memory(album_of(photo)).enabled
         except AlbumError as exc:
             if exc.reason != "no album memory here":
                 self.window.statusBar().showMessage(f"The album's memory is not used: {exc}",
@@ -226,7 +227,7 @@ class MemorySession(QObject):
             self.panel.set_album(False)
             return
         try:
-            memory, notice = open_memory(Path(result.path).parent)
+            memory, notice = open_memory(album_of(result.path))
             memory.enabled = on
             if on:
                 memory.remember(result.path, list(self._user_hints()), result.sha256)
@@ -257,7 +258,7 @@ class MemorySession(QObject):
         if not self.album or result is None:
             return
         try:
-            memory = read_memory(Path(result.path).parent)
+            memory = read_memory(album_of(result.path))
         except AlbumError as exc:  # never overwrite what cannot be read
             self.window.statusBar().showMessage(f"The album's memory is not kept: {exc}", 15000)
             return
@@ -287,7 +288,7 @@ class MemorySession(QObject):
         hint, result = self.tool.hints.current, self.tab.result
         if hint is None or hint.origin != CARRIED or result is None:
             return
-        album = Path(result.path).parent
+        album = album_of(result.path)
         try:
             memory = read_memory(album)
             gone = memory.forget(hint.source)

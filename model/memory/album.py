@@ -33,6 +33,9 @@ from model.io.files import FileError, atomic_write, read_json
 
 FORMAT, VERSION = "colorgui-album", 1
 FILE_NAME = "colorgui-album.json"
+# beside prints cut from an album page into a folder of their own (the app's cache): the
+# page they came from, whose folder is their album ({"page": "/scans/page 1.jpg"})
+PAGE_NOTE = "colorgui-page.json"
 
 
 class AlbumError(FileError):
@@ -157,6 +160,24 @@ class AlbumMemory:
                           "size": round(m.hint.size, 6)} for m in self.hints],
                "dropped": {k: sorted(v) for k, v in sorted(self.dropped.items()) if v}}
         return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
+
+
+def note_page(prints: os.PathLike | str, page: os.PathLike | str) -> None:
+    """Say in the folder ``prints`` that its prints were cut from ``page`` (``album_of``)."""
+    doc = {"page": str(Path(page).absolute())}
+    atomic_write(Path(prints) / PAGE_NOTE, (json.dumps(doc, ensure_ascii=False) + "\n").encode())
+
+
+def album_of(photo: os.PathLike | str) -> Path:
+    """The album a photo belongs to: its folder; for a print cut from an album page into
+    a folder of its own, the page's folder, so that the prints of every page of the
+    album share one memory."""
+    folder = Path(photo).parent
+    try:
+        page = json.loads((folder / PAGE_NOTE).read_text(encoding="utf-8"))["page"]
+        return Path(page).parent if isinstance(page, str) and page else folder
+    except (OSError, ValueError, KeyError, TypeError):  # none, or not one of ours
+        return folder
 
 
 def memory_path(folder: os.PathLike | str) -> Path:
