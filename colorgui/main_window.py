@@ -106,7 +106,7 @@ class MainWindow(FileActions, QMainWindow):
         b.startRequested.connect(self.start_batch)
         b.pauseRequested.connect(self._pause_batch)
         b.cancelRequested.connect(self._cancel_batch)
-        b.openRequested.connect(lambda path: self.open_paths([path]))
+        b.openRequested.connect(self._open_from_batch)
         tr = self.train_tab
         tr.scanRequested.connect(self._scan_training_folders)
         tr.startRequested.connect(self.start_fine_tune)
@@ -263,6 +263,9 @@ class MainWindow(FileActions, QMainWindow):
     def _cancel_batch(self) -> None:
         if Batch in self.jobs:
             self.jobs[Batch].cancel()
+
+    def _open_from_batch(self, path: str) -> None:
+        self.open_paths([path])  # which brings the Colorize tab forward
 
     # ----- fine-tuning
     def _scan_training_folders(self, folders: list) -> None:

@@ -24,9 +24,9 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Slot
 
 from colorgui.file_dialogs import OPEN_FILTER, open_files
+from colorgui.hints.edits import SetHints
 from colorgui.hints.memory import CarryAlbum, MatchReferences, SuggestPlaces
 from model.hints import CARRIED, REFERENCE, USER
-from colorgui.hints.edits import SetHints
 from model.memory.album import (AlbumError, Forgotten, album_of, open_memory, read_memory,
                                 write_memory)
 from model.memory.reference import DEFAULT_STRENGTH, scene_saturation
@@ -45,13 +45,13 @@ class ForgetRemembered(SetHints):
                                  if not (h.origin == CARRIED and h.source == memory_id)],
                          "Forget a remembered hint")
         self.session, self.album, self.memory_id, self.gone = session, album, memory_id, gone
-        self._written = True  # the memory already forgot it
+        self._pushed = False  # the first redo (the push): the memory already forgot it
 
     def redo(self):
-        if not self._written:
+        if self._pushed:
             self.session._change_memory(self.album, lambda m: m.forget(self.memory_id))
             self.session._carried.discard(self.memory_id)
-        self._written = False
+        self._pushed = True
         super().redo()
 
     def undo(self):

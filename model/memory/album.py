@@ -105,7 +105,7 @@ class AlbumMemory:
         self.hints = [m for m in self.hints if m.photo != name] + new
         return True
 
-    def forget(self, memory_id: str) -> "Forgotten":
+    def forget(self, memory_id: str) -> Forgotten:
         """Remove a remembered hint from the memory everywhere; what was removed, for
         ``bring_back`` (an undone forget)."""
         gone = Forgotten([m for m in self.hints if m.id == memory_id],
@@ -115,7 +115,7 @@ class AlbumMemory:
             ids.discard(memory_id)
         return gone
 
-    def bring_back(self, gone: "Forgotten") -> None:
+    def bring_back(self, gone: Forgotten) -> None:
         """Remember again what ``forget`` removed, dropped where it was dropped."""
         known = {m.id for m in self.hints}
         self.hints += [m for m in gone.hints if m.id not in known]
