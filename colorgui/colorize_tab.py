@@ -85,10 +85,10 @@ class ColorizeTab(QWidget):
 
         self.mode = QComboBox()
         self.mode.addItems(["Side by side", "Split"])
-        self.mode.currentIndexChanged.connect(self.stack.setCurrentIndex)
-        fit, actual = QToolButton(text="Fit"), QToolButton(text="100%")
-        fit.clicked.connect(self.fit)
-        actual.clicked.connect(self.actual_size)
+        self.fit_button, self.actual_button = QToolButton(text="Fit"), QToolButton(text="100%")
+        self.fit_button.clicked.connect(self.fit)
+        self.actual_button.clicked.connect(self.actual_size)
+        self.mode.currentIndexChanged.connect(self._mode_changed)
         self.slider, self.saturation_label = _percent_slider(200, 100, self._saturation_changed)
         self.vivid_slider, self.vivid_label = _percent_slider(100, 0, self._vivid_moved)
         self.vivid_caption = QLabel("Vivid:")
@@ -112,8 +112,8 @@ class ColorizeTab(QWidget):
         look = QHBoxLayout()
         look.addWidget(QLabel("View:"))
         look.addWidget(self.mode)
-        look.addWidget(fit)
-        look.addWidget(actual)
+        look.addWidget(self.fit_button)
+        look.addWidget(self.actual_button)
         look.addSpacing(12)
         look.addWidget(QLabel("Saturation:"))
         look.addWidget(self.slider)
@@ -238,6 +238,13 @@ class ColorizeTab(QWidget):
             self.colour_view.follow(self.original_view.scale_factor(), c.x(), c.y())
         self.split_view.set_images(to_qimage(self.result.original), image)
         self.previewShown.emit()
+
+    def _mode_changed(self, index: int) -> None:
+        self.stack.setCurrentIndex(index)
+        side_by_side = index == 0  # Split always fits the window: nothing to zoom
+        for button in (self.fit_button, self.actual_button):
+            button.setEnabled(side_by_side)
+            button.setToolTip("" if side_by_side else "Split view always fits the window")
 
     def fit(self) -> None:
         self.original_view.fit()

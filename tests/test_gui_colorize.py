@@ -211,6 +211,17 @@ def test_window_size_tab_and_view_mode_are_remembered(qtbot, tmp_path, tiny_chec
     assert second.tabs.currentIndex() == 1 and second.colorize_tab.mode.currentIndex() == 1
 
 
+def test_the_zoom_buttons_are_off_in_split_view_which_always_fits(window):
+    """Fit and 100% did nothing in Split view (it always fits the window)."""
+    tab = window.colorize_tab
+    assert tab.fit_button.isEnabled() and tab.actual_button.isEnabled()
+    tab.mode.setCurrentIndex(1)
+    assert not tab.fit_button.isEnabled() and not tab.actual_button.isEnabled()
+    assert tab.stack.currentIndex() == 1
+    tab.mode.setCurrentIndex(0)
+    assert tab.fit_button.isEnabled() and tab.actual_button.isEnabled()
+
+
 @pytest.mark.parametrize("key", ["", "spatial", "paper"])
 def test_about_shows_version_model_card_and_licences(qtbot, key):
     from colorgui import __version__
