@@ -130,14 +130,16 @@ def plan_jobs(inputs: Iterable[os.PathLike | str], out_dir: os.PathLike | str,
     sources: list[tuple[Path, Path, Path]] = []
     for item in map(Path, inputs):
         if item.is_dir():
+            # its own name ("." and ".." have none: out/.. is no folder of the output's)
+            name = item.resolve().name
             # where this folder's outputs go: its earlier outputs there are not inputs
-            home = (out_real / item.resolve().name) if keep_structure else out_real
+            home = (out_real / name) if keep_structure else out_real
             found = list_images(item)
             kept = [p for p in found if not p.resolve().is_relative_to(home)]
             if found and not kept:
                 refused.append((item, f"its outputs would go into the folder itself ({home}): "
                                       "choose another output folder"))
-            sources += [(p, Path(item.name) / p.relative_to(item) if keep_structure
+            sources += [(p, Path(name) / p.relative_to(item) if keep_structure
                          else Path(p.name), item) for p in kept]
         elif item.exists():
             sources.append((item, Path(item.name), item.parent))

@@ -10,6 +10,7 @@ import io
 import os
 import struct
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -205,6 +206,28 @@ def test_output_folder_inside_the_input_folder(tmp_path, tiny_checkpoint, capsys
     assert colorize([album], out, tiny_checkpoint) == 0  # a second run adds nothing
     assert files_under(album) == ["a.png", "colour/album/a.png"]
     assert "0 colorized, 1 skipped" in capsys.readouterr().err
+
+
+def test_the_current_folder_and_its_parent_as_inputs(tmp_path, tiny_checkpoint, capsys,
+                                                     monkeypatch):
+    """``colorize .`` took its outputs of the first run for inputs of the second (and
+    wrote colorized/colorized/...); ``colorize .. -o out`` wrote beside the photos, out/..
+    being the parent itself."""
+    album = tmp_path / "album"
+    (album / "work").mkdir(parents=True)
+    Image.fromarray(gradient_photo(32, 32)).save(album / "a.png")
+    monkeypatch.chdir(album)
+    out = Path("colorized")
+    assert colorize(["."], out, tiny_checkpoint) == 0
+    assert colorize(["."], out, tiny_checkpoint) == 0  # a second run skips the photo
+    assert "0 colorized, 1 skipped" in capsys.readouterr().err
+    assert files_under(album) == ["a.png", "colorized/album/a.png"]
+    scans = tmp_path / "scans"
+    (scans / "work").mkdir(parents=True)
+    Image.fromarray(gradient_photo(32, 32)).save(scans / "b.png")
+    monkeypatch.chdir(scans / "work")
+    assert colorize([".."], "out", tiny_checkpoint) == 0
+    assert files_under(scans) == ["b.png", "work/out/scans/b.png"]
 
 
 def test_an_input_folder_inside_the_output_folder_is_colorized_whole(tmp_path,
