@@ -114,7 +114,9 @@ def test_a_sidecar_beside_a_photo_in_a_folder_is_used_for_that_photo(tmp_path,
 
 @pytest.mark.parametrize("text, reason", [
     ("{not json", "not valid JSON"),
+    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),  # was a RecursionError: no batch
     ('{"format": "colorgui-hints", "version": 9, "hints": []}', "version 9 is not supported"),
+    ('{"format": "colorgui-hints", "version": true, "hints": []}', "version True is not"),
     ('{"format": "colorgui-hints", "version": 1, "hints": [{"x": 1.5, "y": 0, "a": 0, "b": 0}]}',
      "x is 1.5, outside 0..1"),
 ])

@@ -42,6 +42,8 @@ def test_the_memory_file_round_trips_and_names_what_is_wrong(tmp_path):
     assert back.references == ["refs/wedding.jpg"] and back.strength == 0.7
     assert back.dropped_at(tmp_path / "house.jpg") == {memory.hints[0].id}
     for text, reason in [("{", "not valid JSON"), ('{"format": "x"}', "not a colorgui album"),
+                         ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+                         ('{"format": "colorgui-album", "version": true}', "version True"),
                          ('{"format": "colorgui-album", "version": 2}', "version 2"),
                          ('{"format": "colorgui-album", "version": 1, "hints": [{"photo": "a", '
                           '"x": 2, "y": 0, "a": 0, "b": 0}]}', "hint 1: x is 2")]:

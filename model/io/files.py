@@ -41,6 +41,8 @@ def read_json(path: os.PathLike | str, error: type[FileError], missing: str, par
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise error(path, f"not valid JSON ({exc})") from None
+    except RecursionError:  # thousands of [ or {: no file of ours
+        raise error(path, "not a file colorgui can read (nested too deeply)") from None
     try:
         return parse(doc)
     except ValueError as exc:

@@ -117,7 +117,7 @@ def _parse(doc) -> Edits:
     if doc.get("format") != FORMAT:
         raise ValueError(f"not a colorgui hint file (format is {doc.get('format')!r}, "
                          f"expected {FORMAT!r})")
-    if doc.get("version") != VERSION:
+    if isinstance(doc.get("version"), bool) or doc.get("version") != VERSION:  # true == 1
         raise ValueError(f"hint file version {doc.get('version')!r} is not supported "
                          f"(this colorgui reads version {VERSION})")
     raw = doc.get("hints")

@@ -206,7 +206,7 @@ def _parse(doc, folder: Path) -> AlbumMemory:
     if doc.get("format") != FORMAT:
         raise ValueError(f"not a colorgui album memory (format is {doc.get('format')!r}, "
                          f"expected {FORMAT!r})")
-    if doc.get("version") != VERSION:
+    if isinstance(doc.get("version"), bool) or doc.get("version") != VERSION:  # true == 1
         raise ValueError(f"album memory version {doc.get('version')!r} is not supported "
                          f"(this colorgui reads version {VERSION})")
     memory = AlbumMemory(folder)
