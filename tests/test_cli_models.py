@@ -49,3 +49,56 @@ def test_train_a_spatial_model_then_fine_tune_it_and_see_before_and_after(colour
     out = capsys.readouterr().out
     assert "| before (base model) |" in out and "| after (fine-tuned) |" in out
     assert "held-out photo" in out  # the plain-words summary
+
+
+def test_ctrl_c_during_training_keeps_the_run_to_go_on_from(colour_folder, tmp_path, capsys,
+                                                            monkeypatch):
+    """The first Ctrl-C stops after the step in hand and keeps the run (it said "run the
+    same command again to resume", but nothing was kept, and the next run began again and
+    replaced a better best checkpoint)."""
+    import os
+    import signal
+
+    from model.progress import TqdmProgress
+
+    step = TqdmProgress.step
+
+    def ctrl_c_at_step_2(self, n, total, loss):
+        step(self, n, total, loss)
+        if n == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(TqdmProgress, "step", ctrl_c_at_step_2)
+    run = tmp_path / "run"
+    args = ["train", str(colour_folder), "-o", str(run), "--steps", "6", "--crop", "32",
+            "--batch-size", "4", "--in-memory", "--no-check", "--device", "cpu"]
+    assert main(args) == 130
+    err = capsys.readouterr().err
+    assert "stopping after the step in hand" in err and "run the same command again" in err
+    assert read_header(run / "last.safetensors")[1]["step"] == 2
+    monkeypatch.setattr(TqdmProgress, "step", step)
+    assert main(args) == 0  # goes on from step 2
+    assert read_header(run / "last.safetensors")[1]["step"] == 6
+
+
+def test_train_refuses_a_run_folder_it_cannot_write_before_anything_loads(colour_folder,
+                                                                          tmp_path, capsys,
+                                                                          monkeypatch):
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("mine")
+    args = ["train", str(colour_folder), "--steps", "1", "--device", "cpu", "-o"]
+    with pytest.raises(SystemExit) as exc:
+        main(args + [str(a_file)])
+    assert exc.value.code == 2 and "is a file, not a folder" in capsys.readouterr().err
+    assert a_file.read_text() == "mine"
+
+    import tempfile
+
+    def refuse(*a, dir=None, **k):  # a read-only folder, for root too
+        raise PermissionError(13, "Permission denied", dir)
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", refuse)
+    with pytest.raises(SystemExit) as exc:
+        main(args + [str(tmp_path / "locked")])
+    assert exc.value.code == 2
+    assert "checkpoints cannot be written to" in capsys.readouterr().err

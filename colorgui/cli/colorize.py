@@ -40,11 +40,11 @@ def plural(n: int, noun: str) -> str:
 
 class StopOnCtrlC:
     """While in the block, the first Ctrl-C only cancels ``progress`` (a
-    ``model.progress.Progress``), so the photo or step in hand is finished and written; a
-    second one interrupts at once."""
+    ``model.progress.Progress``), so the photo or step in hand (``what``) is finished and
+    written; a second one interrupts at once."""
 
-    def __init__(self, progress):
-        self.progress = progress
+    def __init__(self, progress, what: str = "the photo in hand"):
+        self.progress, self.what = progress, what
         self._previous = None
 
     @property
@@ -55,8 +55,7 @@ class StopOnCtrlC:
         if self.requested:
             raise KeyboardInterrupt
         self.progress.cancel()
-        print("\nstopping after the photo in hand (Ctrl-C again to stop at once)",
-              file=sys.stderr)
+        print(f"\nstopping after {self.what} (Ctrl-C again to stop at once)", file=sys.stderr)
 
     def __enter__(self):
         try:

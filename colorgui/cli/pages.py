@@ -96,7 +96,7 @@ def cmd_split(args) -> int:
     empty: list[Path] = []
     progress = Progress()
     done = 0
-    with StopOnCtrlC(progress) as stop:
+    with StopOnCtrlC(progress, "the page in hand") as stop:
         for job in jobs:
             if progress.cancelled:
                 break

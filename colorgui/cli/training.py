@@ -4,7 +4,10 @@ scoring models on them."""
 from __future__ import annotations
 
 import sys
+import tempfile
+from pathlib import Path
 
+from colorgui.cli.colorize import StopOnCtrlC, check_output_folder
 from model.nets.lean import fine_tuning_unavailable
 
 # a fine-tune's defaults: these many epochs without a better validation loss end it (on
@@ -47,11 +50,26 @@ def _model_path(text: str):
     return model_path(text)
 
 
+def check_run_folder(out: Path) -> None:
+    """-o must be a folder checkpoints can be written to: a usage error before anything
+    loads (a file gave a traceback at once, a read-only folder one after a pass)."""
+    check_output_folder("train", out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        print(f"colorgui train: error: checkpoints cannot be written to {out} "
+              f"({exc.strerror or exc})", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 def cmd_train(args) -> int:
     unavailable = fine_tuning_unavailable()
     if unavailable:  # the lean build: no torch to train with
         print(f"colorgui train: {unavailable}", file=sys.stderr)
         return 2
+    check_run_folder(args.out)
     from model.training.branch_cache import BranchCache
     from model.nets.network import BUNDLED_BRANCHES, HybridConfig
     from model.nets.spatial import SpatialConfig
@@ -85,11 +103,12 @@ def cmd_train(args) -> int:
                          group_duplicates=not args.no_duplicate_groups)
 
     try:
-        with TqdmProgress() as progress:
+        with TqdmProgress() as progress, StopOnCtrlC(progress, "the step in hand"):
             result = fit(args.data, args.out, config, args.base, options, progress,
                          BranchCache(args.cache_dir) if args.cache_dir else None)
-    except KeyboardInterrupt:
-        print("\ninterrupted; run the same command again to resume", file=sys.stderr)
+    except KeyboardInterrupt:  # the second Ctrl-C: the run goes on from its last checkpoint
+        print(f"\ninterrupted; run the same command again to go on from the last checkpoint "
+              f"(every {options.checkpoint_every} steps)", file=sys.stderr)
         return 130
     except ValueError as exc:
         sys.exit(f"colorgui: error: {exc}")
@@ -100,6 +119,10 @@ def cmd_train(args) -> int:
     if result.best is None:
         print("cancelled before any training step: no checkpoint written", file=sys.stderr)
         return 130 if result.cancelled else 1
+    if result.cancelled:
+        print(f"stopped at step {result.steps}; run the same command again to go on from "
+              f"there (best so far: {result.best})", file=sys.stderr)
+        return 130
     print(f"best checkpoint: {result.best}", file=sys.stderr)
     if result.words():
         print(result.words(), file=sys.stderr)
