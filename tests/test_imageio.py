@@ -214,3 +214,21 @@ def test_a_tiff_keeps_its_exif_but_not_its_layout_tags(tmp_path):
     kept.load(read_photo(path).exif)
     assert kept[0x010F] == "Nikon"
     assert not {256, 257, 273, 279} & set(kept)  # the scan's size and strips are not the output's
+
+
+def test_atomic_write_writes_through_a_link_and_never_over_a_device_or_pipe(tmp_path):
+    """The rename put a plain file where a symbolic link was (its file kept the old
+    bytes), and as root replaced /dev/full with a file."""
+    real = tmp_path / "dotfiles" / "real.json"
+    real.parent.mkdir()
+    real.write_bytes(b"old")
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    atomic_write(link, b"new")
+    assert link.is_symlink() and real.read_bytes() == b"new"
+    pipe = tmp_path / "pipe.json"
+    os.mkfifo(pipe)
+    with pytest.raises(OSError) as caught:
+        atomic_write(pipe, b"new")
+    assert "not a regular file" in str(caught.value) and str(pipe) in str(caught.value)
+    assert stat.S_ISFIFO(pipe.lstat().st_mode)

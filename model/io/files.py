@@ -5,6 +5,7 @@ folder on its GUI thread without loading torch.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import tempfile
@@ -113,6 +114,11 @@ _PART = ".part"  # temporaries are hidden files ".NAME.<random>.part" beside NAM
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    # through a symbolic link to its file (the rename put a plain file in the link's
+    # place, and the file it named kept its old bytes); never over a device or a pipe
+    path = Path(os.path.realpath(path)) if path.is_symlink() else path
+    if path.exists() and not path.is_file():
+        raise OSError(errno.EEXIST, "is not a regular file, so it is not written over", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=_PART, dir=path.parent)
     try:
