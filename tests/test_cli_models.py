@@ -102,3 +102,20 @@ def test_train_refuses_a_run_folder_it_cannot_write_before_anything_loads(colour
         main(args + [str(tmp_path / "locked")])
     assert exc.value.code == 2
     assert "checkpoints cannot be written to" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("memory", [["--reference", "REF"], ["--album"]])
+def test_reference_and_album_with_a_model_that_takes_no_hints_is_an_error(tmp_path, capsys,
+                                                                          tiny_checkpoint,
+                                                                          memory):
+    """With the paper model they were silently ignored (exit 0, no hints)."""
+    from skimage import data
+
+    photo, ref = tmp_path / "gray.png", tmp_path / "colour.png"
+    Image.fromarray(data.camera()[::8, ::8]).save(photo)
+    Image.fromarray(data.astronaut()[::8, ::8]).save(ref)
+    memory = [str(ref) if a == "REF" else a for a in memory]
+    code = main(["colorize", str(photo), "-o", str(tmp_path / "out"), "--model",
+                 str(tiny_checkpoint), "--device", "cpu", *memory])
+    assert code == 2 and "does not take" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

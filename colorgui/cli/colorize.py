@@ -184,6 +184,13 @@ def cmd_colorize(args) -> int:
             prepared.folder.cleanup()
             return 1
     colorizer = colorizer_from(args)
+    if (args.reference or args.album) and not colorizer.takes_hints:  # was silently ignored
+        print(f"colorgui colorize: error: --reference and --album give colour hints, which "
+              f"{colorizer.describe()} does not take: use the bundled scene-aware model",
+              file=sys.stderr)
+        if prepared is not None:
+            prepared.folder.cleanup()
+        return 2
     print(f"colorizing {plural(len(jobs), 'photo')} with {colorizer.describe()} into "
           f"{args.out}", file=sys.stderr)
     shown = PhotoProgress(prepared.named if prepared else str)
