@@ -186,3 +186,19 @@ def test_a_resumed_run_keeps_its_patience_and_stops_on_time(folder_with_copies, 
     assert again.stopped == "validation had not improved for 3 passes over the photos"
     _, meta = read_header(again.best)
     assert meta["stopped"] == again.stopped and meta["run_epochs"] == 4
+
+
+def test_the_interval_of_a_gain_on_a_few_photos_is_students_not_the_normals():
+    """On 2 photos 1.96 made the interval 6.5× too narrow ("-0.87 ± 0.01")."""
+    from model.training.evaluate import EvalRow
+
+    def row(each):
+        return EvalRow("m", len(each), float(np.mean(each)), 0, 0, 0, 0, 1, tuple(each))
+
+    gain, half = row([21.0, 23.0]).psnr_gain(row([20.0, 20.0]))
+    assert gain == pytest.approx(2.0)
+    assert half == pytest.approx(12.706 * np.std([1.0, 3.0], ddof=1) / np.sqrt(2), rel=1e-3)
+    many = 200  # and about the normal's on many
+    _, half = row([21.0, 23.0] * (many // 2)).psnr_gain(row([20.0] * many))
+    assert half == pytest.approx(1.972 * np.std([1.0, 3.0] * (many // 2), ddof=1)
+                                 / np.sqrt(many), rel=1e-3)
