@@ -374,11 +374,15 @@ def _recalled(job: BatchItem, photo, hints, memory: BatchMemory, settings: Batch
 def _write(job: BatchItem, photo, size: tuple[int, int], pred, saturation: float, quality: int,
            provenance: Provenance | None, edits: Edits | None, hint_file: Path | None
            ) -> str | None:
+    replaced = job.target.exists()  # (with --overwrite): the edits beside it are its own
     try:
         write_colorized(job.target, pred.L, pred.ab, saturation, alpha=photo.alpha,
                         bit_depth=photo.bit_depth, exif=photo.exif, icc=photo.icc,
                         quality=quality, provenance=provenance)
-        if edits is not None:
+        if edits is not None and not replaced and sidecar_path(job.target).exists():
+            log.warning("%s was already there and is kept: the edits that made %s are not "
+                        "written beside it", sidecar_path(job.target), job.target)
+        elif edits is not None:
             write_edits_beside(job.target, job.photo, edits, size, hint_file)
     except (OSError, ValueError) as exc:
         return f"could not write {job.target}: {exc}"

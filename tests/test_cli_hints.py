@@ -191,3 +191,21 @@ def test_an_output_beside_its_photo_leaves_the_photos_own_sidecar_alone(tmp_path
     written = write_edits_beside(tmp_path / "out" / "a.jpg", photo, edits, (72, 48), side)
     assert written == tmp_path / "out" / "a.hints.json"
     assert read_edits(written).photo_name == "a.png"
+
+
+def test_a_file_already_where_the_edits_would_go_beside_a_new_output_is_kept(
+        tmp_path, tiny_spatial_checkpoint, capsys):
+    """Only a replaced output (--overwrite) takes the edits file beside it along."""
+    photo = gray_photo(tmp_path / "chelsea.png")
+    hints = tmp_path / "green.json"
+    write_edits(hints, Edits([Hint(0.5, 0.5, -40.0, 30.0)]))
+    out = tmp_path / "out"
+    out.mkdir()
+    mine = out / "chelsea.hints.json"
+    mine.write_text("my own notes")
+    assert colorize([photo], out, tiny_spatial_checkpoint, "--hints", str(hints)) == 0
+    assert (out / "chelsea.png").is_file() and mine.read_text() == "my own notes"
+    assert f"{mine} was already there and is kept" in capsys.readouterr().err
+    assert colorize([photo], out, tiny_spatial_checkpoint, "--hints", str(hints),
+                    "--overwrite") == 0
+    assert read_edits(mine).hints == [Hint(0.5, 0.5, -40.0, 30.0)]
