@@ -232,3 +232,11 @@ def test_atomic_write_writes_through_a_link_and_never_over_a_device_or_pipe(tmp_
         atomic_write(pipe, b"new")
     assert "not a regular file" in str(caught.value) and str(pipe) in str(caught.value)
     assert stat.S_ISFIFO(pipe.lstat().st_mode)
+
+
+def test_a_pipe_named_like_a_photo_is_said_to_be_no_regular_file(tmp_path):
+    pipe = tmp_path / "pipe.jpg"
+    os.mkfifo(pipe)
+    with pytest.raises(ImageReadError) as caught:
+        read_photo(pipe)  # (not "the file is empty", nor a read that waits for a writer)
+    assert str(pipe) in str(caught.value) and "not a regular file" in str(caught.value)

@@ -224,6 +224,8 @@ def _reading(path: Path):
 
 
 def _not_empty(path: Path) -> None:
+    if path.exists() and not path.is_file() and not path.is_dir():  # a pipe, a device
+        raise ImageReadError(path, "not a regular file (a pipe or a device?)")
     if path.stat().st_size == 0:
         raise ImageReadError(path, "the file is empty (0 bytes)")
 
