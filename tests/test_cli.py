@@ -184,3 +184,18 @@ def test_an_output_that_is_a_file_is_a_usage_error(photo_folder, tmp_path, capsy
     assert usage.value.code == 2
     assert f"-o {afile} is a file, not a folder" in capsys.readouterr().err
     assert afile.read_text() == "mine"
+
+
+def test_evaluate_limit_counts_the_photos_scored_not_the_files_skipped(tmp_path):
+    from PIL import Image
+
+    from model.training.evaluate import load_ground_truth
+    from tests.conftest import gradient_photo
+
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    Image.new("L", (48, 40), 90).save(folder / "a old.png")  # black and white: left out
+    (folder / "b broken.png").write_bytes(b"\x89PNG no")
+    for name in ("c", "d", "e"):
+        Image.fromarray(gradient_photo(40, 48)).save(folder / f"{name}.png")
+    assert len(load_ground_truth(folder, 2, colour_only=True)) == 2  # was 0: a and b

@@ -87,12 +87,14 @@ class EvalRow:
 
 def load_ground_truth(source, limit: int | None = None, colour_only: bool = False
                       ) -> list[np.ndarray]:
-    """Every readable photo of a folder (or of a list of paths) as 256×256 float RGB,
-    8-bit quantised; ``colour_only``: black-and-white ones are left out (said in the log),
-    as they hold no colour to compare with."""
+    """Every readable photo of a folder (or of a list of paths), the first ``limit`` of
+    them, as 256×256 float RGB, 8-bit quantised; ``colour_only``: black-and-white ones
+    are left out (said in the log), as they hold no colour to compare with."""
     paths = list_images(source) if isinstance(source, (str, os.PathLike)) else list(source)
     out = []
-    for path in paths[:limit]:
+    for path in paths:
+        if limit is not None and len(out) >= limit:  # photos scored, not files tried
+            break
         try:
             photo = read_photo(path)
         except ImageReadError as exc:
