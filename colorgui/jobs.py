@@ -33,6 +33,7 @@ class ColorizeResult:
     bit_depth: int
     exif: bytes | None
     icc: bytes | None
+    xmp: bytes | None
     sha256: str = ""               # of the photo's file: the key of its stored edits
     opened: bool = False           # newly opened (not colorized again with other settings)
     restored: object = None        # the model.io.sidecar.Edits stored for it, if opened

@@ -65,7 +65,7 @@ class Colorize(Request):
             worker.colorized.emit(job.id, ColorizeResult(
                 path, photo.size, _preview(photo.rgb), _preview(pred.L), _preview(pred.ab),
                 pred.L, pred.ab, photo.alpha, photo.bit_depth, photo.exif, photo.icc,
-                sha, self.edits is None, restored, tuple(hints), vivid))
+                photo.xmp, sha, self.edits is None, restored, tuple(hints), vivid))
         except ImageReadError as exc:
             worker.failed.emit(job.id, path, exc.reason)
         except Exception as exc:
@@ -99,8 +99,8 @@ class Save(Request):
                 if self.provenance and worker.colorizer is not None else None
             write_colorized(self.target, result.full_L, worker.full_ab(result, hints),
                             self.saturation, alpha=result.alpha, bit_depth=result.bit_depth,
-                            exif=result.exif, icc=result.icc, quality=self.quality,
-                            provenance=record)
+                            exif=result.exif, icc=result.icc, xmp=result.xmp,
+                            quality=self.quality, provenance=record)
             if hints:
                 worker.keep_edits_beside(self.target, result, self.edits)
             worker.saved.emit(job.id, self.target)

@@ -378,7 +378,7 @@ def _write(job: BatchItem, photo, size: tuple[int, int], pred, saturation: float
     try:
         write_colorized(job.target, pred.L, pred.ab, saturation, alpha=photo.alpha,
                         bit_depth=photo.bit_depth, exif=photo.exif, icc=photo.icc,
-                        quality=quality, provenance=provenance)
+                        xmp=photo.xmp, quality=quality, provenance=provenance)
         if edits is not None and not replaced and sidecar_path(job.target).exists():
             log.warning("%s was already there and is kept: the edits that made %s are not "
                         "written beside it", sidecar_path(job.target), job.target)

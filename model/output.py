@@ -15,25 +15,26 @@ import numpy as np
 
 from model import color
 from model.io.imageio import write_photo
-from model.io.provenance import Provenance, marked_exif
+from model.io.provenance import Provenance, marked_exif, output_xmp
 from model.io.sidecar import Edits, content_hash, sidecar_path, write_edits
 
 
 def write_colorized(target: os.PathLike | str, L: np.ndarray, ab: np.ndarray,
                     saturation: float = 1.0, *, alpha: np.ndarray | None = None,
                     bit_depth: int = 8, exif: bytes | None = None, icc: bytes | None = None,
-                    quality: int = 95, provenance: Provenance | None = None) -> None:
+                    xmp: bytes | None = None, quality: int = 95,
+                    provenance: Provenance | None = None) -> None:
     """Write the colorized photo ``target`` (its suffix picks the format) atomically.
 
     ``L``: the photo's lightness (H×W, 0..100); ``ab``: predicted normalised a/b
     (H×W×2), as in ``model.colorizer.Prediction``; ``alpha``, ``bit_depth``, ``exif``,
-    ``icc``: the input's (``model.io.imageio.Photo``), kept; ``provenance``: the record to
-    embed (``provenance_for(colorizer, saturation, hints)``), None for an unmarked output.
-    Raises OSError or ValueError if it cannot be written."""
+    ``icc``, ``xmp``: the input's (``model.io.imageio.Photo``), kept; ``provenance``: the
+    record to embed (``provenance_for(colorizer, saturation, hints)``), None for an
+    unmarked output. Raises OSError or ValueError if it cannot be written."""
     rgb = color.compose(L, ab, saturation)
-    xmp = None
+    xmp = output_xmp(xmp, provenance)
     if provenance is not None:
-        exif, xmp = marked_exif(exif, provenance), provenance.to_xmp()
+        exif = marked_exif(exif, provenance)
     write_photo(target, rgb, alpha=alpha, bit_depth=bit_depth, exif=exif, icc=icc, xmp=xmp,
                 quality=quality)
 

@@ -161,3 +161,49 @@ def test_the_preferences_switch_is_on_by_default_and_remembered(qtbot, tmp_path)
     settings.provenance = True
     settings.sync()
     assert Settings(ini).provenance is True
+
+
+DC = "http://purl.org/dc/elements/1.1/"
+CAPTIONED = ('<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
+             '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+             'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+             '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+             'xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:CreatorTool="Scanner 3000">'
+             '<dc:creator><rdf:Seq><rdf:li>Grandpa Joe</rdf:li></rdf:Seq></dc:creator>'
+             '</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>').encode()
+
+
+@pytest.mark.parametrize("suffix, bit_depth", [(".jpg", 8), (".png", 8), (".tif", 8), (".webp", 8),
+                                               (".png", 16), (".tif", 16)])
+@pytest.mark.parametrize("marked", [True, False])
+def test_the_photos_own_xmp_is_kept_beside_the_record(tmp_path, suffix, bit_depth, marked):
+    """Captions, keywords and people a photo's XMP held were lost in every output."""
+    from model.io.imageio import write_photo
+
+    photo = tmp_path / f"scan{suffix}"
+    gray = np.repeat(np.linspace(0, 1, 36 * 24, dtype=np.float32).reshape(24, 36, 1), 3, 2)
+    write_photo(photo, gray, bit_depth=bit_depth, xmp=CAPTIONED)
+    read = read_photo(photo)
+    assert b"Grandpa Joe" in read.xmp
+    first = tmp_path / f"out{suffix}"
+    write_colorized(first, *prediction(), bit_depth=bit_depth, xmp=read.xmp,
+                    provenance=RECORD if marked else None)
+    kept = read_xmp(first)
+    assert b"Grandpa Joe" in kept and DC.encode() in kept
+    assert read_provenance(first) == (RECORD if marked else None)
+    # what made the output is said once: colorgui, not the scanner
+    assert (b"colorgui 0.1.0" in kept) == marked and (b"Scanner 3000" in kept) != marked
+    # an output colorized again keeps one record, the newest
+    again = tmp_path / f"again{suffix}"
+    newer = Provenance("0.2.0", "spatial", "0123456789ab", 1.0, None, 0, "2026-02-02T00:00:00+00:00")
+    write_colorized(again, *prediction(), bit_depth=bit_depth, xmp=read_photo(first).xmp,
+                    provenance=newer)
+    packet = read_xmp(again)
+    assert read_provenance(again) == newer and packet.count(b"colorgui 0.") == 1
+    assert b"Grandpa Joe" in packet
+
+
+def test_a_photos_xmp_that_is_not_xml_is_left_out(tmp_path):
+    target = tmp_path / "out.jpg"
+    write_colorized(target, *prediction(), xmp=b"<not xml", provenance=RECORD)
+    assert read_provenance(target) == RECORD

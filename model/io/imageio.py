@@ -46,6 +46,7 @@ class Photo:
     is_gray: bool = True            # the file had no colour of its own
     exif: bytes | None = None
     icc: bytes | None = None
+    xmp: bytes | None = None        # the file's XMP packet (captions, keywords, people)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -248,11 +249,22 @@ def read_photo(path: os.PathLike | str) -> Photo:
                     exif = img.getexif()
                     _orient_upright(sixteen, exif, path.suffix.lower())
                     sixteen.exif, sixteen.icc = _kept_exif(exif), img.info.get("icc_profile")
+                    sixteen.xmp = _xmp_of(img)
                     return sixteen
             exif = img.getexif()  # the file's: a TIFF's are not in exif_transpose's copy
             oriented = ImageOps.exif_transpose(img)
             oriented.load()
-            return _pil_to_photo(oriented, _kept_exif(exif))
+            photo = _pil_to_photo(oriented, _kept_exif(exif))
+            photo.xmp = _xmp_of(img)
+            return photo
+
+
+def _xmp_of(img: Image.Image) -> bytes | None:
+    """An open image's XMP packet, or None."""
+    if "xmp" not in img.info and img.format == "PNG":
+        img.load()  # text chunks after the image data are read with it
+    xmp = img.info.get("xmp")
+    return xmp.encode("utf-8") if isinstance(xmp, str) else (bytes(xmp) if xmp else None)
 
 
 def read_xmp(path: os.PathLike | str) -> bytes | None:
@@ -262,10 +274,7 @@ def read_xmp(path: os.PathLike | str) -> bytes | None:
     with _reading(path):
         _not_empty(path)
     with _reading(path), Image.open(path) as img:
-        if "xmp" not in img.info and img.format == "PNG":
-            img.load()  # text chunks after the image data are read with it
-        xmp = img.info.get("xmp")
-    return xmp.encode("utf-8") if isinstance(xmp, str) else xmp
+        return _xmp_of(img)
 
 
 _PIL_FORMATS = {**{f".{fmt}": name.upper() for fmt, (name, _) in OUTPUT_FORMATS.items()},

@@ -165,6 +165,55 @@ def marked_exif(exif: bytes | None, provenance: Provenance) -> bytes:
     return marked.tobytes()
 
 
+_XMP_NS = "http://ns.adobe.com/xap/1.0/"
+_IPTC_EXT = "http://iptc.org/std/Iptc4xmpExt/2008-02-29/"
+# the prefixes a photo's XMP usually has, kept as they were when its packet is written again
+for _prefix, _uri in (("x", "adobe:ns:meta/"), ("rdf", _RDF), ("xmp", _XMP_NS),
+                      ("Iptc4xmpExt", _IPTC_EXT), ("colorgui", NAMESPACE),
+                      ("dc", "http://purl.org/dc/elements/1.1/"),
+                      ("photoshop", "http://ns.adobe.com/photoshop/1.0/"),
+                      ("xmpRights", "http://ns.adobe.com/xap/1.0/rights/"),
+                      ("lr", "http://ns.adobe.com/lightroom/1.0/"),
+                      ("digiKam", "http://www.digikam.org/ns/1.0/"),
+                      ("mwg-rs", "http://www.metadataworkinggroup.com/schemas/regions/"),
+                      ("exif", "http://ns.adobe.com/exif/1.0/"),
+                      ("tiff", "http://ns.adobe.com/tiff/1.0/"),
+                      ("xmpMM", "http://ns.adobe.com/xap/1.0/mm/")):
+    ElementTree.register_namespace(_prefix, _uri)
+
+
+def output_xmp(own: bytes | None, provenance: Provenance | None) -> bytes | None:
+    """The XMP packet an output keeps: the photo's own (its captions, keywords, people),
+    without an earlier colorgui record, and with ``provenance``'s where given (which then
+    also says what made the output and how: those properties of the photo's own go). A
+    photo's packet that is not XML is not kept."""
+    ours = provenance.to_xmp() if provenance is not None else None
+    if not own:
+        return ours
+    try:
+        root = ElementTree.fromstring(own)
+    except ElementTree.ParseError:
+        return ours
+    rdf = root if root.tag == f"{{{_RDF}}}RDF" else root.find(f".//{{{_RDF}}}RDF")
+    if rdf is None:
+        return ours
+    replaced = {f"{{{_XMP_NS}}}CreatorTool", f"{{{_IPTC_EXT}}}DigitalSourceType"} if ours else set()
+    for desc in list(rdf.findall(f"{{{_RDF}}}Description")):
+        for key in [k for k in desc.attrib if k in replaced or k.startswith(f"{{{NAMESPACE}}}")]:
+            del desc.attrib[key]
+        for child in [c for c in desc if c.tag in replaced or c.tag.startswith(f"{{{NAMESPACE}}}")]:
+            desc.remove(child)
+        if not len(desc) and set(desc.attrib) <= {f"{{{_RDF}}}about"}:
+            rdf.remove(desc)  # nothing left of it (an earlier colorgui record)
+    if ours:
+        rdf.extend(ElementTree.fromstring(ours).find(f".//{{{_RDF}}}RDF"))
+    if not len(rdf):
+        return None
+    body = ElementTree.tostring(root, encoding="unicode")
+    return (f'<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n{body}\n'
+            f'<?xpacket end="w"?>').encode("utf-8")
+
+
 def read_provenance(path: os.PathLike | str) -> Provenance | None:
     """The provenance an output holds, or None (an ordinary photo); ``ImageReadError``
     naming the file if it cannot be read."""
