@@ -249,7 +249,8 @@ def read_photo(path: os.PathLike | str) -> Photo:
                     exif = img.getexif()
                     _orient_upright(sixteen, exif, path.suffix.lower())
                     sixteen.exif, sixteen.icc = _kept_exif(exif), img.info.get("icc_profile")
-                    sixteen.xmp = _xmp_of(img)
+                    # not a second decode of the pixels for a packet after them
+                    sixteen.xmp = _xmp_of(img, load=False)
                     return sixteen
             exif = img.getexif()  # the file's: a TIFF's are not in exif_transpose's copy
             oriented = ImageOps.exif_transpose(img)
@@ -259,10 +260,11 @@ def read_photo(path: os.PathLike | str) -> Photo:
             return photo
 
 
-def _xmp_of(img: Image.Image) -> bytes | None:
-    """An open image's XMP packet, or None."""
-    if "xmp" not in img.info and img.format == "PNG":
-        img.load()  # text chunks after the image data are read with it
+def _xmp_of(img: Image.Image, load: bool = True) -> bytes | None:
+    """An open image's XMP packet, or None; ``load``: a PNG's is looked for after its
+    pixels too (text chunks there are read with them)."""
+    if load and "xmp" not in img.info and img.format == "PNG":
+        img.load()
     xmp = img.info.get("xmp")
     return xmp.encode("utf-8") if isinstance(xmp, str) else (bytes(xmp) if xmp else None)
 
