@@ -119,3 +119,23 @@ def test_reference_and_album_with_a_model_that_takes_no_hints_is_an_error(tmp_pa
                  str(tiny_checkpoint), "--device", "cpu", *memory])
     assert code == 2 and "does not take" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_run_that_stopped_improving_is_not_trained_again_when_run_again(colour_folder,
+                                                                         tmp_path, capsys):
+    """Each re-run of a run stopped by its patience trained one more pass and wrote its
+    checkpoints again."""
+    from model.store.checkpoint import load_checkpoint, save_checkpoint
+
+    run = tmp_path / "run"
+    args = ["train", str(colour_folder), "-o", str(run), "--epochs", "2", "--crop", "32",
+            "--batch-size", "4", "--in-memory", "--no-check", "--device", "cpu",
+            "--patience", "2"]
+    assert main(args) == 0
+    net, meta, extra = load_checkpoint(run / "last.safetensors", with_extra=True)
+    save_checkpoint(run / "last.safetensors", net, {**meta, "stale": 2}, extra)  # it stalled
+    steps = meta["step"]
+    capsys.readouterr()
+    assert main(args[:5] + ["4"] + args[6:]) == 0  # more passes allowed: the patience ends it
+    assert read_header(run / "last.safetensors")[1]["step"] == steps
+    assert "validation had not improved for 2 passes" in capsys.readouterr().err

@@ -321,7 +321,7 @@ def _fit(data_dirs, out_dir, config, from_checkpoint, options: FitOptions, progr
             best_meta, best_state = kept_best()
         progress.message(f"the base model: val loss {run.best_val:.5f}")
     while not (run.stopped or cancelled):
-        if run.why_stop():
+        if run.why_stop() or run.out_of_patience():  # (a resumed run that had stalled)
             break
         epoch, skip = divmod(run.step, steps_per_epoch)
         sampler.set_epoch(epoch, skip * options.batch_size)
