@@ -210,6 +210,8 @@ def test_the_album_carries_hints_to_its_other_photos_and_the_user_can_drop_or_fo
     carried = [h for h in tool.hints.hints if h.origin == CARRIED]
     ids = {m.id for m in remembered.hints}
     assert {h.source for h in carried} <= ids
+    # their arrival as the photo opened is nothing to undo (one Ctrl+Z dropped them all)
+    assert not tool.hints.undo_stack.canUndo()
 
     # Delete on one mark drops its remembered hint for this photo only: every mark of it
     # goes (a lone mark deleted came back when the photo was opened again)

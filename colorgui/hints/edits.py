@@ -130,6 +130,12 @@ class HintSet(QObject):
         text = "Colours from references" if origin == REFERENCE else "Colours from the album"
         if new == self.hints:
             return False
+        if origin == CARRIED and not self.undo_stack.count():
+            # the album's colours arriving as a photo opens are nothing the user did: one
+            # Ctrl+Z took them all away, and dropped them for this photo in the memory
+            self._set(new, None)
+            self.edited.emit()
+            return True
         self.undo_stack.push(SetHints(self, new, text))
         return True
 
