@@ -242,9 +242,9 @@ class PageView(QGraphicsView):
     def _in_reading_order(self) -> list[tuple[PrintItem, object]]:
         from model.album.pages import reading_order
 
-        by_rect = {id(rect): (item, rect) for item in self.items_()
-                   for rect in (self.rect_of(item),)}
-        return [by_rect[id(rect)] for rect in reading_order([r for _, r in by_rect.values()])]
+        pairs = [(item, self.rect_of(item)) for item in self.items_()]
+        item_of = {id(rect): item for item, rect in pairs}
+        return [(item_of[id(rect)], rect) for rect in reading_order([r for _, r in pairs])]
 
     def _renumber(self) -> None:
         for n, (item, _) in enumerate(self._in_reading_order(), 1):
