@@ -71,9 +71,9 @@ class BatchTab(QWidget):
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse_output)
         self.skip_existing = QCheckBox("Skip photos already done")
-        self.skip_existing.setChecked(True)
+        self.skip_existing.setChecked(settings.batch_skip_existing)
         self.keep_structure = QCheckBox("Keep folder structure")
-        self.keep_structure.setChecked(True)
+        self.keep_structure.setChecked(settings.batch_keep_structure)
         self.album_pages = QCheckBox("These are album pages")
         self.album_pages.setToolTip("Photos and folders added from now on are scanned album "
                                     "pages: their prints are found, shown for you to check, "
@@ -88,6 +88,12 @@ class BatchTab(QWidget):
         self.format_box.addItem("Same as input", "same")
         for value, (label, _) in OUTPUT_FORMATS.items():
             self.format_box.addItem(label, value)
+        self.format_box.setCurrentIndex(max(0, self.format_box.findData(settings.batch_format)))
+        # the queue shows where each photo will go: planned again as these change
+        self.skip_existing.toggled.connect(self._options_changed)
+        self.keep_structure.toggled.connect(self._options_changed)
+        self.format_box.currentIndexChanged.connect(self._options_changed)
+        self.output_edit.editingFinished.connect(self._options_changed)
 
         self.start_button = QPushButton("Start")
         self.pause_button = QPushButton("Pause")
@@ -185,6 +191,15 @@ class BatchTab(QWidget):
     def clear(self) -> None:
         self.inputs, self.excluded, self.print_pages = [], set(), {}
         self.refresh_plan()
+
+    def _options_changed(self) -> None:
+        """Kept for the next start, and the queue planned again (not while it runs)."""
+        s = self.settings
+        s.batch_format = self.format_box.currentData()
+        s.batch_keep_structure = self.keep_structure.isChecked()
+        s.batch_skip_existing = self.skip_existing.isChecked()
+        if self.inputs and not self.running:
+            self.refresh_plan()
 
     def output_format(self) -> str | None:
         value = self.format_box.currentData()
@@ -325,6 +340,7 @@ class BatchTab(QWidget):
         folder = existing_folder(self, self.settings, "Save colorized photos to")
         if folder:
             self.output_edit.setText(folder)
+            self._options_changed()
 
     def dragEnterEvent(self, event):
         if event.mimeData().hasUrls() and not self.running:

@@ -243,6 +243,8 @@ class MainWindow(FileActions, QMainWindow):
             self._submit(Colorize(result.path, vivid, self.hint_session.edits()))
 
     def _colorize_failed(self, path: str, reason: str) -> None:
+        self.settings.forget_recent([path])  # (it was listed as it was asked for)
+        self._refresh_recent()
         self.colorize_tab.show_error(f"Could not colorize {Path(path).name}: {reason}")
         self.error(f"Could not colorize {path}", reason)
 

@@ -85,6 +85,9 @@ class Settings:
     batch_output_dir = _Text("batch/output_dir", "")  # the Batch tab's own "Save to"
     # the Batch tab carries each album's remembered colours to its other photos
     batch_album_memory = _Flag("batch/album_memory", False)
+    batch_format = _Choice("batch/format", "same", ("same", *OUTPUT_FORMATS))
+    batch_keep_structure = _Flag("batch/keep_structure", True)
+    batch_skip_existing = _Flag("batch/skip_existing", True)
     last_folder = _Text("last_folder", "")  # where the file dialogs open ("": home)
     # outputs say in their metadata that their colours are AI's (model.io.provenance)
     provenance = _Flag("provenance", True)

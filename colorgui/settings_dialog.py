@@ -1,4 +1,5 @@
-"""Preferences: device, default output folder and format, JPEG quality, provenance, theme."""
+"""Preferences: device, default output folder and format, JPEG/WebP quality, provenance,
+theme."""
 
 from __future__ import annotations
 
@@ -56,7 +57,7 @@ class SettingsDialog(QDialog):
         form.addRow("Run the model on:", self.device)
         form.addRow("Save colorized photos to:", out_row)
         form.addRow("Format:", self.output_format)
-        form.addRow("JPEG quality:", self.quality)
+        form.addRow("JPEG/WebP quality:", self.quality)
         form.addRow("", self.provenance)
         form.addRow("Theme:", self.theme)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok |

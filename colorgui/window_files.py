@@ -92,6 +92,8 @@ class FileActions:
 
     def dropEvent(self, event):
         paths = dropped_paths(event)
+        if paths:
+            event.acceptProposedAction()  # (a file manager shows a refused drag otherwise)
         if paths and self.tabs.currentWidget() is self.batch_tab:
             self.batch_tab.add_paths(paths)
         elif paths:

@@ -139,3 +139,22 @@ def test_a_paused_batch_keeps_saying_so_and_its_pace_leaves_the_pause_out(window
     now[0] += 5
     tab.set_state(2, "done", "")
     assert "0.20 photos/s" in tab.progress_label.text()  # 3 photos in 15 s unpaused
+
+
+def test_the_queue_is_planned_again_as_its_options_change_and_they_are_kept(window, tmp_path):
+    """After a run, other options left the old states and output paths in the table until
+    Start; and Format, Keep folder structure and Skip existing were back to their
+    defaults at the next start of the app."""
+    from colorgui.batch_tab import BatchTab
+
+    tab = window.batch_tab
+    tab.add_paths([str(album(tmp_path, n=2, corrupt=False))])
+    tab.set_state(0, "done", str(tmp_path / "out" / "album" / "p0.png"))
+    tab.keep_structure.setChecked(False)
+    assert tab.state(0) == "waiting" and tab.table.item(0, 2).text() == ""
+    tab.format_box.setCurrentIndex(tab.format_box.findData("png"))
+    tab.skip_existing.setChecked(False)
+    again = BatchTab(window.settings)
+    assert again.format_box.currentData() == "png"
+    assert not again.keep_structure.isChecked() and not again.skip_existing.isChecked()
+    again.deleteLater()

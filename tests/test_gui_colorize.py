@@ -26,7 +26,18 @@ def drop(widget, paths):
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
     event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    event.ignore()  # as Qt hands it over: taken only where the widget accepts it
     widget.dropEvent(event)
+    return event
+
+
+def test_a_photo_dropped_on_the_window_is_accepted_and_opened(window, qtbot, gray_photo):
+    """The window opened it but never accepted the drop: a file manager showed the drag
+    as refused."""
+    with qtbot.waitSignal(window.host.colorized, timeout=60_000):
+        event = drop(window, [gray_photo])
+    accepted = event.isAccepted()  # (pytest's repr of a spent event crashes)
+    assert accepted
 
 
 def test_drop_a_photo_fills_both_viewers(window, qtbot, gray_photo):

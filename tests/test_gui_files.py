@@ -42,6 +42,19 @@ def test_a_photo_opened_from_another_tab_shows_the_colorize_tab(window, qtbot, g
     assert window.tabs.currentWidget() is window.colorize_tab
 
 
+def test_a_file_that_could_not_be_opened_is_not_kept_in_open_recent(window, qtbot, gray_photo,
+                                                                     tmp_path, monkeypatch):
+    errors = []
+    monkeypatch.setattr(window, "error", lambda title, reason: errors.append(reason))
+    open_and_wait(window, qtbot, gray_photo)
+    broken = tmp_path / "notes.png"
+    broken.write_text("not a photo")
+    window.open_paths([str(broken)])
+    qtbot.waitUntil(lambda: bool(errors), timeout=60_000)
+    assert window.settings.recent_files() == [str(gray_photo)]
+    assert recent_menu_entries(window) == [str(gray_photo)]
+
+
 def test_open_recent_forgets_a_photo_that_is_gone_and_says_so(window, qtbot, gray_photo,
                                                              monkeypatch):
     errors = []
