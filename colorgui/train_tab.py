@@ -196,8 +196,15 @@ class TrainTab(QWidget):
         layout = QHBoxLayout(self)
         left_widget = QWidget()
         left_widget.setLayout(left)
+        # in a short window the panel scrolls: squeezed, the Advanced settings were 1 px tall
+        self.left_scroll = QScrollArea()
+        self.left_scroll.setWidget(left_widget)
+        self.left_scroll.setWidgetResizable(True)
+        self.left_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.left_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         left_widget.setFixedWidth(LEFT_WIDTH)
-        layout.addWidget(left_widget)
+        self.left_scroll.setFixedWidth(LEFT_WIDTH + self.left_scroll.verticalScrollBar().sizeHint().width())
+        layout.addWidget(self.left_scroll)
         layout.addLayout(right, 1)
         self._update_buttons()
 

@@ -70,3 +70,23 @@ def test_every_control_of_the_colorize_tab_is_whole_at_800_px(window, qtbot, the
     assert tab.mode.width() >= tab.mode.fontMetrics().horizontalAdvance("Side by side") + 20
     assert tab.model_box.width() >= tab.model_box.fontMetrics().horizontalAdvance(
         "Bundled model: scene-aware (spatial Lite0 U-Net)") + 20
+
+
+def test_the_train_tabs_settings_keep_their_height_in_a_short_window(window, qtbot):
+    """At 900×600 with Advanced open, its number boxes were squeezed to 1 px tall: the
+    panel now scrolls instead."""
+    from PySide6.QtWidgets import QAbstractSpinBox
+
+    from model.training.data import ScanReport
+    from pathlib import Path
+
+    tab = window.train_tab
+    window.tabs.setCurrentWidget(tab)
+    tab.show_scan(ScanReport(usable=[Path(f"{i}.jpg") for i in range(60)]))
+    tab.advanced_button.setChecked(True)
+    window.resize(900, 600)
+    qtbot.waitUntil(lambda: window.height() == 600)
+    QApplication.processEvents()
+    boxes = [w for w in tab.advanced.findChildren(QAbstractSpinBox) if w.isVisible()]
+    assert boxes and all(b.height() >= b.minimumSizeHint().height() for b in boxes)
+    assert tab.expect_label.height() >= tab.expect_label.heightForWidth(tab.expect_label.width())
