@@ -142,7 +142,10 @@ class FileActions:
 
     @Slot(int, str)
     def _saved(self, job_id: int, path: str) -> None:
-        self.statusBar().showMessage(f"Saved {path}", 8000)
+        unmarked = self.settings.provenance and Path(path).suffix.lower() == ".bmp"
+        self.statusBar().showMessage(f"Saved {path}" + (" (BMP holds no metadata: it does not "
+                                     "say its colours are AI's; PNG does)" if unmarked else ""),
+                                     15000 if unmarked else 8000)
 
     @Slot(int, str, str)
     def _save_failed(self, job_id: int, path: str, reason: str) -> None:

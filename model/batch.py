@@ -178,6 +178,12 @@ def run_jobs(items: list[BatchItem], colorizer, settings: BatchSettings = BatchS
     if report is None:
         report = BatchReport(progress=progress, total=len(items))
     record = provenance_for(colorizer, settings.saturation) if settings.provenance else None
+    unmarked = [item.target.name for item in items if item.target.suffix.lower() == ".bmp"]
+    if record is not None and unmarked:  # said before, not found out afterwards
+        log.warning("BMP holds no metadata, so %d output%s will not say that %s colours are "
+                    "AI's (%s%s): choose PNG to keep the marking", len(unmarked),
+                    "s" if len(unmarked) > 1 else "", "their" if len(unmarked) > 1 else "its",
+                    ", ".join(unmarked[:3]), "…" if len(unmarked) > 3 else "")
     remove_stale_temporaries([item.target for item in items])  # of a run that was killed
     memory = BatchMemory.of(items, colorizer, settings)
     if progress:

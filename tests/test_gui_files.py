@@ -155,3 +155,11 @@ def test_preferences_has_a_shortcut(window):
     action = next(a for a in window.menuBar().actions()[0].menu().actions()
                   if a.text() == "&Preferences…")
     assert not action.shortcut().isEmpty()
+
+
+def test_a_photo_saved_as_bmp_is_said_to_carry_no_ai_marking(window):
+    window.settings.provenance = True
+    window._saved(1, "/photos/a_colorized.bmp")
+    assert "BMP holds no metadata" in window.statusBar().currentMessage()
+    window._saved(2, "/photos/a_colorized.png")
+    assert window.statusBar().currentMessage() == "Saved /photos/a_colorized.png"

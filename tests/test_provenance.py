@@ -207,3 +207,17 @@ def test_a_photos_xmp_that_is_not_xml_is_left_out(tmp_path):
     target = tmp_path / "out.jpg"
     write_colorized(target, *prediction(), xmp=b"<not xml", provenance=RECORD)
     assert read_provenance(target) == RECORD
+
+
+def test_a_batch_to_bmp_says_before_it_starts_that_its_outputs_are_unmarked(
+        tmp_path, tiny_checkpoint, capsys):
+    """BMP holds no metadata: the outputs went out unmarked without a word."""
+    photo = tmp_path / "rocket.png"
+    Image.fromarray(gradient_photo(32, 32)).save(photo)
+    args = ["colorize", str(photo), "-o", str(tmp_path / "out"), "--model", str(tiny_checkpoint),
+            "--device", "cpu", "--format", "bmp"]
+    assert main(args) == 0
+    assert "BMP holds no metadata, so 1 output will not say that its colours are AI's " \
+           "(rocket.bmp)" in capsys.readouterr().err
+    assert main(args + ["--overwrite", "--no-provenance"]) == 0
+    assert "BMP holds no metadata" not in capsys.readouterr().err
