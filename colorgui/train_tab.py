@@ -126,6 +126,7 @@ class TrainTab(QWidget):
         self._steps: list[int] = []
         self._losses: list[float] = []
         self._val: list[tuple[int, float]] = []
+        self._stale = 0  # passes since the best
 
         self.results = QTableWidget(0, 6)
         self.results.setHorizontalHeaderLabels(["model", "PSNR dB", "RMSE a/b", "SSIM",
@@ -302,6 +303,7 @@ class TrainTab(QWidget):
     def start(self) -> None:
         self.running, self.outcome, self.cancelling = True, None, False
         self._steps, self._losses, self._val = [], [], []
+        self._stale = 0
         self.train_curve.setData([], [])
         self.val_curve.setData([], [])
         self.results.setRowCount(0)
@@ -337,7 +339,7 @@ class TrainTab(QWidget):
         about = f"about {format_seconds(left)} left" if left is not None else "timing the pace…"
         # ``total`` is the time budget's end until a pass brings no gain, then the end of
         # the patience (``RunState.projected_total``)
-        stalled = len(self._val) > 1 and self._val[-1][1] >= min(v for _, v in self._val[:-1])
+        stalled = self._stale > 0  # no gain since the best (the base model's, too)
         when = "unless the next pass improves" if stalled else "sooner if it stops improving"
         if not self.cancelling:
             self.progress_label.setText(f"Step {step} of {total} — loss {loss:.4f} — {about} "
@@ -353,6 +355,7 @@ class TrainTab(QWidget):
         return list((sums[end] - sums[start]) / (end - start))
 
     def show_epoch(self, record: dict) -> None:
+        self._stale = record.get("stale", 0)
         self._val.append((record["step"], record["val_loss"]))
         self.val_curve.setData([s for s, _ in self._val], [v for _, v in self._val])
 

@@ -7,7 +7,7 @@ from PIL import Image
 from PySide6.QtWidgets import QMessageBox
 
 from colorgui.jobs import SignalProgress
-from model.progress import FEATURES, TRAINING
+from model.progress import FEATURES, TRAINING, Progress
 from tests.conftest import gradient_photo
 
 
@@ -182,13 +182,39 @@ def test_the_time_left_says_what_ends_the_run(window):
     from model.progress import TRAINING
 
     tab = window.train_tab
-    tab.show_epoch({"step": 10, "val_loss": 0.30})
+    tab.show_epoch({"step": 10, "val_loss": 0.30, "stale": 0})
     tab.show_step(TRAINING, 11, 100, 0.3)
     tab.show_step(TRAINING, 12, 100, 0.3)
     assert tab.progress_label.text().endswith("(sooner if it stops improving)")
     # a pass without a gain: the total is now where the patience ends
-    tab.show_epoch({"step": 20, "val_loss": 0.31})
+    tab.show_epoch({"step": 20, "val_loss": 0.31, "stale": 1})
     tab.show_step(TRAINING, 21, 40, 0.3)
+    assert tab.progress_label.text().endswith("left (unless the next pass improves)")
+
+
+def test_a_first_pass_that_does_not_beat_the_base_model_is_a_stall(window, tmp_path):
+    """The first pass of a fine-tune did not beat the base model's score, the total
+    dropped to where the patience ends, and the label still said "sooner if it stops
+    improving"."""
+    from model.training.train import FitOptions, fit
+    from tests.conftest import colour_photo_folder
+    from tests.test_finetune import _tiny_spatial
+
+    records = []
+
+    class Recorder(Progress):
+        def epoch(self, record):
+            records.append(record)
+
+    base = _tiny_spatial(tmp_path, "base.safetensors", {})
+    fit([colour_photo_folder(tmp_path / "photos", 12)], tmp_path / "run", None, base,
+        FitOptions(epochs=1, batch_size=4, crop=32, device="cpu", val_share=0.3),
+        Recorder())
+    assert records[-1]["stale"] in (0, 1)  # passes since the best, the base's score included
+    tab = window.train_tab
+    tab.show_epoch({**records[-1], "stale": 1})  # the first pass, and no better than the base
+    tab.show_step(TRAINING, 5, 9, 0.3)
+    tab.show_step(TRAINING, 6, 9, 0.3)
     assert tab.progress_label.text().endswith("left (unless the next pass improves)")
 
 

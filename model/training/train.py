@@ -339,7 +339,8 @@ def _fit(data_dirs, out_dir, config, from_checkpoint, options: FitOptions, progr
         if run.improved(val) and world.is_main:
             best_meta, best_state = kept_best()
             save_checkpoint(out_dir / BEST, net, best_meta)
-        progress.epoch(record)
+        # "stale": passes since the best (the base model's score included, for a fine-tune)
+        progress.epoch({**record, "stale": run.stale})
         stop = f"; stopping: {run.stopped}" if run.out_of_patience() else ""
         progress.message(f"epoch {epoch + 1}: train loss {record['train_loss']:.5f}, "
                          f"val loss {val:.5f} ({run.seconds():.0f} s){stop}")
