@@ -251,6 +251,9 @@ class MainWindow(FileActions, QMainWindow):
     # ----- batch
     def start_batch(self, rows: list, overwrite: bool) -> None:
         self.settings.batch_output_dir = self.batch_tab.output_edit.text().strip()
+        if self.settings.provenance and any(dst.lower().endswith(".bmp") for _, _, dst in rows):
+            self.statusBar().showMessage("BMP holds no metadata: the BMP outputs will not say "
+                                         "that their colours are AI's (PNG does)", 15000)
         album_memory = self.batch_tab.album_memory.isChecked()
         self.settings.batch_album_memory = album_memory
         self._submit(Batch(rows, BatchSettings(

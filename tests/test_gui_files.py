@@ -163,3 +163,10 @@ def test_a_photo_saved_as_bmp_is_said_to_carry_no_ai_marking(window):
     assert "BMP holds no metadata" in window.statusBar().currentMessage()
     window._saved(2, "/photos/a_colorized.png")
     assert window.statusBar().currentMessage() == "Saved /photos/a_colorized.png"
+
+
+def test_a_batch_to_bmp_is_said_to_carry_no_ai_marking_as_it_starts(window, monkeypatch):
+    monkeypatch.setattr(window, "_submit", lambda request: None)
+    window.settings.provenance = True
+    window.start_batch([(0, "/photos/a.png", "/out/a.bmp")], False)
+    assert "BMP holds no metadata" in window.statusBar().currentMessage()
