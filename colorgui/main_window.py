@@ -216,6 +216,7 @@ class MainWindow(FileActions, QMainWindow):
         from model.store.registry import list_models
 
         self.colorize_tab.set_models(list_models(), self.settings.model_path)
+        self.train_tab.set_base(self.colorize_tab.model_box.currentText())
 
     def preferences(self) -> None:
         from colorgui.settings_dialog import SettingsDialog
@@ -309,6 +310,7 @@ class MainWindow(FileActions, QMainWindow):
     # ----- models
     def choose_model(self, path: str) -> None:
         self.settings.model_path = path
+        self.train_tab.set_base(self.colorize_tab.model_box.currentText())
         self._model_desc = "loading model…"
         self._update_status()
         self.host.load(path, self.settings.device)

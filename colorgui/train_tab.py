@@ -73,6 +73,8 @@ class TrainTab(QWidget):
             self.budget.addItem(text)
         self.expect_label = QLabel("")  # what this much time does with this many photos
         self.expect_label.setWordWrap(True)
+        self.base_label = QLabel("")  # the model a run starts from
+        self.base_label.setWordWrap(True)
         # the settings a family need not touch: the budget above decides; the values are
         # those of `colorgui train` (on 719 flower photos, 10 minutes: +2.96 ± 0.50 dB)
         self.epochs = QSpinBox(minimum=1, maximum=1000, value=200)
@@ -169,6 +171,7 @@ class TrainTab(QWidget):
         row.addWidget(QLabel("Time:"))
         row.addWidget(self.budget, 1)
         ol.addLayout(row)
+        ol.addWidget(self.base_label)
         ol.addWidget(self.expect_label)
         ol.addWidget(self.advanced_button)
         ol.addWidget(self.advanced)
@@ -269,6 +272,11 @@ class TrainTab(QWidget):
         self.scan_label.setText("\n".join(lines))
         self._update_plan()
         self._update_buttons()
+
+    def set_base(self, name: str) -> None:
+        """The model a run starts from: the one chosen on the Colorize tab (a run after
+        another fine-tune went on from that one, without a word)."""
+        self.base_label.setText(f"Starts from: {name} (the model chosen on the Colorize tab)")
 
     def _update_plan(self) -> None:
         """The lines before the run: who trains and who judges; what to expect."""

@@ -232,3 +232,15 @@ def test_when_the_base_model_stays_the_best_there_is_nothing_to_save(window):
     assert tab.verdict.text().startswith("Fine-tuning did not beat the base model")
     tab.finished(outcome())  # a pass that beat it: saving it is the point
     assert tab.save_button.isEnabled()
+
+
+def test_the_train_tab_says_which_model_a_run_starts_from(window, monkeypatch):
+    """A run after another fine-tune went on from that one without a word."""
+    tab, box = window.train_tab, window.colorize_tab.model_box
+    assert tab.base_label.text().startswith(f"Starts from: {box.currentText()} (")
+    monkeypatch.setattr(window.host, "load", lambda path, device: None)
+    assert box.count() > 1
+    other = (box.currentIndex() + 1) % box.count()
+    box.setCurrentIndex(other)
+    box.activated.emit(other)
+    assert tab.base_label.text().startswith(f"Starts from: {box.itemText(other)} (")
