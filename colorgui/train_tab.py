@@ -276,7 +276,9 @@ class TrainTab(QWidget):
     def set_base(self, name: str) -> None:
         """The model a run starts from: the one chosen on the Colorize tab (a run after
         another fine-tune went on from that one, without a word)."""
-        self.base_label.setText(f"Starts from: {name} (the model chosen on the Colorize tab)")
+        if not self.unavailable:  # (the lean build has no runs)
+            self.base_label.setText(f"Starts from: {name} (the model chosen on the Colorize "
+                                    f"tab)")
 
     def _update_plan(self) -> None:
         """The lines before the run: who trains and who judges; what to expect."""
