@@ -16,7 +16,7 @@ from colorgui.settings import Settings
 from colorgui.train_tab import TrainTab
 from colorgui.jobs import Job, Request
 from colorgui.requests import Batch, Colorize, FineTune, Scan
-from colorgui.window_files import FileActions
+from colorgui.window_files import BMP_UNMARKED, FileActions
 from colorgui.worker import WorkerHost
 from model.batch import BatchSettings
 from model.store.registry import BUNDLED_NAME
@@ -252,9 +252,8 @@ class MainWindow(FileActions, QMainWindow):
     # ----- batch
     def start_batch(self, rows: list, overwrite: bool) -> None:
         self.settings.batch_output_dir = self.batch_tab.output_edit.text().strip()
-        if self.settings.provenance and any(dst.lower().endswith(".bmp") for _, _, dst in rows):
-            self.statusBar().showMessage("BMP holds no metadata: the BMP outputs will not say "
-                                         "that their colours are AI's (PNG does)", 15000)
+        if self._unmarked(dst for _, _, dst in rows):
+            self.statusBar().showMessage(BMP_UNMARKED, 15000)
         album_memory = self.batch_tab.album_memory.isChecked()
         self.settings.batch_album_memory = album_memory
         self._submit(Batch(rows, BatchSettings(

@@ -13,6 +13,8 @@ from colorgui.file_dialogs import OPEN_FILTER, dropped_paths, open_files
 from colorgui.requests import Colorize, Save
 from model.io.files import OUTPUT_FORMATS
 
+BMP_UNMARKED = "BMP holds no metadata, so a BMP output does not say its colours are AI's; PNG does"
+
 SAVE_FILTERS = {f".{fmt}": f"{label} image (" + " ".join(f"*{s}" for s in (f".{fmt}", *aliases)) + ")"
                 for fmt, (label, aliases) in OUTPUT_FORMATS.items()}
 
@@ -142,10 +144,13 @@ class FileActions:
 
     @Slot(int, str)
     def _saved(self, job_id: int, path: str) -> None:
-        unmarked = self.settings.provenance and Path(path).suffix.lower() == ".bmp"
-        self.statusBar().showMessage(f"Saved {path}" + (" (BMP holds no metadata: it does not "
-                                     "say its colours are AI's; PNG does)" if unmarked else ""),
+        unmarked = self._unmarked([path])
+        self.statusBar().showMessage(f"Saved {path}" + (f" ({BMP_UNMARKED})" if unmarked else ""),
                                      15000 if unmarked else 8000)
+
+    def _unmarked(self, targets) -> bool:
+        """Whether some of these outputs should say their colours are AI's and cannot."""
+        return self.settings.provenance and any(Path(t).suffix.lower() == ".bmp" for t in targets)
 
     @Slot(int, str, str)
     def _save_failed(self, job_id: int, path: str, reason: str) -> None:
