@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLay
 from colorgui.file_dialogs import OPEN_FILTER, dropped_paths, existing_folder, open_files
 from model.progress import format_seconds
 from colorgui.settings import Settings
-from model.io.files import OUTPUT_FORMATS
+from model.io.files import OUTPUT_FORMATS, distinct_names
 
 STATE_COLOURS = {"done": "#5cb85c", "failed": "#d9534f", "skipped": "#999999",
                  "running": "#5bc0de", "waiting": None, "cancelled": "#f0ad4e"}
@@ -225,20 +225,21 @@ class BatchTab(QWidget):
         the jobs, in table order."""
         jobs, refused = self.plan() if self.inputs else ([], [])
         self.table.setRowCount(0)
-        for job in jobs:
-            self._add_row(str(job.source), "waiting", "")
-        for path, reason in refused:
-            self._add_row(str(path), "failed", reason)
+        rows = [(j.source, "waiting", "") for j in jobs] + [(p, "failed", r) for p, r in refused]
+        # a flattened folder may hold two photos of one name: each row says which it is
+        names = distinct_names([source for source, _, _ in rows])
+        for (source, state, detail), name in zip(rows, names):
+            self._add_row(str(source), name, state, detail)
         self.progress.setValue(0)
         self.progress_label.setText(f"{len(jobs)} photos in the queue." if jobs else
                                     "Add photos or folders to the queue.")
         self._update_buttons()
         return jobs
 
-    def _add_row(self, source: str, state: str, detail: str) -> None:
+    def _add_row(self, source: str, name: str, state: str, detail: str) -> None:
         row = self.table.rowCount()
         self.table.insertRow(row)
-        item = QTableWidgetItem(Path(source).name)
+        item = QTableWidgetItem(name)
         item.setData(Qt.ItemDataRole.UserRole, source)
         item.setToolTip(source)
         self.table.setItem(row, 0, item)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QObject, QTimer, Slot
 from PySide6.QtGui import QAction, QIcon, QKeySequence
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QTabWidget
+from PySide6.QtWidgets import QApplication, QFrame, QLabel, QMainWindow, QMessageBox, QTabWidget
 
 from colorgui.batch_tab import BatchTab
 from colorgui.colorize_tab import ColorizeTab
@@ -92,8 +92,10 @@ class MainWindow(FileActions, QMainWindow):
         self.hint_session = HintSession(self)  # the hint tool's jobs and stored edits
         self.jobs_label = QLabel("")  # what runs and what waits
         self.device_label = QLabel("")
-        self.statusBar().addPermanentWidget(self.jobs_label)
-        self.statusBar().addPermanentWidget(self.device_label)
+        # a line between what runs and the model, shown while something runs
+        self.jobs_separator = QFrame(frameShape=QFrame.Shape.VLine, visible=False)
+        for widget in (self.jobs_label, self.jobs_separator, self.device_label):
+            self.statusBar().addPermanentWidget(widget)
 
         t = self.colorize_tab
         t.openRequested.connect(self.open_dialog)
@@ -164,6 +166,7 @@ class MainWindow(FileActions, QMainWindow):
     @Slot()
     def _show_jobs(self, *_) -> None:
         self.jobs_label.setText(self.host.describe() if self.host else "")
+        self.jobs_separator.setVisible(bool(self.jobs_label.text()))
 
     @Slot(int)
     def _job_ended(self, job_id: int) -> None:

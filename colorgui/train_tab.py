@@ -133,7 +133,11 @@ class TrainTab(QWidget):
         self.results = QTableWidget(0, 6)
         self.results.setHorizontalHeaderLabels(["model", "PSNR dB", "RMSE a/b", "SSIM",
                                                 "colourfulness", "ΔCF"])
-        self.results.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        # the numbers take what they need and the name the rest: at a default 100 px each
+        # the six columns scrolled sideways in a 900 px window
+        header = self.results.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.results.verticalHeader().setVisible(False)
         self.results.setMinimumHeight(120)
         self.results.setMaximumHeight(140)

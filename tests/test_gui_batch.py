@@ -2,6 +2,7 @@
 
 import hashlib
 import time
+from pathlib import Path
 
 from PySide6.QtWidgets import QMessageBox
 
@@ -158,3 +159,18 @@ def test_the_queue_is_planned_again_as_its_options_change_and_they_are_kept(wind
     assert again.format_box.currentData() == "png"
     assert not again.keep_structure.isChecked() and not again.skip_existing.isChecked()
     again.deleteLater()
+
+
+def test_two_photos_of_one_name_in_a_flattened_folder_are_told_apart(window, tmp_path):
+    """Without folder structure, 1950/p0.png and 1951/p0.png were two rows both named
+    "p0.png"."""
+    root = tmp_path / "albums"
+    for year in ("1950", "1951"):
+        (root / year).mkdir(parents=True)
+        Image.fromarray(gradient_photo(64, 80, 0)).convert("L").save(root / year / "p0.png")
+    Image.fromarray(gradient_photo(64, 80, 1)).convert("L").save(root / "1951" / "p1.png")
+    tab = window.batch_tab
+    tab.keep_structure.setChecked(False)
+    tab.add_paths([str(root)])
+    names = sorted(tab.table.item(r, 0).text() for r in range(tab.table.rowCount()))
+    assert names == [str(Path("1950", "p0.png")), str(Path("1951", "p0.png")), "p1.png"]

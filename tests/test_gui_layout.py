@@ -90,3 +90,20 @@ def test_the_train_tabs_settings_keep_their_height_in_a_short_window(window, qtb
     boxes = [w for w in tab.advanced.findChildren(QAbstractSpinBox) if w.isVisible()]
     assert boxes and all(b.height() >= b.minimumSizeHint().height() for b in boxes)
     assert tab.expect_label.height() >= tab.expect_label.heightForWidth(tab.expect_label.width())
+
+
+def test_the_before_and_after_table_fits_its_columns_at_900_px(window, qtbot):
+    """At 900×600 its six columns, at a default 100 px each, scrolled sideways."""
+    tab = window.train_tab
+    window.tabs.setCurrentWidget(tab)
+    window.resize(900, 600)
+    qtbot.waitUntil(lambda: window.width() == 900)
+    tab.finished(outcome())
+    QApplication.processEvents()
+    table = tab.results
+    assert table.horizontalScrollBar().maximum() == 0
+    header = table.horizontalHeader()
+    for col in range(1, table.columnCount()):  # every number and its title whole
+        width = max(table.fontMetrics().horizontalAdvance(table.item(r, col).text())
+                    for r in range(table.rowCount()))
+        assert header.sectionSize(col) >= width

@@ -147,6 +147,7 @@ def test_each_cancel_button_cancels_its_own_job(window, qtbot, tmp_path):
     assert held.wait(30)  # the batch is on its first photo, holding the worker
     train.start_button.click()
     qtbot.waitUntil(lambda: window.jobs_label.text() == "running: batch; queued: fine-tune")
+    assert not window.jobs_separator.isHidden()  # set apart from the model's name
     train.cancel_button.click()
     gate.set()
     with qtbot.waitSignal(window.host.batchFinished, timeout=60_000) as finished:
@@ -154,4 +155,4 @@ def test_each_cancel_button_cancels_its_own_job(window, qtbot, tmp_path):
     assert finished.args[1:] == [4, 0, 0, False]  # the batch was not cancelled
     qtbot.waitUntil(lambda: not window.host.busy(), timeout=60_000)
     assert not train.running and "cancelled before it started" in train.progress_label.text()
-    assert window.jobs_label.text() == ""
+    assert window.jobs_label.text() == "" and window.jobs_separator.isHidden()

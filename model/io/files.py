@@ -50,6 +50,28 @@ def read_json(path: os.PathLike | str, error: type[FileError], missing: str, par
         raise error(path, str(exc)) from None
 
 
+def distinct_names(paths: list[os.PathLike | str], known: dict | None = None) -> list[str]:
+    """A name per path for a list or table: the name ``known`` gives it (path → name),
+    else its file name; where names clash, as much of each path as tells them apart."""
+    paths = [Path(p) for p in paths]
+    known = {Path(k).resolve(): v for k, v in (known or {}).items()}
+    depth = {p: 0 for p in paths}  # 0: its name; n: the last n parts of its path
+
+    def name(p: Path) -> str:
+        if depth[p] == 0:
+            return known.get(p.resolve(), p.name)
+        return str(Path(*p.parts[-depth[p]:])) if depth[p] < len(p.parts) else str(p)
+
+    for _ in range(max((len(p.parts) for p in paths), default=0) + 1):
+        names = [name(p) for p in paths]
+        clash = {p for p, n in zip(paths, names) if names.count(n) > 1}
+        if not clash:
+            break
+        for p in clash:
+            depth[p] += 1
+    return [name(p) for p in paths]
+
+
 def is_image_file(path: Path) -> bool:
     return path.suffix.lower() in IMAGE_SUFFIXES
 

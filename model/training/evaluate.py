@@ -235,22 +235,6 @@ def model_names(paths: list[os.PathLike | str], known: dict | None = None) -> li
     """A name per model file for a table: the name ``known`` gives it (path → name: the
     bundled models' short names, the user's models' names), else its file name; where
     names clash, as much of each path as tells them apart."""
-    from pathlib import Path
+    from model.io.files import distinct_names
 
-    paths = [Path(p) for p in paths]
-    known = {Path(k).resolve(): v for k, v in (known or {}).items()}
-    depth = {p: 0 for p in paths}  # 0: its name; n: the last n parts of its path
-
-    def name(p: Path) -> str:
-        if depth[p] == 0:
-            return known.get(p.resolve(), p.name)
-        return str(Path(*p.parts[-depth[p]:])) if depth[p] < len(p.parts) else str(p)
-
-    for _ in range(max((len(p.parts) for p in paths), default=0) + 1):
-        names = [name(p) for p in paths]
-        clash = {p for p, n in zip(paths, names) if names.count(n) > 1}
-        if not clash:
-            break
-        for p in clash:
-            depth[p] += 1
-    return [name(p) for p in paths]
+    return distinct_names(paths, known)
