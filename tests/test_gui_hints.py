@@ -385,3 +385,26 @@ def test_matched_marks_shrink_where_hundreds_crowd_a_small_view(qtbot):
     view.resize(1400, 950)
     view.fit()
     assert layer.auto_radius(view) > small
+
+
+def test_h_on_another_tab_leaves_the_hint_mode_alone(window, qtbot):
+    """H on the Batch tab turned the hidden Colorize tab's hint mode on."""
+    tool = window.colorize_tab.hint_tool
+    window.tabs.setCurrentWidget(window.batch_tab)
+    window.activateWindow()
+    window.batch_tab.table.setFocus()
+    qtbot.waitUntil(lambda: window.batch_tab.table.hasFocus())
+    qtbot.keyClick(window.batch_tab.table, Qt.Key.Key_H)
+    assert not tool.action.isChecked()
+
+
+def test_opening_another_photo_grays_out_undo(window, qtbot, gray_photo, tmp_path):
+    """The last photo's undo step stayed on offer in Edit ▸ Undo, and did nothing."""
+    tool = window.colorize_tab.hint_tool
+    open_and_wait(window, qtbot, gray_photo)
+    add_blue_hint(window, qtbot)
+    assert tool.undo_action.isEnabled()
+    other = tmp_path / "other.png"
+    Image.fromarray(gradient_photo(48, 64, 3)).convert("L").save(other)
+    open_and_wait(window, qtbot, other)
+    assert not tool.undo_action.isEnabled() and tool.undo_action.text() == "&Undo"

@@ -239,6 +239,17 @@ def test_the_album_carries_hints_to_its_other_photos_and_the_user_can_drop_or_fo
     assert forgotten not in {m.id for m in read_memory(folder).hints}
     assert (folder / FILE_NAME).is_file() and not list(folder.glob("*.unreadable-*"))
 
+    # the album turned off on another photo: this one, stored with carried hints, opens
+    # without them (they stayed, and were saved into its output)
+    tool.hints.undo_stack.undo()  # remembered again, and carried here
+    assert any(h.origin == CARRIED for h in tool.hints.hints)
+    window.hint_session.flush()
+    open_and_wait(window, qtbot, folder / "grandma.png")
+    tool.memory_panel.album.setChecked(False)
+    open_and_wait(window, qtbot, folder / "grandma again.png")
+    assert not tool.memory_panel.album.isChecked()
+    assert not any(h.origin == CARRIED for h in tool.hints.hints)
+
 
 def test_where_should_i_click_shows_places_and_the_doubt(window, qtbot, photos):
     folder, _ = photos

@@ -42,17 +42,22 @@ class HintSet(QObject):
         self.selected: int | None = None
         self.undo_stack = QUndoStack(self)
         self.undo_stack.indexChanged.connect(self._stack_moved)
+        self._resetting = False
 
     def _stack_moved(self, _index: int) -> None:
-        self.edited.emit()
+        if not self._resetting:  # a cleared history is no edit of the user's
+            self.edited.emit()
 
     # ----- what the commands (and restoring) do; no undo step of their own
     def reset(self, hints: list[Hint]) -> None:
         """Replace every hint without an undo step (a photo was opened); forgets the
-        undo history."""
-        self.undo_stack.blockSignals(True)  # a cleared history is no edit of the user's
-        self.undo_stack.clear()
-        self.undo_stack.blockSignals(False)
+        undo history. The stack still signals, so Edit ▸ Undo and Redo go gray (with
+        its signals blocked they kept offering the last photo's step, which did nothing)."""
+        self._resetting = True
+        try:
+            self.undo_stack.clear()
+        finally:
+            self._resetting = False
         self._set(list(hints), None)
 
     def _set(self, hints: list[Hint], selected: int | None) -> None:

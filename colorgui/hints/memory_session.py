@@ -113,6 +113,9 @@ class MemorySession(QObject):
             self._carried = {h.source for h in self.tool.hints.hints if h.origin == CARRIED}
             if self.album:
                 self._carry()
+            else:  # carried while the album was on: with it off, no colour of its applies
+                self._carried = set()
+                self.tool.hints.replace_auto(CARRIED, [])
         self._ask_places()
 
     def _album_on(self, photo: str) -> bool:

@@ -67,6 +67,9 @@ class HintTool(QObject):
 
         self.action = QAction("Hints", tab, checkable=True)
         self.action.setShortcut(QKeySequence("H"))
+        # H only while the keyboard focus is on the Colorize tab: on another tab it turned
+        # the hidden tab's hint mode on unseen
+        self.action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.action.toggled.connect(self._toggled)
         self.button = QToolButton()
         self.button.setDefaultAction(self.action)
