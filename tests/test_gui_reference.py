@@ -129,6 +129,44 @@ def test_a_reference_lends_its_colours_as_hints_kept_with_the_photos_edits(
     assert [(h.origin, h.source) for h in tool.hints.hints] == [(h.origin, h.source) for h in shown]
 
 
+def test_a_deleted_matched_hint_stays_deleted_and_an_undone_removal_brings_the_reference_back(
+        window, qtbot, photos):
+    """A new strength matched a deleted hint again; and an undo of Remove brought back the
+    reference's hints with the reference gone from the list (and saved so)."""
+    folder, refs = photos
+    tab, memory = window.colorize_tab, window.hint_session.memory
+    tool, panel = tab.hint_tool, tab.hint_tool.memory_panel
+    wedding = str(refs / "wedding.png")
+    places = lambda: {(h.x, h.y) for h in reference_hints(tab)}  # noqa: E731
+    open_and_wait(window, qtbot, folder / "grandma.png")
+    with qtbot.waitSignal(window.host.matched, timeout=60_000):
+        memory.add_references([wedding])
+    gone = reference_hints(tab)[0]
+    tool.hints.delete(tool.hints.hints.index(gone))
+    with qtbot.waitSignal(window.host.matched, timeout=60_000):
+        panel.strengthChanged.emit(0.9)
+    assert places() and (gone.x, gone.y) not in places()
+    # kept with the photo's edits: a match after it is opened again leaves it out too
+    window.hint_session.flush()
+    open_and_wait(window, qtbot, folder / "grandma again.png")
+    open_and_wait(window, qtbot, folder / "grandma.png")
+    with qtbot.waitSignal(window.host.matched, timeout=60_000):
+        panel.strengthChanged.emit(0.8)
+    assert places() and (gone.x, gone.y) not in places()
+
+    shown = places()
+    with qtbot.waitSignal(window.host.matched, timeout=60_000):
+        memory.remove_reference(wedding)
+    assert not places() and memory.references == [] and panel.references.count() == 0
+    tool.hints.undo_stack.undo()
+    assert places() == shown and memory.references == [wedding]
+    assert panel.references.count() == 1 and panel.strength.value() == 80
+    window.hint_session.flush()
+    assert window.hint_session.edits().references == [wedding]
+    tool.hints.undo_stack.redo()
+    assert not places() and memory.references == [] and panel.references.count() == 0
+
+
 def test_a_click_beside_the_marks_of_a_reference_adds_the_users_own_hint(
         window, qtbot, photos):
     """Hundreds of matched marks lie a few pixels apart: a press takes one only on its

@@ -13,7 +13,8 @@ from model.io.sidecar import (EditStore, Edits, HintFileError, content_hash, rea
 def test_edits_round_trip(tmp_path):
     edits = Edits([Hint(0.25, 0.5, 12.5, -30.0, 0.03), Hint(1.0, 0.0, -5.0, 40.0)],
                   model="spatial", saturation=1.2, vivid=0.3, photo_name="a.jpg",
-                  photo_sha256="ab" * 32, photo_size=(640, 480))
+                  photo_sha256="ab" * 32, photo_size=(640, 480), references=["w.jpg"],
+                  reference_strength=0.5, reference_dropped=[("w.jpg", 0.25, 0.125)])
     path = tmp_path / "a.hints.json"
     write_edits(path, edits)
     assert read_edits(path) == edits
@@ -38,6 +39,11 @@ def test_sidecar_sits_beside_the_photo(tmp_path):
      "hint 1: y must be a number"),
     ('{"format": "colorgui-hints", "version": 1, "hints": [{"x": 0, "y": 0, "a": 300, "b": 0}]}',
      "hint 1: a is 300"),
+    ('{"format": "colorgui-hints", "version": 1, "hints": [], "reference_dropped": [1]}',
+     "'reference_dropped' must be a list of {source, x, y}"),
+    ('{"format": "colorgui-hints", "version": 1, "hints": [], '
+     '"reference_dropped": [{"source": "w.jpg", "x": 2, "y": 0}]}',
+     "reference_dropped: x is 2, outside 0..1"),
 ])
 def test_bad_hint_files_name_the_file_and_the_reason(tmp_path, text, reason):
     path = tmp_path / "bad.hints.json"

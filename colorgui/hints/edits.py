@@ -7,8 +7,8 @@ walk through them. A drag moves a hint live (``move_live``) and becomes one comm
 the mouse is let go (``finish_move``).
 
 Hints matched from a reference photo or carried from the album (``Hint.origin``) come
-in one command (``replace_auto``); once the user moves or recolours one, it is the
-user's own.
+in one command (``colorgui.hints.memory_session.MatchedReferences``, ``replace_carried``);
+once the user moves or recolours one, it is the user's own.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dataclasses import replace
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from model.hints import CARRIED, REFERENCE, Hint
+from model.hints import CARRIED, Hint
 
 
 def clamp_ab(value: float) -> float:
@@ -126,22 +126,19 @@ class HintSet(QObject):
         if self.hints:
             self.undo_stack.push(ClearHints(self))
 
-    def replace_auto(self, origin: str, hints: list[Hint]) -> bool:
-        """Replace the hints of ``origin`` (REFERENCE or CARRIED) by ``hints`` (one undo
-        step); the others stay. False, and no step, when nothing changes."""
-        if origin not in (REFERENCE, CARRIED):
-            raise ValueError(f"only matched or carried hints are replaced, not {origin!r}")
-        new = [h for h in self.hints if h.origin != origin] + list(hints)
-        text = "Colours from references" if origin == REFERENCE else "Colours from the album"
+    def replace_carried(self, hints: list[Hint]) -> bool:
+        """Replace the hints carried from the album by ``hints`` (one undo step); the
+        others stay. False, and no step, when nothing changes."""
+        new = [h for h in self.hints if h.origin != CARRIED] + list(hints)
         if new == self.hints:
             return False
-        if origin == CARRIED and not self.undo_stack.count():
+        if not self.undo_stack.count():
             # the album's colours arriving as a photo opens are nothing the user did: one
             # Ctrl+Z took them all away, and dropped them for this photo in the memory
             self._set(new, None)
             self.edited.emit()
             return True
-        self.undo_stack.push(SetHints(self, new, text))
+        self.undo_stack.push(SetHints(self, new, "Colours from the album"))
         return True
 
     def remove_where(self, keep, text: str) -> bool:

@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Slot
@@ -32,6 +33,41 @@ from model.memory.album import (AlbumError, Forgotten, album_of, open_memory, re
 from model.memory.reference import DEFAULT_STRENGTH, scene_saturation
 
 PLACES = 5  # how many places "where should I click?" shows
+
+
+def _place(hint) -> tuple[str, float, float]:
+    """A matched hint's reference and place, as the photo's edits keep them."""
+    return hint.source, round(hint.x, 6), round(hint.y, 6)
+
+
+@dataclass(frozen=True)
+class Matching:
+    """What the photo's matched hints came from: its references and strength, the places
+    the match gave them (``shown``), and those the user deleted (``dropped``), which a
+    new match (another strength, another reference) leaves out."""
+
+    references: tuple[str, ...] = ()
+    strength: float = DEFAULT_STRENGTH
+    shown: frozenset = frozenset()
+    dropped: frozenset = frozenset()
+
+
+class MatchedReferences(SetHints):
+    """A match's hints with the references and strength they came from, as one undo step:
+    an undo of a removed reference brings back the reference with its hints (the hints
+    alone came back, with the reference gone from the list)."""
+
+    def __init__(self, session: "MemorySession", new: list, before: Matching, after: Matching):
+        super().__init__(session.tool.hints, new, "Colours from references")
+        self.session, self.before, self.after = session, before, after
+
+    def redo(self):
+        self.session._set_matching(self.after)
+        super().redo()
+
+    def undo(self):
+        self.session._set_matching(self.before)
+        super().undo()
 
 
 class ForgetRemembered(SetHints):
@@ -66,8 +102,9 @@ class MemorySession(QObject):
         self.window, self.tab = window, window.colorize_tab
         self.tool = self.tab.hint_tool
         self.panel = self.tool.memory_panel
-        self.references: list[str] = []
+        self.references: list[str] = []  # what the user asks for, maybe not matched yet
         self.strength = DEFAULT_STRENGTH
+        self._matching = Matching()      # what the matched hints shown came from
         self.album = False               # the photo's folder keeps an album memory
         self._carried: set[str] = set()  # memory ids the album carried to this photo
         self._raised = None  # (the user's saturation, what a scene's reference raised it to)
@@ -106,6 +143,10 @@ class MemorySession(QObject):
             self.references = list(edits.references) if edits is not None else []
             strength = edits.reference_strength if edits is not None else None
             self.strength = DEFAULT_STRENGTH if strength is None else strength
+            self._matching = Matching(
+                tuple(self.references), self.strength,
+                frozenset(_place(h) for h in self.tool.hints.hints if h.origin == REFERENCE),
+                frozenset(edits.reference_dropped) if edits is not None else frozenset())
             self.panel.set_references(self.references)
             self.panel.set_strength(self.strength)
             self.album = self._album_on(result.path)
@@ -115,7 +156,7 @@ class MemorySession(QObject):
                 self._carry()
             else:  # carried while the album was on: with it off, no colour of its applies
                 self._carried = set()
-                self.tool.hints.replace_auto(CARRIED, [])
+                self.tool.hints.replace_carried([])
         self._ask_places()
 
     def _album_on(self, photo: str) -> bool:
@@ -193,7 +234,9 @@ class MemorySession(QObject):
             self.tab.editsChanged.emit()
         if reply.origin == CARRIED:
             self._carried = {h.source for h in reply.hints}
-        self.tool.hints.replace_auto(reply.origin, list(reply.hints))
+            self.tool.hints.replace_carried(list(reply.hints))
+        else:
+            self._show_matched(reply.hints)
         if reply.origin == REFERENCE:
             # the saturation is measured on the preview that shows these hints (_recolored)
             self._scene = (reply.colourfulness, reply.hints) if reply.colourfulness else None
@@ -202,6 +245,29 @@ class MemorySession(QObject):
         if reply.problems:
             what = "reference photos" if reply.origin == REFERENCE else "album's memory"
             self.window.error(f"Some of the {what} cannot be used", "\n\n".join(reply.problems))
+
+    def dropped_references(self) -> frozenset:
+        """The matched hints the user deleted: (reference name, x, y)."""
+        present = {_place(h) for h in self.tool.hints.hints if h.origin == REFERENCE}
+        m = self._matching
+        return (m.dropped | (m.shown - present)) - present
+
+    def _show_matched(self, matched) -> None:
+        """A match's hints replace the earlier ones, less those the user deleted (a new
+        strength brought them back), in one undo step with the references they came from."""
+        dropped = self.dropped_references()
+        hints = [h for h in matched if _place(h) not in dropped]
+        after = Matching(tuple(self.references), self.strength,
+                         frozenset(_place(h) for h in hints), dropped)
+        new = [h for h in self.tool.hints.hints if h.origin != REFERENCE] + hints
+        if new != self.tool.hints.hints or after != self._matching:
+            self.tool.hints.undo_stack.push(MatchedReferences(self, new, self._matching, after))
+
+    def _set_matching(self, matching: Matching) -> None:
+        self._matching = matching
+        self.references, self.strength = list(matching.references), matching.strength
+        self.panel.set_references(self.references)
+        self.panel.set_strength(self.strength)
 
     def _scene_saturation(self, wanted: float) -> None:
         """A reference of the photo's own scene raises the saturation to ``wanted`` (never
@@ -246,7 +312,7 @@ class MemorySession(QObject):
             self._carry()
         else:
             self._carried = set()
-            self.tool.hints.replace_auto(CARRIED, [])
+            self.tool.hints.replace_carried([])
 
     def _carry(self) -> None:
         result = self.tab.result

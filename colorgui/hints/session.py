@@ -99,7 +99,8 @@ class HintSession(QObject):
         strength = self.memory.strength if self.memory.references else None
         return Edits(list(self.tool.hints.hints), None, tab.saturation, vivid,
                      Path(result.path).name, result.sha256 or None, tuple(result.size),
-                     list(self.memory.references), strength)
+                     list(self.memory.references), strength,
+                     sorted(self.memory.dropped_references()))
 
     @Slot(int, object)
     def _before_result(self, job_id: int, result) -> None:

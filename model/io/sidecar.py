@@ -53,6 +53,8 @@ class Edits:
     photo_size: tuple[int, int] | None = None  # (width, height)
     references: list[str] = field(default_factory=list)  # colour photos lending colours
     reference_strength: float | None = None  # None: the app's default
+    # matched hints the user deleted, (reference name, x, y): a new match leaves them out
+    reference_dropped: list[tuple[str, float, float]] = field(default_factory=list)
 
     def to_json(self) -> str:
         doc: dict = {"format": FORMAT, "version": VERSION}
@@ -71,6 +73,9 @@ class Edits:
             doc["references"] = [str(r) for r in self.references]
         if self.reference_strength is not None:
             doc["reference_strength"] = self.reference_strength
+        if self.reference_dropped:
+            doc["reference_dropped"] = [{"source": s, "x": round(x, 6), "y": round(y, 6)}
+                                        for s, x, y in self.reference_dropped]
         doc["hints"] = [_hint_json(h) for h in self.hints]
         return json.dumps(doc, indent=1) + "\n"
 
@@ -79,7 +84,7 @@ class Edits:
         """Nothing the user set: the defaults."""
         return (not self.hints and self.model is None and self.saturation == 1.0
                 and self.vivid is None and not self.references
-                and self.reference_strength is None)
+                and self.reference_strength is None and not self.reference_dropped)
 
 
 def _hint_json(h: Hint) -> dict:
@@ -154,6 +159,13 @@ def _parse(doc) -> Edits:
     edits.references = list(refs)
     if doc.get("reference_strength") is not None:
         edits.reference_strength = _number(doc["reference_strength"], "reference_strength", 0, 1)
+    dropped = doc.get("reference_dropped", [])
+    if not isinstance(dropped, list) or not all(
+            isinstance(d, dict) and isinstance(d.get("source"), str) for d in dropped):
+        raise ValueError("'reference_dropped' must be a list of {source, x, y}")
+    edits.reference_dropped = [(d["source"], _number(d.get("x"), "reference_dropped: x", 0, 1),
+                                _number(d.get("y"), "reference_dropped: y", 0, 1))
+                               for d in dropped]
     photo = doc.get("photo") or {}
     if not isinstance(photo, dict):
         raise ValueError("'photo' must be an object")
