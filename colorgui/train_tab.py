@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFo
                                QTableWidget, QTableWidgetItem, QToolButton, QVBoxLayout,
                                QWidget, QHeaderView)
 
-from colorgui.file_dialogs import existing_folder
+from colorgui.file_dialogs import dropped_paths, existing_folder
 from colorgui.qt_images import to_qimage
 from colorgui.settings import Settings
 from model.nets import lean
@@ -35,6 +35,19 @@ MEASURES = ("<p><b>PSNR</b> (peak signal-to-noise ratio, in dB) says how close t
 # how long a family lets it run: seconds of training, None: until it stops improving
 BUDGETS = (("About 5 minutes", 300.0), ("About 15 minutes", 900.0),
            ("Until it stops improving", None))
+
+
+def _step_axis():
+    """The loss plot's step axis, ticked at whole steps only (a run of 4 steps was ticked
+    1.0, 1.5, … 4.0)."""
+    import pyqtgraph as pg
+
+    class StepAxis(pg.AxisItem):
+        def tickSpacing(self, minVal, maxVal, size):
+            levels = super().tickSpacing(minVal, maxVal, size)
+            return [(spacing, offset) for spacing, offset in levels if spacing >= 1] or [(1, 0)]
+
+    return StepAxis("bottom")
 
 
 class TrainTab(QWidget):
@@ -58,6 +71,7 @@ class TrainTab(QWidget):
             return
 
         self.folders = QListWidget()
+        self.setAcceptDrops(True)  # folders dropped anywhere on the tab join "Your photos"
         self.folders.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.folders.setMaximumHeight(110)
         add, remove = QPushButton("Add folder…"), QPushButton("Remove")
@@ -115,7 +129,7 @@ class TrainTab(QWidget):
 
         import pyqtgraph as pg
 
-        self.plot = pg.PlotWidget(background=None)
+        self.plot = pg.PlotWidget(background=None, axisItems={"bottom": _step_axis()})
         self.plot.setLabel("bottom", "step")
         self.plot.setLabel("left", "loss")
         self.plot.addLegend(offset=(-10, 10))  # top right: the curves start top left
@@ -376,6 +390,9 @@ class TrainTab(QWidget):
 
     def finished(self, outcome) -> None:
         self.running, self.outcome = False, outcome
+        # the curve is drawn every 5th step: a run that ended between them lost its last
+        # steps (a short or cancelled one, all of them)
+        self.train_curve.setData(self._steps, self._smoothed())
         self.progress.setRange(0, 1)
         self.progress.setValue(1)
         if not outcome.best:
@@ -440,6 +457,21 @@ class TrainTab(QWidget):
         self.cancel_button.setEnabled(self.running and not self.cancelling)
         self.save_button.setEnabled(not self.running and self.outcome is not None
                                     and bool(self.outcome.best) and not self.outcome.base_kept)
+
+    def dragEnterEvent(self, event):
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event):
+        """Folders join "Your photos" (the window opened a dropped folder's first photo in
+        the Colorize tab instead); single photos are said to be no folder."""
+        folders = [p for p in dropped_paths(event) if Path(p).is_dir()]
+        if folders:
+            self.add_folders(folders)
+        else:
+            self.scan_label.setText("Drop folders of your colour photos here: fine-tuning "
+                                    "learns from whole folders, not single photos.")
+        event.acceptProposedAction()
 
     def _add_folder_dialog(self) -> None:
         folder = existing_folder(self, self.settings, "Add a folder of colour photos")

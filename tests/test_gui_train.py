@@ -244,3 +244,33 @@ def test_the_train_tab_says_which_model_a_run_starts_from(window, monkeypatch):
     box.setCurrentIndex(other)
     box.activated.emit(other)
     assert tab.base_label.text().startswith(f"Starts from: {box.itemText(other)} (")
+
+
+def test_a_run_that_ends_between_redraws_shows_its_whole_loss_curve(window):
+    """The curve is redrawn every 5th step: a run cancelled at step 4 showed none, and
+    its step axis was ticked 1.0, 1.5, … 4.0."""
+    from tests.test_gui_layout import outcome
+
+    tab = window.train_tab
+    for step in range(1, 5):
+        tab.show_step(TRAINING, step, 6, 0.3 - 0.01 * step)
+    tab.finished(outcome())
+    xs, _ = tab.train_curve.getData()
+    assert list(xs) == [1, 2, 3, 4]
+    axis = tab.plot.getAxis("bottom")
+    assert all(spacing >= 1 for spacing, _ in axis.tickSpacing(1, 4, 400))
+
+
+def test_a_folder_dropped_on_the_train_tab_joins_your_photos(window, qtbot, own_photos):
+    """The window opened the dropped folder's first photo in the Colorize tab instead."""
+    from tests.test_gui_colorize import drop
+
+    tab = window.train_tab
+    window.tabs.setCurrentWidget(tab)
+    with qtbot.waitSignal(window.host.scanned, timeout=60_000):
+        event = drop(tab, [own_photos])
+    accepted = event.isAccepted()  # (pytest's repr of a spent event crashes)
+    assert accepted and tab.folder_list() == [str(own_photos)]
+    assert window.tabs.currentWidget() is tab
+    drop(tab, [own_photos / "c0.jpg"])
+    assert "not single photos" in tab.scan_label.text() and tab.folder_list() == [str(own_photos)]
