@@ -94,6 +94,10 @@ class MainWindow(FileActions, QMainWindow):
         self.device_label = QLabel("")
         # a line between what runs and the model, shown while something runs
         self.jobs_separator = QFrame(frameShape=QFrame.Shape.VLine, visible=False)
+        # a plain line in the theme's own mid colour: the sunken default drew nothing on
+        # the dark theme
+        self.jobs_separator.setStyleSheet("QFrame { border: none; border-left: 1px solid "
+                                          "palette(mid); margin: 4px 2px; }")
         for widget in (self.jobs_label, self.jobs_separator, self.device_label):
             self.statusBar().addPermanentWidget(widget)
 

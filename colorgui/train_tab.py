@@ -135,7 +135,7 @@ class TrainTab(QWidget):
         self.plot.addLegend(offset=(-10, 10))  # top right: the curves start top left
         self.plot.setMinimumHeight(160)
         # room above the top tick's label, which the plot's edge cut in half
-        self.plot.getPlotItem().layout.setContentsMargins(0, 10, 10, 0)
+        self.plot.getPlotItem().layout.setContentsMargins(0, 10, 10, 6)
         self.train_curve = self.plot.plot([], [], pen=pg.mkPen("#5bc0de", width=1), name="training")
         self.val_curve = self.plot.plot([], [], pen=pg.mkPen("#f0ad4e", width=2), symbol="o",
                                         symbolSize=6, name="validation")
