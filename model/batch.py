@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable
 
-from model.io.files import list_images, remove_stale_temporaries
+from model.io.files import LINK_LOOP, is_link_loop, list_images, remove_stale_temporaries
 from model.io.imageio import ImageReadError, output_suffix, read_photo
 from model.output import write_colorized, write_edits_beside
 from model.progress import Progress
@@ -135,6 +135,9 @@ def plan_jobs(inputs: Iterable[os.PathLike | str], out_dir: os.PathLike | str,
             # where this folder's outputs go: its earlier outputs there are not inputs
             home = (out_real / name) if keep_structure else out_real
             found = list_images(item)
+            loops = [p for p in found if is_link_loop(p)]  # failed, named: the rest is done
+            refused += [(p, LINK_LOOP) for p in loops]
+            found = [p for p in found if p not in loops]
             kept = [p for p in found if not p.resolve().is_relative_to(home)]
             if found and not kept:
                 refused.append((item, f"its outputs would go into the folder itself ({home}): "
@@ -144,7 +147,7 @@ def plan_jobs(inputs: Iterable[os.PathLike | str], out_dir: os.PathLike | str,
         elif item.exists():
             sources.append((item, Path(item.name), item.parent))
         else:
-            refused.append((item, "no such file or folder"))
+            refused.append((item, LINK_LOOP if is_link_loop(item) else "no such file or folder"))
     input_set = {p.resolve() for p, _, _ in sources}
     taken: dict[Path, Path] = {}
     seen: set[Path] = set()

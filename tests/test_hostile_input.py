@@ -169,6 +169,29 @@ def test_symlink_loop_in_a_folder(tmp_path, tiny_checkpoint):
     assert "album/a.png" in files_under(out)
 
 
+def test_a_symbolic_link_loop_fails_by_name_and_the_rest_is_done(tmp_path, tiny_checkpoint,
+                                                                 capsys):
+    """Two links pointing at each other ended colorize and split in a traceback before
+    anything ran (``Path.resolve`` raises on a loop)."""
+    album = tmp_path / "album"
+    album.mkdir()
+    Image.fromarray(gradient_photo(32, 32)).save(album / "a.png")
+    (album / "loop1.jpg").symlink_to("loop2.jpg")
+    (album / "loop2.jpg").symlink_to("loop1.jpg")
+    out = tmp_path / "out"
+    assert colorize([album], out, tiny_checkpoint) == 1
+    assert files_under(out) == ["album/a.png"]
+    assert "loop1.jpg: a symbolic link loop" in capsys.readouterr().err
+    assert main(["split", str(album), "-o", str(tmp_path / "prints")]) == 1
+    said = capsys.readouterr()
+    assert "loop2.jpg: a symbolic link loop" in said.out + said.err
+    with pytest.raises(SystemExit):  # given by name: a usage error, before the model loads
+        colorize([album / "loop1.jpg"], out, tiny_checkpoint)
+    assert "loop1.jpg: a symbolic link loop" in capsys.readouterr().err
+    with pytest.raises(Exception, match="a symbolic link loop"):
+        read_photo(album / "loop1.jpg")
+
+
 def test_a_file_deleted_after_queueing(tmp_path, tiny_checkpoint):
     album = tmp_path / "album"
     album.mkdir()

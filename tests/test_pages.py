@@ -255,3 +255,25 @@ def test_a_print_is_never_written_over_its_page(tmp_path):
     result = split_page(path, tmp_path / "page.png", SplitOptions(overwrite=True))
     assert "over the page itself" in result.error
     assert digest(path) == before
+
+
+def test_a_side_whose_region_ends_at_its_first_line_is_placed_without_a_fault():
+    """A portrait (LFW's Ward Cuff) ended ``split`` in a traceback, and the whole batch
+    with it: a region's edge at the first line of its profile, with nothing but the
+    print beyond, broadcast an empty slice against six lines."""
+    from model.album.sides import _side_edge
+
+    q = np.array([37.872, 36.807, 32.817, 26.592, 20.053, 14.879, 11.617], np.float32)
+    at = _side_edge(q, q.copy(), 0, 0.6, 2.93)
+    assert -0.5 <= at < len(q)  # in lines outward from the region's edge
+
+
+def test_a_fault_in_finding_prints_fails_that_page_only(tmp_path, monkeypatch):
+    """``split_page`` promises never to raise for a bad page: one that did ended the batch."""
+    import model.album.prints as prints
+
+    page = tmp_path / "page.png"
+    Image.fromarray(data.camera()).save(page)
+    monkeypatch.setattr(prints, "find_prints", lambda rgb: 1 / 0)
+    result = prints.split_page(page, tmp_path / "out" / "page.png")
+    assert "could not find its prints (ZeroDivisionError" in result.error and not result.prints

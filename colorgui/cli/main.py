@@ -30,9 +30,12 @@ DEMO_BLACK_AND_WHITE = ("camera",)
 def existing_path(text: str) -> Path:
     """An input that must exist, checked as the command line is read: a typo then fails
     at once, not after torch and the model have loaded (seconds)."""
+    from model.io.files import LINK_LOOP, is_link_loop
+
     path = Path(text)
     if not path.exists():
-        raise argparse.ArgumentTypeError(f"no such file or folder: {text}")
+        raise argparse.ArgumentTypeError(f"{text}: {LINK_LOOP}" if is_link_loop(path)
+                                         else f"no such file or folder: {text}")
     return path
 
 

@@ -79,8 +79,12 @@ def split_page(page: os.PathLike | str, target: os.PathLike | str,
         result.error = "not enough memory to read the page"
         return result
     h, w = photo.rgb.shape[:2]
-    analysis = find_prints(photo.rgb) if rects is None else \
-        PageAnalysis(w, h, list(rects), PRINTS if rects else EMPTY)
+    try:
+        analysis = find_prints(photo.rgb) if rects is None else \
+            PageAnalysis(w, h, list(rects), PRINTS if rects else EMPTY)
+    except Exception as exc:  # a fault of ours on one page must not end the batch
+        result.error = f"could not find its prints ({exc.__class__.__name__}: {exc})"
+        return result
     result.analysis = analysis
     suffix = options.suffix or output_suffix(page.suffix)
     source = page.resolve()

@@ -211,7 +211,7 @@ def _side_edge(q: np.ndarray, most: np.ndarray, k0: int, margin: float,
         # no page beyond: it ran into something else. The region's edge lies in a
         # neighbour (a cut between prints laid close that was not parallel to either)
         # when page lies between: the side is at that gap
-        gap = np.flatnonzero(is_page[1:k0] & is_page[:k0 - 1])
+        gap = np.flatnonzero(is_page[1:k0] & is_page[:k0 - 1]) if k0 > 1 else []
         k = int(gap[-1]) if len(gap) else k0
         while k > 1 and is_page[k - 1]:
             k -= 1

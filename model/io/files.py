@@ -50,6 +50,19 @@ def read_json(path: os.PathLike | str, error: type[FileError], missing: str, par
         raise error(path, str(exc)) from None
 
 
+LINK_LOOP = "a symbolic link loop (links that point at each other, and at no file)"
+
+
+def is_link_loop(path: os.PathLike | str) -> bool:
+    """Whether ``path`` is a symbolic link that leads round in a loop (``Path.resolve``
+    raises on one, ``Path.exists`` calls it missing)."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return exc.errno == errno.ELOOP
+    return False
+
+
 def distinct_names(paths: list[os.PathLike | str], known: dict | None = None) -> list[str]:
     """A name per path for a list or table: the name ``known`` gives it (path → name),
     else its file name; where names clash, as much of each path as tells them apart."""

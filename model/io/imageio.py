@@ -7,6 +7,7 @@ never leaves half a file.
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import struct
@@ -19,7 +20,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, PngImagePlugin, TiffImagePlugin, TiffTags, UnidentifiedImageError
 
-from model.io.files import OUTPUT_FORMATS, atomic_write
+from model.io.files import LINK_LOOP, OUTPUT_FORMATS, atomic_write
 
 SIXTEEN_BIT_SUFFIXES = {".png", ".tif", ".tiff"}
 # Refuse images whose declared size would take gigabytes before decoding them.
@@ -216,6 +217,10 @@ def _reading(path: Path):
         raise ImageReadError(path, "is a folder, not an image file") from None
     except UnidentifiedImageError:
         raise ImageReadError(path, "not an image, or a format that cannot be read") from None
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:
+            raise ImageReadError(path, f"damaged or truncated image ({exc})") from None
+        raise ImageReadError(path, LINK_LOOP) from None
     except Image.DecompressionBombError:
         raise ImageReadError(path, f"image is too large to open safely (over "
                                    f"{MAX_PIXELS // 1_000_000} megapixels): refused as a "
