@@ -273,8 +273,28 @@ def process(item: BatchItem, colorizer, settings: BatchSettings,
     """One photo of a batch, here or on a cluster's worker: (state, reason)."""
     if item.target.exists() and not settings.overwrite:
         return SKIPPED, None
+    if item.target.exists() and _maybe_an_original(item):
+        return FAILED, (f"{item.target} is kept: it sits beside the originals and holds no "
+                        f"colorgui mark, so it may be another original (delete it, or choose "
+                        f"another output folder or format)")
     reason = colorize_one(item, colorizer, settings, provenance, memory)
     return (DONE, None) if reason is None else (FAILED, reason)
+
+
+def _maybe_an_original(item: BatchItem) -> bool:
+    """Whether the file where ``item``'s output goes may be a photo of the user's rather
+    than an earlier output: it lies in the photo's own folder (``-o`` there, with another
+    format: a.jpg's output a.png was the user's other a.png) without colorgui's
+    provenance. ``overwrite`` replaces earlier outputs, never originals."""
+    from model.io.imageio import ImageReadError
+    from model.io.provenance import read_provenance
+
+    if item.target.parent.resolve() != item.source.parent.resolve():
+        return False
+    try:
+        return read_provenance(item.target) is None
+    except ImageReadError:
+        return True
 
 
 def _hint_file(job: BatchItem) -> Path | None:

@@ -192,6 +192,32 @@ def test_a_symbolic_link_loop_fails_by_name_and_the_rest_is_done(tmp_path, tiny_
         read_photo(album / "loop1.jpg")
 
 
+def test_overwrite_replaces_earlier_outputs_but_never_another_original(tmp_path, tiny_checkpoint,
+                                                                         capsys):
+    """``colorize a.jpg -o . --format png --overwrite`` replaced the user's other
+    original a.png; an earlier output (colorgui's mark in it) is still replaced."""
+    album = tmp_path / "album"
+    album.mkdir()
+    Image.fromarray(gradient_photo(32, 32)).convert("L").save(album / "a.jpg")
+    other = gradient_photo(20, 24, 5)
+    Image.fromarray(other).save(album / "a.png")
+    before = (album / "a.png").read_bytes()
+    assert colorize([album / "a.jpg"], album, tiny_checkpoint, "--format", "png",
+                    "--overwrite") == 1
+    assert (album / "a.png").read_bytes() == before
+    assert "a.png is kept: it sits beside the originals" in capsys.readouterr().err
+    for _ in range(2):  # written, then replaced: its own earlier output
+        assert colorize([album / "a.jpg"], album, tiny_checkpoint, "--format", "webp",
+                        "--overwrite") == 0
+    # in another folder an output is replaced whatever it holds (--no-provenance ones too)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.png").write_bytes(before)
+    assert colorize([album / "a.jpg"], out, tiny_checkpoint, "--format", "png",
+                    "--overwrite") == 0
+    assert (out / "a.png").read_bytes() != before
+
+
 def test_a_file_deleted_after_queueing(tmp_path, tiny_checkpoint):
     album = tmp_path / "album"
     album.mkdir()

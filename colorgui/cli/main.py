@@ -90,7 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="output format (default: the input's own)")
     c.add_argument("--quality", type=quality, default=95,
                    help="JPEG/WebP quality 1-100 (default 95)")
-    c.add_argument("--overwrite", action="store_true", help="replace outputs that already exist")
+    c.add_argument("--overwrite", action="store_true",
+                   help="replace outputs that already exist (never a file beside the "
+                        "originals without colorgui's mark: it may be another original)")
     c.add_argument("--hints", type=Path, metavar="FILE.json",
                    help="colour hints for a single input photo (docs/hints.md); without it "
                         "each photo's sidecar PHOTO.hints.json beside it is used, if any")
