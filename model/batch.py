@@ -113,10 +113,12 @@ class BatchSettings:
 
 
 def plan_jobs(inputs: Iterable[os.PathLike | str], out_dir: os.PathLike | str,
-              fmt: str | None = None, keep_structure: bool = True
+              fmt: str | None = None, keep_structure: bool = True, numbered: bool = False
               ) -> tuple[list[BatchItem], list[tuple[Path, str]]]:
     """Map inputs to outputs: a file goes to OUT/name, a folder to OUT/folder/relative path
-    (or to OUT/name with ``keep_structure=False``).
+    (or to OUT/name with ``keep_structure=False``). ``numbered``: the outputs are a page's
+    prints, named from the target with a number (``model.album.prints.print_path``), so a
+    target named as its input is no clash (each print is checked as it is written).
 
     Returns the jobs and the inputs refused up front (missing, colliding, or an output
     that would overwrite an input), each with its reason. A folder's photos under the
@@ -158,7 +160,7 @@ def plan_jobs(inputs: Iterable[os.PathLike | str], out_dir: os.PathLike | str,
         suffix = f".{fmt.lower().lstrip('.')}" if fmt else output_suffix(src.suffix)
         target = out_dir / rel.with_suffix(suffix)
         key = target.resolve()
-        if key in input_set:
+        if key in input_set and not numbered:
             refused.append((src, f"its output {target} would overwrite an input photo"))
         elif key in taken:
             refused.append((src, f"its output {target} would collide with that of {taken[key]}"))
@@ -273,28 +275,33 @@ def process(item: BatchItem, colorizer, settings: BatchSettings,
     """One photo of a batch, here or on a cluster's worker: (state, reason)."""
     if item.target.exists() and not settings.overwrite:
         return SKIPPED, None
-    if item.target.exists() and _maybe_an_original(item):
-        return FAILED, (f"{item.target} is kept: it sits beside the originals and holds no "
-                        f"colorgui mark, so it may be another original (delete it, or choose "
-                        f"another output folder or format)")
+    if item.target.exists() and maybe_an_original(item.target, item.photo):
+        return FAILED, kept_original(item.target)
     reason = colorize_one(item, colorizer, settings, provenance, memory)
     return (DONE, None) if reason is None else (FAILED, reason)
 
 
-def _maybe_an_original(item: BatchItem) -> bool:
-    """Whether the file where ``item``'s output goes may be a photo of the user's rather
-    than an earlier output: it lies in the photo's own folder (``-o`` there, with another
+def maybe_an_original(target: Path, photo: Path) -> bool:
+    """Whether the existing file ``target``, where the colour of ``photo`` (the user's,
+    or the page a print was cut from) would go, may be a photo of the user's rather than
+    an earlier output: it lies in the photo's own folder (``-o`` there, with another
     format: a.jpg's output a.png was the user's other a.png) without colorgui's
     provenance. ``overwrite`` replaces earlier outputs, never originals."""
     from model.io.imageio import ImageReadError
     from model.io.provenance import read_provenance
 
-    if item.target.parent.resolve() != item.source.parent.resolve():
+    if target.parent.resolve() != photo.parent.resolve():
         return False
     try:
-        return read_provenance(item.target) is None
+        return read_provenance(target) is None
     except ImageReadError:
         return True
+
+
+def kept_original(target: Path) -> str:
+    return (f"{target} is kept: it sits beside the originals and holds no colorgui mark, "
+            f"so it may be another original (delete it, or choose another output folder "
+            f"or format)")
 
 
 def _hint_file(job: BatchItem) -> Path | None:

@@ -138,6 +138,21 @@ def test_a_print_never_replaces_another_page_given_even_with_overwrite(tmp_path,
     assert "would be written over another page" in capsys.readouterr().err
 
 
+def test_prints_are_written_beside_their_page(tmp_path, capsys, tiny_checkpoint):
+    """``split scan.png -o <its folder>`` was refused: "its output scan.png would overwrite
+    an input photo", though the prints are scan_01.png…"""
+    pages = make_pages(tmp_path / "scans")
+    page = pages / "page one.png"
+    before = page.read_bytes()
+    assert main(["split", str(page), "-o", str(pages)]) == 0
+    assert (pages / "page one_03.png").is_file() and page.read_bytes() == before
+    assert main(["colorize", str(page), "-o", str(tmp_path / "scans"), "--split-pages",
+                 "--model", str(tiny_checkpoint), "--device", "cpu", "--overwrite"]) == 1
+    # colour over the prints just cut, which are no photos given: they are the prints'
+    # names, and their colour replaces them only where they carry colorgui's mark
+    assert "holds no colorgui mark" in capsys.readouterr().err and page.read_bytes() == before
+
+
 def test_ctrl_c_while_pages_are_split_says_nothing_was_written(tmp_path, capsys,
                                                                tiny_checkpoint, monkeypatch):
     import model.album.prints as prints

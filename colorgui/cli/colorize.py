@@ -148,7 +148,7 @@ def cmd_colorize(args) -> int:
     hints = _hint_file(args)
     check_output_folder("colorize", args.out)
     check_colorize_options(args)  # a bad --reference stops here, before the model loads
-    jobs, refused = plan_jobs(args.inputs, args.out, args.format)
+    jobs, refused = plan_jobs(args.inputs, args.out, args.format, numbered=args.split_pages)
     for job in jobs:
         job.hints = hints
     if not jobs:

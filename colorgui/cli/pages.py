@@ -83,7 +83,7 @@ def cmd_split(args) -> int:
     from model.progress import Progress
 
     check_output_folder("split", args.out)
-    jobs, refused = plan_jobs(args.inputs, args.out, args.format)
+    jobs, refused = plan_jobs(args.inputs, args.out, args.format, numbered=True)
     if not jobs:
         print("no pages found in the inputs" if not refused else "nothing to split",
               file=sys.stderr)
@@ -170,6 +170,7 @@ def prepare(args, jobs, refused=()) -> Prepared:
 def _prepare_into(prepared: Prepared, args, jobs, restore, given) -> None:
     from model.album.pages import PrintRect
     from model.album.prints import SplitOptions, split_page
+    from model.batch import kept_original, maybe_an_original
     from model.io.imageio import ImageReadError, read_photo
     from model.io.sidecar import sidecar_path
 
@@ -206,6 +207,9 @@ def _prepare_into(prepared: Prepared, args, jobs, restore, given) -> None:
                 if target.resolve() in given:
                     prepared.failed.append((job.source, f"print {p.index}'s colour would be "
                                                         f"written over a photo given ({target})"))
+                    continue
+                if args.overwrite and target.exists() and maybe_an_original(target, job.source):
+                    prepared.failed.append((job.source, kept_original(target)))
                     continue
             else:  # the photo's own hints: --hints, else its sidecar
                 target = job.target
