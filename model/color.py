@@ -111,6 +111,7 @@ def compose(L: np.ndarray, ab_normalised: np.ndarray, saturation: float = 1.0) -
 
 
 _STRIP_THREADS = min(4, os.cpu_count() or 1)
+_REMAP_WIDTH = 32_000
 
 
 @functools.cache
@@ -122,9 +123,13 @@ def _compose_strip(L: np.ndarray, ab_normalised: np.ndarray, saturation: float) 
     ab = ab_normalised * np.float32(AB_SCALE * float(saturation))
     a, b = np.ascontiguousarray(ab[..., 0]), np.ascontiguousarray(ab[..., 1])
     chroma, hue = cv2.cartToPolar(a, b, angleInDegrees=True)
-    limit = cv2.remap(_max_chroma_table(), hue * np.float32(_HUE_STEPS / 360.0),
-                      np.asarray(L, np.float32) * np.float32((_L_STEPS - 1) / 100.0),
-                      cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    columns = hue * np.float32(_HUE_STEPS / 360.0)
+    rows = np.asarray(L, np.float32) * np.float32((_L_STEPS - 1) / 100.0)
+    # OpenCV's remap takes maps under 32,767 px wide: a wider panorama in pieces
+    limit = np.concatenate([
+        cv2.remap(_max_chroma_table(), columns[:, x:x + _REMAP_WIDTH], rows[:, x:x + _REMAP_WIDTH],
+                  cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        for x in range(0, max(L.shape[1], 1), _REMAP_WIDTH)], axis=1)
     scale = np.minimum(limit / np.maximum(chroma, np.float32(1e-6)), np.float32(1.0))
     L = np.asarray(L, np.float32)
     over = scale < 1

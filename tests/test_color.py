@@ -41,6 +41,17 @@ def test_compose_in_strips_matches_one_piece(monkeypatch):
     assert np.array_equal(color.compose(L, ab), whole)
 
 
+def test_a_panorama_wider_than_opencvs_remap_is_composed():
+    """A 32,800 px wide panorama was colorized and then failed at writing: OpenCV's remap
+    takes maps under 32,767 px wide."""
+    rng = np.random.default_rng(1)
+    L = rng.uniform(0, 100, (2, 32_800)).astype(np.float32)
+    ab = rng.uniform(-0.6, 0.6, (2, 32_800, 2)).astype(np.float32)
+    wide = color.compose(L, ab)
+    assert wide.shape == (2, 32_800, 3)
+    np.testing.assert_allclose(wide[:, -100:], color.compose(L[:, -100:], ab[:, -100:]), atol=1e-3)
+
+
 def test_the_gamut_table_is_kept_in_the_user_cache(monkeypatch):
     from model.io.places import cache_root, gamut_table
 
