@@ -218,6 +218,18 @@ def test_overwrite_replaces_earlier_outputs_but_never_another_original(tmp_path,
     assert (out / "a.png").read_bytes() != before
 
 
+def test_a_photo_of_a_format_colorgui_does_not_write_comes_out_as_png(tmp_path, tiny_checkpoint):
+    """A TGA, or a photo with no suffix, given by name was colorized and then failed:
+    "unsupported output format ''"."""
+    for name, fmt in (("scan", "PNG"), ("scan.tga", "TGA")):
+        Image.fromarray(gradient_photo(32, 32)).save(tmp_path / name, fmt)
+    out = tmp_path / "out"
+    assert colorize([tmp_path / "scan", tmp_path / "scan.tga"], out, tiny_checkpoint) == 1
+    assert files_under(out) == ["scan.png"]  # the two outputs collide: one is written
+    assert colorize([tmp_path / "scan.tga"], tmp_path / "out2", tiny_checkpoint) == 0
+    assert files_under(tmp_path / "out2") == ["scan.png"]
+
+
 def test_a_file_deleted_after_queueing(tmp_path, tiny_checkpoint):
     album = tmp_path / "album"
     album.mkdir()

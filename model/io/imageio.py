@@ -291,9 +291,11 @@ _PIL_FORMATS = {**{f".{fmt}": name.upper() for fmt, (name, _) in OUTPUT_FORMATS.
 
 
 def output_suffix(suffix: str) -> str:
-    """The suffix an output gets for an input of this suffix (GIF becomes PNG)."""
+    """The suffix an output gets for an input of this suffix: its own where colorgui
+    writes that format, else PNG (lossless: a GIF, a TGA, a file with no suffix; these
+    were colorized and then failed at writing)."""
     suffix = suffix.lower()
-    return ".png" if suffix == ".gif" else suffix
+    return suffix if suffix in _PIL_FORMATS and suffix != ".gif" else ".png"
 
 
 def encode_photo(rgb: np.ndarray, suffix: str, *, alpha: np.ndarray | None = None,
