@@ -91,3 +91,28 @@ def test_a_time_limit_without_epochs_trains_until_the_time_is_spent(tmp_path, ti
                  "--device", "cpu", "--cache-dir", str(tmp_path / "cache")]) == 0
     err = capsys.readouterr().err
     assert "it stopped because its time (0:03 of training) was spent" in err  # not 10 epochs
+
+
+@pytest.mark.parametrize("option, value", [
+    ("--batch-size", "0"), ("--lr", "-1"), ("--time-limit", "0"), ("--epochs", "0"),
+    ("--val-share", "1"), ("--judge-share", "-0.1"), ("--patience", "0"), ("--steps", "0")])
+def test_train_refuses_a_setting_out_of_range_before_reading_photos(tmp_path, option, value,
+                                                                     capsys):
+    """They were taken, and then failed in PyTorch's words after the photos were read
+    (--batch-size 0, --lr -1), or were quietly ignored (--time-limit 0, --epochs 0), or
+    left no photo to train on (--val-share 1)."""
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", str(tmp_path), "-o", str(tmp_path / "run"), option, value])
+    assert exit_.value.code == 2
+    assert f"argument {option}: must lie between" in capsys.readouterr().err
+
+
+def test_train_from_a_file_that_is_no_model_says_so_in_a_line(tmp_path, capsys):
+    """It ended in a traceback after the photos were read."""
+    fake = tmp_path / "fake.safetensors"
+    fake.write_text("not a model")
+    folder = colour_photo_folder(tmp_path / "photos", 4)
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", str(folder), "-o", str(tmp_path / "run"), "--from", str(fake)])
+    assert "fake.safetensors: not a colorgui checkpoint" in str(exit_.value.code)
+    assert not (tmp_path / "run" / "last.safetensors").exists()

@@ -32,6 +32,8 @@ share = number_in(0.0, 1.0)
 saturation = number_in(0.0, 2.0)
 # JPEG/WebP quality (-5 and 150 were taken as 0 and 100)
 quality = number_in(1, 100, int)
+# a share of the photos held out by ``train`` (1 left none to train on)
+held_out = number_in(0.0, 0.9)
 
 
 def plural(n: int, noun: str) -> str:

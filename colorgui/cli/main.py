@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from colorgui.cli import memory as memory_cli
-from colorgui.cli.colorize import (cmd_colorize, cmd_info, number_in, quality, saturation,
+from colorgui.cli.colorize import (cmd_colorize, cmd_info, held_out, number_in, quality, saturation,
                                    share)
 from colorgui.cli.pages import add_restore_flags, add_split_command, cmd_split
 from colorgui.cli.training import add_evaluate_options, add_train_options, cmd_evaluate, cmd_train
@@ -145,22 +145,26 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--in-memory", action="store_true",
                    help="decode the photos once into memory (3x faster on a CPU; about "
                         "1 GB per 10,000 photos at the default crop)")
-    t.add_argument("--epochs", type=int,
+    t.add_argument("--epochs", type=number_in(1, 1_000_000, int),
                    help="passes over the photos (default 10; with --time-limit, as many as "
                         "the time allows)")
-    t.add_argument("--steps", type=int, help="stop after this many steps in total")
-    t.add_argument("--time-limit", type=float, metavar="SECONDS",
+    t.add_argument("--steps", type=number_in(1, 10**9, int),
+                   help="stop after this many steps in total")
+    t.add_argument("--time-limit", type=number_in(1, 10**8), metavar="SECONDS",
                    help="stop after this much training time (the schedule follows it)")
-    t.add_argument("--batch-size", type=int, default=20, help="photos per step (default 20)")
-    t.add_argument("--lr", type=float, default=1e-3, help="learning rate (default 0.001)")
+    t.add_argument("--batch-size", type=number_in(1, 4096, int), default=20,
+                   help="photos per step (default 20)")
+    t.add_argument("--lr", type=number_in(1e-9, 10.0), default=1e-3,
+                   help="learning rate (default 0.001)")
     t.add_argument("--schedule", choices=("constant", "cosine"), default="constant",
                    help="learning rate over the run: constant, or cosine decay to lr/50 "
                         "(default constant)")
     t.add_argument("--rebalance", type=float, default=0.0, metavar="POWER",
                    help="weight rare colours in the loss (0 = the paper's plain MSE; 0.5 keeps "
                         "outputs colourful)")
-    t.add_argument("--crop", type=int, default=128, help="training crop size (default 128)")
-    t.add_argument("--crop-min-scale", type=float, default=0.6,
+    t.add_argument("--crop", type=number_in(16, 2048, int), default=128,
+                   help="training crop size (default 128)")
+    t.add_argument("--crop-min-scale", type=number_in(0.05, 1.0), default=0.6,
                    help="smallest crop, as a share of the photo's short side (default 0.6)")
     t.add_argument("--width", type=float, default=0.5,
                    help="channel width multiplier (new hybrid model)")
@@ -176,9 +180,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--input-size", type=int, default=256,
                    help="side of the square the network works at when colorizing, in "
                         "pixels (new model; default 256)")
-    t.add_argument("--val-share", type=float, default=0.1,
+    t.add_argument("--val-share", type=held_out, default=0.1,
                    help="share of the photos held out to score checkpoints (default 0.1)")
-    t.add_argument("--checkpoint-every", type=int, default=500, metavar="STEPS",
+    t.add_argument("--checkpoint-every", type=number_in(1, 10**9, int), default=500,
+                   metavar="STEPS",
                    help="steps between saves of OUT/last.safetensors (default 500)")
     t.add_argument("--workers", type=int,
                    help="data loader processes (default: none on a CPU, up to 8 with CUDA)")

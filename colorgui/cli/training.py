@@ -7,7 +7,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from colorgui.cli.colorize import StopOnCtrlC, check_output_folder
+from colorgui.cli.colorize import StopOnCtrlC, check_output_folder, held_out, number_in
 from model.nets.lean import fine_tuning_unavailable
 
 # a fine-tune's defaults: these many epochs without a better validation loss end it (on
@@ -19,13 +19,14 @@ UNTIL_TIME_RUNS_OUT = 100_000
 
 def add_train_options(t) -> None:
     """The options of ``colorgui train`` that say when to stop and who judges."""
-    t.add_argument("--patience", type=int, default=PATIENCE, metavar="EPOCHS",
+    t.add_argument("--patience", type=number_in(1, 10_000, int), default=PATIENCE,
+                   metavar="EPOCHS",
                    help=f"stop when validation has not improved for this many epochs "
                         f"(default {PATIENCE})")
     t.add_argument("--no-early-stop", action="store_true",
                    help="train for the whole budget (--epochs, --steps, --time-limit) even "
                         "when validation stops improving")
-    t.add_argument("--judge-share", type=float, metavar="SHARE",
+    t.add_argument("--judge-share", type=held_out, metavar="SHARE",
                    help="share of the photos held out, besides --val-share, to judge the "
                         "fine-tuned model's before/after on photos that chose nothing "
                         "(default: as --val-share with --from, else 0)")
@@ -70,6 +71,13 @@ def cmd_train(args) -> int:
         print(f"colorgui train: {unavailable}", file=sys.stderr)
         return 2
     check_run_folder(args.out)
+    if args.base is not None:  # a file that is no model: said now, not after the photos
+        from model.store.checkpoint import CheckpointError, read_header
+
+        try:
+            read_header(args.base)
+        except CheckpointError as exc:
+            sys.exit(f"colorgui: error: {exc}")
     from model.training.branch_cache import BranchCache
     from model.nets.network import BUNDLED_BRANCHES, HybridConfig
     from model.nets.spatial import SpatialConfig
