@@ -154,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="stop after this much training time (the schedule follows it)")
     t.add_argument("--batch-size", type=number_in(1, 4096, int), default=20,
                    help="photos per step (default 20)")
-    t.add_argument("--lr", type=number_in(1e-9, 10.0), default=1e-3,
+    t.add_argument("--lr", type=number_in(0.0, 10.0), default=1e-3,
                    help="learning rate (default 0.001)")
     t.add_argument("--schedule", choices=("constant", "cosine"), default="constant",
                    help="learning rate over the run: constant, or cosine decay to lr/50 "
