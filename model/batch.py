@@ -304,6 +304,17 @@ def kept_original(target: Path) -> str:
             f"or format)")
 
 
+def _say_if_made_for_another(job: BatchItem, edits: Edits) -> None:
+    """A hint file given (``--hints``) that names another photo is used (its hints sit
+    where they sit relative to the photo), with a word: it was taken silently."""
+    from model.io.sidecar import content_hash
+
+    if edits.photo_sha256 and edits.photo_sha256 != content_hash(job.photo):
+        made_for = f"{edits.photo_name} (another file)" if edits.photo_name else "another photo"
+        log.warning("%s was made for %s, not %s: its hints are placed where they sit "
+                    "relative to the photo", job.hints, made_for, job.photo.name)
+
+
 def _hint_file(job: BatchItem) -> Path | None:
     if job.hints is not None:
         return job.hints
@@ -330,6 +341,8 @@ def colorize_one(job: BatchItem, colorizer, settings: BatchSettings,
     except HintFileError as exc:
         return str(exc)
     hints = edits.hints if edits else []
+    if hints and job.hints is not None:
+        _say_if_made_for_another(job, edits)
     if hints and not getattr(colorizer, "takes_hints", False):
         return (f"{hint_file or job.source}: this model takes no colour hints ({len(hints)} "
                 f"given; the spatial model takes them)")

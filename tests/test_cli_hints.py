@@ -209,3 +209,20 @@ def test_a_file_already_where_the_edits_would_go_beside_a_new_output_is_kept(
     assert colorize([photo], out, tiny_spatial_checkpoint, "--hints", str(hints),
                     "--overwrite") == 0
     assert read_edits(mine).hints == [Hint(0.5, 0.5, -40.0, 30.0)]
+
+
+def test_a_hint_file_made_for_another_photo_is_used_with_a_word(tmp_path,
+                                                                 tiny_spatial_checkpoint, caplog):
+    """It was applied silently (the edits beside an output name the photo they were made
+    for); the file of the photo itself says nothing."""
+    photo = gray_photo(tmp_path / "crop1.png")
+    other = gray_photo(tmp_path / "crop0.png", 50, 70)
+    made = tmp_path / "crop0.hints.json"
+    write_edits(made, Edits([HINT], photo_name="crop0.png", photo_sha256=content_hash(other)))
+    assert colorize([photo], tmp_path / "out", tiny_spatial_checkpoint, "--hints", str(made)) == 0
+    assert "was made for crop0.png (another file), not crop1.png" in caplog.text
+    caplog.clear()
+    own = tmp_path / "own.hints.json"
+    write_edits(own, Edits([HINT], photo_name="crop1.png", photo_sha256=content_hash(photo)))
+    assert colorize([photo], tmp_path / "out2", tiny_spatial_checkpoint, "--hints", str(own)) == 0
+    assert "was made for" not in caplog.text
