@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable
 
+from model import color
 from model.io.files import LINK_LOOP, is_link_loop, list_images, remove_stale_temporaries
 from model.io.imageio import ImageReadError, output_suffix, read_photo
 from model.output import write_colorized, write_edits_beside
@@ -353,6 +354,9 @@ def colorize_one(job: BatchItem, colorizer, settings: BatchSettings,
         return exc.reason
     except Exception as exc:  # MemoryError on a huge photo…
         return f"could not read: {_described(exc)}"
+    if not photo.is_gray and color.has_own_colours(photo.rgb):
+        log.warning("%s is in colour already: its colours are replaced by the model's, "
+                    "from its lightness", job.photo)
     recalled = None
     # a photo with the app's edits is written as the app showed it: its matched and
     # carried hints and its saturation are among those edits already
@@ -406,7 +410,6 @@ def _recalled(job: BatchItem, photo, hints, memory: BatchMemory, settings: Batch
     """What the batch's colour memory brings to one photo; a reference that cannot be used
     (the photo itself, unreadable…) is said once in the log, naming the file, and the
     photos are colorized without it."""
-    from model import color
     from model.io.sidecar import content_hash
 
     album = memory.albums.get(job.album_folder)

@@ -360,3 +360,19 @@ def test_corrupt_checkpoint_is_a_clear_error(tmp_path, content, reason, capsys):
         colorize([src], tmp_path / "out", bad)
     assert "model.safetensors" in str(exc.value) and reason in str(exc.value)
     assert not (tmp_path / "out").exists()
+
+
+def test_a_photo_in_colour_is_said_to_be_so_and_a_toned_one_is_not(tmp_path, tiny_checkpoint,
+                                                                    caplog):
+    """A colour photo had its colours replaced by the model's without a word."""
+    from skimage import data
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    Image.fromarray(data.astronaut()).save(folder / "colour.png")
+    sepia = np.asarray(Image.fromarray(data.camera()).convert("RGB"), np.float32)
+    sepia *= np.array([1.0, 0.86, 0.66], np.float32)  # a sepia print's single warm hue
+    Image.fromarray(sepia.astype(np.uint8)).save(folder / "sepia.png")
+    assert colorize([folder], tmp_path / "out", tiny_checkpoint) == 0
+    assert "colour.png is in colour already" in caplog.text
+    assert "sepia.png is in colour" not in caplog.text
