@@ -274,6 +274,8 @@ def process(item: BatchItem, colorizer, settings: BatchSettings,
             provenance: Provenance | None, memory: BatchMemory | None = None
             ) -> tuple[str, str | None]:
     """One photo of a batch, here or on a cluster's worker: (state, reason)."""
+    if item.target.is_dir():  # counted as an output that exists: no photo, and no word
+        return FAILED, f"{item.target} is a folder, so the output cannot be written there"
     if item.target.exists() and not settings.overwrite:
         return SKIPPED, None
     if item.target.exists() and maybe_an_original(item.target, item.photo):
@@ -355,8 +357,9 @@ def colorize_one(job: BatchItem, colorizer, settings: BatchSettings,
     except Exception as exc:  # MemoryError on a huge photo…
         return f"could not read: {_described(exc)}"
     if not photo.is_gray and color.has_own_colours(photo.rgb):
+        # by name: a print cut from a page lies in a temporary folder under its own name
         log.warning("%s is in colour already: its colours are replaced by the model's, "
-                    "from its lightness", job.photo)
+                    "from its lightness", job.photo.name)
     recalled = None
     # a photo with the app's edits is written as the app showed it: its matched and
     # carried hints and its saturation are among those edits already

@@ -376,3 +376,11 @@ def test_a_photo_in_colour_is_said_to_be_so_and_a_toned_one_is_not(tmp_path, tin
     assert colorize([folder], tmp_path / "out", tiny_checkpoint) == 0
     assert "colour.png is in colour already" in caplog.text
     assert "sepia.png is in colour" not in caplog.text
+
+
+def test_a_folder_where_an_output_goes_fails_that_photo(tmp_path, tiny_checkpoint, capsys):
+    """It was counted as "skipped (output exists)", exit 0: no photo and no error."""
+    Image.fromarray(gradient_photo(32, 32)).save(tmp_path / "a.png")
+    (tmp_path / "out" / "a.png").mkdir(parents=True)
+    assert colorize([tmp_path / "a.png"], tmp_path / "out", tiny_checkpoint) == 1
+    assert "a.png is a folder, so the output cannot be written there" in capsys.readouterr().err

@@ -174,7 +174,8 @@ def cmd_colorize(args) -> int:
         prepared = prepare(args, jobs, refused) if needs_preparing(args) else None
     except KeyboardInterrupt:  # the prints lay in a temporary folder, removed with it
         what = "splitting the pages" if args.split_pages else "restoring the photos"
-        print(f"\ninterrupted while {what}: nothing written, {len(jobs)} not started",
+        print(f"\ninterrupted while {what}: nothing written, none of the "
+              f"{plural(len(jobs), 'photo' if not args.split_pages else 'page')} colorized",
               file=sys.stderr)
         return 130
     if prepared is not None:

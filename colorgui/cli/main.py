@@ -294,6 +294,9 @@ def cmd_demo(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    # PyTorch's own INFO lines (a FakeTensor cache's stats after an early Ctrl-C) are not
+    # the user's business
+    logging.getLogger("torch").setLevel(logging.WARNING)
     parser = build_parser()
     args = parser.parse_args(argv)
     commands = {"colorize": cmd_colorize, "train": cmd_train, "evaluate": cmd_evaluate,

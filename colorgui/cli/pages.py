@@ -70,11 +70,14 @@ def _say_page(result) -> None:
     if not result.prints:
         print(f"{name}: {result.message}", file=sys.stderr)
         return
-    whole = " (a single photo, kept whole)" if result.analysis.verdict == WHOLE else ""
+    whole = result.analysis.verdict == WHOLE
     for p in result.prints:
         extra = f" ({'; '.join(p.notes)})" if p.notes else ""
-        state = "exists, skipped" if p.state == "skipped" else f"{p.rect.angle:+.1f}° straightened"
-        print(f"{name}: print {p.index}{whole} -> {p.path} [{state}]{extra}", file=sys.stderr)
+        # (a turn under 0.05° read "-0.0° straightened")
+        turn = round(p.rect.angle, 1) + 0.0
+        state = "exists, skipped" if p.state == "skipped" else \
+            "a single photo, kept whole" if whole else f"{turn:+.1f}° straightened"
+        print(f"{name}: print {p.index} -> {p.path} [{state}]{extra}", file=sys.stderr)
 
 
 def cmd_split(args) -> int:

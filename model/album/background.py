@@ -121,6 +121,11 @@ def _robust_profile(values: np.ndarray, weights: np.ndarray, axis: int, smooth: 
         # ones (a lamp's falloff is no straight line between them)
         x = idx / max(n - 1, 1)
         fit = np.polyval(np.polyfit(x[ok], prof[ok], 3), x)
+        # a cubic through a few lines bunched at one end (a portrait on a plain backdrop)
+        # ran off to values that overflowed float32: no lamp goes further than the range
+        # of what was measured beyond it
+        low, high = float(prof[ok].min()), float(prof[ok].max())
+        fit = np.clip(fit, 2 * low - high, 2 * high - low)
         prof = np.where(ok, prof, fit).astype(np.float32)
     else:
         prof = np.interp(idx, idx[ok], prof[ok]).astype(np.float32)
