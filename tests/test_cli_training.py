@@ -116,3 +116,17 @@ def test_train_from_a_file_that_is_no_model_says_so_in_a_line(tmp_path, capsys):
         main(["train", str(folder), "-o", str(tmp_path / "run"), "--from", str(fake)])
     assert "fake.safetensors: not a colorgui checkpoint" in str(exit_.value.code)
     assert not (tmp_path / "run" / "last.safetensors").exists()
+
+
+def test_evaluate_counts_the_photos_each_model_has_colorized(tmp_path, tiny_checkpoint):
+    """``evaluate`` said nothing for minutes on a folder: its bars count these."""
+    import numpy as np
+
+    from model.colorizer import Colorizer
+    from model.training.evaluate import colorizer_method
+
+    counted = []
+    photos = [np.full((24, 24, 3), 0.5, np.float32)] * 5
+    out = colorizer_method(Colorizer(tiny_checkpoint, device="cpu"), batch=2,
+                           done=counted.append)(photos)
+    assert len(out) == 5 and counted == [2, 2, 1]

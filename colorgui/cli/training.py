@@ -171,13 +171,25 @@ def cmd_evaluate(args) -> int:
     if args.against is not None and args.against not in paths:
         paths.append(args.against)
     names = model_names(paths, _known_names())  # a row per model, though files share a name
-    methods = {}
+    colorizers = {}
     for path, name in zip(paths, names):
         try:
-            colorizer = Colorizer(path, device=args.device, vivid=args.vivid)
-            methods[name] = colorizer_method(colorizer)
+            colorizers[name] = Colorizer(path, device=args.device, vivid=args.vivid)
         except (CheckpointError, RuntimeError, ValueError) as exc:
             sys.exit(f"colorgui: error: {exc}")
+
+    def shown(name: str, colorizer):
+        """The model's method, with a bar of the photos it has colorized (a run on a
+        folder of photos said nothing for minutes)."""
+        def run(rgbs):
+            from tqdm import tqdm
+
+            with tqdm(total=len(rgbs), desc=name, unit="photo", file=sys.stderr,
+                      leave=False, disable=None) as bar:
+                return colorizer_method(colorizer, done=bar.update)(rgbs)
+        return run
+
+    methods = {name: shown(name, c) for name, c in colorizers.items()}
     against = names[paths.index(args.against)] if args.against is not None else None
     writer = None
     if args.format == "csv":

@@ -140,13 +140,14 @@ def evaluate(source, methods: dict[str, Callable[[list[np.ndarray]], list[np.nda
 
 
 def colorizer_method(colorizer, batch: int = 16, hints: int = 0, seed: int = 0,
-                     vivid: float | None = None, spread_hints: bool = True
+                     vivid: float | None = None, spread_hints: bool = True,
+                     done: Callable[[int], object] | None = None
                      ) -> Callable[[list[np.ndarray]], list[np.ndarray]]:
     """Colorize with ``colorizer``; ``hints`` > 0 gives it that many hints per photo taken
     from the ground truth (``model.hints.sample_hints``, the same for every model), spread
     over their regions or, with ``spread_hints=False``, through the network's hint
     channels only; ``vivid``: the vivid setting of this run (None: the colorizer's own), so
-    one loaded model serves every setting."""
+    one loaded model serves every setting; ``done(n)`` after each ``n`` photos (a bar)."""
     from model.hints import sample_hints
 
     def run(rgbs: list[np.ndarray]) -> list[np.ndarray]:
@@ -162,6 +163,8 @@ def colorizer_method(colorizer, batch: int = 16, hints: int = 0, seed: int = 0,
             for i in range(0, len(rgbs), batch):
                 chunk = None if given is None else given[i:i + batch]
                 out += [p.render() for p in colorizer.predict_many(rgbs[i:i + batch], chunk, vivid)]
+                if done is not None:
+                    done(len(rgbs[i:i + batch]))
             return out
         finally:
             if hints:
