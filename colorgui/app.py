@@ -165,6 +165,9 @@ def run(paths: list[str] | None = None, batch_inputs: list[str] | None = None,
     from colorgui.main_window import MainWindow, app_icon, apply_theme
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    from colorgui.pages_worker import wait_for_finishing
+
+    app.aboutToQuit.connect(wait_for_finishing)  # a print cut when its dialog was cancelled
     app.setApplicationName("colorgui")
     app.setDesktopFileName("io.github.colorgui.Colorgui")  # matches the .desktop entry
     app.setWindowIcon(app_icon())

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLay
                                QWidget)
 
 from colorgui.file_dialogs import OPEN_FILTER, dropped_paths, existing_folder, open_files
-from model.progress import format_seconds
+from model.progress import format_seconds, plural
 from colorgui.settings import Settings
 from model.io.files import OUTPUT_FORMATS, distinct_names
 
@@ -172,8 +172,9 @@ class BatchTab(QWidget):
 
     @Slot(list)
     def show_failed_pages(self, failed: list) -> None:
-        self.progress_label.setText("; ".join(f"{Path(page).name}: {reason}"
-                                              for page, reason in failed))
+        """The album pages that gave no print, after the queue's count."""
+        self.progress_label.setText(" ".join([self.progress_label.text()] + [
+            f"{Path(page).name}: {reason}." for page, reason in failed]))
 
     @Slot(int)
     def _pages_dialog_closed(self, _result: int) -> None:
@@ -231,7 +232,7 @@ class BatchTab(QWidget):
         for (source, state, detail), name in zip(rows, names):
             self._add_row(str(source), name, state, detail)
         self.progress.setValue(0)
-        self.progress_label.setText(f"{len(jobs)} photos in the queue." if jobs else
+        self.progress_label.setText(f"{plural(len(jobs), 'photo')} in the queue." if jobs else
                                     "Add photos or folders to the queue.")
         self._update_buttons()
         return jobs

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QPixmap
+from PySide6.QtGui import QGuiApplication, QPixmap
 from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QHBoxLayout, QLabel,
                                QListWidget, QListWidgetItem, QProgressBar, QPushButton,
                                QSplitter, QVBoxLayout, QWidget)
@@ -23,6 +23,8 @@ from colorgui.pages_worker import PageReview, PageThread
 from colorgui.qt_images import to_qimage
 
 
+EDITING = ("Drag a rectangle to move it, a corner to resize it, the round handle to turn "
+           "it; Delete removes it.")
 NO_PRINT = "Select a print to see it before and after restoring."
 
 
@@ -65,7 +67,12 @@ class PagesDialog(QDialog):
     def __init__(self, pages: list[str], parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle("Album pages: check the prints found")
-        self.resize(1280, 860)
+        # 1280×860 at most, within the screen: a 1366×768 laptop (or a desktop at twice
+        # the scale) lost the tools and the Queue and Cancel buttons below its edge
+        screen = (parent.screen() if parent is not None else QGuiApplication.primaryScreen())
+        room = screen.availableGeometry() if screen is not None else None
+        self.resize(min(1280, int(0.95 * room.width())) if room else 1280,
+                    min(860, int(0.9 * room.height())) if room else 860)
         self.pages = list(pages)
         self.reviews: dict[int, PageReview] = {}
         self.edited: dict[int, list] = {}   # page index -> rectangles as the user left them
@@ -73,6 +80,7 @@ class PagesDialog(QDialog):
         self.shown = -1     # the page whose rectangles the view holds
         self._preview_request = 0
         self.cutting = False
+        self.closed = False  # Cancel (or the cut's end) closed it
 
         self.page_list = QListWidget()
         self.page_list.setWordWrap(True)  # a page's name and what was found on it, whole
@@ -87,6 +95,7 @@ class PagesDialog(QDialog):
         self.view = PageView()
         self.view.rectsChanged.connect(self._rects_changed)
         self.view.selectionMoved.connect(self._schedule_preview)
+        self.view.selectionMoved.connect(self._update_tools)
         self.page_note = QLabel("")
         self.page_note.setWordWrap(True)
 
@@ -198,9 +207,15 @@ class PagesDialog(QDialog):
     @Slot(object, list)
     def cut_done(self, prints: list, failed: list) -> None:
         self.cutting = False
+        if self.closed:
+            return  # cancelled while cutting: nothing is queued (the prints were queued)
+        # the pages that give no print, said after the queue is planned (before, its
+        # count replaced the words at once)
+        failed = failed + [(self.pages[i], review.error or review.message)
+                           for i, review in sorted(self.reviews.items()) if not self.rects_of(i)]
+        self.printsReady.emit(prints)
         if failed:
             self.failedPages.emit(failed)
-        self.printsReady.emit(prints)
         self.accept()
 
     # ----- the user's edits
@@ -219,9 +234,10 @@ class PagesDialog(QDialog):
         self.shown = index
         shown = PageReview(**{**review.__dict__, "rects": self.edited.get(index, review.rects)})
         self.view.show_page(shown)
+        found = review.message[:1].upper() + review.message[1:]
         self.page_note.setText(review.error and f"Cannot be read: {review.error}" or
-                               f"{review.message}. Drag a rectangle to move it, a corner to "
-                               f"resize it, the round handle to turn it; Delete removes it.")
+                               f"{found}. {EDITING}")
+        self._update_tools()
         self._schedule_preview()
 
     def _find_again(self) -> None:
@@ -272,6 +288,17 @@ class PagesDialog(QDialog):
         self.queue_button.setEnabled(ready and self.print_count() > 0)
         self._update_count()
 
+    def _update_tools(self) -> None:
+        """Remove and turn want a print selected; while the prints are cut nothing may
+        change (a print removed then was cut all the same)."""
+        editable = not self.cutting
+        chosen = editable and self.view.selected() is not None
+        for widget in (self.view, self.page_list, self.add_button, self.redo_button,
+                       self.tone_box, self.dust_box):
+            widget.setEnabled(editable)
+        for widget in (self.remove_button, self.left_button, self.right_button):
+            widget.setEnabled(chosen)
+
     def queue(self) -> None:
         """Cut every page's prints, as they stand now, off the GUI thread."""
         pages = [(self.pages[i], self.rects_of(i)) for i in sorted(self.reviews)
@@ -280,11 +307,15 @@ class PagesDialog(QDialog):
             return
         self.cutting = True
         self.queue_button.setEnabled(False)
+        self._update_tools()
         self.progress.setVisible(True)
         self.progress.setRange(0, len(pages))
+        self.progress.setValue(0)  # (it sat at -1, with no words, through a large page)
+        self.progress.setFormat("Cutting the prints: %v of %m pages done")
         self.pages_thread.cutRequested.emit(pages, self.tone_box.isChecked(),
                                             self.dust_box.isChecked())
 
     def done(self, result: int) -> None:
+        self.closed = True
         self.pages_thread.stop()
         super().done(result)

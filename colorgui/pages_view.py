@@ -235,6 +235,15 @@ class PageView(QGraphicsView):
             return
         super().keyPressEvent(event)
 
+    def focusInEvent(self, event) -> None:
+        """Tabbed into with no print selected: the first is, so that the keys that move,
+        turn and remove one work without a mouse (nothing could be selected by keyboard)."""
+        super().focusInEvent(event)
+        items = self.items_()
+        if items and self.selected() is None:
+            items[0].setSelected(True)
+            items[0].setFocus()
+
     def rects(self) -> list:
         """The rectangles in the page's pixels (``PrintRect``), in reading order."""
         return [rect for _, rect in self._in_reading_order()]

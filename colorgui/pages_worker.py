@@ -152,7 +152,11 @@ class PageWorker(QObject):
             if self._cancel.is_set():
                 break
             folder = prints_folder(page)
-            result = split_page(page, folder / Path(page).name, options, rects)
+            result = split_page(page, folder / Path(page).name, options, rects,
+                                stopped=self._cancel.is_set)
+            done += [CutPrint(str(p.path), page, p.index) for p in result.prints]
+            if self._cancel.is_set():
+                break
             if result.error:
                 failed.append((page, result.error))
             elif result.prints:  # their album is the page's (its folder's memory)
@@ -160,14 +164,16 @@ class PageWorker(QObject):
                     note_page(folder, page)
                 except OSError as exc:
                     log.warning("the prints of %s will not share its album: %s", page, exc)
-            done += [CutPrint(str(p.path), page, p.index) for p in result.prints]
             self.cutProgress.emit(n + 1, len(pages))
+        if self._cancel.is_set():  # a cancelled cut leaves no prints behind
+            for p in done:
+                Path(p.path).unlink(missing_ok=True)
+            done, failed = [], []
         self.cutDone.emit(done, failed)
 
 
 class PageThread(QObject):
-    """The worker and its thread: started on creation, stopped by ``stop`` (waits for
-    the page in hand, at most a few seconds)."""
+    """The worker and its thread: started on creation, stopped by ``stop``."""
 
     analyseRequested = Signal(int, str)
     previewRequested = Signal(int, str, object, bool, bool)
@@ -191,9 +197,27 @@ class PageThread(QObject):
         _stopped(self.thread, self.worker)
 
 
+# a print being restored when its dialog closed: the thread ends after it, unseen
+_FINISHING: set = set()
+STOP_WAIT_MS = 2000
+
+
 def _stopped(thread: QThread, worker: PageWorker) -> None:
-    """Ask the worker to stop, end the thread's loop and wait for the page in hand."""
+    """Ask the worker to stop and end the thread's loop; wait for the print in hand for
+    at most ``STOP_WAIT_MS`` (Cancel while a 600 dpi print's dust was cleaned froze the
+    window for 100 s), then let the thread finish on its own, kept until it has."""
     if isValid(thread) and thread.isRunning():
         worker.cancel()
         thread.quit()
-        thread.wait()
+        if not thread.wait(STOP_WAIT_MS):
+            pair = (thread, worker)
+            _FINISHING.add(pair)
+            thread.finished.connect(lambda: _FINISHING.discard(pair))
+
+
+def wait_for_finishing() -> None:
+    """At the app's end: the threads still finishing a print (a QThread destroyed while
+    it runs aborts the process)."""
+    for thread, _ in list(_FINISHING):
+        if isValid(thread):
+            thread.wait()

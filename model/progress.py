@@ -141,6 +141,11 @@ class TqdmProgress(Progress):
         self._logs.__exit__(*exc)
 
 
+def plural(n: int, noun: str) -> str:
+    """"1 photo", "3 photos"."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def format_seconds(s: float) -> str:
     """A duration as m:ss, or h:mm:ss from an hour on."""
     s = int(round(s))

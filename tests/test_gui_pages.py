@@ -132,12 +132,15 @@ def test_album_pages_in_the_batch_tab_are_reviewed_cut_queued_and_colorized(wind
                                                                           tmp_path):
     page = page_file(tmp_path / "scans")
     before = page.read_bytes()
+    write_photo(tmp_path / "scans" / "zz blank.png",
+                blank_page("black", np.random.default_rng(0), 80).rgb)
     tab = window.batch_tab
     tab.output_edit.setText(str(tmp_path / "out"))
     tab.album_pages.setChecked(True)
     tab.add_paths([str(page.parent)])
     dialog = tab.pages_dialog
-    qtbot.waitUntil(lambda: len(dialog.reviews) == 1, timeout=60_000)
+    qtbot.waitUntil(lambda: len(dialog.reviews) == 2, timeout=60_000)
+    dialog.page_list.setCurrentRow(0)
     item = dialog.view.items_()[0]
     start = dialog.view.mapFromScene(item.pos())
     drag(dialog.view, start, start + QPoint(4, 3))
@@ -147,6 +150,9 @@ def test_album_pages_in_the_batch_tab_are_reviewed_cut_queued_and_colorized(wind
     qtbot.waitUntil(lambda: tab.table.rowCount() == 3)
     assert [tab.table.item(r, 0).text() for r in range(3)] == \
         ["page_01.png", "page_02.png", "page_03.png"]
+    # the page that gave no print is said beside the count (the count replaced it)
+    assert tab.progress_label.text() == \
+        "3 photos in the queue. zz blank.png: no photo found on the page."
     tab.album_memory.setChecked(True)
     with qtbot.waitSignal(window.host.batchFinished, timeout=120_000) as done:
         tab.start_button.click()
@@ -178,4 +184,58 @@ def test_the_number_on_each_rectangle_is_its_prints_number_in_the_file_names(qtb
         mine = view.rect_of(item)
         assert (round(shown.cx, 3), round(shown.cy, 3)) == (round(mine.cx, 3), round(mine.cy, 3))
     assert sorted(i.number for i in view.items_()) == [1, 2, 3, 4]
+    dialog.reject()
+
+
+def test_cancel_while_prints_are_cut_returns_at_once_and_queues_nothing(qtbot, tmp_path,
+                                                                        monkeypatch):
+    """Cancel while a 600 dpi page's prints were restored froze the window for 100 s,
+    and then queued the prints all the same."""
+    import threading
+    import time
+
+    import colorgui.pages_worker as pages_worker
+    import model.album.prints as prints
+    from colorgui.pages_worker import prints_folder
+
+    started = threading.Event()
+
+    def slow(rgb, options):  # a large print's dust being cleaned, on the pages' thread
+        started.set()
+        time.sleep(1.5)
+        return rgb, []
+
+    monkeypatch.setattr(prints, "restore_print", slow)
+    monkeypatch.setattr(pages_worker, "STOP_WAIT_MS", 100)
+    page = page_file(tmp_path)
+    dialog = open_review(qtbot, [page])
+    queued = []
+    dialog.printsReady.connect(queued.append)
+    dialog.tone_box.setChecked(True)
+    dialog.queue()
+    assert started.wait(30)
+    assert not dialog.view.isEnabled() and not dialog.add_button.isEnabled()  # cut as shown
+    t0 = time.monotonic()
+    dialog.reject()
+    assert time.monotonic() - t0 < 1.0
+    qtbot.waitUntil(lambda: not pages_worker._FINISHING, timeout=30_000)
+    qtbot.wait(50)  # the worker's last signals, delivered
+    assert queued == [] and not list(prints_folder(str(page)).glob("*.png"))
+
+
+def test_the_keyboard_selects_a_print_and_the_tools_follow_the_selection(qtbot, tmp_path):
+    """Tab into the page selected no rectangle, so [ ] and Delete did nothing without a
+    mouse; Remove and Turn were on offer with nothing selected; and the dialog's fixed
+    1280×860 ran off a 1366×768 screen."""
+    dialog = open_review(qtbot, [page_file(tmp_path)])
+    room = dialog.screen().availableGeometry()
+    assert dialog.width() <= room.width() and dialog.height() <= room.height()
+    dialog.view.scene().clearSelection()
+    assert not dialog.remove_button.isEnabled() and not dialog.left_button.isEnabled()
+    dialog.activateWindow()
+    dialog.view.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(lambda: dialog.view.selected() is not None)
+    assert dialog.remove_button.isEnabled() and dialog.right_button.isEnabled()
+    QTest.keyClick(dialog.view.viewport(), Qt.Key.Key_Delete)
+    assert len(dialog.view.items_()) == 2
     dialog.reject()

@@ -1,6 +1,6 @@
 """``colorgui colorize`` and ``colorgui info``: photos in, colorized photos out (on this
 machine or, with ``--ray``, on a Ray cluster), and what an output says of how it was made.
-Also the helpers the other commands share (``plural``, ``StopOnCtrlC``, ``colorizer``).
+Also the helpers the other commands share (``StopOnCtrlC``, ``colorizer``).
 """
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ import argparse
 import signal
 import sys
 from pathlib import Path
+
+from model.progress import plural
 
 
 def number_in(low: float, high: float, kind=float):
@@ -34,10 +36,6 @@ saturation = number_in(0.0, 2.0)
 quality = number_in(1, 100, int)
 # a share of the photos held out by ``train`` (1 left none to train on)
 held_out = number_in(0.0, 0.9)
-
-
-def plural(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 class StopOnCtrlC:

@@ -12,7 +12,8 @@ import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from colorgui.cli.colorize import StopOnCtrlC, check_output_folder, plural, quality
+from colorgui.cli.colorize import StopOnCtrlC, check_output_folder, quality
+from model.progress import plural
 from model.io.files import OUTPUT_FORMATS
 
 RESTORE_HELP = ("never applied unless asked: --restore-tone stretches a faded print's "

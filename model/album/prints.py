@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -64,10 +65,12 @@ def print_path(target: Path, index: int, suffix: str) -> Path:
 
 def split_page(page: os.PathLike | str, target: os.PathLike | str,
                options: SplitOptions = SplitOptions(),
-               rects: list[PrintRect] | None = None) -> PageSplit:
+               rects: list[PrintRect] | None = None,
+               stopped: Callable[[], bool] = lambda: False) -> PageSplit:
     """Cut ``page``'s prints into files named after ``target`` (module notes). ``rects``:
     the prints' rectangles in the page's pixels, as a user settled them; None: found
-    here. Never raises for a bad page or a failed write: the result says why."""
+    here. ``stopped()`` is asked before each print (a cancel): the prints not yet cut are
+    left out. Never raises for a bad page or a failed write: the result says why."""
     page, target = Path(page), Path(target)
     result = PageSplit(page)
     try:
@@ -89,6 +92,8 @@ def split_page(page: os.PathLike | str, target: os.PathLike | str,
     suffix = options.suffix or output_suffix(page.suffix)
     source = page.resolve()
     for index, rect in enumerate(analysis.prints, 1):
+        if stopped():
+            break
         path = print_path(target, index, suffix)
         if path.resolve() == source or path.resolve() in options.keep:
             what = "the page itself" if path.resolve() == source else "another page"
