@@ -148,7 +148,8 @@ def cmd_colorize(args) -> int:
     hints = _hint_file(args)
     check_output_folder("colorize", args.out)
     check_colorize_options(args)  # a bad --reference stops here, before the model loads
-    jobs, refused = plan_jobs(args.inputs, args.out, args.format, numbered=args.split_pages)
+    jobs, refused = plan_jobs(args.inputs, args.out, args.format,
+                              numbered=getattr(args, "split_pages", False))
     for job in jobs:
         job.hints = hints
     if not jobs:
