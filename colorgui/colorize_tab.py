@@ -189,7 +189,12 @@ class ColorizeTab(QWidget):
         w, h = result.size
         self.original_view.set_image(to_qimage(result.original), (w, h))
         self._render()
-        self.status.setText(f"{Path(result.path).name} — {w}×{h}")
+        from model import color
+
+        note = ""
+        if color.has_own_colours(result.original):  # (they were replaced without a word)
+            note = " — in colour already: the model's colours replace its own"
+        self.status.setText(f"{Path(result.path).name} — {w}×{h}{note}")
         self._update_buttons()
         self.resultShown.emit(result)
 

@@ -339,3 +339,15 @@ def test_garbage_is_collected_on_the_gui_thread_while_the_worker_lives(window, q
     assert freed_on == [threading.main_thread()]
     window.close()
     assert gc.isenabled()
+
+
+def test_a_photo_in_colour_is_said_to_be_so_when_it_opens(window, qtbot, tmp_path, gray_photo):
+    """Its colours were replaced by the model's without a word."""
+    from skimage import data
+
+    colour = tmp_path / "colour.png"
+    Image.fromarray(data.astronaut()).save(colour)
+    open_and_wait(window, qtbot, colour)
+    assert "in colour already" in window.colorize_tab.status.text()
+    open_and_wait(window, qtbot, gray_photo)
+    assert "in colour" not in window.colorize_tab.status.text()
