@@ -174,3 +174,14 @@ def test_two_photos_of_one_name_in_a_flattened_folder_are_told_apart(window, tmp
     tab.add_paths([str(root)])
     names = sorted(tab.table.item(r, 0).text() for r in range(tab.table.rowCount()))
     assert names == [str(Path("1950", "p0.png")), str(Path("1951", "p0.png")), "p1.png"]
+
+
+def test_a_folder_with_a_symbolic_link_loop_is_queued_with_the_loop_failed(window, tmp_path):
+    """Naming the queue's rows resolved every path, and a loop raised out of the plan."""
+    root = album(tmp_path, n=1, corrupt=False)
+    (root / "loop1.jpg").symlink_to("loop2.jpg")
+    (root / "loop2.jpg").symlink_to("loop1.jpg")
+    tab = window.batch_tab
+    tab.add_paths([str(root)])
+    states = {tab.table.item(r, 0).text(): tab.state(r) for r in range(tab.table.rowCount())}
+    assert states == {"p0.png": "waiting", "loop1.jpg": "failed", "loop2.jpg": "failed"}

@@ -130,7 +130,7 @@ def test_a_reference_lends_its_colours_as_hints_kept_with_the_photos_edits(
 
 
 def test_a_deleted_matched_hint_stays_deleted_and_an_undone_removal_brings_the_reference_back(
-        window, qtbot, photos):
+        window, qtbot, photos, monkeypatch):
     """A new strength matched a deleted hint again; and an undo of Remove brought back the
     reference's hints with the reference gone from the list (and saved so)."""
     folder, refs = photos
@@ -155,6 +155,7 @@ def test_a_deleted_matched_hint_stays_deleted_and_an_undone_removal_brings_the_r
     assert places() and (gone.x, gone.y) not in places()
 
     shown = places()
+    reference_hints_before = reference_hints(tab)
     with qtbot.waitSignal(window.host.matched, timeout=60_000):
         memory.remove_reference(wedding)
     assert not places() and memory.references == [] and panel.references.count() == 0
@@ -165,6 +166,16 @@ def test_a_deleted_matched_hint_stays_deleted_and_an_undone_removal_brings_the_r
     assert window.hint_session.edits().references == [wedding]
     tool.hints.undo_stack.redo()
     assert not places() and memory.references == [] and panel.references.count() == 0
+
+    # a match that ends after an undo changed the references is for another list: its
+    # hints stayed with no reference listed
+    from colorgui.hints.memory import Matched
+
+    monkeypatch.setattr(window, "is_current", lambda kind, job_id: True)
+    stale = Matched(tab.result_serial, REFERENCE, tuple(reference_hints_before),
+                    matched_for=((wedding,), 0.8))
+    memory._matched(0, stale)
+    assert not places() and memory.references == []
 
 
 def test_a_click_beside_the_marks_of_a_reference_adds_the_users_own_hint(

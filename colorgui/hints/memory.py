@@ -40,6 +40,8 @@ class Matched:
     # the colourfulness of the reference showing the photo's own scene, which the photo is
     # brought to (``model.memory.reference.scene_saturation``); None where none does
     colourfulness: float | None = None
+    # what it was matched for: the usable references and the strength (REFERENCE only)
+    matched_for: tuple | None = None
 
 
 @dataclass
@@ -71,8 +73,10 @@ class MatchReferences(Request):
                 self.sha256, strength=self.strength)
             unusable = tuple(r for r in self.references
                              if any(p.startswith(f"{Path(r)}:") for p in recalled.problems))
+            usable = tuple(r for r in self.references if r not in unusable)
             reply = Matched(self.serial, REFERENCE, tuple(recalled.reference),
-                            recalled.problems, unusable, recalled.scene_colourfulness)
+                            recalled.problems, unusable, recalled.scene_colourfulness,
+                            (usable, self.strength))
         except Exception as exc:
             traceback.print_exc()
             reply = Matched(self.serial, REFERENCE, (), [f"{self.path}: could not match its "

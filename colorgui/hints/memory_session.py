@@ -144,8 +144,7 @@ class MemorySession(QObject):
             strength = edits.reference_strength if edits is not None else None
             self.strength = DEFAULT_STRENGTH if strength is None else strength
             self._matching = Matching(
-                tuple(self.references), self.strength,
-                frozenset(_place(h) for h in self.tool.hints.hints if h.origin == REFERENCE),
+                tuple(self.references), self.strength, self._matched_places(),
                 frozenset(edits.reference_dropped) if edits is not None else frozenset())
             self.panel.set_references(self.references)
             self.panel.set_strength(self.strength)
@@ -235,6 +234,8 @@ class MemorySession(QObject):
         if reply.origin == CARRIED:
             self._carried = {h.source for h in reply.hints}
             self.tool.hints.replace_carried(list(reply.hints))
+        elif reply.matched_for not in (None, (tuple(self.references), self.strength)):
+            return  # for references the user has changed since (an undo while it ran)
         else:
             self._show_matched(reply.hints)
         if reply.origin == REFERENCE:
@@ -246,9 +247,12 @@ class MemorySession(QObject):
             what = "reference photos" if reply.origin == REFERENCE else "album's memory"
             self.window.error(f"Some of the {what} cannot be used", "\n\n".join(reply.problems))
 
+    def _matched_places(self) -> frozenset:
+        return frozenset(_place(h) for h in self.tool.hints.hints if h.origin == REFERENCE)
+
     def dropped_references(self) -> frozenset:
         """The matched hints the user deleted: (reference name, x, y)."""
-        present = {_place(h) for h in self.tool.hints.hints if h.origin == REFERENCE}
+        present = self._matched_places()
         m = self._matching
         return (m.dropped | (m.shown - present)) - present
 

@@ -66,23 +66,35 @@ def is_link_loop(path: os.PathLike | str) -> bool:
 def distinct_names(paths: list[os.PathLike | str], known: dict | None = None) -> list[str]:
     """A name per path for a list or table: the name ``known`` gives it (path → name),
     else its file name; where names clash, as much of each path as tells them apart."""
+    from collections import Counter
+
     paths = [Path(p) for p in paths]
-    known = {Path(k).resolve(): v for k, v in (known or {}).items()}
-    depth = {p: 0 for p in paths}  # 0: its name; n: the last n parts of its path
+    known = {_resolved(Path(k)): v for k, v in (known or {}).items()}
+    own = {p: known.get(_resolved(p), p.name) if known else p.name for p in paths}
+    depth = {p: 0 for p in paths}  # 0: its own name; n: the last n parts of its path
 
     def name(p: Path) -> str:
         if depth[p] == 0:
-            return known.get(p.resolve(), p.name)
+            return own[p]
         return str(Path(*p.parts[-depth[p]:])) if depth[p] < len(p.parts) else str(p)
 
     for _ in range(max((len(p.parts) for p in paths), default=0) + 1):
         names = [name(p) for p in paths]
-        clash = {p for p, n in zip(paths, names) if names.count(n) > 1}
+        counts = Counter(names)  # (a count per name per path: 4 s for 10,000 photos)
+        clash = {p for p, n in zip(paths, names) if counts[n] > 1}
         if not clash:
             break
         for p in clash:
             depth[p] += 1
     return [name(p) for p in paths]
+
+
+def _resolved(path: Path) -> Path:
+    """``path`` resolved, or as it is where it cannot be (a symbolic link loop)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path
 
 
 def is_image_file(path: Path) -> bool:
