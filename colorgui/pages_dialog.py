@@ -208,11 +208,12 @@ class PagesDialog(QDialog):
     def cut_done(self, prints: list, failed: list) -> None:
         self.cutting = False
         if self.closed:
-            return  # cancelled while cutting: nothing is queued (the prints were queued)
-        # the pages that give no print, said after the queue is planned (before, its
-        # count replaced the words at once)
-        failed = failed + [(self.pages[i], review.error or review.message)
-                           for i, review in sorted(self.reviews.items()) if not self.rects_of(i)]
+            return  # cancelled while cutting: the user wants none of them queued
+        # the pages that give no print, said after the queue is planned: its count
+        # replaces the queue's label
+        failed = failed + [(self.pages[i], review.error or (
+            "its prints were all removed in the review" if review.rects else review.message))
+            for i, review in sorted(self.reviews.items()) if not self.rects_of(i)]
         self.printsReady.emit(prints)
         if failed:
             self.failedPages.emit(failed)
@@ -310,7 +311,7 @@ class PagesDialog(QDialog):
         self._update_tools()
         self.progress.setVisible(True)
         self.progress.setRange(0, len(pages))
-        self.progress.setValue(0)  # (it sat at -1, with no words, through a large page)
+        self.progress.setValue(0)  # a bar at -1 shows no words: "0 of N" from the start
         self.progress.setFormat("Cutting the prints: %v of %m pages done")
         self.pages_thread.cutRequested.emit(pages, self.tone_box.isChecked(),
                                             self.dust_box.isChecked())

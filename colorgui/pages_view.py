@@ -240,7 +240,9 @@ class PageView(QGraphicsView):
         turn and remove one work without a mouse (nothing could be selected by keyboard)."""
         super().focusInEvent(event)
         items = self.items_()
-        if items and self.selected() is None:
+        tabbed = event.reason() in (Qt.FocusReason.TabFocusReason,
+                                    Qt.FocusReason.BacktabFocusReason)
+        if tabbed and items and self.selected() is None:
             items[0].setSelected(True)
             items[0].setFocus()
 

@@ -152,11 +152,15 @@ class PageWorker(QObject):
             if self._cancel.is_set():
                 break
             folder = prints_folder(page)
-            result = split_page(page, folder / Path(page).name, options, rects,
-                                stopped=self._cancel.is_set)
+            try:
+                result = split_page(page, folder / Path(page).name, options, rects,
+                                    stopped=self._cancel.is_set)
+            except Exception as exc:  # MemoryError restoring a print: the dialog waits on
+                # cutDone, with its page locked
+                failed.append((page, f"could not cut its prints ({exc.__class__.__name__}: "
+                                     f"{exc})"))
+                continue
             done += [CutPrint(str(p.path), page, p.index) for p in result.prints]
-            if self._cancel.is_set():
-                break
             if result.error:
                 failed.append((page, result.error))
             elif result.prints:  # their album is the page's (its folder's memory)
@@ -165,10 +169,8 @@ class PageWorker(QObject):
                 except OSError as exc:
                     log.warning("the prints of %s will not share its album: %s", page, exc)
             self.cutProgress.emit(n + 1, len(pages))
-        if self._cancel.is_set():  # a cancelled cut leaves no prints behind
-            for p in done:
-                Path(p.path).unlink(missing_ok=True)
-            done, failed = [], []
+        # cancelled: the prints cut so far stay in the cache (whole files, where the next
+        # cut of the page writes again), and the dialog queues none of them
         self.cutDone.emit(done, failed)
 
 
@@ -206,13 +208,16 @@ def _stopped(thread: QThread, worker: PageWorker) -> None:
     """Ask the worker to stop and end the thread's loop; wait for the print in hand for
     at most ``STOP_WAIT_MS`` (Cancel while a 600 dpi print's dust was cleaned froze the
     window for 100 s), then let the thread finish on its own, kept until it has."""
-    if isValid(thread) and thread.isRunning():
-        worker.cancel()
-        thread.quit()
-        if not thread.wait(STOP_WAIT_MS):
-            pair = (thread, worker)
-            _FINISHING.add(pair)
-            thread.finished.connect(lambda: _FINISHING.discard(pair))
+    pair = (thread, worker)
+    if pair in _FINISHING or not (isValid(thread) and thread.isRunning()):
+        return  # stopped already (a dialog closed, then destroyed)
+    # kept before it is told to stop: it may end between a wait's time-out and this
+    _FINISHING.add(pair)
+    thread.finished.connect(lambda: _FINISHING.discard(pair))  # a set, no widget
+    worker.cancel()
+    thread.quit()
+    if thread.wait(STOP_WAIT_MS):
+        _FINISHING.discard(pair)
 
 
 def wait_for_finishing() -> None:
