@@ -192,7 +192,7 @@ class ColorizeTab(QWidget):
         from model import color
 
         note = ""
-        if color.has_own_colours(result.original):  # (they were replaced without a word)
+        if color.has_own_colours(result.original):  # its own colours are about to go
             note = " — in colour already: the model's colours replace its own"
         self.status.setText(f"{Path(result.path).name} — {w}×{h}{note}")
         self._update_buttons()

@@ -38,8 +38,7 @@ BUDGETS = (("About 5 minutes", 300.0), ("About 15 minutes", 900.0),
 
 
 def _step_axis():
-    """The loss plot's step axis, ticked at whole steps only (a run of 4 steps was ticked
-    1.0, 1.5, … 4.0)."""
+    """The loss plot's step axis, ticked at whole steps only: there is no half step."""
     import pyqtgraph as pg
 
     class StepAxis(pg.AxisItem):
@@ -390,8 +389,7 @@ class TrainTab(QWidget):
 
     def finished(self, outcome) -> None:
         self.running, self.outcome = False, outcome
-        # the curve is drawn every 5th step: a run that ended between them lost its last
-        # steps (a short or cancelled one, all of them)
+        # the curve is drawn every 5th step: the steps since the last draw, drawn now
         self.train_curve.setData(self._steps, self._smoothed())
         self.progress.setRange(0, 1)
         self.progress.setValue(1)
@@ -463,8 +461,8 @@ class TrainTab(QWidget):
             event.acceptProposedAction()
 
     def dropEvent(self, event):
-        """Folders join "Your photos" (the window opened a dropped folder's first photo in
-        the Colorize tab instead); single photos are said to be no folder."""
+        """Folders join "Your photos" (not the window's drop, which opens a photo in the
+        Colorize tab); single photos are said to be no folder."""
         folders = [p for p in dropped_paths(event) if Path(p).is_dir()]
         if folders:
             self.add_folders(folders)

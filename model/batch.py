@@ -274,12 +274,13 @@ def process(item: BatchItem, colorizer, settings: BatchSettings,
             provenance: Provenance | None, memory: BatchMemory | None = None
             ) -> tuple[str, str | None]:
     """One photo of a batch, here or on a cluster's worker: (state, reason)."""
-    if item.target.is_dir():  # counted as an output that exists: no photo, and no word
+    if item.target.is_dir():  # no output that exists: nothing can be written there
         return FAILED, f"{item.target} is a folder, so the output cannot be written there"
-    if item.target.exists() and not settings.overwrite:
-        return SKIPPED, None
-    if item.target.exists() and maybe_an_original(item.target, item.photo):
-        return FAILED, kept_original(item.target)
+    if item.target.exists():
+        if not settings.overwrite:
+            return SKIPPED, None
+        if maybe_an_original(item.target, item.photo):
+            return FAILED, kept_original(item.target)
     reason = colorize_one(item, colorizer, settings, provenance, memory)
     return (DONE, None) if reason is None else (FAILED, reason)
 
@@ -304,18 +305,16 @@ def maybe_an_original(target: Path, photo: Path) -> bool:
 def kept_original(target: Path) -> str:
     return (f"{target} is kept: it sits beside the originals and holds no colorgui mark, "
             f"so it may be another original (delete it, or choose another output folder "
-            f"or format)")
+            f"or format; outputs without the mark, BMP or --no-provenance ones, are never "
+            f"replaced beside the originals)")
 
 
 def _say_if_made_for_another(job: BatchItem, edits: Edits) -> None:
     """A hint file given (``--hints``) that names another photo is used (its hints sit
-    where they sit relative to the photo), with a word: it was taken silently."""
-    from model.io.sidecar import content_hash
-
-    if edits.photo_sha256 and edits.photo_sha256 != content_hash(job.photo):
-        made_for = f"{edits.photo_name} (another file)" if edits.photo_name else "another photo"
+    where they sit relative to the photo), and the user is told so."""
+    if edits.photo_name and edits.photo_name != job.photo.name:
         log.warning("%s was made for %s, not %s: its hints are placed where they sit "
-                    "relative to the photo", job.hints, made_for, job.photo.name)
+                    "relative to the photo", job.hints, edits.photo_name, job.photo.name)
 
 
 def _hint_file(job: BatchItem) -> Path | None:

@@ -74,7 +74,7 @@ def _say_page(result) -> None:
     whole = result.analysis.verdict == WHOLE
     for p in result.prints:
         extra = f" ({'; '.join(p.notes)})" if p.notes else ""
-        # (a turn under 0.05° read "-0.0° straightened")
+        # a turn under 0.05° is no turn (+ 0.0 makes -0.0 plain 0.0)
         turn = round(p.rect.angle, 1) + 0.0
         state = "exists, skipped" if p.state == "skipped" else \
             "a single photo, kept whole" if whole else f"{turn:+.1f}° straightened"

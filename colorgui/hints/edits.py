@@ -51,8 +51,8 @@ class HintSet(QObject):
     # ----- what the commands (and restoring) do; no undo step of their own
     def reset(self, hints: list[Hint]) -> None:
         """Replace every hint without an undo step (a photo was opened); forgets the
-        undo history. The stack still signals, so Edit ▸ Undo and Redo go gray (with
-        its signals blocked they kept offering the last photo's step, which did nothing)."""
+        undo history. The stack still signals, so that Edit ▸ Undo and Redo follow it and
+        never offer the last photo's steps."""
         self._resetting = True
         try:
             self.undo_stack.clear()

@@ -59,14 +59,15 @@ REJECT_FILL = 0.55
 # fill their rectangles poorly, over this share of it is a photo on its own
 MIN_STRAIGHT_SIDES = 2
 SHAPELESS_WHOLE = 0.2
-# prints explain nearly all that differs from the page (on 36 synthetic pages of train
-# photos at most 4% lay outside them: photo corners, shadows); a single photo whose plain
-# border was taken for a page left 27-98% out of the strips cut from it
+# prints explain nearly all of the regions they are found in and of those that run off
+# the scan (on 36 synthetic pages of train photos at most 4% lay outside them: photo
+# corners, shadows); a single photo whose plain border was taken for a page left 27-98%
+# out of the strips cut from it
 UNEXPLAINED_WHOLE = 0.2
 # with nothing like a print found: empty pages differed from their own model by at most
-# ΔE 3.4 (99th percentile; every paper kind, three lamps), the 22 of 210 train photos said
-# to be empty by at least 23
-CONTENT_WHOLE = 10.0
+# ΔE 1.4 at the 95th percentile (every paper kind), 2.1 with a caption of three lines (0.8%
+# of the page in ink); train photos said to be empty by 8.3 and more, but for a nail on white
+CONTENT_WHOLE = 5.0
 # a print larger than this share of the page may be album paper lying on the lid: it
 # is when what lies on it are prints with page around them (this share of a ring just
 # outside each), unless it is a single picture framed all round by less than
@@ -194,7 +195,7 @@ class _Found:
     surround: list[float] = field(default_factory=list)  # share of page around each rect
     colour: np.ndarray | None = None  # the page's Lab on its border
     unexplained: float = 0.0  # share of what differs from the page lying outside every print
-    content: float = 0.0  # the 99th percentile of the scan's difference from the page (ΔE)
+    content: float = 0.0  # the 95th percentile of the scan's difference from the page (ΔE)
 
 
 def _prints_on(lab: np.ndarray, min_sides: int, nested: bool) -> _Found | None:
@@ -257,14 +258,20 @@ def _prints_on(lab: np.ndarray, min_sides: int, nested: bool) -> _Found | None:
                 elif rect is not None:
                     found.append(rect)
     rects = without_duplicates(found)
-    large = np.isin(labels, np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= min_area)) & (labels > 0)
     for r in rects:  # grown a little: a print's soft edge and shadow, its photo corners
         short = min(r.width, r.height)
         grown = PrintRect(r.cx, r.cy, r.width + 0.1 * short, r.height + 0.1 * short, r.angle)
         cv2.fillConvexPoly(explained, np.round(grown.corners()).astype(np.int32), 1)
-    unexplained = float((large & (explained == 0)).sum()) / max(int(large.sum()), 1)
+    # what the prints leave out of the regions they were found in, and of the regions
+    # that run off the scan (a photo's subject cut by its frame); a shape lying apart on
+    # the page (an oval cameo, a caption) counts for nothing
+    edge = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
+    counted = np.union1d(np.unique(labels[(explained > 0) & (labels > 0)]), edge[edge > 0])
+    counted = counted[stats[counted, cv2.CC_STAT_AREA] >= min_area]
+    theirs = np.isin(labels, counted)
+    unexplained = float((theirs & (explained == 0)).sum()) / max(int(theirs.sum()), 1)
     return _Found(rects, shapeless, [_page_around(page, r, low_level) for r in rects],
-                  page.colour, unexplained, float(np.percentile(page.difference, 99)))
+                  page.colour, unexplained, float(np.percentile(page.difference, 95)))
 
 
 def _page_around(page: PageModel, rect: PrintRect, low_level: float) -> float:

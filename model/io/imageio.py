@@ -217,16 +217,14 @@ def _reading(path: Path):
         raise ImageReadError(path, "is a folder, not an image file") from None
     except UnidentifiedImageError:
         raise ImageReadError(path, "not an image, or a format that cannot be read") from None
-    except OSError as exc:
-        if exc.errno != errno.ELOOP:
-            raise ImageReadError(path, f"damaged or truncated image ({exc})") from None
-        raise ImageReadError(path, LINK_LOOP) from None
     except Image.DecompressionBombError:
         raise ImageReadError(path, f"image is too large to open safely (over "
                                    f"{MAX_PIXELS // 1_000_000} megapixels): refused as a "
                                    f"possible decompression bomb") from None
     except (OSError, SyntaxError, ValueError) as exc:
-        raise ImageReadError(path, f"damaged or truncated image ({exc})") from None
+        loop = isinstance(exc, OSError) and exc.errno == errno.ELOOP
+        raise ImageReadError(path, LINK_LOOP if loop else f"damaged or truncated image "
+                                                          f"({exc})") from None
 
 
 def _not_empty(path: Path) -> None:
@@ -292,8 +290,8 @@ _PIL_FORMATS = {**{f".{fmt}": name.upper() for fmt, (name, _) in OUTPUT_FORMATS.
 
 def output_suffix(suffix: str) -> str:
     """The suffix an output gets for an input of this suffix: its own where colorgui
-    writes that format, else PNG (lossless: a GIF, a TGA, a file with no suffix; these
-    were colorized and then failed at writing)."""
+    writes that format, else PNG (lossless: a GIF, a TGA, a file with no suffix), so that
+    no photo is colorized only to fail at writing."""
     suffix = suffix.lower()
     return suffix if suffix in _PIL_FORMATS and suffix != ".gif" else ".png"
 
