@@ -154,6 +154,13 @@ def test_a_deleted_matched_hint_stays_deleted_and_an_undone_removal_brings_the_r
         panel.strengthChanged.emit(0.8)
     assert places() and (gone.x, gone.y) not in places()
 
+    # Clear is no deletion of each: a new strength matches them all again
+    tool.clear_action.trigger()
+    assert not places()
+    with qtbot.waitSignal(window.host.matched, timeout=60_000):
+        panel.strengthChanged.emit(0.8)
+    assert places() and (gone.x, gone.y) not in places()
+
     shown = places()
     reference_hints_before = reference_hints(tab)
     with qtbot.waitSignal(window.host.matched, timeout=60_000):

@@ -251,9 +251,13 @@ class MemorySession(QObject):
         return frozenset(_place(h) for h in self.tool.hints.hints if h.origin == REFERENCE)
 
     def dropped_references(self) -> frozenset:
-        """The matched hints the user deleted: (reference name, x, y)."""
+        """The matched hints the user deleted: (reference name, x, y). With none of them
+        left the photo's hints were cleared, not picked through: a new match brings them
+        all back (counted as deleted, no strength could)."""
         present = self._matched_places()
         m = self._matching
+        if not present:
+            return m.dropped
         return (m.dropped | (m.shown - present)) - present
 
     def _show_matched(self, matched) -> None:
