@@ -159,6 +159,7 @@ class PageWorker(QObject):
                 # cutDone, with its page locked
                 failed.append((page, f"could not cut its prints ({exc.__class__.__name__}: "
                                      f"{exc})"))
+                self.cutProgress.emit(n + 1, len(pages))
                 continue
             done += [CutPrint(str(p.path), page, p.index) for p in result.prints]
             if result.error:
@@ -206,8 +207,8 @@ STOP_WAIT_MS = 2000
 
 def _stopped(thread: QThread, worker: PageWorker) -> None:
     """Ask the worker to stop and end the thread's loop; wait for the print in hand for
-    at most ``STOP_WAIT_MS`` (Cancel while a 600 dpi print's dust was cleaned froze the
-    window for 100 s), then let the thread finish on its own, kept until it has."""
+    at most ``STOP_WAIT_MS`` (cleaning a 600 dpi print's dust takes up to 100 s, too long
+    to freeze the window for), then let the thread finish on its own, kept until it has."""
     pair = (thread, worker)
     if pair in _FINISHING or not (isValid(thread) and thread.isRunning()):
         return  # stopped already (a dialog closed, then destroyed)
