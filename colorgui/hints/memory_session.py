@@ -54,8 +54,8 @@ class Matching:
 
 class MatchedReferences(SetHints):
     """A match's hints with the references and strength they came from, as one undo step:
-    an undo of a removed reference brings back the reference with its hints (the hints
-    alone came back, with the reference gone from the list)."""
+    an undo of a removed reference brings back the reference with its hints, so that the
+    list, the strength and the hints shown always belong together."""
 
     def __init__(self, session: "MemorySession", new: list, before: Matching, after: Matching):
         super().__init__(session.tool.hints, new, "Colours from references")
