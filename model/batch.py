@@ -28,7 +28,7 @@ from model.progress import Progress
 from model.io.provenance import Provenance, provenance_for
 from model.io.sidecar import Edits, HintFileError, read_edits, sidecar_path
 from model.memory.album import AlbumError, AlbumMemory, album_of, open_memory, write_memory
-from model.memory.recall import Recall
+from model.memory.recall import Recall, replace_auto
 from model.memory.reference import DEFAULT_STRENGTH
 
 log = logging.getLogger(__name__)
@@ -364,11 +364,11 @@ def colorize_one(job: BatchItem, colorizer, settings: BatchSettings,
     # carried hints and its saturation are among those edits already
     if memory is not None and job.edits is None and getattr(colorizer, "takes_hints", False):
         try:
-            recalled = _recalled(job, photo, hints, memory, settings)
+            recalled = _recalled(job, photo, hints, memory, settings, edits)
         except Exception as exc:
             return f"could not match its reference photos or album: {_described(exc)}"
-        if recalled.hints:
-            hints = list(hints) + recalled.hints
+        if recalled.hints or any(h.origin in recalled.kinds for h in hints):
+            hints = replace_auto(hints, recalled)
             edits = replace(edits or Edits(), hints=hints, references=list(settings.references),
                             reference_strength=settings.reference_strength
                             if settings.references else None)
@@ -408,16 +408,19 @@ def _own_settings(job: BatchItem, edits: Edits | None, settings: BatchSettings, 
     return saturation, vivid
 
 
-def _recalled(job: BatchItem, photo, hints, memory: BatchMemory, settings: BatchSettings):
-    """What the batch's colour memory brings to one photo; a reference that cannot be used
-    (the photo itself, unreadable…) is said once in the log, naming the file, and the
-    photos are colorized without it."""
+def _recalled(job: BatchItem, photo, hints, memory: BatchMemory, settings: BatchSettings,
+              edits: Edits | None):
+    """What the batch's colour memory brings to one photo, less the matched hints its
+    edits say the user deleted; a reference that cannot be used (the photo itself,
+    unreadable…) is said once in the log, naming the file, and the photos are colorized
+    without it."""
     from model.io.sidecar import content_hash
 
     album = memory.albums.get(job.album_folder)
     sha = content_hash(job.photo) if settings.references or album else ""
+    dropped = frozenset(edits.reference_dropped) if edits is not None else frozenset()
     recalled = memory.recall.recall(job.photo, color.luminance(photo.rgb), hints,
-                                    settings.references, album, sha)
+                                    settings.references, album, sha, dropped=dropped)
     for problem in recalled.problems:
         if problem not in memory.told:
             memory.told.add(problem)

@@ -310,3 +310,36 @@ def test_a_batch_with_a_reference_of_the_photos_scene_makes_it_as_colourful(colo
     saturation = read_edits(sidecar_path(matched)).saturation
     assert 1.0 < saturation <= MAX_SCENE_SATURATION
     assert read_provenance(matched).saturation == pytest.approx(saturation)
+
+
+def test_a_batch_matches_a_photo_with_edits_again_leaving_out_what_the_user_deleted(
+        colorizer, tmp_path):
+    """The photo's edits (saved by the app) held matched hints and a deleted one: the CLI
+    added a new match to the old one, and brought the deleted place back."""
+    from dataclasses import replace
+
+    from model.batch import BatchSettings, plan_jobs, run_jobs
+    from model.io.sidecar import read_edits, sidecar_path, write_edits
+    from model.memory.recall import matched_place
+
+    a, b = pair(strange_colours(photo("astronaut")))
+    Image.fromarray(color.to_uint8(a)).save(tmp_path / "a.png")
+    (tmp_path / "in").mkdir()
+    Image.fromarray(color.to_uint8(color.gray_to_rgb(color.luminance(b)))).save(
+        tmp_path / "in" / "b.png")
+    settings = BatchSettings(references=(str(tmp_path / "a.png"),))
+
+    def matched(out: str) -> list:
+        report = run_jobs(plan_jobs([tmp_path / "in" / "b.png"], tmp_path / out)[0], colorizer,
+                          settings)
+        assert len(report.done) == 1 and not report.failed
+        return read_edits(sidecar_path(tmp_path / out / "b.png"))
+
+    first = matched("first")
+    assert len(first.hints) >= 15 and all(h.origin == REFERENCE for h in first.hints)
+    gone = matched_place(first.hints[0])
+    write_edits(sidecar_path(tmp_path / "in" / "b.png"), replace(first, reference_dropped=[gone]))
+    again = matched("again")
+    places = [matched_place(h) for h in again.hints]
+    assert gone not in places and len(places) == len(set(places)) == len(first.hints) - 1
+    assert again.reference_dropped == [gone]

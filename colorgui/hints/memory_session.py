@@ -30,14 +30,10 @@ from colorgui.hints.memory import CarryAlbum, MatchReferences, SuggestPlaces
 from model.hints import CARRIED, REFERENCE, USER
 from model.memory.album import (AlbumError, Forgotten, album_of, open_memory, read_memory,
                                 write_memory)
+from model.memory.recall import matched_place
 from model.memory.reference import DEFAULT_STRENGTH, scene_saturation
 
 PLACES = 5  # how many places "where should I click?" shows
-
-
-def _place(hint) -> tuple[str, float, float]:
-    """A matched hint's reference and place, as the photo's edits keep them."""
-    return hint.source, round(hint.x, 6), round(hint.y, 6)
 
 
 @dataclass(frozen=True)
@@ -248,7 +244,7 @@ class MemorySession(QObject):
             self.window.error(f"Some of the {what} cannot be used", "\n\n".join(reply.problems))
 
     def _matched_places(self) -> frozenset:
-        return frozenset(_place(h) for h in self.tool.hints.hints if h.origin == REFERENCE)
+        return frozenset(matched_place(h) for h in self.tool.hints.hints if h.origin == REFERENCE)
 
     def dropped_references(self) -> frozenset:
         """The matched hints the user deleted: (reference name, x, y). With none of them
@@ -264,9 +260,9 @@ class MemorySession(QObject):
         """A match's hints replace the earlier ones, less those the user deleted (a new
         strength brought them back), in one undo step with the references they came from."""
         dropped = self.dropped_references()
-        hints = [h for h in matched if _place(h) not in dropped]
+        hints = [h for h in matched if matched_place(h) not in dropped]
         after = Matching(tuple(self.references), self.strength,
-                         frozenset(_place(h) for h in hints), dropped)
+                         frozenset(matched_place(h) for h in hints), dropped)
         new = [h for h in self.tool.hints.hints if h.origin != REFERENCE] + hints
         if new != self.tool.hints.hints or after != self._matching:
             self.tool.hints.undo_stack.push(MatchedReferences(self, new, self._matching, after))

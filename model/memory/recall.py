@@ -39,6 +39,10 @@ class Recalled:
     # strength it was matched at (``model.memory.reference.scene_saturation``)
     scene_colourfulness: float | None = None
     strength: float = DEFAULT_STRENGTH
+    # the kinds of hint this recall stands for (REFERENCE where references were matched,
+    # CARRIED where an album's memory was asked), found or not: those the photo's edits
+    # held from an earlier run give way to them
+    kinds: frozenset = frozenset()
 
     @property
     def hints(self) -> list[Hint]:
@@ -48,6 +52,12 @@ class Recalled:
         """The saturation that brings the photo colorized with these hints (its L and
         normalised a/b) to its scene's reference's colourfulness; 1 where none shows it."""
         return scene_saturation(L, ab, self.scene_colourfulness, self.strength)
+
+
+def matched_place(hint: Hint) -> tuple[str, float, float]:
+    """A matched hint's reference and place, as a photo's edits keep those the user
+    deleted (``Edits.reference_dropped``)."""
+    return hint.source, round(hint.x, 6), round(hint.y, 6)
 
 
 def without_near(auto: list[Hint], mine: list[Hint], cell: float) -> list[Hint]:
@@ -139,17 +149,22 @@ class Recall:
     # ----- one photo
     def recall(self, photo: os.PathLike | str, L, user_hints: list[Hint] = (),
                references=(), memory: AlbumMemory | None = None, photo_sha256: str = "",
-               analysis=None, strength: float | None = None) -> Recalled:
+               analysis=None, strength: float | None = None, dropped=frozenset()
+               ) -> Recalled:
         """The hints the memory brings to ``photo`` (its lightness ``L``, 0..100, any
         size; ``analysis``: its ``Analysis`` if already made): from ``references`` (paths)
-        and the album's references, and carried from ``memory`` (none of the photo's
-        own, none it dropped)."""
+        and the album's references, less the matched places the user deleted
+        (``dropped``, ``matched_place``), and carried from ``memory`` (none of the
+        photo's own, none it dropped)."""
         out = Recalled()
         paths = list(references)
         if memory is not None and memory.enabled:
             paths += [memory.resolve(r) for r in memory.references
                       if memory.resolve(r).absolute() not in {Path(p).absolute() for p in paths}]
+            out.kinds |= {CARRIED}
         refs, out.problems = self.references(paths, photo_sha256)
+        if refs:
+            out.kinds |= {REFERENCE}
         sources = []
         if memory is not None and memory.enabled:
             own, dropped = memory.name_of(photo), memory.dropped_at(photo)
@@ -173,11 +188,13 @@ class Recall:
         if refs:
             out.strength = self.strength if strength is None else strength
             found = match_references(analysis, refs, out.strength, REFERENCE_TEST, target)
-            out.reference = without_near(found.hints, mine + out.carried, cell)
+            kept = [h for h in found.hints if matched_place(h) not in dropped]
+            out.reference = without_near(kept, mine + out.carried, cell)
             out.scene_colourfulness = found.colourfulness
         return out
 
 
 def replace_auto(hints: list[Hint], recalled: Recalled) -> list[Hint]:
-    """``hints`` with their matched and carried hints replaced by ``recalled``'s."""
-    return [h for h in hints if h.origin not in (REFERENCE, CARRIED)] + recalled.hints
+    """``hints`` with their matched and carried hints replaced by ``recalled``'s, of the
+    kinds it stands for: a hint file's matched hints are not doubled by a new match."""
+    return [h for h in hints if h.origin not in recalled.kinds] + recalled.hints
