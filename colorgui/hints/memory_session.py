@@ -39,13 +39,15 @@ PLACES = 5  # how many places "where should I click?" shows
 @dataclass(frozen=True)
 class Matching:
     """What the photo's matched hints came from: its references and strength, the places
-    the match gave them (``shown``), and those the user deleted (``dropped``), which a
-    new match (another strength, another reference) leaves out."""
+    the match gave them (``shown``), those the user deleted (``dropped``), which a new
+    match (another strength, another reference) leaves out, and the colourfulness of the
+    reference showing the photo's scene (None: none shows it), which sets its saturation."""
 
     references: tuple[str, ...] = ()
     strength: float = DEFAULT_STRENGTH
     shown: frozenset = frozenset()
     dropped: frozenset = frozenset()
+    colourfulness: float | None = None
 
 
 class MatchedReferences(SetHints):
@@ -58,12 +60,12 @@ class MatchedReferences(SetHints):
         self.session, self.before, self.after = session, before, after
 
     def redo(self):
-        self.session._set_matching(self.after)
         super().redo()
+        self.session._set_matching(self.after)
 
     def undo(self):
-        self.session._set_matching(self.before)
         super().undo()
+        self.session._set_matching(self.before)
 
 
 class ForgetRemembered(SetHints):
@@ -233,12 +235,7 @@ class MemorySession(QObject):
         elif reply.matched_for not in (None, (tuple(self.references), self.strength)):
             return  # for references the user has changed since (an undo while it ran)
         else:
-            self._show_matched(reply.hints)
-        if reply.origin == REFERENCE:
-            # the saturation is measured on the preview that shows these hints (_recolored)
-            self._scene = (reply.colourfulness, reply.hints) if reply.colourfulness else None
-            if self._scene is None:
-                self._scene_saturation(1.0)
+            self._show_matched(reply.hints, reply.colourfulness)
         if reply.problems:
             what = "reference photos" if reply.origin == REFERENCE else "album's memory"
             self.window.error(f"Some of the {what} cannot be used", "\n\n".join(reply.problems))
@@ -256,22 +253,32 @@ class MemorySession(QObject):
             return m.dropped
         return (m.dropped | (m.shown - present)) - present
 
-    def _show_matched(self, matched) -> None:
+    def _show_matched(self, matched, colourfulness: float | None) -> None:
         """A match's hints replace the earlier ones, less those the user deleted (a new
-        strength brought them back), in one undo step with the references they came from."""
+        strength brought them back), in one undo step with the references they came from
+        and the colourfulness of the scene they show."""
         dropped = self.dropped_references()
         hints = [h for h in matched if matched_place(h) not in dropped]
         after = Matching(tuple(self.references), self.strength,
-                         frozenset(matched_place(h) for h in hints), dropped)
+                         frozenset(matched_place(h) for h in hints), dropped, colourfulness)
         new = [h for h in self.tool.hints.hints if h.origin != REFERENCE] + hints
         if new != self.tool.hints.hints or after != self._matching:
             self.tool.hints.undo_stack.push(MatchedReferences(self, new, self._matching, after))
 
     def _set_matching(self, matching: Matching) -> None:
+        """The references, strength and saturation that go with the matched hints shown
+        (a match, or its undo or redo)."""
         self._matching = matching
         self.references, self.strength = list(matching.references), matching.strength
         self.panel.set_references(self.references)
         self.panel.set_strength(self.strength)
+        if matching.colourfulness:
+            # measured on the preview that shows these hints (_recolored)
+            self._scene = (matching.colourfulness,
+                           [h for h in self.tool.hints.hints if h.origin == REFERENCE])
+        else:
+            self._scene = None
+            self._scene_saturation(1.0)
 
     def _scene_saturation(self, wanted: float) -> None:
         """A reference of the photo's own scene raises the saturation to ``wanted`` (never
