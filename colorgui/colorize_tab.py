@@ -62,6 +62,9 @@ class ColorizeTab(QWidget):
 
         self.original_view = ImageView("Drop a black-and-white photo here\nor use File ▸ Open")
         self.colour_view = ImageView("The colorized photo appears here")
+        self.original_view.detail_source = self._original_detail
+        self.colour_view.detail_source = self._colour_detail
+        self._original_ab = None  # the preview's own a/b (a colour photo's), for its detail
         self.original_view.viewChanged.connect(self.colour_view.follow)
         self.colour_view.viewChanged.connect(self.original_view.follow)
         for v in (self.original_view, self.colour_view):
@@ -187,10 +190,11 @@ class ColorizeTab(QWidget):
         if result.opened:
             self._restore(result.restored)
         w, h = result.size
-        self.original_view.set_image(to_qimage(result.original), (w, h))
-        self._render()
         from model import color
 
+        self._original_ab = color.normalise_ab(color.rgb_to_lab(result.original)[..., 1:])
+        self.original_view.set_image(to_qimage(result.original), (w, h))
+        self._render()
         note = ""
         if color.has_own_colours(result.original):  # its own colours are about to go
             note = " — in colour already: the model's colours replace its own"
@@ -243,6 +247,29 @@ class ColorizeTab(QWidget):
             self.colour_view.follow(self.original_view.scale_factor(), c.x(), c.y())
         self.split_view.set_images(to_qimage(self.result.original), image)
         self.previewShown.emit()
+
+    def _detail(self, ab, saturation: float, box: tuple[int, int, int, int],
+                size: tuple[int, int]):
+        """The photo's full-resolution lightness in ``box``, made ``size`` (no larger),
+        with the preview's colours: a/b are smooth, what zooming in shows is the
+        lightness's detail."""
+        if self.result is None or ab is None:
+            return None
+        import cv2
+        from model import color
+
+        x0, y0, x1, y1 = box
+        L = self.result.full_L[y0:y1, x0:x1]
+        if size != (x1 - x0, y1 - y0):
+            L = cv2.resize(L, size, interpolation=cv2.INTER_AREA)
+        region = color.region_of(ab, self.result.size, box, size)
+        return to_qimage(color.compose(L, region, saturation))
+
+    def _colour_detail(self, box, size):
+        return self._detail(self.ab, self.saturation, box, size)
+
+    def _original_detail(self, box, size):
+        return self._detail(self._original_ab, 1.0, box, size)
 
     def _mode_changed(self, index: int) -> None:
         self.stack.setCurrentIndex(index)

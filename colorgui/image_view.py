@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QPainter, QPen, QPixmap, QColor
 from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QWidget
 
 from colorgui.file_dialogs import FileDropTarget
+
+DETAIL_DELAY_MS = 60
 
 
 class ImageView(FileDropTarget, QGraphicsView):
@@ -17,6 +19,11 @@ class ImageView(FileDropTarget, QGraphicsView):
     both go on fitting the window as it is resized. A ``hint_layer``
     (``colorgui.hints.layer``), when one is attached, draws over the photo and takes the
     mouse while it is active.
+
+    The photo shown is a preview (``set_image``'s ``full_size``). Zoomed in past the
+    preview's own pixels, the part in view is drawn again from ``detail_source``, a
+    callable giving a region (x0, y0, x1, y1, in photo pixels) as a QImage of a size
+    (w, h): the photo's own pixels at 100% and above, not a blown-up preview.
     """
 
     viewChanged = Signal(float, float, float, bool)
@@ -28,6 +35,14 @@ class ImageView(FileDropTarget, QGraphicsView):
         self._item = QGraphicsPixmapItem()
         self._item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
         self.scene().addItem(self._item)
+        self._detail = QGraphicsPixmapItem()
+        self._detail.setZValue(1)
+        self._detail.setVisible(False)
+        self.scene().addItem(self._detail)
+        self.detail_source = None
+        # after a zoom or pan settles: a region's pixels take a few tens of milliseconds
+        self._detail_timer = QTimer(self, singleShot=True, interval=DETAIL_DELAY_MS)
+        self._detail_timer.timeout.connect(self.update_detail)
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
@@ -47,6 +62,7 @@ class ImageView(FileDropTarget, QGraphicsView):
         """Show ``image``, scaled to ``full_size`` (w, h) scene units when it is a preview."""
         if image is None:
             self._item.setPixmap(QPixmap())
+            self._detail.setVisible(False)
             self.viewport().update()
             return
         self._item.setPixmap(QPixmap.fromImage(image))
@@ -55,6 +71,36 @@ class ImageView(FileDropTarget, QGraphicsView):
         self.scene().setSceneRect(QRectF(0, 0, w, h))
         if not keep_view or self._fit:
             self.fit()
+        self.update_detail()  # now: a stale detail would show the old colours
+
+    def magnified(self) -> bool:
+        """Whether a preview pixel covers more than a pixel of the screen."""
+        return self.has_image() and self.scale_factor() * self._item.scale() > 1.01
+
+    def update_detail(self) -> None:
+        """Draw the part in view at full resolution where the preview is magnified."""
+        self._detail_timer.stop()
+        if self.detail_source is None or not self.magnified():
+            self._detail.setVisible(False)
+            return
+        seen = self.mapToScene(self.viewport().rect()).boundingRect() & self.sceneRect()
+        box = seen.toAlignedRect() & QRect(0, 0, int(self.sceneRect().width()),
+                                           int(self.sceneRect().height()))
+        if box.isEmpty():
+            self._detail.setVisible(False)
+            return
+        # zoomed out (under 100%), no more pixels than the screen shows of it are made
+        scale = min(1.0, self.scale_factor())
+        size = (max(1, round(box.width() * scale)), max(1, round(box.height() * scale)))
+        image = self.detail_source((box.left(), box.top(), box.right() + 1, box.bottom() + 1),
+                                   size)
+        if image is None:
+            self._detail.setVisible(False)
+            return
+        self._detail.setPixmap(QPixmap.fromImage(image))
+        self._detail.setScale(box.width() / max(image.width(), 1))
+        self._detail.setPos(box.left(), box.top())
+        self._detail.setVisible(True)
 
     @property
     def fitted(self) -> bool:
@@ -94,7 +140,12 @@ class ImageView(FileDropTarget, QGraphicsView):
     def centre(self) -> QPointF:
         return self.mapToScene(self.viewport().rect().center())
 
+    def _detail_later(self) -> None:
+        if self.magnified() or self._detail.isVisible():
+            self._detail_timer.start()
+
     def _emit_view(self, *_):
+        self._detail_later()
         if not self._syncing:
             c = self.centre()
             self.viewChanged.emit(self.scale_factor(), c.x(), c.y(), self._fit)
@@ -113,6 +164,7 @@ class ImageView(FileDropTarget, QGraphicsView):
                 self.centerOn(x, y)
         finally:
             self._syncing = False
+        self._detail_later()
 
     def drawForeground(self, painter, rect):
         if not self.has_image() and self._placeholder:

@@ -110,6 +110,24 @@ def compose(L: np.ndarray, ab_normalised: np.ndarray, saturation: float = 1.0) -
     return out
 
 
+def region_of(small: np.ndarray, full_size: tuple[int, int], box: tuple[int, int, int, int],
+              size: tuple[int, int] | None = None) -> np.ndarray:
+    """The part ``box`` (x0, y0, x1, y1, in pixels of the full-size (w, h) image) of an
+    image known by its smaller copy ``small`` (H×W or H×W×C float32), made ``size`` (w, h;
+    default the box's), sampled bilinearly (to 1/32 of a pixel) as a resize to the full
+    size would, without making all of it."""
+    x0, y0, x1, y1 = box
+    size = size or (x1 - x0, y1 - y0)
+    # small pixels per output pixel; centres aligned as cv2.resize aligns them
+    fx = small.shape[1] / full_size[0] * (x1 - x0) / size[0]
+    fy = small.shape[0] / full_size[1] * (y1 - y0) / size[1]
+    sx, sy = small.shape[1] / full_size[0], small.shape[0] / full_size[1]
+    to_small = np.float32([[fx, 0, x0 * sx + 0.5 * fx - 0.5], [0, fy, y0 * sy + 0.5 * fy - 0.5]])
+    return cv2.warpAffine(np.ascontiguousarray(small, np.float32), to_small, size,
+                          flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REPLICATE)
+
+
 _STRIP_THREADS = min(4, os.cpu_count() or 1)
 _REMAP_WIDTH = 32_000
 

@@ -1,3 +1,4 @@
+import cv2
 import numpy as np
 from skimage import data
 
@@ -101,3 +102,13 @@ def test_every_chroma_below_the_gamut_table_fits():
         chroma = table * np.float32(k / 40)
         lab = np.dstack([np.broadcast_to(L, table.shape), chroma * np.cos(hue), chroma * np.sin(hue)])
         assert color._in_gamut(lab, tol=1e-4).all(), k
+
+
+def test_a_region_of_a_small_copy_is_the_full_size_resize_of_it_there():
+    rng = np.random.default_rng(0)
+    small = rng.random((40, 60, 2), dtype=np.float32)
+    full = cv2.resize(small, (300, 200), interpolation=cv2.INTER_LINEAR)
+    part = color.region_of(small, (300, 200), (50, 30, 170, 120))
+    assert part.shape == (90, 120, 2) and np.abs(part - full[30:120, 50:170]).max() < 0.03
+    half = color.region_of(small, (300, 200), (0, 0, 300, 200), (150, 100))
+    assert np.abs(half - cv2.resize(full, (150, 100), interpolation=cv2.INTER_LINEAR)).max() < 0.03

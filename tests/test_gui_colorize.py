@@ -351,3 +351,44 @@ def test_a_photo_in_colour_is_said_to_be_so_when_it_opens(window, qtbot, tmp_pat
     assert "in colour already" in window.colorize_tab.status.text()
     open_and_wait(window, qtbot, gray_photo)
     assert "in colour" not in window.colorize_tab.status.text()
+
+
+def test_100_percent_shows_the_photos_own_pixels_not_the_blown_up_preview(window, qtbot,
+                                                                          tmp_path):
+    """The views held a 1280 px preview: at 100% a 2600 px scan's fine detail (a
+    one-pixel checker) was a blur."""
+    from model import color
+    from colorgui.image_view import DETAIL_DELAY_MS
+
+    h, w = 1400, 2600
+    checker = (np.indices((h, w)).sum(0) % 2 * 120 + 60).astype(np.uint8)
+    path = tmp_path / "scan.png"
+    Image.fromarray(checker).save(path)
+    open_and_wait(window, qtbot, path)
+    tab = window.colorize_tab
+    tab.actual_button.click()
+    qtbot.wait(3 * DETAIL_DELAY_MS)
+    for view in (tab.original_view, tab.colour_view):
+        detail = view._detail
+        assert view.magnified() and detail.isVisible()
+        image = detail.pixmap().toImage()
+        x0, y0 = int(detail.pos().x()), int(detail.pos().y())
+        seen = view.mapToScene(view.viewport().rect()).boundingRect()
+        assert detail.boundingRect().width() >= seen.width() - 2  # the whole view
+        row = [image.pixelColor(x, 5).lightness() for x in range(40)]
+        # the checker itself: neighbours 120 levels apart, as in the scan (the preview: ~0)
+        assert min(abs(a - b) for a, b in zip(row, row[1:])) > 80
+        assert (checker[y0 + 5, x0] < 128) == (row[0] < 128)  # in its place
+    # the colour view's detail is the full lightness with the preview's colours
+    tab.slider.setValue(150)
+    qtbot.wait(3 * DETAIL_DELAY_MS)
+    image = tab.colour_view._detail.pixmap().toImage()
+    x0, y0 = int(tab.colour_view._detail.pos().x()), int(tab.colour_view._detail.pos().y())
+    box = (x0, y0, x0 + image.width(), y0 + image.height())
+    want = color.to_uint8(color.compose(tab.result.full_L[y0:box[3], x0:box[2]],
+                                        color.region_of(tab.ab, tab.result.size, box), 1.5))
+    got = np.array([[image.pixelColor(x, y).getRgb()[:3] for x in range(8)] for y in range(8)])
+    assert np.abs(got.astype(int) - want[:8, :8]).max() <= 1
+    tab.fit()  # fitted again, nothing is magnified: the preview alone
+    qtbot.wait(3 * DETAIL_DELAY_MS)
+    assert not tab.colour_view._detail.isVisible()
