@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QPainter, QPen, QPixmap, QColor
 from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QWidget
 
@@ -83,9 +83,8 @@ class ImageView(FileDropTarget, QGraphicsView):
         if self.detail_source is None or not self.magnified():
             self._detail.setVisible(False)
             return
-        seen = self.mapToScene(self.viewport().rect()).boundingRect() & self.sceneRect()
-        box = seen.toAlignedRect() & QRect(0, 0, int(self.sceneRect().width()),
-                                           int(self.sceneRect().height()))
+        seen = self.mapToScene(self.viewport().rect()).boundingRect()
+        box = seen.toAlignedRect() & self.sceneRect().toAlignedRect()
         if box.isEmpty():
             self._detail.setVisible(False)
             return
