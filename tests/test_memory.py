@@ -46,7 +46,9 @@ def test_the_memory_file_round_trips_and_names_what_is_wrong(tmp_path):
                          ('{"format": "colorgui-album", "version": true}', "version True"),
                          ('{"format": "colorgui-album", "version": 2}', "version 2"),
                          ('{"format": "colorgui-album", "version": 1, "hints": [{"photo": "a", '
-                          '"x": 2, "y": 0, "a": 0, "b": 0}]}', "hint 1: x is 2")]:
+                          '"x": 2, "y": 0, "a": 0, "b": 0}]}', "hint 1: x is 2"),
+                         ('{"format": "colorgui-album", "version": 1, "strength": 1' + "0" * 400
+                          + "}", "strength is far too large")]:
         path.write_text(text)
         with pytest.raises(AlbumError) as caught:
             read_memory(tmp_path)

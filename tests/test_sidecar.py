@@ -44,6 +44,12 @@ def test_sidecar_sits_beside_the_photo(tmp_path):
     ('{"format": "colorgui-hints", "version": 1, "hints": [], '
      '"reference_dropped": [{"source": "w.jpg", "x": 2, "y": 0}]}',
      "reference_dropped: x is 2, outside 0..1"),
+    # JSON's integers have no limit: float() of this one raised OverflowError, which ended
+    # a whole batch in a traceback
+    ('{"format": "colorgui-hints", "version": 1, "hints": [{"x": 0, "y": 0, "b": 0, "a": 1'
+     + "0" * 400 + '}]}', "hint 1: a is far too large"),
+    ('{"format": "colorgui-hints", "version": 1, "hints": [], '
+     '"reference_dropped": [{"source": "w.jpg", "y": 0}]}', "reference_dropped: x is missing"),
 ])
 def test_bad_hint_files_name_the_file_and_the_reason(tmp_path, text, reason):
     path = tmp_path / "bad.hints.json"
@@ -78,3 +84,10 @@ def test_store_ignores_a_damaged_entry(tmp_path):
     store = EditStore(tmp_path)
     (tmp_path / f"{'0' * 64}.hints.json").write_text("{broken")
     assert store.get("0" * 64) is None
+
+
+def test_a_hint_file_that_begins_with_a_byte_order_mark_is_read(tmp_path):
+    """Editors on Windows save UTF-8 with a BOM: the file was refused as not JSON."""
+    path = tmp_path / "bom.hints.json"
+    path.write_bytes(b"\xef\xbb\xbf" + Edits([Hint(0.5, 0.5, 10, 20)]).to_json().encode())
+    assert read_edits(path).hints == [Hint(0.5, 0.5, 10, 20)]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -33,7 +34,7 @@ def read_json(path: os.PathLike | str, error: type[FileError], missing: str, par
     import json
 
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8-sig")  # a byte-order mark is no fault
     except FileNotFoundError:
         raise error(path, missing) from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -48,6 +49,24 @@ def read_json(path: os.PathLike | str, error: type[FileError], missing: str, par
         return parse(doc)
     except ValueError as exc:
         raise error(path, str(exc)) from None
+
+
+def json_number(value, what: str, low: float, high: float) -> float:
+    """A number of a JSON document, within [low, high]; ValueError says why not, naming
+    ``what`` (JSON's integers have no limit: 10**400 is no float)."""
+    if value is None:
+        raise ValueError(f"{what} is missing")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{what} must be a number, not {value!r}")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise ValueError(f"{what} is far too large") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{what} must be a number, not {value!r}")
+    if not low <= number <= high:
+        raise ValueError(f"{what} is {value}, outside {low:g}..{high:g}")
+    return number
 
 
 LINK_LOOP = "a symbolic link loop (links that point at each other, and at no file)"

@@ -24,12 +24,11 @@ used are listed in ``references`` with their ``reference_strength``. Everything 
 from __future__ import annotations
 
 import json
-import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from model.io.files import FileError, atomic_write, hash_file, read_json
+from model.io.files import FileError, atomic_write, hash_file, json_number, read_json
 from model.hints import ORIGINS, USER, Hint
 
 FORMAT, VERSION = "colorgui-hints", 1
@@ -108,14 +107,6 @@ def content_hash(path: os.PathLike | str) -> str:
     return hash_file(path, "sha256")
 
 
-def _number(value, what: str, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"{what} must be a number, not {value!r}")
-    if not low <= value <= high:
-        raise ValueError(f"{what} is {value}, outside {low:g}..{high:g}")
-    return float(value)
-
-
 def _parse(doc) -> Edits:
     if not isinstance(doc, dict):
         raise ValueError("not a colorgui hint file (the JSON is not an object)")
@@ -141,14 +132,15 @@ def _parse(doc) -> Edits:
         source = h.get("source", "")
         if not isinstance(source, str):
             raise ValueError(f"hint {i}: 'source' must be text, not {source!r}")
-        hints.append(Hint(_number(h["x"], f"hint {i}: x", 0, 1), _number(h["y"], f"hint {i}: y", 0, 1),
-                          _number(h["a"], f"hint {i}: a", -128, 127),
-                          _number(h["b"], f"hint {i}: b", -128, 127),
-                          _number(h.get("size", 0.02), f"hint {i}: size", 1e-6, 1),
+        hints.append(Hint(json_number(h["x"], f"hint {i}: x", 0, 1),
+                          json_number(h["y"], f"hint {i}: y", 0, 1),
+                          json_number(h["a"], f"hint {i}: a", -128, 127),
+                          json_number(h["b"], f"hint {i}: b", -128, 127),
+                          json_number(h.get("size", 0.02), f"hint {i}: size", 1e-6, 1),
                           origin, source if origin != USER else ""))
-    edits = Edits(hints, saturation=_number(doc.get("saturation", 1.0), "saturation", 0, 2))
+    edits = Edits(hints, saturation=json_number(doc.get("saturation", 1.0), "saturation", 0, 2))
     if doc.get("vivid") is not None:
-        edits.vivid = _number(doc["vivid"], "vivid", 0, 1)
+        edits.vivid = json_number(doc["vivid"], "vivid", 0, 1)
     model = doc.get("model")
     if model is not None and not isinstance(model, str):
         raise ValueError(f"'model' must be a name, not {model!r}")
@@ -158,13 +150,14 @@ def _parse(doc) -> Edits:
         raise ValueError("'references' must be a list of file names")
     edits.references = list(refs)
     if doc.get("reference_strength") is not None:
-        edits.reference_strength = _number(doc["reference_strength"], "reference_strength", 0, 1)
+        edits.reference_strength = json_number(doc["reference_strength"], "reference_strength",
+                                               0, 1)
     dropped = doc.get("reference_dropped", [])
     if not isinstance(dropped, list) or not all(
             isinstance(d, dict) and isinstance(d.get("source"), str) for d in dropped):
         raise ValueError("'reference_dropped' must be a list of {source, x, y}")
-    edits.reference_dropped = [(d["source"], _number(d.get("x"), "reference_dropped: x", 0, 1),
-                                _number(d.get("y"), "reference_dropped: y", 0, 1))
+    edits.reference_dropped = [(d["source"], json_number(d.get("x"), "reference_dropped: x", 0, 1),
+                                json_number(d.get("y"), "reference_dropped: y", 0, 1))
                                for d in dropped]
     photo = doc.get("photo") or {}
     if not isinstance(photo, dict):
@@ -172,8 +165,8 @@ def _parse(doc) -> Edits:
     edits.photo_name = photo.get("name")
     edits.photo_sha256 = photo.get("sha256")
     if "width" in photo and "height" in photo:
-        edits.photo_size = (int(_number(photo["width"], "photo width", 1, 1e6)),
-                            int(_number(photo["height"], "photo height", 1, 1e6)))
+        edits.photo_size = (int(json_number(photo["width"], "photo width", 1, 1e6)),
+                            int(json_number(photo["height"], "photo height", 1, 1e6)))
     return edits
 
 

@@ -22,14 +22,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from model.hints import USER, Hint
-from model.io.files import FileError, atomic_write, read_json
+from model.io.files import FileError, atomic_write, json_number, read_json
 
 FORMAT, VERSION = "colorgui-album", 1
 FILE_NAME = "colorgui-album.json"
@@ -186,14 +185,6 @@ def memory_path(folder: os.PathLike | str) -> Path:
     return p if p.name == FILE_NAME or p.suffix == ".json" else p / FILE_NAME
 
 
-def _number(value, what: str, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"{what} must be a number, not {value!r}")
-    if not low <= value <= high:
-        raise ValueError(f"{what} is {value}, outside {low:g}..{high:g}")
-    return float(value)
-
-
 def _text(value, what: str) -> str:
     if not isinstance(value, str):
         raise ValueError(f"{what} must be text, not {value!r}")
@@ -214,7 +205,7 @@ def _parse(doc, folder: Path) -> AlbumMemory:
     if not isinstance(enabled, bool):
         raise ValueError(f"'enabled' must be true or false, not {enabled!r}")
     memory.enabled = enabled
-    memory.strength = _number(doc.get("strength", 1.0), "strength", 0, 1)
+    memory.strength = json_number(doc.get("strength", 1.0), "strength", 0, 1)
     refs = doc.get("references", [])
     if not isinstance(refs, list):
         raise ValueError("'references' must be a list")
@@ -229,10 +220,11 @@ def _parse(doc, folder: Path) -> AlbumMemory:
         if missing:
             raise ValueError(f"hint {i} lacks {', '.join(missing)}")
         photo = _text(h["photo"], f"hint {i}: photo")
-        hint = Hint(_number(h["x"], f"hint {i}: x", 0, 1), _number(h["y"], f"hint {i}: y", 0, 1),
-                    _number(h["a"], f"hint {i}: a", -128, 127),
-                    _number(h["b"], f"hint {i}: b", -128, 127),
-                    _number(h.get("size", 0.02), f"hint {i}: size", 1e-6, 1))
+        hint = Hint(json_number(h["x"], f"hint {i}: x", 0, 1),
+                    json_number(h["y"], f"hint {i}: y", 0, 1),
+                    json_number(h["a"], f"hint {i}: a", -128, 127),
+                    json_number(h["b"], f"hint {i}: b", -128, 127),
+                    json_number(h.get("size", 0.02), f"hint {i}: size", 1e-6, 1))
         memory.hints.append(MemoryHint(_text(h.get("id") or hint_id(photo, hint), f"hint {i}: id"),
                                        photo, _text(h.get("sha256", ""), f"hint {i}: sha256"),
                                        hint))
