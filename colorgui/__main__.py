@@ -1,5 +1,5 @@
 import sys
 
-from colorgui.cli.main import main
+from colorgui.cli import run
 
-sys.exit(main())
+sys.exit(run())

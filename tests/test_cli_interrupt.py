@@ -47,3 +47,65 @@ def test_ctrl_c_finishes_the_photo_in_hand_prints_a_summary_and_exits_130(tmp_pa
     assert len(written) == done  # no half-written or temporary file left
     for p in written:
         assert read_photo(p).size == (800, 600)
+
+
+def test_a_ctrl_c_swallowed_while_the_model_loads_still_stops_the_command(monkeypatch):
+    """ONNX Runtime turned a Ctrl-C while it built its session into its own error, which
+    the loader took for "no graph": the whole batch then ran and exited 0."""
+    import argparse
+    import os
+
+    import colorgui.cli as cli
+    from colorgui.cli.colorize import colorizer_from
+
+    def loading_swallows_it(*args, **kwargs):
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)  # (the handler runs here)
+        except BaseException:  # what a library catching everything does
+            pass
+
+    monkeypatch.setattr("model.colorizer.Colorizer.__init__", loading_swallows_it)
+    monkeypatch.setattr(cli, "_interrupts", 0)
+    previous = signal.signal(signal.SIGINT, cli._interrupted)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            colorizer_from(argparse.Namespace(model=None, device="cpu", vivid=None))
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to a child is POSIX-only")
+def test_sigterm_while_pages_are_cut_leaves_no_temporary_prints(tmp_path, tiny_checkpoint):
+    """The prints cut for --split-pages stayed in the temporary folder after a SIGTERM."""
+    import os
+
+    import numpy as np
+    from skimage import data
+
+    from model import color
+    from model.album.synthetic import album_page
+    from model.io.imageio import write_photo
+
+    pages, out, temp = tmp_path / "pages", tmp_path / "out", tmp_path / "tmp"
+    pages.mkdir()
+    temp.mkdir()
+    photos = [color.from_uint8(x) for x in (data.astronaut(), data.chelsea(), data.coffee())]
+    for i in range(12):
+        page = album_page(photos, "lid", np.random.default_rng(i), 100, pale_edge=False)
+        write_photo(pages / f"page{i:02}.png", page.rgb)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "colorgui", "colorize", str(pages), "-o", str(out), "--model",
+         str(tiny_checkpoint), "--device", "cpu", "--split-pages"],
+        stderr=subprocess.PIPE, text=True, env={**os.environ, "TMPDIR": str(temp)})
+    try:
+        deadline = time.monotonic() + 120
+        while not list(temp.glob("colorgui-prints-*/**/*.png")):  # the first print cut
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        err = proc.communicate(timeout=120)[1]
+    finally:
+        proc.kill()
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert not list(temp.iterdir()) and not out.exists()

@@ -10,6 +10,7 @@ import signal
 import sys
 from pathlib import Path
 
+from colorgui.cli import interrupted_before
 from model.progress import plural
 
 
@@ -74,10 +75,15 @@ def colorizer_from(args):
     from model.colorizer import Colorizer
 
     try:
-        return Colorizer(getattr(args, "model", None), device=args.device,
-                         vivid=getattr(args, "vivid", None))
+        colorizer = Colorizer(getattr(args, "model", None), device=args.device,
+                              vivid=getattr(args, "vivid", None))
     except (CheckpointError, RuntimeError, ValueError) as exc:
+        if interrupted_before():  # (a Ctrl-C turned into a library's own error)
+            raise KeyboardInterrupt from None
         sys.exit(f"colorgui: error: {exc}")
+    if interrupted_before():  # a Ctrl-C while it loaded, swallowed on the way
+        raise KeyboardInterrupt
+    return colorizer
 
 
 def batch_settings(args):
