@@ -179,3 +179,28 @@ def test_ctrl_c_while_pages_are_split_says_nothing_was_written(tmp_path, capsys,
             "colorized") in err
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*"))
     assert not any(scratch.iterdir())  # the prints split so far are gone
+
+
+def test_prints_of_a_gray_page_are_gray_at_its_bit_depth_without_its_shape(
+        tmp_path, capsys, caplog):
+    """An 8-bit gray PNG gave RGB prints and a 16-bit gray TIFF 16-bit RGB ones, which
+    also kept tifffile's {"shape": [h, w]} of the page, so tifffile warned on reading."""
+    import tifffile
+
+    photos = [color.from_uint8(x) for x in (data.astronaut(), data.coffee())]
+    page = album_page(photos, "lid", np.random.default_rng(4), 100, pale_edge=False)
+    gray = page.rgb.mean(axis=2)
+    pages = tmp_path / "scans"
+    pages.mkdir()
+    Image.fromarray(color.to_uint8(gray), "L").save(pages / "eight.png")
+    tifffile.imwrite(pages / "sixteen.tif", np.rint(gray * 65535).astype(np.uint16))
+    assert main(["split", str(pages), "-o", str(tmp_path / "out")]) == 0
+    out = tmp_path / "out" / "scans"
+    for name in ("eight_01.png", "eight_02.png"):
+        assert Image.open(out / name).mode == "L"
+    for name in ("sixteen_01.tif", "sixteen_02.tif"):
+        with Image.open(out / name) as tif:
+            assert tif.mode == "I;16" and 270 not in tif.getexif()
+        with caplog.at_level("WARNING"):
+            assert tifffile.imread(out / name).ndim == 2
+    assert "does not match" not in caplog.text

@@ -4,7 +4,8 @@ if asked, and writes it as ``<page stem>_<nn><suffix>`` with the page's EXIF and
 profile, at the page's bit depth, atomically. The page itself is only ever read.
 
 A PNG or TIFF page gives PNG or TIFF prints (lossless; a print that needs no turn has
-the page's very pixels); a JPEG page JPEG prints unless another format is asked for.
+the page's very pixels, gray for a gray page); a JPEG page JPEG prints unless another
+format is asked for.
 """
 
 from __future__ import annotations
@@ -109,7 +110,8 @@ def split_page(page: os.PathLike | str, target: os.PathLike | str,
             rgb, notes = restore_print(rgb, options.restore)
         try:
             write_photo(path, np.ascontiguousarray(rgb), alpha=alpha, bit_depth=photo.bit_depth,
-                        exif=photo.exif, icc=photo.icc, quality=options.quality)
+                        gray=photo.one_channel, exif=photo.exif, icc=photo.icc,
+                        quality=options.quality)
         except (OSError, ValueError) as exc:
             result.error = f"could not write {path}: {exc}"
             return result

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import io
+import json
 import os
 import struct
 import zlib
@@ -48,6 +49,9 @@ class Photo:
     exif: bytes | None = None
     icc: bytes | None = None
     xmp: bytes | None = None        # the file's XMP packet (captions, keywords, people)
+    # the file stores one gray channel (an L or 16-bit gray PNG or TIFF), not an RGB one
+    # that looks gray: what is cut from it is written gray again, at a third of the size
+    one_channel: bool = False
 
     @property
     def size(self) -> tuple[int, int]:
@@ -69,6 +73,7 @@ def _read_sixteen_bit(path: Path) -> Photo | None:
     if img is None or img.dtype != np.uint16:
         return None
     alpha = None
+    one_channel = img.ndim == 2 or img.shape[2] == 2
     if img.ndim == 2:
         rgb = np.repeat(img[..., None], 3, axis=2)
     elif img.shape[2] == 2:
@@ -78,7 +83,7 @@ def _read_sixteen_bit(path: Path) -> Photo | None:
     else:
         rgb = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
     rgbf = rgb.astype(np.float32) / 65535.0
-    return Photo(rgbf, alpha, 16, _looks_gray(rgbf))
+    return Photo(rgbf, alpha, 16, one_channel or _looks_gray(rgbf), one_channel=one_channel)
 
 
 ORIENTATION = 0x0112  # the EXIF tag
@@ -102,6 +107,23 @@ _LAYOUT_TAGS = {254, 255, 256, 257, 258, 259, 262, 263, 266, 273, ORIENTATION, 2
                 347, 530, 531, 532}
 
 
+IMAGE_DESCRIPTION = 270  # the TIFF tag
+
+
+def _is_array_shape(description) -> bool:
+    """Whether an ImageDescription is tifffile's record of the array it wrote (``{"shape":
+    [3508, 2480]}``): a layout, not a caption. Kept on an output of another shape (a
+    print, a gray page's RGB colour), tifffile warns "shaped series shape does not match
+    page shape" on every read of it."""
+    if not isinstance(description, str) or not description.lstrip().startswith("{"):
+        return False
+    try:
+        record = json.loads(description)
+    except ValueError:
+        return False
+    return isinstance(record, dict) and "shape" in record
+
+
 def _kept_exif(exif: Image.Exif) -> bytes | None:
     """The file's EXIF as an output keeps it: without layout and orientation tags (taken
     from a copy: the image's own still tells ``exif_transpose`` how to turn it)."""
@@ -111,6 +133,8 @@ def _kept_exif(exif: Image.Exif) -> bytes | None:
     kept.load(exif.tobytes())
     for tag in _LAYOUT_TAGS & set(kept):
         del kept[tag]
+    if _is_array_shape(kept.get(IMAGE_DESCRIPTION)):
+        del kept[IMAGE_DESCRIPTION]
     return kept.tobytes() if kept else None
 
 
@@ -147,10 +171,11 @@ def _pil_to_photo(img: Image.Image, exif: bytes | None) -> Photo:
         bit_depth = 16 if arr.max(initial=0) > 255 or mode.startswith("I;16") else 8
         gray = (arr / (65535.0 if bit_depth == 16 else 255.0)).astype(np.float32)
         return Photo(np.repeat(np.clip(gray, 0, 1)[..., None], 3, axis=2), None, bit_depth,
-                     True, exif, icc)
+                     True, exif, icc, one_channel=True)
     if mode == "F":
         gray = np.clip(np.asarray(img, np.float32), 0, 1)
-        return Photo(np.repeat(gray[..., None], 3, axis=2), None, 8, True, exif, icc)
+        return Photo(np.repeat(gray[..., None], 3, axis=2), None, 8, True, exif, icc,
+                     one_channel=True)
     if mode in ("LA", "La", "PA"):
         img = img.convert("LA")
         alpha = np.asarray(img)[..., 1].copy()
@@ -159,7 +184,8 @@ def _pil_to_photo(img: Image.Image, exif: bytes | None) -> Photo:
         alpha = np.asarray(img.convert("RGBA"))[..., 3].copy()
         img = img.convert("RGB")
     if img.mode in ("1", "L"):
-        return Photo(_float_rgb(img.convert("L")), alpha, bit_depth, True, exif, icc)
+        return Photo(_float_rgb(img.convert("L")), alpha, bit_depth, True, exif, icc,
+                     one_channel=True)
     rgb = _float_rgb(img if img.mode == "RGB" else img.convert("RGB"))
     return Photo(rgb, alpha, bit_depth, _looks_gray(rgb), exif, icc)
 
@@ -298,14 +324,19 @@ def output_suffix(suffix: str) -> str:
 
 def encode_photo(rgb: np.ndarray, suffix: str, *, alpha: np.ndarray | None = None,
                  bit_depth: int = 8, exif: bytes | None = None, icc: bytes | None = None,
-                 xmp: bytes | None = None, quality: int = 95) -> bytes:
+                 xmp: bytes | None = None, quality: int = 95, gray: bool = False) -> bytes:
     """Encode float RGB [0, 1] as the format of ``suffix``, keeping alpha and metadata
     (EXIF, ICC profile, an XMP packet) where the format allows: all in JPEG, PNG, TIFF
-    and WebP, 16-bit PNG and TIFF included; none in BMP."""
+    and WebP, 16-bit PNG and TIFF included; none in BMP. ``gray``: one channel (the mean
+    of the three, which are equal for a gray photo's pixels), where the format has one:
+    not in WebP, nor at 16 bits with alpha (OpenCV writes no such PNG, Pillow reads no
+    such TIFF)."""
     suffix = suffix.lower()
     if suffix not in _PIL_FORMATS:
         raise ValueError(f"unsupported output format {suffix!r}")
     if bit_depth == 16 and suffix in SIXTEEN_BIT_SUFFIXES:
+        if gray and alpha is None:
+            rgb = rgb.mean(axis=2, keepdims=True)
         pixels = np.clip(np.rint(rgb * 65535.0), 0, 65535).astype(np.uint16)
         if alpha is not None:
             a16 = alpha.astype(np.uint16) if alpha.dtype == np.uint16 else alpha.astype(np.uint16) * 257
@@ -313,13 +344,14 @@ def encode_photo(rgb: np.ndarray, suffix: str, *, alpha: np.ndarray | None = Non
         if suffix == ".png":
             return _png16(pixels, exif, icc, xmp)
         return _tiff16(pixels, exif, icc, xmp)
-    rgb8 = np.clip(np.rint(rgb * 255.0), 0, 255).astype(np.uint8)
     fmt = _PIL_FORMATS[suffix]
+    gray = gray and fmt != "WEBP" and (alpha is None or fmt in ("PNG", "TIFF"))
+    rgb8 = np.clip(np.rint((rgb.mean(axis=2) if gray else rgb) * 255.0), 0, 255).astype(np.uint8)
     if alpha is not None and fmt in ("PNG", "TIFF", "WEBP"):
         a8 = (alpha // 257).astype(np.uint8) if alpha.dtype == np.uint16 else alpha.astype(np.uint8)
-        img = Image.fromarray(np.dstack([rgb8, a8]), "RGBA")
+        img = Image.fromarray(np.dstack([rgb8, a8]), "LA" if gray else "RGBA")
     else:
-        img = Image.fromarray(rgb8, "RGB")
+        img = Image.fromarray(rgb8, "L" if gray else "RGB")
     kwargs: dict = {}
     if fmt in ("JPEG", "PNG", "TIFF", "WEBP"):
         kwargs.update({k: v for k, v in (("exif", exif), ("icc_profile", icc)) if v})
@@ -355,10 +387,13 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
 
 
 def _png16(pixels: np.ndarray, exif: bytes | None, icc: bytes | None, xmp: bytes | None) -> bytes:
-    """A 16-bit PNG from OpenCV (Pillow cannot write 16-bit RGB), with the metadata
+    """A 16-bit gray or RGB(A) PNG from OpenCV (Pillow cannot write 16-bit RGB), with the metadata
     chunks inserted after its header: iCCP, eXIf (TIFF data without "Exif\\0\\0") and
     XMP in an iTXt chunk, where Pillow and other readers find them before the pixels."""
-    bgr = cv2.cvtColor(pixels, cv2.COLOR_RGBA2BGRA if pixels.shape[2] == 4 else cv2.COLOR_RGB2BGR)
+    if pixels.shape[2] == 1:
+        bgr = pixels[..., 0]
+    else:
+        bgr = cv2.cvtColor(pixels, cv2.COLOR_RGBA2BGRA if pixels.shape[2] == 4 else cv2.COLOR_RGB2BGR)
     ok, buf = cv2.imencode(".png", bgr)
     if not ok:
         raise ValueError("could not encode a 16-bit .png image")
@@ -378,7 +413,7 @@ STRIP_BYTES = 1 << 20
 
 
 def _tiff16(pixels: np.ndarray, exif: bytes | None, icc: bytes | None, xmp: bytes | None) -> bytes:
-    """A 16-bit RGB(A) TIFF written here, as neither Pillow (no 16-bit RGB) nor OpenCV (no
+    """A 16-bit gray, RGB or RGBA TIFF written here, as neither Pillow (no 16-bit RGB) nor OpenCV (no
     metadata in TIFF) can write one with its EXIF, ICC profile and XMP: Deflate with the
     horizontal predictor in strips of about 1 MB, tags by Pillow's IFD writer (which lays
     out the EXIF sub-IFDs and moves the strip offsets past its own data)."""
@@ -395,8 +430,8 @@ def _tiff16(pixels: np.ndarray, exif: bytes | None, icc: bytes | None, xmp: byte
     diff[:, 1:] -= pixels[:, :-1]  # the horizontal predictor, modulo 2**16 per sample
     rows = max(1, STRIP_BYTES // (w * channels * 2))
     strips = [zlib.compress(diff[y:y + rows].astype("<u2").tobytes(), 6) for y in range(0, h, rows)]
-    layout = {256: w, 257: h, 258: (16,) * channels, 259: 8, 262: 2, 277: channels, 278: rows,
-              284: 1, 317: 2, 279: tuple(len(s) for s in strips),
+    layout = {256: w, 257: h, 258: (16,) * channels, 259: 8, 262: 1 if channels == 1 else 2,
+              277: channels, 278: rows, 284: 1, 317: 2, 279: tuple(len(s) for s in strips),
               273: tuple(np.cumsum([0] + [len(s) for s in strips[:-1]]).tolist())}
     if channels == 4:
         layout[338] = 2  # unassociated alpha
