@@ -38,14 +38,27 @@ def test_references_are_checked_before_the_model_loads(tmp_path, capsys):
         colorize_parser().parse_args(["in.jpg", "--reference-strength", "1.5"])
 
 
-def test_the_options_become_the_batchs_settings():
+def test_the_options_become_the_batchs_settings(tmp_path, monkeypatch):
+    """The references were recorded as given (relative to where the command ran, one
+    twice), in hint files beside outputs elsewhere."""
+    monkeypatch.chdir(tmp_path)
     args = colorize_parser().parse_args(["in.jpg", "--reference", "a.jpg", "--reference",
-                                         "b.jpg", "--reference-strength", "0.5", "--album"])
+                                         "b.jpg", "--reference", "./x/../a.jpg",
+                                         "--reference-strength", "0.5", "--album"])
     settings = cli_memory.with_memory(args, BatchSettings(saturation=1.2))
-    assert settings.references == ("a.jpg", "b.jpg") and settings.reference_strength == 0.5
+    assert settings.references == (str(tmp_path / "a.jpg"), str(tmp_path / "b.jpg"))
+    assert settings.reference_strength == 0.5
     assert settings.album_memory and settings.saturation == 1.2
     plain = cli_memory.with_memory(colorize_parser().parse_args(["in.jpg"]), BatchSettings())
     assert plain.references == () and not plain.album_memory
+    assert plain.reference_strength == BatchSettings().reference_strength
+
+
+def test_a_reference_strength_with_no_reference_is_said(capsys):
+    args = colorize_parser().parse_args(["in.jpg", "--reference-strength", "0.5"])
+    cli_memory.check_colorize_options(args)
+    assert "--reference-strength weighs reference photos, and none is given" in \
+        capsys.readouterr().err
 
 
 def test_album_prints_the_memory_and_names_a_bad_file(tmp_path, capsys):

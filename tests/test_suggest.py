@@ -93,16 +93,24 @@ def test_the_suggest_command_writes_a_hint_file(tmp_path, capsys, monkeypatch):
     edits = read_edits(out)
     assert len(edits.hints) == 4 and edits.photo_name == "grandma.png"
     assert edits.photo_size == (512, 512)
-    # to stdout without -o, and the photo's own hints are taken as given
-    write_edits(sidecar_path(photo), Edits([Hint(edits.hints[0].x, edits.hints[0].y, 0, 0)]))
+    # to stdout without -o; the photo's own hints are taken as given, and kept in the file
+    # (colorize --hints with it left them out of the output)
+    mine = Hint(edits.hints[0].x, edits.hints[0].y, 0, 0)
+    write_edits(sidecar_path(photo), Edits([mine], saturation=1.2))
     args = parser.parse_args(["suggest", str(photo), "-n", "2", "--device", "cpu"])
     assert cli_memory.COMMANDS["suggest"](args) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert doc["format"] == "colorgui-hints" and doc["version"] == 1 and len(doc["hints"]) == 2
-    assert (doc["hints"][0]["x"], doc["hints"][0]["y"]) != (edits.hints[0].x, edits.hints[0].y)
+    assert doc["format"] == "colorgui-hints" and doc["version"] == 1 and len(doc["hints"]) == 3
+    assert (doc["hints"][0]["x"], doc["hints"][0]["y"], doc["hints"][0]["a"]) == (mine.x, mine.y, 0)
+    assert all((h["x"], h["y"]) != (mine.x, mine.y) for h in doc["hints"][1:])
+    assert doc["saturation"] == 1.2
+    # more than the photo holds apart: said; a missing photo is a usage error, as elsewhere
+    args = parser.parse_args(["suggest", str(photo), "-n", "1000", "--device", "cpu"])
+    assert cli_memory.COMMANDS["suggest"](args) == 0
+    assert "of 1000 asked" in capsys.readouterr().err
     bad = parser.parse_args(["suggest", str(tmp_path / "missing.png"), "--device", "cpu"])
-    assert cli_memory.COMMANDS["suggest"](bad) == 1
-    assert "missing.png" in capsys.readouterr().err
+    assert cli_memory.COMMANDS["suggest"](bad) == 2
+    assert "missing.png: no such file" in capsys.readouterr().err
 
 
 def test_suggest_never_writes_over_the_photo_nor_a_hint_file_without_overwrite(
@@ -112,19 +120,24 @@ def test_suggest_never_writes_over_the_photo_nor_a_hint_file_without_overwrite(
     photo = tmp_path / "grandma.png"
     Image.fromarray(data.camera()).save(photo)
     mine = tmp_path / "grandma.hints.json"
-    write_edits(mine, Edits([Hint(0.5, 0.5, -20.0, -50.0)]))  # colours the user set
-    before = photo.read_bytes(), mine.read_bytes()
+    set_colour = Hint(0.5, 0.5, -20.0, -50.0)
+    write_edits(mine, Edits([set_colour]))  # colours the user set
+    other = tmp_path / "other.json"
+    write_edits(other, Edits([set_colour]))
+    before = photo.read_bytes(), mine.read_bytes(), other.read_bytes()
     parser = argparse.ArgumentParser()
     cli_memory.add_commands(parser.add_subparsers(dest="command"))
     for out, extra, why in ((photo, [], "is the photo itself"),
                             (photo, ["--overwrite"], "is the photo itself"),
-                            (mine, [], "--overwrite")):
+                            (other, [], "--overwrite"), (tmp_path, [], "is a folder")):
         args = parser.parse_args(["suggest", str(photo), "-o", str(out), "--device", "cpu",
                                   *extra])
         assert cli_memory.COMMANDS["suggest"](args) == 2
         assert why in capsys.readouterr().err
-    assert (photo.read_bytes(), mine.read_bytes()) == before
+    assert (photo.read_bytes(), mine.read_bytes(), other.read_bytes()) == before
+    # the photo's own hint file, as the README writes it: the user's hints stay in it
     args = parser.parse_args(["suggest", str(photo), "-o", str(mine), "-n", "2",
-                              "--device", "cpu", "--overwrite"])
+                              "--device", "cpu"])
     assert cli_memory.COMMANDS["suggest"](args) == 0
-    assert len(read_edits(mine).hints) == 2
+    kept = read_edits(mine).hints
+    assert len(kept) == 3 and kept[0] == set_colour

@@ -10,6 +10,7 @@ loads and ``with_memory(args, settings)`` on the batch's settings.
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -27,9 +28,9 @@ def add_colorize_options(c) -> None:
                    help="a colour photo of the same people or places: where it matches an "
                         "input confidently, its colours become hints (repeatable; every "
                         "input uses every reference)")
-    c.add_argument("--reference-strength", type=share, default=DEFAULT_STRENGTH,
-                   metavar="S", help=f"0-1: how much the references weigh against the model "
-                                     f"(default {DEFAULT_STRENGTH:g})")
+    c.add_argument("--reference-strength", type=share, metavar="S",
+                   help=f"0-1: how much the references weigh against the model "
+                        f"(default {DEFAULT_STRENGTH:g})")
     c.add_argument("--album", action="store_true",
                    help="keep colours consistent across each album (an input folder, or a "
                         "photo's own folder): the hints of its photos' sidecars are remembered "
@@ -48,12 +49,22 @@ def check_colorize_options(args) -> None:
         except ReferenceError as exc:
             print(f"colorgui colorize: error: reference {exc}", file=sys.stderr)
             raise SystemExit(2)
+    if getattr(args, "reference_strength", None) is not None and not args.reference \
+            and not getattr(args, "album", False):
+        print("colorgui colorize: warning: --reference-strength weighs reference photos, and "
+              "none is given (--reference, or an album's with --album)", file=sys.stderr)
 
 
 def with_memory(args, settings):
-    """The batch's settings with the command's references and album memory."""
-    return replace(settings, references=tuple(str(r) for r in getattr(args, "reference", []) or []),
-                   reference_strength=getattr(args, "reference_strength", settings.reference_strength),
+    """The batch's settings with the command's references (absolute, each once: the
+    outputs' hint files list them, read from elsewhere) and album memory."""
+    references: dict[str, str] = {}
+    for ref in getattr(args, "reference", []) or []:
+        references.setdefault(os.path.realpath(ref), os.path.abspath(ref))
+    strength = getattr(args, "reference_strength", None)
+    return replace(settings, references=tuple(references.values()),
+                   reference_strength=settings.reference_strength if strength is None
+                   else strength,
                    album_memory=bool(getattr(args, "album", False)))
 
 
@@ -64,13 +75,16 @@ def add_commands(sub) -> None:
                                    "points where a hint would change the photo most, each with "
                                    "the model's colour there now: change the colours you know "
                                    "and colorize with --hints. The photo's sidecar hints, if "
-                                   "any, are taken as given. Without -o the file goes to stdout.")
+                                   "any, are taken as given and kept in the file (-o the "
+                                   "sidecar adds the points to them). Without -o the file goes "
+                                   "to stdout.")
     s.add_argument("photo", type=Path, metavar="PHOTO", help="a black-and-white photo")
     s.add_argument("-n", type=int, default=SUGGESTED, metavar="N",
                    help=f"how many points (default {SUGGESTED})")
     s.add_argument("-o", "--out", type=Path, metavar="FILE", help="the hint file to write")
     s.add_argument("--overwrite", action="store_true",
-                   help="replace FILE where it exists (it may hold colours you set)")
+                   help="replace FILE where it exists (it may hold colours you set; the "
+                        "photo's sidecar needs none: its hints are kept)")
     s.add_argument("--model", type=_model_path, help="a model's name or a checkpoint file "
                                                      "(default: the bundled model)")
     s.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
@@ -98,52 +112,68 @@ def cmd_suggest(args) -> int:
     from model.io.sidecar import Edits, HintFileError, content_hash, read_edits, sidecar_path
     from model.memory.suggest import suggest
 
+    def usage(why: str) -> int:
+        print(f"colorgui suggest: error: {why}", file=sys.stderr)
+        return 2
+
     if args.n < 1:
-        print("colorgui suggest: error: -n must be at least 1", file=sys.stderr)
-        return 2
+        return usage("-n must be at least 1")
+    if not args.photo.is_file():
+        what = "a folder, not a photo" if args.photo.is_dir() else "no such file"
+        return usage(f"{args.photo}: {what}")
     # never the photo itself, nor a hint file whose colours the user may have set since
-    why = None
+    side = sidecar_path(args.photo)
     if args.out is not None and args.out.exists():
+        if args.out.is_dir():
+            return usage(f"{args.out} is a folder: give the hint file to write")
         if args.out.resolve() == args.photo.resolve():
-            why = "is the photo itself"
-        elif not args.overwrite:
-            why = "exists (it may hold colours you set); give another file, or --overwrite"
-    if why:
-        print(f"colorgui suggest: error: {args.out} {why}", file=sys.stderr)
-        return 2
+            return usage(f"{args.out} is the photo itself")
+        if not args.overwrite and args.out.resolve() != side.resolve():
+            return usage(f"{args.out} exists (it may hold colours you set); give another "
+                         f"file, or --overwrite")
     try:
         photo = read_photo(args.photo)
     except ImageReadError as exc:
         print(f"colorgui suggest: error: {exc}", file=sys.stderr)
         return 1
-    hints = []
-    side = sidecar_path(args.photo)
-    if side.is_file() and (args.out is None or side.resolve() != args.out.resolve()):
+    edits = None
+    if side.is_file():  # the user's hints are taken as given, and kept in the file written
         try:
-            hints = read_edits(side).hints
+            edits = read_edits(side)
         except HintFileError as exc:
             print(f"colorgui suggest: error: {exc}", file=sys.stderr)
             return 1
+    hints = edits.hints if edits is not None else []
     colorizer = colorizer_from(args)
     if not colorizer.takes_hints:
-        print("colorgui suggest: error: this model takes no colour hints (the spatial model "
-              "does)", file=sys.stderr)
-        return 1
+        return usage("this model takes no colour hints (the spatial model, the default, does)")
+    if not photo.is_gray and color.has_own_colours(photo.rgb):
+        print(f"colorgui suggest: warning: {args.photo.name} is in colour already: the points "
+              f"are where the model's colours, from its lightness, would change most",
+              file=sys.stderr)
     analysis = colorizer.analyse(color.luminance(photo.rgb))
     current = colorizer.predict(photo.rgb, hints or None).ab if hints else None
     found, _ = suggest(analysis, args.n, hints, current)
-    edits = Edits([s.hint() for s in found], photo_name=args.photo.name,
-                  photo_sha256=content_hash(args.photo), photo_size=photo.size)
+    edits = edits or Edits()
+    edits.hints = list(hints) + [s.hint() for s in found]
+    edits.photo_name, edits.photo_sha256 = args.photo.name, content_hash(args.photo)
+    edits.photo_size = photo.size
     text = edits.to_json()
-    if args.out is None:
-        sys.stdout.write(text)
-    else:
-        try:
+    fewer = f" (of {args.n} asked: no more lie apart)" if len(found) < args.n else ""
+    kept = f", beside the {len(hints)} hints of {side.name}" if hints else ""
+    try:
+        if args.out is None:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        else:
             atomic_write(args.out, text.encode("utf-8"))
-        except OSError as exc:
-            print(f"colorgui suggest: error: cannot write {args.out}: {exc}", file=sys.stderr)
-            return 1
-        print(f"{args.out}: {len(found)} points where a hint would help most", file=sys.stderr)
+    except OSError as exc:
+        where = "the output" if args.out is None else str(args.out)
+        print(f"colorgui suggest: error: cannot write {where}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return 1
+    print(f"{args.out or 'stdout'}: {len(found)} points where a hint would help most{fewer}"
+          f"{kept}", file=sys.stderr)
     return 0
 
 
