@@ -204,3 +204,19 @@ def test_prints_of_a_gray_page_are_gray_at_its_bit_depth_without_its_shape(
         with caplog.at_level("WARNING"):
             assert tifffile.imread(out / name).ndim == 2
     assert "does not match" not in caplog.text
+
+
+def test_a_failed_write_names_the_print_not_its_temporary_file(tmp_path, capsys,
+                                                                monkeypatch):
+    import errno
+    import os
+
+    def refused(src, dst):  # what a read-only or full folder gives, naming the temporary
+        raise PermissionError(errno.EACCES, "Permission denied", src)
+
+    pages = make_pages(tmp_path / "scans")
+    monkeypatch.setattr(os, "replace", refused)
+    code = main(["split", str(pages / "page one.png"), "-o", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 1 and ".part" not in err
+    assert f"could not write {tmp_path / 'out' / 'page one_01.png'}: Permission denied" in err

@@ -112,7 +112,10 @@ def split_page(page: os.PathLike | str, target: os.PathLike | str,
             write_photo(path, np.ascontiguousarray(rgb), alpha=alpha, bit_depth=photo.bit_depth,
                         gray=photo.one_channel, exif=photo.exif, icc=photo.icc,
                         quality=options.quality)
-        except (OSError, ValueError) as exc:
+        except OSError as exc:  # its text names the hidden temporary file, not the print
+            result.error = f"could not write {path}: {exc.strerror or exc}"
+            return result
+        except ValueError as exc:
             result.error = f"could not write {path}: {exc}"
             return result
         result.prints.append(PrintFile(index, path, rect, WRITTEN, notes))
