@@ -220,3 +220,27 @@ def test_a_failed_write_names_the_print_not_its_temporary_file(tmp_path, capsys,
     err = capsys.readouterr().err
     assert code == 1 and ".part" not in err
     assert f"could not write {tmp_path / 'out' / 'page one_01.png'}: Permission denied" in err
+
+
+def test_split_overwrite_keeps_a_file_beside_the_page_that_colorgui_did_not_write(
+        tmp_path, capsys):
+    """scan_01.png beside scan.png was the user's own scan, replaced by print 1."""
+    pages = make_pages(tmp_path / "scans")
+    scan = pages / "scan.png"
+    (pages / "page one.png").rename(scan)
+    theirs = pages / "scan_01.png"
+    theirs.write_bytes((pages / "blank.png").read_bytes())
+    before = theirs.read_bytes()
+    code = main(["split", str(scan), "-o", str(pages), "--overwrite"])
+    err = capsys.readouterr().err
+    assert code == 1 and theirs.read_bytes() == before
+    assert f"print 1 -> {theirs} [not replaced: {theirs} is kept: it sits beside the page" \
+        in err
+    assert "2 prints written, 0 skipped (file exists), 1 kept beside the page" in err
+    assert (pages / "scan_03.png").is_file()
+    # in a folder of their own, earlier prints are what --overwrite replaces
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "scan_01.png").write_bytes(before)
+    assert main(["split", str(scan), "-o", str(out), "--overwrite"]) == 0
+    assert (out / "scan_01.png").read_bytes() != before

@@ -63,6 +63,7 @@ def _options(args):
 
 def _say_page(result) -> None:
     from model.album.pages import WHOLE
+    from model.album.prints import KEPT, SKIPPED
 
     name = result.page
     if result.error:
@@ -76,13 +77,14 @@ def _say_page(result) -> None:
         extra = f" ({'; '.join(p.notes)})" if p.notes else ""
         # a turn under 0.05° is no turn (+ 0.0 makes -0.0 plain 0.0)
         turn = round(p.rect.angle, 1) + 0.0
-        state = "exists, skipped" if p.state == "skipped" else \
+        state = "exists, skipped" if p.state == SKIPPED else \
+            f"not replaced: {p.reason}" if p.state == KEPT else \
             "a single photo, kept whole" if whole else f"{turn:+.1f}° straightened"
         print(f"{name}: print {p.index} -> {p.path} [{state}]{extra}", file=sys.stderr)
 
 
 def cmd_split(args) -> int:
-    from model.album.prints import SKIPPED, WRITTEN, split_page
+    from model.album.prints import KEPT, SKIPPED, WRITTEN, split_page
     from model.batch import plan_jobs
     from model.progress import Progress
 
@@ -95,7 +97,7 @@ def cmd_split(args) -> int:
             print(f"  {path}: {reason}", file=sys.stderr)
         return 1
     options = replace(_options(args), keep=given_photos(jobs, refused))
-    written = skipped = 0
+    written = skipped = kept = 0
     failed = list(refused)
     empty: list[Path] = []
     progress = Progress()
@@ -113,8 +115,11 @@ def cmd_split(args) -> int:
                 empty.append(job.source)
             written += sum(p.state == WRITTEN for p in result.prints)
             skipped += sum(p.state == SKIPPED for p in result.prints)
+            kept += sum(p.state == KEPT for p in result.prints)
+    beside = f"{kept} kept beside the page (may be originals), " if kept else ""
     summary = (f"{plural(done, 'page')}: {plural(written, 'print')} written, {skipped} "
-               f"skipped (file exists), {len(empty)} with no photo, {len(failed)} failed")
+               f"skipped (file exists), {beside}{len(empty)} with no photo, "
+               f"{len(failed)} failed")
     if stop.requested:
         summary = f"interrupted: {summary}, {len(jobs) - done} not started"
     print(summary, file=sys.stderr)
@@ -122,7 +127,8 @@ def cmd_split(args) -> int:
         print(f"  {path}: {reason}", file=sys.stderr)
     if stop.requested:
         return 130
-    return 1 if failed or empty else 0
+    # a print kept with --overwrite is one not written as asked, as colorize's refusal
+    return 1 if failed or empty or kept else 0
 
 
 # ----- colorize --split-pages, --restore-tone, --clean-dust

@@ -21,15 +21,19 @@ from model.album.cut import cut_print
 from model.album.pages import EMPTY, PRINTS, PageAnalysis, PrintRect, find_prints
 from model.album.restore import RestoreOptions, restore_print
 from model.io.imageio import ImageReadError, output_suffix, read_photo, write_photo
+from model.io.provenance import read_provenance
 
-WRITTEN, SKIPPED = "written", "skipped"  # what became of a print's file
+# what became of a print's file: written; there and skipped (no --overwrite); there
+# beside its page without colorgui's mark, so kept even with --overwrite
+WRITTEN, SKIPPED, KEPT = "written", "skipped", "kept"
 
 
 @dataclass(frozen=True)
 class SplitOptions:
     suffix: str | None = None          # ".png"...; None: the page's own
     quality: int = 95                  # JPEG/WebP
-    overwrite: bool = False            # False: a print whose file exists is skipped
+    overwrite: bool = False            # False: a print whose file exists is skipped;
+    # True: replaced, unless it sits beside the page and may be the user's (``KEPT``)
     restore: RestoreOptions = RestoreOptions()
     keep: frozenset[Path] = frozenset()  # files never written (resolved): the run's pages
 
@@ -39,8 +43,9 @@ class PrintFile:
     index: int                 # 1, 2... in reading order
     path: Path
     rect: PrintRect
-    state: str                 # WRITTEN or SKIPPED (its file was there)
-    notes: list[str] = field(default_factory=list)
+    state: str                 # WRITTEN, SKIPPED or KEPT (its file was there)
+    notes: list[str] = field(default_factory=list)  # what restoring did
+    reason: str = ""           # why a KEPT file was not replaced
 
 
 @dataclass
@@ -62,6 +67,26 @@ class PageSplit:
 def print_path(target: Path, index: int, suffix: str) -> Path:
     """``target``'s folder and stem (a page's output path), numbered: scan_01.png."""
     return target.with_name(f"{target.stem}_{index:02d}{suffix}")
+
+
+def may_be_an_original(path: Path, page: Path) -> bool:
+    """Whether the existing file ``path``, where a print of ``page`` would go, may be a
+    photo of the user's rather than an earlier print: it lies in the page's own folder
+    (scan_01.png beside scan.png may be a scan of its own) without colorgui's mark. A
+    print carries no mark, so an earlier print there is kept too: ``--overwrite``
+    replaces prints only in another folder (as ``model.batch.maybe_an_original`` does
+    colour)."""
+    if path.parent.resolve() != page.parent.resolve():
+        return False
+    try:
+        return read_provenance(path) is None
+    except ImageReadError:
+        return True
+
+
+def kept_beside_the_page(path: Path) -> str:
+    return (f"{path} is kept: it sits beside the page and holds no colorgui mark, so it "
+            f"may be another original (delete it, or choose another output folder)")
 
 
 def split_page(page: os.PathLike | str, target: os.PathLike | str,
@@ -102,6 +127,10 @@ def split_page(page: os.PathLike | str, target: os.PathLike | str,
             return result
         if path.exists() and not options.overwrite:
             result.prints.append(PrintFile(index, path, rect, SKIPPED))
+            continue
+        if path.exists() and may_be_an_original(path, page):
+            result.prints.append(PrintFile(index, path, rect, KEPT,
+                                           reason=kept_beside_the_page(path)))
             continue
         rgb = cut_print(photo.rgb, rect)
         alpha = cut_print(photo.alpha, rect) if photo.alpha is not None else None
