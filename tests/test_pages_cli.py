@@ -244,3 +244,16 @@ def test_split_overwrite_keeps_a_file_beside_the_page_that_colorgui_did_not_writ
     (out / "scan_01.png").write_bytes(before)
     assert main(["split", str(scan), "-o", str(out), "--overwrite"]) == 0
     assert (out / "scan_01.png").read_bytes() != before
+
+
+def test_split_names_the_prints_that_would_collide_not_the_pages_target(tmp_path, capsys):
+    """a.png and a.gif both give a_01.png...; the message named out/scans/a.png."""
+    pages = tmp_path / "scans"
+    pages.mkdir()
+    Image.fromarray(data.camera()).save(pages / "a.png")
+    Image.fromarray(data.camera()).save(pages / "a.gif")
+    main(["split", str(pages), "-o", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    prints = tmp_path / "out" / "scans" / "a_NN.png"
+    assert f"a.png: its prints {prints} would collide with those of {pages / 'a.gif'}" in err
+    assert "a.png would collide" not in err
