@@ -257,3 +257,22 @@ def test_split_names_the_prints_that_would_collide_not_the_pages_target(tmp_path
     prints = tmp_path / "out" / "scans" / "a_NN.png"
     assert f"a.png: its prints {prints} would collide with those of {pages / 'a.gif'}" in err
     assert "a.png would collide" not in err
+
+
+def test_a_print_not_turned_is_said_to_be_straight(tmp_path, capsys):
+    photos = [color.from_uint8(x) for x in (data.astronaut(), data.coffee())]
+    page = album_page(photos, "black", np.random.default_rng(5), 100, max_turn=0.0)
+    write_photo(tmp_path / "page.png", page.rgb)
+    assert main(["split", str(tmp_path / "page.png"), "-o", str(tmp_path / "out")]) == 0
+    err = capsys.readouterr().err
+    assert err.count("[already straight]") == 2 and "0.0°" not in err
+
+
+def test_split_pages_says_a_single_photo_is_kept_whole_as_split_does(tmp_path, capsys,
+                                                                     tiny_checkpoint):
+    """--split-pages showed it as "print 1 (+0.0°)"."""
+    photo = tmp_path / "photo.png"
+    write_photo(photo, color.from_uint8(data.camera()[..., None].repeat(3, 2)))
+    assert main(["colorize", str(photo), "-o", str(tmp_path / "out"), "--split-pages",
+                 "--model", str(tiny_checkpoint), "--device", "cpu"]) == 0
+    assert f"{photo}: print 1 (a single photo, kept whole)" in capsys.readouterr().err

@@ -62,8 +62,19 @@ def _options(args):
                         restore=RestoreOptions(tone=args.restore_tone, dust=args.clean_dust))
 
 
-def _say_page(result) -> None:
+def how_cut(result, p) -> str:
+    """How print ``p`` of a page's split ``result`` was cut, said alike by ``split`` and
+    ``colorize --split-pages``."""
     from model.album.pages import WHOLE
+
+    if result.analysis.verdict == WHOLE:
+        return "a single photo, kept whole"
+    # a turn under 0.05° is no turn (+ 0.0 makes -0.0 plain 0.0)
+    turn = round(p.rect.angle, 1) + 0.0
+    return "already straight" if turn == 0 else f"{turn:+.1f}° straightened"
+
+
+def _say_page(result) -> None:
     from model.album.prints import KEPT, SKIPPED
 
     name = result.page
@@ -73,14 +84,10 @@ def _say_page(result) -> None:
     if not result.prints:
         print(f"{name}: {result.message}", file=sys.stderr)
         return
-    whole = result.analysis.verdict == WHOLE
     for p in result.prints:
         extra = f" ({'; '.join(p.notes)})" if p.notes else ""
-        # a turn under 0.05° is no turn (+ 0.0 makes -0.0 plain 0.0)
-        turn = round(p.rect.angle, 1) + 0.0
         state = "exists, skipped" if p.state == SKIPPED else \
-            f"not replaced: {p.reason}" if p.state == KEPT else \
-            "a single photo, kept whole" if whole else f"{turn:+.1f}° straightened"
+            f"not replaced: {p.reason}" if p.state == KEPT else how_cut(result, p)
         print(f"{name}: print {p.index} -> {p.path} [{state}]{extra}", file=sys.stderr)
 
 
@@ -226,7 +233,8 @@ def _prepare_into(prepared: Prepared, args, jobs, restore, given) -> None:
             continue
         for p in result.prints:
             if p.notes or args.split_pages:
-                what = f"print {p.index} ({p.rect.angle:+.1f}°)" if args.split_pages else "photo"
+                what = f"print {p.index} ({how_cut(result, p)})" if args.split_pages \
+                    else "photo"
                 extra = f": {'; '.join(p.notes)}" if p.notes else ""
                 print(f"{job.source}: {what}{extra}", file=sys.stderr)
             if args.split_pages:
