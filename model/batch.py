@@ -383,7 +383,7 @@ def colorize_one(job: BatchItem, colorizer, settings: BatchSettings,
         if edits is not None:
             edits = replace(edits, saturation=saturation)
     if edits is not None:  # what made the output, so that it and the original make it again
-        edits = replace(edits, saturation=saturation, vivid=vivid)
+        edits = replace(edits, saturation=saturation, vivid=vivid, model=_model_of(colorizer))
     size = photo.size
     photo.rgb = None  # not needed to write: 144 MB less at the writer's peak on 12 MP
     return _write(job, photo, size, pred, saturation, settings.quality,
@@ -431,14 +431,14 @@ def _recalled(job: BatchItem, photo, hints, memory: BatchMemory, settings: Batch
 def _write(job: BatchItem, photo, size: tuple[int, int], pred, saturation: float, quality: int,
            provenance: Provenance | None, edits: Edits | None, hint_file: Path | None
            ) -> str | None:
-    replaced = job.target.exists()  # (with --overwrite): the edits beside it are its own
     try:
         write_colorized(job.target, pred.L, pred.ab, saturation, alpha=photo.alpha,
                         bit_depth=photo.bit_depth, exif=photo.exif, icc=photo.icc,
                         xmp=photo.xmp, quality=quality, provenance=provenance)
-        if edits is not None and not replaced and sidecar_path(job.target).exists():
+        beside = sidecar_path(job.target)
+        if edits is not None and beside.exists() and not _earlier_edits_of(beside, job.photo):
             log.warning("%s was already there and is kept: the edits that made %s are not "
-                        "written beside it", sidecar_path(job.target), job.target)
+                        "written beside it", beside, job.target)
         elif edits is not None:
             write_edits_beside(job.target, job.photo, edits, size, hint_file)
     except (OSError, ValueError) as exc:
@@ -446,6 +446,31 @@ def _write(job: BatchItem, photo, size: tuple[int, int], pred, saturation: float
     except Exception as exc:
         return f"could not write {job.target}: {_described(exc)}"
     return None
+
+
+def _model_of(colorizer) -> str | None:
+    """The name of the model colorizing (``Edits.model``: None for the default), not the
+    one a hint file given may name."""
+    from model.colorizer import bundled_model_path
+    from model.io.provenance import model_name
+
+    checkpoint = getattr(colorizer, "checkpoint", None)
+    if checkpoint is None or Path(checkpoint).resolve() == bundled_model_path().resolve():
+        return None
+    return model_name(checkpoint)
+
+
+def _earlier_edits_of(path: Path, photo: Path) -> bool:
+    """Whether the hint file ``path`` holds the edits of an earlier output of ``photo``
+    (they name its content), which its new output's edits replace; any other file there
+    (the user's notes, another photo's hints) is kept, --overwrite or not."""
+    from model.io.sidecar import content_hash
+
+    try:
+        earlier = read_edits(path).photo_sha256
+        return earlier is not None and earlier == content_hash(photo)
+    except (HintFileError, OSError):
+        return False
 
 
 def _described(exc: Exception) -> str:

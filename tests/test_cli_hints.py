@@ -63,7 +63,9 @@ def test_a_hint_file_changes_colours_near_the_hint_and_never_the_lightness(
 
 def test_the_edits_are_kept_beside_an_output_made_with_hints(tmp_path, tiny_spatial_checkpoint):
     photo = gray_photo(tmp_path / "street.png")
-    hints = hint_file(tmp_path / "mine.json", [HINT, Hint(0.8, 0.1, -20.0, 30.0)])
+    hints = tmp_path / "mine.json"
+    # (made with the paper model: the copy names the model that made the output)
+    write_edits(hints, Edits([HINT, Hint(0.8, 0.1, -20.0, 30.0)], model="paper"))
     out = tmp_path / "out"
     assert colorize([photo], out, tiny_spatial_checkpoint, "--hints", str(hints),
                     "--format", "jpg") == 0
@@ -71,6 +73,7 @@ def test_the_edits_are_kept_beside_an_output_made_with_hints(tmp_path, tiny_spat
     assert kept.hints == read_edits(hints).hints and len(kept.hints) == 2
     assert (kept.photo_name, kept.photo_sha256, kept.photo_size) == (
         "street.png", content_hash(photo), (72, 48))
+    assert kept.model == tiny_spatial_checkpoint.stem
     assert sorted(p.name for p in out.iterdir()) == ["street.hints.json", "street.jpg"]
 
 
@@ -195,7 +198,8 @@ def test_an_output_beside_its_photo_leaves_the_photos_own_sidecar_alone(tmp_path
 
 def test_a_file_already_where_the_edits_would_go_beside_a_new_output_is_kept(
         tmp_path, tiny_spatial_checkpoint, capsys):
-    """Only a replaced output (--overwrite) takes the edits file beside it along."""
+    """Only the edits of an earlier output of the same photo are replaced: --overwrite
+    replaced the user's file the run before had said it kept."""
     photo = gray_photo(tmp_path / "chelsea.png")
     hints = tmp_path / "green.json"
     write_edits(hints, Edits([Hint(0.5, 0.5, -40.0, 30.0)]))
@@ -203,9 +207,17 @@ def test_a_file_already_where_the_edits_would_go_beside_a_new_output_is_kept(
     out.mkdir()
     mine = out / "chelsea.hints.json"
     mine.write_text("my own notes")
-    assert colorize([photo], out, tiny_spatial_checkpoint, "--hints", str(hints)) == 0
-    assert (out / "chelsea.png").is_file() and mine.read_text() == "my own notes"
-    assert f"{mine} was already there and is kept" in capsys.readouterr().err
+    for extra in ((), ("--overwrite",)):
+        assert colorize([photo], out, tiny_spatial_checkpoint, "--hints", str(hints),
+                        *extra) == 0
+        assert (out / "chelsea.png").is_file() and mine.read_text() == "my own notes"
+        assert f"{mine} was already there and is kept" in capsys.readouterr().err
+    # another photo's edits are kept too; this photo's earlier ones go with their output
+    write_edits(mine, Edits([HINT], photo_sha256="0" * 64))
+    assert colorize([photo], out, tiny_spatial_checkpoint, "--hints", str(hints),
+                    "--overwrite") == 0
+    assert read_edits(mine).hints == [HINT]
+    write_edits(mine, Edits([HINT], photo_sha256=content_hash(photo)))
     assert colorize([photo], out, tiny_spatial_checkpoint, "--hints", str(hints),
                     "--overwrite") == 0
     assert read_edits(mine).hints == [Hint(0.5, 0.5, -40.0, 30.0)]
