@@ -276,3 +276,19 @@ def test_split_pages_says_a_single_photo_is_kept_whole_as_split_does(tmp_path, c
     assert main(["colorize", str(photo), "-o", str(tmp_path / "out"), "--split-pages",
                  "--model", str(tiny_checkpoint), "--device", "cpu"]) == 0
     assert f"{photo}: print 1 (a single photo, kept whole)" in capsys.readouterr().err
+
+
+def test_split_pages_says_once_that_a_pages_own_hint_file_is_not_used(tmp_path, capsys,
+                                                                      tiny_checkpoint):
+    """page.hints.json beside page.png was left unused without a word."""
+    from model.hints import Hint
+    from model.io.sidecar import Edits, sidecar_path, write_edits
+
+    pages = make_pages(tmp_path / "scans")
+    page = pages / "page one.png"
+    write_edits(sidecar_path(page), Edits([Hint(0.5, 0.5, 20.0, -60.0)]))
+    assert main(["colorize", str(page), "-o", str(tmp_path / "out"), "--split-pages",
+                 "--model", str(tiny_checkpoint), "--device", "cpu"]) == 0
+    err = capsys.readouterr().err
+    assert err.count(f"{sidecar_path(page)} is not used: its hints are placed on the "
+                     f"whole page, not on the prints cut from it") == 1

@@ -231,6 +231,10 @@ def _prepare_into(prepared: Prepared, args, jobs, restore, given) -> None:
         if not result.prints:
             prepared.failed.append((job.source, result.message))
             continue
+        side = sidecar_path(job.source)
+        if args.split_pages and side.is_file():
+            print(f"{job.source}: {side} is not used: its hints are placed on the whole "
+                  f"page, not on the prints cut from it", file=sys.stderr)
         for p in result.prints:
             if p.notes or args.split_pages:
                 what = f"print {p.index} ({how_cut(result, p)})" if args.split_pages \
@@ -251,7 +255,6 @@ def _prepare_into(prepared: Prepared, args, jobs, restore, given) -> None:
             else:  # the photo's own hints: --hints, else its sidecar
                 target = job.target
                 prepared.names[p.path] = str(job.source)
-                side = sidecar_path(job.source)
                 hints = job.hints if job.hints is not None else side if side.is_file() else None
             # the page's own item with the print's paths (its album and whatever else
             # the batch keeps of it stay the page's); a print is a photo of its own
