@@ -39,3 +39,20 @@ def test_the_photo_count_reads_right(photo_folder, tmp_path, tiny_checkpoint, ca
     assert main(["colorize", *inputs, "-o", str(tmp_path / "out"), "--model",
                  str(tiny_checkpoint), "--device", "cpu"]) == 0
     assert words in capsys.readouterr().err
+
+
+def test_the_header_counts_the_photos_that_cannot_be_colorized(photo_folder, tmp_path,
+                                                               tiny_checkpoint, capsys):
+    """"colorizing 1 photo" was followed by "1 colorized, 0 skipped, 1 failed"."""
+    import shutil
+
+    from PIL import Image
+
+    album = tmp_path / "twins"  # a.jpg and a.png: both would come out as a.png
+    album.mkdir()
+    shutil.copy(photo_folder / "p0.jpg", album / "a.jpg")
+    Image.open(photo_folder / "p0.jpg").save(album / "a.png")
+    main(["colorize", str(album), "-o", str(tmp_path / "out"), "--format", "png", "--model",
+          str(tiny_checkpoint), "--device", "cpu"])
+    err = capsys.readouterr().err
+    assert "colorizing 1 photo (1 cannot be, below) with" in err, err

@@ -86,6 +86,12 @@ def colorizer_from(args):
     return colorizer
 
 
+def _model_name(colorizer) -> str:
+    from model.io.provenance import model_name
+
+    return model_name(colorizer.checkpoint) if colorizer.checkpoint else "in-memory"
+
+
 def batch_settings(args):
     from model.batch import BatchSettings
 
@@ -194,12 +200,14 @@ def cmd_colorize(args) -> int:
     colorizer = colorizer_from(args)
     if (args.reference or args.album) and not colorizer.takes_hints:  # was silently ignored
         print(f"colorgui colorize: error: --reference and --album give colour hints, which "
-              f"{colorizer.describe()} does not take: use the bundled scene-aware model",
+              f"the {_model_name(colorizer)} model does not take: use the spatial model "
+              f"(the default)",
               file=sys.stderr)
         if prepared is not None:
             prepared.folder.cleanup()
         return 2
-    print(f"colorizing {plural(len(jobs), 'photo')} with {colorizer.describe()} into "
+    cannot = f" ({len(refused)} cannot be, below)" if refused else ""
+    print(f"colorizing {plural(len(jobs), 'photo')}{cannot} with {colorizer.describe()} into "
           f"{args.out}", file=sys.stderr)
     shown = PhotoProgress(prepared.named if prepared else str)
     try:
