@@ -33,6 +33,7 @@ class PrintItem(QGraphicsObject):
         self.w, self.h = width, height
         self.number = number
         self._drag = None  # "move", "turn" or a corner's (sx, sy)
+        self.page: QRectF | None = None  # where its centre may lie: on the page
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
                       | QGraphicsItem.GraphicsItemFlag.ItemIsFocusable
                       | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)
@@ -75,6 +76,13 @@ class PrintItem(QGraphicsObject):
         painter.setFont(font)
         painter.drawText(self.rect().adjusted(k, k, 0, 0),
                          Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, str(self.number))
+
+    def itemChange(self, change, value):
+        # a print dragged off the page was no longer drawn, and was cut as a blank photo
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange and self.page:
+            return QPointF(min(max(value.x(), self.page.left()), self.page.right()),
+                           min(max(value.y(), self.page.top()), self.page.bottom()))
+        return super().itemChange(change, value)
 
     # ----- the mouse and keys
     def _part_at(self, pos: QPointF):
@@ -203,6 +211,7 @@ class PageView(QGraphicsView):
             w, h = rect.width * s, rect.height * s
             cx, cy, angle = (rect.cx + 0.5) * s - 0.5, (rect.cy + 0.5) * s - 0.5, rect.angle
         item = PrintItem(w, h, len(self.items_()) + 1)
+        item.page = self._pixmap.boundingRect()
         item.setPos(cx, cy)
         item.setRotation(angle)
         item.changed.connect(self.rectsChanged)

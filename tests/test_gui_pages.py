@@ -70,6 +70,31 @@ def test_a_rectangle_dragged_by_hand_moves_on_the_page(qtbot, tmp_path):
     dialog.reject()
 
 
+def test_a_rectangle_cannot_be_dragged_off_the_page(qtbot, tmp_path):
+    """Dragged off, it was drawn nowhere, so it could not be removed, and it was cut and
+    colorized as a blank photo."""
+    dialog = open_review(qtbot, [page_file(tmp_path)])
+    view = dialog.view
+    item = view.items_()[0]
+    start = view.mapFromScene(item.pos())
+    drag(view, start, start + QPoint(3000, 2000))
+    rect, page = view.rect_of(item), view._pixmap.boundingRect()
+    assert 0 <= rect.cx * view.scale_to_page <= page.width()
+    assert 0 <= rect.cy * view.scale_to_page <= page.height()
+    assert view.viewport().rect().contains(view.mapFromScene(item.pos()))  # still seen
+    for _ in range(1000):  # nor nudged off with the keys
+        item.keyPressEvent(_key(Qt.Key.Key_Left))
+    assert view.rect_of(item).cx >= -0.5
+    dialog.reject()
+
+
+def _key(key):
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QKeyEvent
+
+    return QKeyEvent(QEvent.Type.KeyPress, key, Qt.KeyboardModifier.NoModifier)
+
+
 def test_rectangles_are_turned_removed_and_added(qtbot, tmp_path):
     dialog = open_review(qtbot, [page_file(tmp_path)])
     item = dialog.view.items_()[0]
