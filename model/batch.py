@@ -163,6 +163,10 @@ def plan_jobs(inputs: Iterable[os.PathLike | str], out_dir: os.PathLike | str,
         key = target.resolve()
         if key in input_set and not numbered:
             refused.append((src, f"its output {target} would overwrite an input photo"))
+        elif key in taken and numbered:  # prints: a_01.png on, not a.png
+            shown = target.with_name(f"{target.stem}_NN{target.suffix}")
+            refused.append((src, f"its prints {shown} would collide with those of "
+                                 f"{taken[key]}"))
         elif key in taken:
             refused.append((src, f"its output {target} would collide with that of {taken[key]}"))
         else:
@@ -441,7 +445,9 @@ def _write(job: BatchItem, photo, size: tuple[int, int], pred, saturation: float
                         "written beside it", beside, job.target)
         elif edits is not None:
             write_edits_beside(job.target, job.photo, edits, size, hint_file)
-    except (OSError, ValueError) as exc:
+    except OSError as exc:  # by its reason: the file it names is the temporary one
+        return f"could not write {job.target}: {exc.strerror or exc}"
+    except ValueError as exc:
         return f"could not write {job.target}: {exc}"
     except Exception as exc:
         return f"could not write {job.target}: {_described(exc)}"
@@ -451,11 +457,11 @@ def _write(job: BatchItem, photo, size: tuple[int, int], pred, saturation: float
 def _model_of(colorizer) -> str | None:
     """The name of the model colorizing (``Edits.model``: None for the default), not the
     one a hint file given may name."""
-    from model.colorizer import bundled_model_path
     from model.io.provenance import model_name
+    from resources import BUNDLED_MODEL
 
     checkpoint = getattr(colorizer, "checkpoint", None)
-    if checkpoint is None or Path(checkpoint).resolve() == bundled_model_path().resolve():
+    if checkpoint is None or Path(checkpoint).resolve() == BUNDLED_MODEL.resolve():
         return None
     return model_name(checkpoint)
 

@@ -187,9 +187,10 @@ def test_a_network_error_in_a_batch_is_not_called_a_write_error(tmp_path):
 def test_a_write_error_in_a_batch_says_so(tmp_path, tiny_checkpoint, monkeypatch):
     import model.output
 
-    def disk_full(path, *a, **k):
-        raise OSError(28, "No space left on device")
+    def disk_full(path, *a, **k):  # as atomic_write fails: naming its temporary file
+        raise OSError(28, "No space left on device", str(tmp_path / ".out.png.x1y2.part"))
 
     monkeypatch.setattr(model.output, "write_photo", disk_full)
     reason = one_failure(tmp_path, Colorizer(tiny_checkpoint, device="cpu"))
     assert reason.startswith("could not write") and "No space left" in reason
+    assert ".part" not in reason

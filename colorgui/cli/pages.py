@@ -7,7 +7,6 @@ and the prints restored into a temporary folder, each print then colorized to
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import tempfile
 from dataclasses import dataclass, field, replace
@@ -91,23 +90,6 @@ def _say_page(result) -> None:
         print(f"{name}: print {p.index} -> {p.path} [{state}]{extra}", file=sys.stderr)
 
 
-# model.batch.plan_jobs's words for two pages whose prints would share their names; it
-# names the page's target (a.png), never written with numbered outputs
-_COLLIDES = re.compile(r"its output (?P<target>.+) would collide with that of (?P<other>.+)",
-                       re.DOTALL)
-
-
-def as_prints(reason: str) -> str:
-    """A reason ``plan_jobs(numbered=True)`` refused a page for, naming its prints'
-    files (``a_NN.png``: how many there are is not known before the page is split)."""
-    clash = _COLLIDES.fullmatch(reason)
-    if clash is None:
-        return reason
-    target = Path(clash["target"])
-    prints = target.with_name(f"{target.stem}_NN{target.suffix}")
-    return f"its prints {prints} would collide with those of {clash['other']}"
-
-
 def cmd_split(args) -> int:
     from model.album.prints import KEPT, SKIPPED, WRITTEN, split_page
     from model.batch import plan_jobs
@@ -115,7 +97,6 @@ def cmd_split(args) -> int:
 
     check_output_folder("split", args.out)
     jobs, refused = plan_jobs(args.inputs, args.out, args.format, numbered=True)
-    refused = [(path, as_prints(reason)) for path, reason in refused]
     if not jobs:
         print("no pages found in the inputs" if not refused else "nothing to split",
               file=sys.stderr)
