@@ -153,14 +153,14 @@ def references_of(colorizer, p: Prepared, settings) -> dict:
 
 def with_reference(colorizer, p: Prepared, refs: dict, target_key, ref_key, rgb, settings):
     from model.memory.cells import cells_of
-    from model.memory.reference import match_references
+    from model.memory.reference import match_references, scene_saturation
 
     target = cells_of(p.views[target_key], None, settings["strides"], settings["centre"])
     found = match_references(p.views[target_key], [refs[ref_key]], settings["strength"],
                              settings["test"], target, settings["scene_test"])
     pred = colorizer.predict(gray(rgb), found.hints)
-    scene = found.scene if settings.get("scene_colour", True) else None
-    return (pred.render(scene.saturation(pred.L, pred.ab, settings["strength"]) if scene else 1.0),
+    colourfulness = found.colourfulness if settings.get("scene_colour", True) else None
+    return (pred.render(scene_saturation(pred.L, pred.ab, colourfulness, settings["strength"])),
             len(found.hints))
 
 

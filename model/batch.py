@@ -380,7 +380,7 @@ def colorize_one(job: BatchItem, colorizer, settings: BatchSettings,
         pred = colorizer.predict(photo.rgb, hints or None, vivid)
     except Exception as exc:
         return f"could not colorize: {_described(exc)}"
-    if recalled is not None and recalled.scene:
+    if recalled is not None and recalled.scene_colourfulness:
         # a reference of the photo's own scene: as colourful as it, never paler than asked
         # (as in the app, whose slider shows the edits' saturation)
         saturation = max(saturation, recalled.saturation(pred.L, pred.ab))

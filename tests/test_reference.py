@@ -16,7 +16,7 @@ from model.memory.reference import (MAX_SCENE_SATURATION, REFERENCE_MAX_PIXELS,
                                     REFERENCE_TEST, ReferenceError, blend,
                                     colourfulness_of, hints_from, load_reference, match,
                                     match_references, reference_from_rgb, reference_hints,
-                                    SceneColour, scene_saturation, with_test)
+                                    scene_saturation, with_test)
 
 
 @pytest.fixture(scope="module")
@@ -147,45 +147,25 @@ def test_a_reference_of_the_photos_own_scene_brings_it_to_its_colourfulness(colo
     ref = reference_from_rgb(a, colorizer, "a.png")
     assert ref.colourfulness == pytest.approx(colourfulness_of(a), rel=0.1)
     found = match_references(colorizer.analyse(color.luminance(b)), [ref])
-    assert found.scene == SceneColour(ref.colourfulness, 1.0) and found.hints
+    assert found.colourfulness == ref.colourfulness and found.hints
     pred = colorizer.predict(color.gray_to_rgb(color.luminance(b)), found.hints)
     paler = colourfulness_of(pred.render())
     assert paler < 0.9 * ref.colourfulness  # the part A does not show keeps pale guesses
-    s = found.scene.saturation(pred.L, pred.ab, 1.0)
+    s = scene_saturation(pred.L, pred.ab, found.colourfulness)
     assert 1.0 < s <= MAX_SCENE_SATURATION
     raised = colourfulness_of(pred.render(s))
     assert raised == pytest.approx(ref.colourfulness, rel=0.05)
     truth = colourfulness_of(b)
     assert abs(raised - truth) < abs(paler - truth)
-    # half the strength, or a reference that may show the scene at half the weight: half
-    # as far; none, or a reference paler than the photo: as it was
-    assert found.scene.saturation(pred.L, pred.ab, 0.5) == pytest.approx(1 + (s - 1) / 2)
-    half = SceneColour(ref.colourfulness, 0.5)
-    assert half.saturation(pred.L, pred.ab, 1.0) == pytest.approx(1 + (s - 1) / 2)
-    assert found.scene.saturation(pred.L, pred.ab, 0.0) == 1.0
+    # half the strength: half as far; none, or a reference paler than the photo: as it was
+    assert scene_saturation(pred.L, pred.ab, found.colourfulness, 0.5) == pytest.approx(
+        1 + (s - 1) / 2)
+    assert scene_saturation(pred.L, pred.ab, found.colourfulness, 0.0) == 1.0
     assert scene_saturation(pred.L, pred.ab, 0.5 * paler) == 1.0
     assert scene_saturation(pred.L, pred.ab, None) == 1.0
     # an unrelated reference shows another scene: no colourfulness to reach
     other = reference_from_rgb(photo("rocket"), colorizer, "rocket.png")
-    assert match_references(colorizer.analyse(color.luminance(b)), [other]).scene is None
-
-
-def test_a_reference_that_may_show_the_scene_brings_it_part_of_the_way():
-    """Same-scene references matching 12-20% of the photo's cells kept the model's pale
-    colours; from 12% the photo now goes part of the way, up to half."""
-    from model.memory.cells import Cells
-    from model.memory.reference import Matches, _colour_weight
-
-    target = Cells(10, 10, np.zeros((100, 4), np.float32), np.zeros(100), np.zeros((100, 2)),
-                   np.zeros(100))
-
-    def weight(k: int) -> float:
-        return _colour_weight(Matches(np.arange(k), np.arange(k), np.ones(k)), target,
-                              REFERENCE_TEST)
-
-    assert weight(5) == weight(12) == 0.0  # a face in another photo of the person
-    assert 0.0 < weight(14) < weight(16) == pytest.approx(0.5) == weight(19)
-    assert weight(20) == weight(60) == 1.0  # dense: the photo's own scene
+    assert match_references(colorizer.analyse(color.luminance(b)), [other]).colourfulness is None
 
 
 def test_an_unrelated_reference_changes_little(colorizer):

@@ -37,9 +37,9 @@ class Matched:
     hints: tuple[Hint, ...]
     problems: list[str] = field(default_factory=list)  # "FILE: reason" of each unusable one
     unusable: tuple[str, ...] = ()      # the references that cannot be used
-    # how colourful the scene is that a reference shows, which the photo is brought to
-    # (``model.memory.reference.SceneColour``); None where none may show it
-    scene: object = None
+    # the colourfulness of the reference showing the photo's own scene, which the photo is
+    # brought to (``model.memory.reference.scene_saturation``); None where none does
+    colourfulness: float | None = None
     # what it was matched for: the usable references and the strength (REFERENCE only)
     matched_for: tuple | None = None
 
@@ -75,7 +75,7 @@ class MatchReferences(Request):
                              if any(p.startswith(f"{Path(r)}:") for p in recalled.problems))
             usable = tuple(r for r in self.references if r not in unusable)
             reply = Matched(self.serial, REFERENCE, tuple(recalled.reference),
-                            recalled.problems, unusable, recalled.scene,
+                            recalled.problems, unusable, recalled.scene_colourfulness,
                             (usable, self.strength))
         except Exception as exc:
             traceback.print_exc()

@@ -31,7 +31,7 @@ from model.hints import CARRIED, REFERENCE, USER
 from model.memory.album import (AlbumError, Forgotten, album_of, open_memory, read_memory,
                                 write_memory)
 from model.memory.recall import matched_place
-from model.memory.reference import DEFAULT_STRENGTH, SceneColour
+from model.memory.reference import DEFAULT_STRENGTH, scene_saturation
 
 PLACES = 5  # how many places "where should I click?" shows
 
@@ -40,14 +40,14 @@ PLACES = 5  # how many places "where should I click?" shows
 class Matching:
     """What the photo's matched hints came from: its references and strength, the places
     the match gave them (``shown``), those the user deleted (``dropped``), which a new
-    match (another strength, another reference) leaves out, and how colourful the scene
-    is that a reference shows (``SceneColour``; None: none), which sets its saturation."""
+    match (another strength, another reference) leaves out, and the colourfulness of the
+    reference showing the photo's scene (None: none shows it), which sets its saturation."""
 
     references: tuple[str, ...] = ()
     strength: float = DEFAULT_STRENGTH
     shown: frozenset = frozenset()
     dropped: frozenset = frozenset()
-    scene: SceneColour | None = None
+    colourfulness: float | None = None
 
 
 class MatchedReferences(SetHints):
@@ -106,7 +106,7 @@ class MemorySession(QObject):
         self.album = False               # the photo's folder keeps an album memory
         self._carried: set[str] = set()  # memory ids the album carried to this photo
         self._raised = None  # (the user's saturation, what a scene's reference raised it to)
-        self._scene = None   # (SceneColour, matched hints) of a scene's reference, not yet
+        self._scene = None   # (colourfulness, matched hints) of a scene's reference, not yet
         # measured on a preview
         self._doubt = None
         self._places_job = None          # the SuggestPlaces job sent, not yet answered
@@ -235,7 +235,7 @@ class MemorySession(QObject):
         elif reply.matched_for not in (None, (tuple(self.references), self.strength)):
             return  # for references the user has changed since (an undo while it ran)
         else:
-            self._show_matched(reply.hints, reply.scene)
+            self._show_matched(reply.hints, reply.colourfulness)
         if reply.problems:
             what = "reference photos" if reply.origin == REFERENCE else "album's memory"
             self.window.error(f"Some of the {what} cannot be used", "\n\n".join(reply.problems))
@@ -253,14 +253,14 @@ class MemorySession(QObject):
             return m.dropped
         return (m.dropped | (m.shown - present)) - present
 
-    def _show_matched(self, matched, scene: SceneColour | None) -> None:
+    def _show_matched(self, matched, colourfulness: float | None) -> None:
         """A match's hints replace the earlier ones, less those the user deleted (a new
         strength brought them back), in one undo step with the references they came from
-        and how colourful the scene is that they show."""
+        and the colourfulness of the scene they show."""
         dropped = self.dropped_references()
         hints = [h for h in matched if matched_place(h) not in dropped]
         after = Matching(tuple(self.references), self.strength,
-                         frozenset(matched_place(h) for h in hints), dropped, scene)
+                         frozenset(matched_place(h) for h in hints), dropped, colourfulness)
         new = [h for h in self.tool.hints.hints if h.origin != REFERENCE] + hints
         if new != self.tool.hints.hints or after != self._matching:
             self.tool.hints.undo_stack.push(MatchedReferences(self, new, self._matching, after))
@@ -272,9 +272,9 @@ class MemorySession(QObject):
         self.references, self.strength = list(matching.references), matching.strength
         self.panel.set_references(self.references)
         self.panel.set_strength(self.strength)
-        if matching.scene:
+        if matching.colourfulness:
             # measured on the preview that shows these hints (_recolored)
-            self._scene = (matching.scene,
+            self._scene = (matching.colourfulness,
                            [h for h in self.tool.hints.hints if h.origin == REFERENCE])
         else:
             self._scene = None
@@ -422,8 +422,8 @@ class MemorySession(QObject):
         if (self._scene is not None and reply.serial == self.tab.result_serial
                 and all(h in reply.hints for h in self._scene[1])):
             # at 256 px on the GUI thread: a few milliseconds, and no network pass
-            scene, self._scene = self._scene[0], None
-            self._scene_saturation(scene.saturation(self.tab.result.L, reply.ab,
+            colourfulness, self._scene = self._scene[0], None
+            self._scene_saturation(scene_saturation(self.tab.result.L, reply.ab, colourfulness,
                                                     self.strength))
         self._ask_places()
 

@@ -21,8 +21,8 @@ from model.memory.album import AlbumMemory
 from model.memory.carry import ALBUM_TEST, Remembered, carried_hints, remembered
 from model.memory.cells import cells_of
 from model.memory.reference import (DEFAULT_STRENGTH, OWN, REFERENCE_TEST, Reference,
-                                    ReferenceError, SceneColour, load_reference,
-                                    match_references)
+                                    ReferenceError, load_reference, match_references,
+                                    scene_saturation)
 
 log = logging.getLogger(__name__)
 CLEAR_CELLS = 1.5  # matched/carried hints this close (in cells) to a user's are left out
@@ -35,9 +35,9 @@ class Recalled:
     reference: list[Hint] = field(default_factory=list)
     carried: list[Hint] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # each names a file and the reason
-    # how colourful the scene is that a reference shows, and the strength it was matched
-    # at (``model.memory.reference.SceneColour``)
-    scene: SceneColour | None = None
+    # the colourfulness of the reference that shows the photo's own scene, and the
+    # strength it was matched at (``model.memory.reference.scene_saturation``)
+    scene_colourfulness: float | None = None
     strength: float = DEFAULT_STRENGTH
     # the kinds of hint this recall stands for (REFERENCE where references were matched,
     # CARRIED where an album's memory was asked), found or not: those the photo's edits
@@ -51,7 +51,7 @@ class Recalled:
     def saturation(self, L, ab) -> float:
         """The saturation that brings the photo colorized with these hints (its L and
         normalised a/b) to its scene's reference's colourfulness; 1 where none shows it."""
-        return self.scene.saturation(L, ab, self.strength) if self.scene else 1.0
+        return scene_saturation(L, ab, self.scene_colourfulness, self.strength)
 
 
 def matched_place(hint: Hint) -> tuple[str, float, float]:
@@ -190,7 +190,7 @@ class Recall:
             found = match_references(analysis, refs, out.strength, REFERENCE_TEST, target)
             kept = [h for h in found.hints if matched_place(h) not in dropped]
             out.reference = without_near(kept, mine + out.carried, cell)
-            out.scene = found.scene
+            out.scene_colourfulness = found.colourfulness
         return out
 
 

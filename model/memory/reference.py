@@ -27,8 +27,7 @@ photo (``dense_share``) shows the same scene: its cells are matched again under 
 test (``SCENE_TEST``), and its colours are taken at full strength. Such a reference also
 says how colourful the scene is: the photo is brought to its colourfulness
 (``scene_saturation``), as the part of the photo the reference does not show keeps the
-model's colours, which are paler than life. A reference that matches somewhat less
-(``colour_share``) may show the scene: the photo goes part of the way (``SceneColour``).
+model's colours, which are paler than life.
 
 The settings were chosen on training photos only (``benchmarks/reference_eval.py
 --split train``: the grouped validation split of the project's training photos); the numbers
@@ -81,11 +80,6 @@ class MatchTest:
     # matches on at least this share of the photo's cells say it is the reference's own
     # scene: every match at full strength (0: never)
     dense_share: float = 0.0
-    # matches on at least ``colour_share`` of them (below ``dense_share``) say it may be:
-    # the photo goes part of the way to the reference's colourfulness, rising with the
-    # share matched up to ``colour_max`` of the way (0: only a dense reference)
-    colour_share: float = 0.0
-    colour_max: float = 0.0
 
 
 # chosen on training photos (benchmarks/reference_eval.py --split train: 30 same-scene
@@ -109,17 +103,10 @@ class MatchTest:
 # (+4.99 → +4.60 dB over all 64; a flat cap of 0.3: +4.27, the cap rising from 0.05:
 # +4.71 with faces +0.04, from 0.15: +4.45 with faces +0.08; a stricter ramp instead,
 # full weight only at similarity 1.0: faces -0.07)
-# A reference matching 12% of the photo's cells or more (below the dense fifth) brings
-# the photo part of the way to its colourfulness, up to half the way: chosen as the most
-# colour for which the faces and the same scene lose at most 0.1 dB on the validation
-# split (scene +4.60 → +4.53 dB, its colourfulness 87 → 92% of the truth's; people's
-# whole photos +0.21 → +0.18, their faces +0.07 → -0.00; from 10%: 93%, faces -0.05;
-# the whole way from 12%: 94%, the scene +4.42 dB). On 160 scene photos of four training
-# folders the bundled model never saw: +3.13 → +3.09 dB, colourfulness 89 → 93%
 REFERENCE_TEST = MatchTest(similarity=0.6, ratio=0.8, colour_apart=12.0, mutual=1,
                            cell_spread=12.0, lightness=4.0, hint_size=0.5,
                            trust_low=0.45, trust_high=0.8, trust_max=0.3, trust_share=0.1,
-                           dense_share=0.2, colour_share=0.12, colour_max=0.5)
+                           dense_share=0.2)
 # a reference that passed REFERENCE_TEST on a fifth of the photo's cells is of its scene,
 # and its cells are matched again under this looser test: what the stricter one left out
 # (a lighter patch of the same wall, a sky cell a little less like its match) is the same
@@ -148,27 +135,13 @@ class Reference:
     colourfulness: float = 0.0  # Hasler-Süsstrunk M of its colours at the working size
 
 
-@dataclass(frozen=True)
-class SceneColour:
-    """How colourful the scene a reference shows is, and how far (0..1, times the
-    strength) the photo is brought to it: the whole way for a reference of its own scene
-    (``dense_share``), part of the way for one that matches less (``colour_share``)."""
-
-    colourfulness: float
-    weight: float = 1.0
-
-    def saturation(self, L: np.ndarray, ab: np.ndarray, strength: float) -> float:
-        """``scene_saturation`` of the photo (its L and normalised a/b) toward it."""
-        return scene_saturation(L, ab, self.colourfulness, strength * self.weight)
-
-
 @dataclass
 class FromReferences:
-    """What the references bring to one photo: hints, and how colourful the scene is that
-    the reference matching most of it shows (None where none may show it)."""
+    """What the references bring to one photo: hints, and the colourfulness of the one
+    that shows the photo's own scene (the densest match; None where none does)."""
 
     hints: list[Hint]
-    scene: SceneColour | None = None
+    colourfulness: float | None = None
 
 
 @dataclass
@@ -380,18 +353,6 @@ def _dense(matches: Matches, target: Cells, test: MatchTest) -> bool:
     return test.dense_share > 0 and len(matches) >= test.dense_share * target.n
 
 
-def _colour_weight(matches: Matches, target: Cells, test: MatchTest) -> float:
-    """How far the photo goes to the reference's colourfulness (``SceneColour.weight``):
-    1 for a dense match, rising from 0 at ``colour_share`` to ``colour_max`` below it."""
-    if _dense(matches, target, test):
-        return 1.0
-    if test.colour_max <= 0 or test.dense_share <= test.colour_share:
-        return 0.0
-    share = len(matches) / target.n
-    return float(np.clip((share - test.colour_share) / (test.dense_share - test.colour_share),
-                         0.0, test.colour_max))
-
-
 def blend(model: np.ndarray, ref: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """n×2 a/b ``weight`` of the way from ``model`` to ``ref``, chroma and hue apart: a
     straight line between two colours of different hue passes near gray, and a half-way
@@ -415,8 +376,7 @@ def match_references(analysis, references: list[Reference], strength: float = DE
     """Hints from every reference for the photo of ``analysis`` (``Colorizer.analyse``);
     where two references match one cell, the more similar match gives its colour. A
     reference of the photo's own scene is matched again under ``scene_test`` and gives
-    its colourfulness, as one that may show it does part of the way (the one with the
-    most matches, where several do)."""
+    its colourfulness (the one with the most matches, where several do)."""
     out = FromReferences([])
     if not references:
         return out
@@ -426,9 +386,8 @@ def match_references(analysis, references: list[Reference], strength: float = DE
     for ref in references:
         m = match(target, ref.cells, test)
         dense = _dense(m, target, test)
-        weight = _colour_weight(m, target, test)
-        if weight > 0 and len(m) > scene_matches and ref.colourfulness > 0:
-            scene_matches, out.scene = len(m), SceneColour(ref.colourfulness, weight)
+        if dense and len(m) > scene_matches and ref.colourfulness > 0:
+            scene_matches, out.colourfulness = len(m), ref.colourfulness
         if dense and scene_test is not None:
             m = match(target, ref.cells, scene_test)  # the photo's own scene: matched again
         for t, s, hint in zip(m.t, m.similarity, hints_from(m, target, ref.cells, strength,
