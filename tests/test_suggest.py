@@ -53,6 +53,10 @@ def test_a_hint_given_lowers_the_doubt_around_it_and_moves_the_suggestions(analy
     moved = after_hint[0]
     assert np.hypot(moved.x - top.x, moved.y - top.y) > 0.05
     assert moved.score < top.score
+    # a place the user put a hint on is never suggested again, however many are asked
+    # (the place clicked came back fifth, hidden under the hint's mark)
+    many, _ = suggest(analysis, 30, [Hint(top.x, top.y, top.a, top.b)])
+    assert many and all(np.hypot(m.x - top.x, m.y - top.y) > 1.5 / w for m in many)
 
 
 def test_a_photo_covered_by_hints_gets_no_suggestion_where_a_hint_would_change_little(

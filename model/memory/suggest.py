@@ -119,16 +119,24 @@ def suggest(analysis, count: int = 5, hints: list[Hint] = (), current_ab: np.nda
     doubt = doubt_map(analysis).ravel().astype(np.float64)
     top = float(np.percentile(doubt, 99)) or 1.0
     least = MIN_SHARE * float(doubt.sum())
+    ys, xs = np.mgrid[spacing // 2:h2:spacing, spacing // 2:w2:spacing]
+    cand = (ys * w2 + xs).ravel()
+    taken = np.zeros(len(cand), bool)
     if hints:
         pts = np.unique([min(h2 - 1, int(h.y * h2)) * w2 + min(w2 - 1, int(h.x * w2))
                          for h in hints])
         for col in reach(lu, n, pts).T:
             doubt *= (1.0 - col) ** 2
+        # a place that holds a hint is none to suggest: the doubt it lowers is its own,
+        # but its reach still crossed doubt further out, and it was suggested again
+        py, px = np.divmod(pts, w2)
+        near = (np.abs(ys.ravel()[:, None] - py) <= spacing) & \
+            (np.abs(xs.ravel()[:, None] - px) <= spacing)
+        taken = near.any(axis=1)
     left = np.clip(doubt.reshape(h2, w2) / top, 0.0, 1.0).astype(np.float32)
-    ys, xs = np.mgrid[spacing // 2:h2:spacing, spacing // 2:w2:spacing]
-    cand = (ys * w2 + xs).ravel()
     W = reach(lu, n, cand)                         # n × candidates
     gain = 1.0 - (1.0 - W) ** 2
+    gain[:, taken] = 0.0
     shown = analysis.ab if current_ab is None else current_ab
     shown = cv2.resize(np.ascontiguousarray(shown, np.float32), (w2, h2),
                        interpolation=cv2.INTER_AREA) * color.AB_SCALE
