@@ -33,7 +33,10 @@ AUTO_RADIUS = 4    # a matched or carried hint: many of them, each smaller
 AUTO_SPACING = 0.2
 MIN_AUTO_RADIUS = 1.5
 PLACE_RADIUS = 12  # a place where a hint would help
-DOUBT_ALPHA = 110  # the doubt map's opacity where the model doubts most (of 255)
+# the doubt map's opacity where the model doubts most (of 255); squared, so that the
+# places of most doubt stand out and a photo in doubt nearly everywhere (a suit, a
+# backdrop) is not washed in one even magenta
+DOUBT_ALPHA = 90
 HIT = RADIUS + 5   # a press this close to a user's hint's centre takes the hint
 # a matched or carried hint is taken only on its own mark (its radius and AUTO_HIT more):
 # hundreds of them lie about 20 px apart, and with the user's reach they caught almost
@@ -136,7 +139,7 @@ class HintLayer(QObject):
             h, w = doubt.shape
             rgba = np.zeros((h, w, 4), np.uint8)
             rgba[..., 0], rgba[..., 2] = 255, 200
-            rgba[..., 3] = np.clip(doubt * DOUBT_ALPHA, 0, 255).astype(np.uint8)
+            rgba[..., 3] = np.clip(np.square(doubt) * DOUBT_ALPHA, 0, 255).astype(np.uint8)
             self._doubt = QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
         self.update()
 
