@@ -154,6 +154,22 @@ def test_the_album_carries_a_hint_to_the_same_thing_in_another_photo(colorizer, 
     assert recall.recall(folder / "b.png", L("b.png"), memory=memory).carried == []
 
 
+def test_a_remembered_photo_that_is_gone_is_said_once_a_run(colorizer, tmp_path, caplog):
+    """It was said again for every photo of the batch."""
+    import logging
+
+    folder = album(tmp_path)
+    memory = AlbumMemory(folder)
+    memory.remember(folder / "a.png", HINTS_ON_A)
+    (folder / "a.png").unlink()
+    recall = Recall(colorizer)
+    with caplog.at_level(logging.WARNING):
+        for name in ("b.png", "other.png", "b.png"):
+            L = color.luminance(color.from_uint8(np.asarray(Image.open(folder / name))))
+            assert recall.recall(folder / name, L, memory=memory).carried == []
+    assert caplog.text.count("the album's hints on a.png are not carried") == 1
+
+
 def test_a_batch_with_album_memory_remembers_sidecars_and_carries_them(colorizer, tmp_path,
                                                                         caplog):
     folder = album(tmp_path)

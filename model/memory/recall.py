@@ -77,7 +77,7 @@ class Recall:
         self.colorizer = colorizer
         self.strength = strength
         self._references: dict[tuple, Reference | ReferenceError] = {}
-        self._remembered: dict[tuple, Remembered] = {}
+        self._remembered: dict[tuple, Remembered | None] = {}  # None: unreadable
         self._hashes: dict[tuple, str] = {}
 
     # ----- references
@@ -137,8 +137,9 @@ class Recall:
         if key not in self._remembered:
             try:
                 rgb = read_photo(path).rgb
-            except ImageReadError as exc:
+            except ImageReadError as exc:  # said once a run, not once a photo
                 log.warning("the album's hints on %s are not carried: %s", name, exc.reason)
+                self._remembered[key] = None
                 return None
             L = color.luminance(rgb)
             self._remembered[key] = remembered(
