@@ -67,9 +67,11 @@ def test_a_reference_of_the_scene_raises_the_saturation_until_it_is_taken_away(
         memory.add_references([str(refs / "wedding.png")])
     qtbot.waitUntil(lambda: tab.saturation > 0.9, timeout=10_000)
     raised = tab.saturation
+    assert "shows this photo's scene" in window.statusBar().currentMessage()
     with qtbot.waitSignal(window.host.matched, timeout=60_000):
         memory.remove_reference(str(refs / "wedding.png"))
     qtbot.waitUntil(lambda: tab.saturation == pytest.approx(0.9), timeout=10_000)
+    assert window.statusBar().currentMessage() == ""  # it said so, raised, for 15 s
     # an undo of Remove brings back the reference, its hints and the saturation they raised
     tab.hint_tool.hints.undo_stack.undo()
     qtbot.waitUntil(lambda: tab.saturation == pytest.approx(raised), timeout=10_000)

@@ -34,6 +34,7 @@ from model.memory.recall import matched_place
 from model.memory.reference import DEFAULT_STRENGTH, scene_saturation
 
 PLACES = 5  # how many places "where should I click?" shows
+SCENE_RAISED = "A reference shows this photo's scene: saturation"
 
 
 @dataclass(frozen=True)
@@ -293,10 +294,12 @@ class MemorySession(QObject):
         self._raised = (before, target) if target > before + 0.005 else None
         if abs(target - shown) > 0.005:
             self.tab.slider.setValue(round(100 * target))
+            status = self.window.statusBar()
             if self._raised:
-                self.window.statusBar().showMessage(
-                    f"A reference shows this photo's scene: saturation {round(100 * target)}% "
-                    f"to match its colours", 15000)
+                status.showMessage(f"{SCENE_RAISED} {round(100 * target)}% to match its "
+                                   f"colours", 15000)
+            elif status.currentMessage().startswith(SCENE_RAISED):  # no longer so
+                status.clearMessage()
 
     # ----- the album
     def set_album(self, on: bool) -> None:
