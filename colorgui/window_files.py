@@ -104,12 +104,13 @@ class FileActions:
     # ----- saving
     def _default_target(self, result) -> Path:
         from model.io.imageio import output_suffix
+        from model.output import saved_name
 
         src = Path(result.path)
         folder = Path(self.settings.output_dir) if self.settings.output_dir else src.parent
         fmt = self.settings.output_format
         suffix = output_suffix(src.suffix) if fmt == "same" else f".{fmt}"
-        return folder / f"{src.stem}_colorized{suffix}"
+        return folder / saved_name(src, suffix)
 
     def save(self) -> None:
         result = self.colorize_tab.result

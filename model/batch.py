@@ -124,7 +124,8 @@ def plan_jobs(inputs: Iterable[os.PathLike | str], out_dir: os.PathLike | str,
     Returns the jobs and the inputs refused up front (missing, colliding, or an output
     that would overwrite an input), each with its reason. A folder's photos under the
     folder its outputs go to are not inputs, so an output folder inside an input folder is
-    not colorized again (an input folder inside the output folder is colorized whole).
+    not colorized again (an input folder inside the output folder is colorized whole); nor
+    are the colour copies the app saved beside its photos.
     """
     out_dir = Path(out_dir)
     out_real = out_dir.resolve()
@@ -141,7 +142,8 @@ def plan_jobs(inputs: Iterable[os.PathLike | str], out_dir: os.PathLike | str,
             loops = [p for p in found if is_link_loop(p)]  # failed, named: the rest is done
             refused += [(p, LINK_LOOP) for p in loops]
             found = [p for p in found if p not in loops]
-            kept = [p for p in found if not p.resolve().is_relative_to(home)]
+            kept = [p for p in found if not p.resolve().is_relative_to(home)
+                    and not _saved_beside(p, found)]
             if found and not kept:
                 refused.append((item, f"its outputs would go into the folder itself ({home}): "
                                       "choose another output folder"))
@@ -272,6 +274,25 @@ def remember_albums(items: list[BatchItem], references=()) -> dict[Path, AlbumMe
         except OSError as exc:
             log.warning("album memory of %s not written: %s", folder, exc)
     return {k: v for k, v in albums.items() if v is not None}
+
+
+def _saved_beside(path: Path, found: list[Path]) -> bool:
+    """Whether ``path`` is the app's Save of a photo beside it (``<stem>_colorized``, with
+    colorgui's mark): a folder's photos are colorized, not their colour copies again (and
+    the album memory would learn their hints)."""
+    from model.io.imageio import ImageReadError
+    from model.io.provenance import read_provenance
+    from model.output import SAVED
+
+    if not path.stem.endswith(SAVED):
+        return False
+    stem = path.stem[: -len(SAVED)]
+    if not any(p.parent == path.parent and p.stem == stem for p in found):
+        return False
+    try:
+        return read_provenance(path) is not None
+    except ImageReadError:
+        return False
 
 
 def process(item: BatchItem, colorizer, settings: BatchSettings,

@@ -19,6 +19,14 @@ from model.io.provenance import Provenance, marked_exif, output_xmp
 from model.io.sidecar import Edits, content_hash, sidecar_path, write_edits
 
 
+SAVED = "_colorized"  # the app's Save writes a photo's colour beside it as <stem>_colorized
+
+
+def saved_name(photo: Path, suffix: str) -> str:
+    """The name the app's Save gives ``photo``'s colour (in ``suffix``'s format)."""
+    return f"{photo.stem}{SAVED}{suffix}"
+
+
 def write_colorized(target: os.PathLike | str, L: np.ndarray, ab: np.ndarray,
                     saturation: float = 1.0, *, alpha: np.ndarray | None = None,
                     bit_depth: int = 8, exif: bytes | None = None, icc: bytes | None = None,

@@ -201,3 +201,24 @@ def test_a_batch_keeps_an_unreadable_memory_aside_and_goes_on(colorizer, tmp_pat
     assert str(folder / FILE_NAME) in caplog.text and "kept as" in caplog.text
     assert [p.read_text() for p in folder.glob(f"{FILE_NAME}.unreadable-*")] == ["not json"]
     assert read_memory(folder).hints == []  # a new memory began
+
+
+def test_a_folder_batch_leaves_out_the_colour_copies_the_app_saved_beside_its_photos(
+        tmp_path):
+    """The app's Save (grandma_colorized.png beside grandma.png) was colorized again, and
+    the album memory learnt its hints."""
+    from model.io.provenance import Provenance
+    from model.output import saved_name, write_colorized
+
+    folder = tmp_path / "album"
+    folder.mkdir()
+    gray = np.full((32, 48), 128, np.uint8)
+    for name in ("grandma.png", "house.png", "house_colorized.png"):  # the last one: theirs
+        Image.fromarray(gray).save(folder / name)
+    L = np.full((32, 48), 50.0, np.float32)
+    write_colorized(folder / saved_name(folder / "grandma.png", ".png"), L,
+                    np.zeros((32, 48, 2), np.float32),
+                    provenance=Provenance("1", "spatial", "", 1.0, None))
+    jobs, refused = plan_jobs([folder], tmp_path / "out")
+    assert sorted(j.source.name for j in jobs) == ["grandma.png", "house.png",
+                                                   "house_colorized.png"] and not refused
