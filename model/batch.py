@@ -51,6 +51,9 @@ class BatchItem:
     # the user's photo that ``source`` was made from (a restored copy in a temporary
     # folder): what the album remembers and the edits beside the output name; None: source
     original: Path | None = None
+    # False: ``source`` is a print cut from a page for this run and kept nowhere, so the
+    # edits beside its output name no photo (a temporary file's name and hash would)
+    kept: bool = True
 
     @property
     def album_folder(self) -> Path:
@@ -460,12 +463,12 @@ def _write(job: BatchItem, photo, size: tuple[int, int], pred, saturation: float
         write_colorized(job.target, pred.L, pred.ab, saturation, alpha=photo.alpha,
                         bit_depth=photo.bit_depth, exif=photo.exif, icc=photo.icc,
                         xmp=photo.xmp, quality=quality, provenance=provenance)
-        beside = sidecar_path(job.target)
-        if edits is not None and beside.exists() and not _earlier_edits_of(beside, job.photo):
+        beside, photo = sidecar_path(job.target), job.photo if job.kept else None
+        if edits is not None and beside.exists() and not _earlier_edits_of(beside, photo):
             log.warning("%s was already there and is kept: the edits that made %s are not "
                         "written beside it", beside, job.target)
         elif edits is not None:
-            write_edits_beside(job.target, job.photo, edits, size, hint_file)
+            write_edits_beside(job.target, photo, edits, size, hint_file)
     except OSError as exc:  # by its reason: the file it names is the temporary one
         return f"could not write {job.target}: {exc.strerror or exc}"
     except ValueError as exc:
@@ -487,15 +490,16 @@ def _model_of(colorizer) -> str | None:
     return model_name(checkpoint)
 
 
-def _earlier_edits_of(path: Path, photo: Path) -> bool:
+def _earlier_edits_of(path: Path, photo: Path | None) -> bool:
     """Whether the hint file ``path`` holds the edits of an earlier output of ``photo``
-    (they name its content), which its new output's edits replace; any other file there
-    (the user's notes, another photo's hints) is kept, --overwrite or not."""
+    (they name its content; ``photo`` None, a print kept nowhere: they name none), which
+    its new output's edits replace; any other file there (the user's notes, another
+    photo's hints) is kept, --overwrite or not."""
     from model.io.sidecar import content_hash
 
     try:
         earlier = read_edits(path).photo_sha256
-        return earlier is not None and earlier == content_hash(photo)
+        return earlier == (content_hash(photo) if photo is not None else None)
     except (HintFileError, OSError):
         return False
 

@@ -47,18 +47,25 @@ def write_colorized(target: os.PathLike | str, L: np.ndarray, ab: np.ndarray,
                 quality=quality)
 
 
-def write_edits_beside(target: os.PathLike | str, source: os.PathLike | str, edits: Edits,
-                       size: tuple[int, int], hint_file: os.PathLike | str | None = None
-                       ) -> Path | None:
+def write_edits_beside(target: os.PathLike | str, source: os.PathLike | str | None,
+                       edits: Edits, size: tuple[int, int],
+                       hint_file: os.PathLike | str | None = None) -> Path | None:
     """Keep the edits that made ``target`` beside it (``<stem>.hints.json``), naming the
     photo they apply to (``source``: its name, SHA-256 and ``size``, width × height), so
-    the original plus this file make the output again. Returns the file written, or None
-    where it would replace ``hint_file`` or the source's own sidecar (an output written
-    beside its input): those already hold the edits, and inputs are never written."""
+    the original plus this file make the output again; ``source`` None: a print cut from
+    a page for this run and kept nowhere, so the edits name no photo. Returns the file
+    written, or None where it would replace ``hint_file`` or the source's own sidecar (an
+    output written beside its input): those already hold the edits, and inputs are never
+    written."""
     path = sidecar_path(target)
-    keep = {Path(p).resolve() for p in (hint_file, sidecar_path(source)) if p is not None}
+    keep = {Path(p).resolve() for p in (hint_file, source and sidecar_path(source))
+            if p is not None}
     if path.resolve() in keep:
         return None
-    write_edits(path, replace(edits, photo_name=Path(source).name,
-                              photo_sha256=content_hash(source), photo_size=tuple(size)))
+    if source is None:
+        named = replace(edits, photo_name=None, photo_sha256=None, photo_size=None)
+    else:
+        named = replace(edits, photo_name=Path(source).name, photo_sha256=content_hash(source),
+                        photo_size=tuple(size))
+    write_edits(path, named)
     return path

@@ -238,3 +238,21 @@ def test_a_hint_file_made_for_another_photo_is_used_with_a_word(tmp_path,
     write_edits(own, Edits([HINT], photo_name="crop1.png", photo_sha256=content_hash(photo)))
     assert colorize([photo], tmp_path / "out2", tiny_spatial_checkpoint, "--hints", str(own)) == 0
     assert "was made for" not in caplog.text
+
+
+def test_the_edits_beside_a_prints_output_name_no_photo(tmp_path, tiny_spatial_checkpoint):
+    """--split-pages cuts its prints into a temporary folder: the edits beside their
+    outputs named a file that was gone (print_01.png, its hash) and so could not say how
+    the output was made."""
+    from model.batch import BatchItem, BatchSettings, run_jobs
+    from model.colorizer import Colorizer
+
+    (tmp_path / "00001").mkdir()
+    cut = gray_photo(tmp_path / "00001" / "page_01.png")
+    hints = hint_file(tmp_path / "mine.json")
+    item = BatchItem(cut, tmp_path / "out" / "page_01.jpg", hints=hints, kept=False)
+    report = run_jobs([item], Colorizer(tiny_spatial_checkpoint, device="cpu"), BatchSettings())
+    assert len(report.done) == 1
+    kept = read_edits(tmp_path / "out" / "page_01.hints.json")
+    assert kept.hints == [HINT] and (kept.photo_name, kept.photo_sha256, kept.photo_size) == \
+        (None, None, None)

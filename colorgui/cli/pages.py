@@ -240,4 +240,5 @@ def _prepare_into(prepared: Prepared, args, jobs, restore, given) -> None:
             # the page's own item with the print's paths (its album and whatever else
             # the batch keeps of it stay the page's); a print is a photo of its own
             prepared.items.append(replace(job, source=p.path, target=target, hints=hints,
-                                          original=None if args.split_pages else job.source))
+                                          original=None if args.split_pages else job.source,
+                                          kept=not args.split_pages))
