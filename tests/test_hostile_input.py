@@ -384,3 +384,19 @@ def test_a_folder_where_an_output_goes_fails_that_photo(tmp_path, tiny_checkpoin
     (tmp_path / "out" / "a.png").mkdir(parents=True)
     assert colorize([tmp_path / "a.png"], tmp_path / "out", tiny_checkpoint) == 1
     assert "a.png is a folder, so the output cannot be written there" in capsys.readouterr().err
+
+
+def test_a_photo_just_over_the_limit_is_refused_in_our_words_alone(tmp_path):
+    """Pillow printed its raw "could be decompression bomb DOS attack" warning first."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "big.png"
+    path.write_bytes(png_declaring(20_000, 13_000))  # 260 MP: over 250, under twice that
+    # (a child: pytest records every warning, whatever the filters say)
+    run = subprocess.run([sys.executable, "-c", "import sys\n"
+                          "from model.io.imageio import ImageReadError, read_photo\n"
+                          "try:\n    read_photo(sys.argv[1])\n"
+                          "except ImageReadError as exc:\n    print(exc)",
+                          str(path)], capture_output=True, text=True, timeout=120)
+    assert "megapixels" in run.stdout and "DecompressionBomb" not in run.stderr, run.stderr

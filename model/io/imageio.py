@@ -12,6 +12,7 @@ import io
 import json
 import os
 import struct
+import warnings
 import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,9 +25,12 @@ from PIL import Image, ImageOps, PngImagePlugin, TiffImagePlugin, TiffTags, Unid
 from model.io.files import LINK_LOOP, OUTPUT_FORMATS, atomic_write
 
 SIXTEEN_BIT_SUFFIXES = {".png", ".tif", ".tiff"}
-# Refuse images whose declared size would take gigabytes before decoding them.
+# Refuse images whose declared size would take gigabytes before decoding them (read_photo
+# says so by name); Pillow's own "could be decompression bomb DOS attack" warning, printed
+# raw above its limit, would only say it again
 MAX_PIXELS = 250_000_000
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 
 
 class ImageReadError(Exception):
