@@ -186,6 +186,25 @@ def test_an_output_that_is_a_file_is_a_usage_error(photo_folder, tmp_path, capsy
     assert afile.read_text() == "mine"
 
 
+@pytest.mark.parametrize("command", ["colorize", "split"])
+def test_an_output_folder_nothing_can_be_written_in_is_a_usage_error(photo_folder, tmp_path,
+                                                                      capsys, monkeypatch,
+                                                                      command):
+    """A read-only output folder was found out photo by photo, after each had been
+    colorized. (Root may write where the permissions say no: the disk is made to refuse.)"""
+    import tempfile
+
+    def read_only(*args, **kwargs):
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    with pytest.raises(SystemExit) as usage:
+        main([command, str(photo_folder / "p0.jpg"), "-o", str(tmp_path / "out" / "new")])
+    assert usage.value.code == 2
+    err = capsys.readouterr().err
+    assert f"nothing can be written in {tmp_path} (Read-only file system)" in err
+
+
 def test_evaluate_limit_counts_the_photos_scored_not_the_files_skipped(tmp_path):
     from PIL import Image
 

@@ -144,10 +144,25 @@ def _hint_file(args) -> Path | None:
 
 
 def check_output_folder(command: str, out: Path) -> None:
-    """-o naming a file, not a folder: a usage error before anything loads (each photo
-    failed with 'File exists' after the model had loaded)."""
+    """-o naming a file, not a folder, or a folder nothing can be written in (read-only):
+    a usage error before anything loads (each photo failed on its own, after the model
+    had loaded and colorized it)."""
+    import os
+    import tempfile
+
     if out.exists() and not out.is_dir():
         print(f"colorgui {command}: error: -o {out} is a file, not a folder", file=sys.stderr)
+        raise SystemExit(2)
+    here = out.absolute()
+    while not here.exists() and here != here.parent:  # made later: its nearest folder
+        here = here.parent
+    try:  # the one sure test (permissions, a read-only disk, root's rights)
+        fd, probe = tempfile.mkstemp(prefix=".colorgui-", suffix=".probe", dir=here)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        print(f"colorgui {command}: error: -o {out}: nothing can be written in {here} "
+              f"({exc.strerror or exc})", file=sys.stderr)
         raise SystemExit(2)
 
 
