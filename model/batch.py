@@ -407,9 +407,10 @@ def colorize_one(job: BatchItem, colorizer, settings: BatchSettings,
     if recalled is not None and recalled.scene_colourfulness:
         # a reference of the photo's own scene: as colourful as it, never paler than asked
         # (as in the app, whose slider shows the edits' saturation)
-        saturation = max(saturation, recalled.saturation(pred.L, pred.ab))
-        if edits is not None:
-            edits = replace(edits, saturation=saturation)
+        raised = recalled.saturation(pred.L, pred.ab)
+        if raised > saturation and edits is not None:
+            edits = replace(edits, saturation_own=saturation)
+        saturation = max(saturation, raised)
     if edits is not None:  # what made the output, so that it and the original make it again
         edits = replace(edits, saturation=saturation, vivid=vivid, model=_model_of(colorizer))
     size = photo.size

@@ -77,6 +77,17 @@ def test_a_reference_of_the_scene_raises_the_saturation_until_it_is_taken_away(
     qtbot.waitUntil(lambda: tab.saturation == pytest.approx(raised), timeout=10_000)
     tab.hint_tool.hints.undo_stack.redo()
     qtbot.waitUntil(lambda: tab.saturation == pytest.approx(0.9), timeout=10_000)
+    # kept with the photo's edits: opened again, a removal still takes it back to 90%
+    tab.hint_tool.hints.undo_stack.undo()
+    qtbot.waitUntil(lambda: tab.saturation == pytest.approx(raised), timeout=10_000)
+    window.hint_session.flush()
+    assert window.hint_session.edits().saturation_own == pytest.approx(0.9)
+    open_and_wait(window, qtbot, folder / "grandma again.png")
+    open_and_wait(window, qtbot, folder / "grandma.png")
+    assert tab.saturation == pytest.approx(raised)
+    with qtbot.waitSignal(window.host.matched, timeout=60_000):
+        memory.remove_reference(str(refs / "wedding.png"))
+    qtbot.waitUntil(lambda: tab.saturation == pytest.approx(0.9), timeout=10_000)
     # moved by the user after the reference raised it: the user's value stays
     with qtbot.waitSignal(window.host.matched, timeout=60_000):
         memory.add_references([str(refs / "wedding.png")])

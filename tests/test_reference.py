@@ -309,6 +309,7 @@ def test_a_batch_with_a_reference_of_the_photos_scene_makes_it_as_colourful(colo
     # the raised saturation is said where the photo is reopened, and in its record
     saturation = read_edits(sidecar_path(matched)).saturation
     assert 1.0 < saturation <= MAX_SCENE_SATURATION
+    assert read_edits(sidecar_path(matched)).saturation_own == 1.0  # what it was raised from
     assert read_provenance(matched).saturation == pytest.approx(saturation)
 
 

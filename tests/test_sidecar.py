@@ -14,7 +14,8 @@ def test_edits_round_trip(tmp_path):
     edits = Edits([Hint(0.25, 0.5, 12.5, -30.0, 0.03), Hint(1.0, 0.0, -5.0, 40.0)],
                   model="spatial", saturation=1.2, vivid=0.3, photo_name="a.jpg",
                   photo_sha256="ab" * 32, photo_size=(640, 480), references=["w.jpg"],
-                  reference_strength=0.5, reference_dropped=[("w.jpg", 0.25, 0.125)])
+                  reference_strength=0.5, reference_dropped=[("w.jpg", 0.25, 0.125)],
+                  saturation_own=0.9)
     path = tmp_path / "a.hints.json"
     write_edits(path, edits)
     assert read_edits(path) == edits

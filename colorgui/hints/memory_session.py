@@ -137,8 +137,11 @@ class MemorySession(QObject):
         """The tab shows ``result``: a newly opened photo brings its references and
         strength from its edits, and its album's carried hints."""
         if result.opened:
-            self._raised = self._scene = None
             edits = result.restored
+            self._scene = None
+            # raised by a reference when it was saved: removed, it goes back to the user's
+            self._raised = (edits.saturation_own, edits.saturation) \
+                if edits is not None and edits.saturation_own is not None else None
             self.references = list(edits.references) if edits is not None else []
             strength = edits.reference_strength if edits is not None else None
             self.strength = DEFAULT_STRENGTH if strength is None else strength
@@ -280,6 +283,12 @@ class MemorySession(QObject):
         else:
             self._scene = None
             self._scene_saturation(1.0)
+
+    def own_saturation(self) -> float | None:
+        """The user's own saturation where a reference raised the one shown, else None."""
+        if self._raised and abs(self.tab.saturation - self._raised[1]) <= 0.005:
+            return self._raised[0]
+        return None
 
     def _scene_saturation(self, wanted: float) -> None:
         """A reference of the photo's own scene raises the saturation to ``wanted`` (never

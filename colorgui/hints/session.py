@@ -100,7 +100,7 @@ class HintSession(QObject):
         return Edits(list(self.tool.hints.hints), None, tab.saturation, vivid,
                      Path(result.path).name, result.sha256 or None, tuple(result.size),
                      list(self.memory.references), strength,
-                     sorted(self.memory.dropped_references()))
+                     sorted(self.memory.dropped_references()), self.memory.own_saturation())
 
     @Slot(int, object)
     def _before_result(self, job_id: int, result) -> None:

@@ -17,7 +17,8 @@ The format (``docs/hints.md``), version 1::
 are CIE Lab (lightness-independent, so a hint never changes the photo's luminance).
 A hint matched from a reference photo or carried from the album's memory says so
 (``"from": "reference"`` or ``"carried"``, with its ``"source"``); the reference photos
-used are listed in ``references`` with their ``reference_strength``. Everything but
+used are listed in ``references`` with their ``reference_strength`` (and the user's own
+saturation as ``saturation_own`` where such a reference raised it). Everything but
 ``format``, ``version`` and ``hints`` is optional. Standard library only.
 """
 
@@ -54,6 +55,9 @@ class Edits:
     reference_strength: float | None = None  # None: the app's default
     # matched hints the user deleted, (reference name, x, y): a new match leaves them out
     reference_dropped: list[tuple[str, float, float]] = field(default_factory=list)
+    # the user's own saturation, where a reference of the photo's scene raised it to
+    # ``saturation``: what it goes back to once no reference shows the scene
+    saturation_own: float | None = None
 
     def to_json(self) -> str:
         doc: dict = {"format": FORMAT, "version": VERSION}
@@ -66,6 +70,8 @@ class Edits:
         if self.model is not None:
             doc["model"] = self.model
         doc["saturation"] = self.saturation
+        if self.saturation_own is not None:
+            doc["saturation_own"] = self.saturation_own
         if self.vivid is not None:
             doc["vivid"] = self.vivid
         if self.references:
@@ -141,6 +147,8 @@ def _parse(doc) -> Edits:
     edits = Edits(hints, saturation=json_number(doc.get("saturation", 1.0), "saturation", 0, 2))
     if doc.get("vivid") is not None:
         edits.vivid = json_number(doc["vivid"], "vivid", 0, 1)
+    if doc.get("saturation_own") is not None:
+        edits.saturation_own = json_number(doc["saturation_own"], "saturation_own", 0, 2)
     model = doc.get("model")
     if model is not None and not isinstance(model, str):
         raise ValueError(f"'model' must be a name, not {model!r}")
