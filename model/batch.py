@@ -25,7 +25,7 @@ from model.io.files import LINK_LOOP, is_link_loop, list_images, remove_stale_te
 from model.io.imageio import ImageReadError, output_suffix, read_photo
 from model.output import write_colorized, write_edits_beside
 from model.progress import Progress
-from model.io.provenance import Provenance, provenance_for
+from model.io.provenance import Provenance, maybe_an_original, provenance_for
 from model.io.sidecar import Edits, HintFileError, read_edits, sidecar_path
 from model.memory.album import AlbumError, AlbumMemory, album_of, open_memory, write_memory
 from model.memory.recall import Recall, replace_auto
@@ -311,23 +311,6 @@ def process(item: BatchItem, colorizer, settings: BatchSettings,
             return FAILED, kept_original(item.target)
     reason = colorize_one(item, colorizer, settings, provenance, memory)
     return (DONE, None) if reason is None else (FAILED, reason)
-
-
-def maybe_an_original(target: Path, photo: Path) -> bool:
-    """Whether the existing file ``target``, where the colour of ``photo`` (the user's,
-    or the page a print was cut from) would go, may be a photo of the user's rather than
-    an earlier output: it lies in the photo's own folder (``-o`` there, with another
-    format: a.jpg's output a.png was the user's other a.png) without colorgui's
-    provenance. ``overwrite`` replaces earlier outputs, never originals."""
-    from model.io.imageio import ImageReadError
-    from model.io.provenance import read_provenance
-
-    if target.parent.resolve() != photo.parent.resolve():
-        return False
-    try:
-        return read_provenance(target) is None
-    except ImageReadError:
-        return True
 
 
 def kept_original(target: Path) -> str:

@@ -16,6 +16,23 @@ from tests.conftest import gradient_photo
 PHOTOS = 40
 
 
+def signalled(args: list[str], signum: int, ready, env=None) -> tuple[int, str]:
+    """Run ``colorgui ARGS`` in a child, send it ``signum`` once ``ready()``: its exit
+    status and stderr."""
+    proc = subprocess.Popen([sys.executable, "-m", "colorgui", *args], stderr=subprocess.PIPE,
+                            text=True, env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while not ready():
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        proc.send_signal(signum)
+        err = proc.communicate(timeout=120)[1]
+    finally:
+        proc.kill()
+    return proc.returncode, err
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child is POSIX-only")
 def test_ctrl_c_finishes_the_photo_in_hand_prints_a_summary_and_exits_130(tmp_path,
                                                                           tiny_checkpoint):
@@ -23,19 +40,10 @@ def test_ctrl_c_finishes_the_photo_in_hand_prints_a_summary_and_exits_130(tmp_pa
     src.mkdir()
     for i in range(PHOTOS):
         Image.fromarray(gradient_photo(600, 800, i)).save(src / f"p{i:02}.png")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "colorgui", "colorize", str(src), "-o", str(out), "--model",
-         str(tiny_checkpoint), "--device", "cpu"], stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 120
-        while not any(p.name.startswith("p") for p in out.rglob("*.png")):  # the first one
-            assert proc.poll() is None and time.monotonic() < deadline
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGINT)
-        err = proc.communicate(timeout=120)[1]
-    finally:
-        proc.kill()
-    assert proc.returncode == 130, err
+    code, err = signalled(["colorize", str(src), "-o", str(out), "--model",
+                           str(tiny_checkpoint), "--device", "cpu"], signal.SIGINT,
+                          lambda: any(p.name.startswith("p") for p in out.rglob("*.png")))
+    assert code == 130, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     m = re.search(r"interrupted: (\d+) colorized, (\d+) skipped \(output exists\), (\d+) "
                   r"failed, (\d+) not started", err)
@@ -94,18 +102,9 @@ def test_sigterm_while_pages_are_cut_leaves_no_temporary_prints(tmp_path, tiny_c
     for i in range(12):
         page = album_page(photos, "lid", np.random.default_rng(i), 100, pale_edge=False)
         write_photo(pages / f"page{i:02}.png", page.rgb)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "colorgui", "colorize", str(pages), "-o", str(out), "--model",
-         str(tiny_checkpoint), "--device", "cpu", "--split-pages"],
-        stderr=subprocess.PIPE, text=True, env={**os.environ, "TMPDIR": str(temp)})
-    try:
-        deadline = time.monotonic() + 120
-        while not list(temp.glob("colorgui-prints-*/**/*.png")):  # the first print cut
-            assert proc.poll() is None and time.monotonic() < deadline
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGTERM)
-        err = proc.communicate(timeout=120)[1]
-    finally:
-        proc.kill()
-    assert proc.returncode == 128 + signal.SIGTERM, err
+    code, err = signalled(["colorize", str(pages), "-o", str(out), "--model",
+                           str(tiny_checkpoint), "--device", "cpu", "--split-pages"],
+                          signal.SIGTERM, lambda: list(temp.glob("colorgui-prints-*/**/*.png")),
+                          {**os.environ, "TMPDIR": str(temp)})  # (the first print cut)
+    assert code == 128 + signal.SIGTERM, err
     assert not list(temp.iterdir()) and not out.exists()

@@ -187,7 +187,8 @@ def prepare(args, jobs, refused=()) -> Prepared:
 def _prepare_into(prepared: Prepared, args, jobs, restore, given) -> None:
     from model.album.pages import PrintRect
     from model.album.prints import SplitOptions, split_page
-    from model.batch import kept_original, maybe_an_original
+    from model.batch import kept_original
+    from model.io.provenance import maybe_an_original
     from model.io.imageio import ImageReadError, read_photo
     from model.io.sidecar import sidecar_path
 

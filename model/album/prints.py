@@ -21,7 +21,7 @@ from model.album.cut import cut_print
 from model.album.pages import EMPTY, PRINTS, PageAnalysis, PrintRect, find_prints
 from model.album.restore import RestoreOptions, restore_print
 from model.io.imageio import ImageReadError, output_suffix, read_photo, write_photo
-from model.io.provenance import read_provenance
+from model.io.provenance import maybe_an_original
 
 # what became of a print's file: written; there and skipped (no --overwrite); there
 # beside its page without colorgui's mark, so kept even with --overwrite
@@ -69,21 +69,6 @@ def print_path(target: Path, index: int, suffix: str) -> Path:
     return target.with_name(f"{target.stem}_{index:02d}{suffix}")
 
 
-def may_be_an_original(path: Path, page: Path) -> bool:
-    """Whether the existing file ``path``, where a print of ``page`` would go, may be a
-    photo of the user's rather than an earlier print: it lies in the page's own folder
-    (scan_01.png beside scan.png may be a scan of its own) without colorgui's mark. A
-    print carries no mark, so an earlier print there is kept too: ``--overwrite``
-    replaces prints only in another folder (as ``model.batch.maybe_an_original`` does
-    colour)."""
-    if path.parent.resolve() != page.parent.resolve():
-        return False
-    try:
-        return read_provenance(path) is None
-    except ImageReadError:
-        return True
-
-
 def kept_beside_the_page(path: Path) -> str:
     return (f"{path} is kept: it sits beside the page and holds no colorgui mark, so it "
             f"may be another original (delete it, or choose another output folder)")
@@ -128,7 +113,7 @@ def split_page(page: os.PathLike | str, target: os.PathLike | str,
         if path.exists() and not options.overwrite:
             result.prints.append(PrintFile(index, path, rect, SKIPPED))
             continue
-        if path.exists() and may_be_an_original(path, page):
+        if path.exists() and maybe_an_original(path, page):
             result.prints.append(PrintFile(index, path, rect, KEPT,
                                            reason=kept_beside_the_page(path)))
             continue

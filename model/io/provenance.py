@@ -21,7 +21,7 @@ from xml.sax.saxutils import quoteattr
 
 from PIL import Image
 
-from model.io.imageio import read_xmp
+from model.io.imageio import ImageReadError, read_xmp
 from model.io.sidecar import content_hash
 
 NAMESPACE = "http://ns.colorgui.org/provenance/1.0/"
@@ -219,3 +219,18 @@ def read_provenance(path: os.PathLike | str) -> Provenance | None:
     naming the file if it cannot be read."""
     xmp = read_xmp(path)
     return Provenance.from_xmp(xmp) if xmp else None
+
+
+def maybe_an_original(target: os.PathLike | str, photo: os.PathLike | str) -> bool:
+    """Whether the existing file ``target``, where something made from ``photo`` would go
+    (its colour, a print cut from a page), may be a photo of the user's rather than an
+    earlier output: it lies in the photo's own folder (``-o`` there, with another format:
+    a.jpg's output a.png was the user's other a.png; scan_01.png beside scan.png) without
+    colorgui's mark. ``--overwrite`` replaces earlier outputs, never originals; a print
+    carries no mark, so one beside its page is kept too."""
+    if Path(target).parent.resolve() != Path(photo).parent.resolve():
+        return False
+    try:
+        return read_provenance(target) is None
+    except ImageReadError:
+        return True
