@@ -16,9 +16,10 @@ from tests.conftest import gradient_photo
 PHOTOS = 40
 
 
-def signalled(args: list[str], signum: int, ready, env=None) -> tuple[int, str]:
-    """Run ``colorgui ARGS`` in a child, send it ``signum`` once ``ready()``: its exit
-    status and stderr."""
+def signalled(args: list[str], signum: int, ready, env=None, times: int = 1
+              ) -> tuple[int, str]:
+    """Run ``colorgui ARGS`` in a child, send it ``signum`` (``times`` times) once
+    ``ready()``: its exit status and stderr."""
     proc = subprocess.Popen([sys.executable, "-m", "colorgui", *args], stderr=subprocess.PIPE,
                             text=True, env=env)
     try:
@@ -26,7 +27,9 @@ def signalled(args: list[str], signum: int, ready, env=None) -> tuple[int, str]:
         while not ready():
             assert proc.poll() is None and time.monotonic() < deadline
             time.sleep(0.05)
-        proc.send_signal(signum)
+        for _ in range(times):
+            proc.send_signal(signum)
+            time.sleep(0.2)
         err = proc.communicate(timeout=120)[1]
     finally:
         proc.kill()
@@ -55,6 +58,25 @@ def test_ctrl_c_finishes_the_photo_in_hand_prints_a_summary_and_exits_130(tmp_pa
     assert len(written) == done  # no half-written or temporary file left
     for p in written:
         assert read_photo(p).size == (800, 600)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child is POSIX-only")
+def test_a_second_ctrl_c_stops_at_once_and_still_says_what_was_done(tmp_path, tiny_checkpoint):
+    """It printed "interrupted" alone: what was colorized, and what not, went unsaid."""
+    src, out = tmp_path / "album", tmp_path / "out"
+    src.mkdir()
+    for i in range(PHOTOS):
+        Image.fromarray(gradient_photo(1200, 1600, i)).save(src / f"p{i:02}.png")
+    code, err = signalled(["colorize", str(src), "-o", str(out), "--model",
+                           str(tiny_checkpoint), "--device", "cpu"], signal.SIGINT,
+                          lambda: any(p.name.startswith("p") for p in out.rglob("*.png")),
+                          times=2)
+    assert code == 130 and "Traceback" not in err, err
+    m = re.search(r"interrupted: (\d+) colorized, 0 skipped \(output exists\), 0 failed, "
+                  r"(\d+) not started", err)
+    assert m, err
+    written = sorted(p for p in out.rglob("*") if p.is_file())
+    assert len(written) == int(m[1]) and int(m[1]) + int(m[2]) <= PHOTOS
 
 
 def test_a_ctrl_c_swallowed_while_the_model_loads_still_stops_the_command(monkeypatch):

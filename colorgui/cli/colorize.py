@@ -225,10 +225,13 @@ def cmd_colorize(args) -> int:
     print(f"colorizing {plural(len(jobs), 'photo')}{cannot} with {colorizer.describe()} into "
           f"{args.out}", file=sys.stderr)
     shown = PhotoProgress(prepared.named if prepared else str)
+    report = shown.report(len(jobs))
     try:
         with StopOnCtrlC(shown.progress) as stop, shown.progress:
-            report = run_jobs(jobs, colorizer, with_memory(args, batch_settings(args)),
-                              report=shown.report(len(jobs)), progress=shown.progress)
+            run_jobs(jobs, colorizer, with_memory(args, batch_settings(args)), report=report,
+                     progress=shown.progress)
+    except KeyboardInterrupt:  # the second Ctrl-C: the photo in hand is not written
+        pass
     finally:
         if prepared is not None:
             prepared.folder.cleanup()
