@@ -318,9 +318,10 @@ def test_read_only_output_folder(tmp_path, tiny_checkpoint, capsys, monkeypatch)
         monkeypatch.setattr(tempfile, "mkstemp", refuse)
     else:
         out.chmod(0o555)
-    assert colorize([src], out, tiny_checkpoint) == 1
+    with pytest.raises(SystemExit) as usage:  # found before the model loads
+        colorize([src], out, tiny_checkpoint)
     err = capsys.readouterr().err
-    assert "a.png" in err and "Permission denied" in err
+    assert usage.value.code == 2 and str(out) in err and "Permission denied" in err
     out.chmod(0o755)
     assert files_under(out) == []
 

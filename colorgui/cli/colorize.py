@@ -143,25 +143,27 @@ def _hint_file(args) -> Path | None:
     return args.hints
 
 
-def check_output_folder(command: str, out: Path) -> None:
-    """-o naming a file, not a folder, or a folder nothing can be written in (read-only):
-    a usage error before anything loads (each photo failed on its own, after the model
-    had loaded and colorized it)."""
+def check_output_folder(command: str, out: Path, here: bool = True) -> None:
+    """-o naming a file, not a folder, or (``here``: written on this machine, not by a
+    cluster's workers) a folder nothing can be written in: a usage error before anything
+    loads (each photo failed on its own, after the model had loaded and colorized it)."""
     import os
     import tempfile
 
     if out.exists() and not out.is_dir():
         print(f"colorgui {command}: error: -o {out} is a file, not a folder", file=sys.stderr)
         raise SystemExit(2)
-    here = out.absolute()
-    while not here.exists() and here != here.parent:  # made later: its nearest folder
-        here = here.parent
+    if not here:
+        return
+    folder = out.absolute()
+    while not folder.exists() and folder != folder.parent:  # made later: its nearest folder
+        folder = folder.parent
     try:  # the one sure test (permissions, a read-only disk, root's rights)
-        fd, probe = tempfile.mkstemp(prefix=".colorgui-", suffix=".probe", dir=here)
+        fd, probe = tempfile.mkstemp(prefix=".colorgui-", suffix=".probe", dir=folder)
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
-        print(f"colorgui {command}: error: -o {out}: nothing can be written in {here} "
+        print(f"colorgui {command}: error: -o {out}: nothing can be written in {folder} "
               f"({exc.strerror or exc})", file=sys.stderr)
         raise SystemExit(2)
 
@@ -173,7 +175,7 @@ def cmd_colorize(args) -> int:
     from colorgui.cli.memory import check_colorize_options, with_memory
 
     hints = _hint_file(args)
-    check_output_folder("colorize", args.out)
+    check_output_folder("colorize", args.out, here=args.ray is None)
     check_colorize_options(args)  # a bad --reference stops here, before the model loads
     jobs, refused = plan_jobs(args.inputs, args.out, args.format,
                               numbered=getattr(args, "split_pages", False))
