@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from model import color
+from model.hints import REFERENCE
 from model.io.files import LINK_LOOP, is_link_loop, list_images, remove_stale_temporaries
 from model.io.imageio import ImageReadError, output_suffix, read_photo
 from model.output import write_colorized, write_edits_beside
@@ -380,9 +381,11 @@ def colorize_one(job: BatchItem, colorizer, settings: BatchSettings,
             return f"could not match its reference photos or album: {_described(exc)}"
         if recalled.hints or any(h.origin in recalled.kinds for h in hints):
             hints = replace_auto(hints, recalled)
-            edits = replace(edits or Edits(), hints=hints, references=list(settings.references),
-                            reference_strength=settings.reference_strength
-                            if settings.references else None)
+            edits = replace(edits or Edits(), hints=hints)
+            if REFERENCE in recalled.kinds:  # else the edits' matched hints and their list stay
+                edits = replace(edits, references=list(settings.references),
+                                reference_strength=settings.reference_strength
+                                if settings.references else None)
     try:
         pred = colorizer.predict(photo.rgb, hints or None, vivid)
     except Exception as exc:

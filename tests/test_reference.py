@@ -344,3 +344,7 @@ def test_a_batch_matches_a_photo_with_edits_again_leaving_out_what_the_user_dele
     places = [matched_place(h) for h in again.hints]
     assert gone not in places and len(places) == len(set(places)) == len(first.hints) - 1
     assert again.reference_dropped == [gone]
+    # with the album's memory too (its own dropped ids were taken for these places)
+    settings = replace(settings, album_memory=True)
+    places = [matched_place(h) for h in matched("album").hints if h.origin == REFERENCE]
+    assert places and gone not in places

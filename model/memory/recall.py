@@ -168,11 +168,11 @@ class Recall:
             out.kinds |= {REFERENCE}
         sources = []
         if memory is not None and memory.enabled:
-            own, dropped = memory.name_of(photo), memory.dropped_at(photo)
+            own, forgotten = memory.name_of(photo), memory.dropped_at(photo)
             for name, entries in memory.by_photo().items():
                 if name == own:
                     continue
-                entries = [m for m in entries if m.id not in dropped]
+                entries = [m for m in entries if m.id not in forgotten]
                 if entries:
                     src = self._remembered_photo(memory, name, entries)
                     if src is not None:
