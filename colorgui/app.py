@@ -159,6 +159,11 @@ def run(paths: list[str] | None = None, batch_inputs: list[str] | None = None,
     if problem:
         print(f"colorgui: error: {problem}", file=sys.stderr)
         return 1
+    import signal
+
+    # the command line's SIGTERM unwinds as an exception (colorgui.cli.run): through Qt's
+    # event loop, with the model's thread running, that aborted the app; it ends as it did
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     from PySide6.QtCore import QObject, Slot
     from PySide6.QtWidgets import QApplication
 

@@ -3,8 +3,8 @@
 import multiprocessing
 import sys
 
-from colorgui.cli.main import main
+from colorgui.cli import run
 
 if __name__ == "__main__":
     multiprocessing.freeze_support()  # training's data-loader workers re-enter here
-    sys.exit(main())
+    sys.exit(run())

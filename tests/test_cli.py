@@ -132,6 +132,33 @@ def test_the_self_test_fails_with_the_reason_and_opens_no_dialog(tmp_path):
     assert "self-test failed" in run.stderr and "broken.safetensors" in run.stderr
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to a child is POSIX-only")
+def test_sigterm_ends_the_window_as_the_signal_does(tmp_path, tiny_checkpoint):
+    """The command line's SIGTERM handler unwound the window's event loop with the
+    model's thread running: Qt aborted the app (status 134, "QThread: Destroyed")."""
+    import os
+    import signal
+    import time
+
+    from colorgui.settings import Settings
+
+    settings = Settings(tmp_path / "config" / "colorgui.ini")
+    settings.model_path, settings.device = str(tiny_checkpoint), "cpu"
+    settings.sync()
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen",
+           "COLORGUI_CONFIG_DIR": str(tmp_path / "config")}
+    proc = subprocess.Popen([sys.executable, "-m", "colorgui", "app"], env=env,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(8)  # the window up, its model's thread started
+        proc.send_signal(signal.SIGTERM)
+        err = proc.communicate(timeout=60)[1]
+    finally:
+        proc.kill()
+    assert proc.returncode == -signal.SIGTERM, err
+    assert "QThread" not in err
+
+
 @pytest.mark.parametrize("argv, said", [
     (["colorize", "x.png", "--saturation", "nan"], "must lie between 0 and 2, not nan"),
     (["colorize", "x.png", "--saturation", "-1"], "must lie between 0 and 2, not -1"),

@@ -39,7 +39,7 @@ def test_the_wheel_carries_the_bundled_weights_and_icons(tmp_path):
     assert "resources/weights/MODEL_CARD.md" in names
     assert "resources/icons/colorgui.svg" in names
     assert {f"resources/icons/colorgui-{s}.png" for s in ICON_SIZES} <= names
-    assert "colorgui = colorgui.cli.main:main" in entry_points
+    assert "colorgui = colorgui.cli:run" in entry_points
     assert not any(n.startswith(("tests/", "docs/", "benchmarks/")) for n in names)
 
 
