@@ -390,13 +390,18 @@ def colorize_one(job: BatchItem, colorizer, settings: BatchSettings,
         pred = colorizer.predict(photo.rgb, hints or None, vivid)
     except Exception as exc:
         return f"could not colorize: {_described(exc)}"
-    if recalled is not None and recalled.scene_colourfulness:
-        # a reference of the photo's own scene: as colourful as it, never paler than asked
-        # (as in the app, whose slider shows the edits' saturation)
-        raised = recalled.saturation(pred.L, pred.ab)
-        if raised > saturation and edits is not None:
-            edits = replace(edits, saturation_own=saturation)
-        saturation = max(saturation, raised)
+    if recalled is not None:
+        # a reference of the photo's own scene: as colourful as it, never paler than the
+        # user's own saturation (the edits' own where a reference raised theirs, unless the
+        # command sets one), which it goes back to where none shows the scene now
+        own = saturation
+        if edits is not None and edits.saturation_own is not None \
+                and settings.saturation is None:
+            own = edits.saturation_own
+        wanted = recalled.saturation(pred.L, pred.ab)  # 1: no raise (as the app's slider)
+        saturation = max(own, wanted) if wanted > 1.0 else own
+        if edits is not None:
+            edits = replace(edits, saturation_own=own if saturation > own else None)
     if edits is not None:  # what made the output, so that it and the original make it again
         edits = replace(edits, saturation=saturation, vivid=vivid, model=_model_of(colorizer))
     size = photo.size

@@ -310,6 +310,18 @@ def test_a_batch_with_a_reference_of_the_photos_scene_makes_it_as_colourful(colo
     saturation = read_edits(sidecar_path(matched)).saturation
     assert 1.0 < saturation <= MAX_SCENE_SATURATION
     assert read_edits(sidecar_path(matched)).saturation_own == 1.0  # what it was raised from
+    # its edits colorized again with the same reference: raised from the user's own, not
+    # from the raised value; with another reference that shows no scene, back to their own
+    import shutil
+
+    shutil.copy(sidecar_path(matched), sidecar_path(tmp_path / "in" / "b.png"))
+    again = colorized("again", BatchSettings(references=(str(tmp_path / "a.png"),)))
+    assert read_edits(sidecar_path(again)).saturation == pytest.approx(saturation, abs=0.02)
+    assert read_edits(sidecar_path(again)).saturation_own == 1.0
+    Image.fromarray(data.rocket()).save(tmp_path / "rocket.png")
+    other = colorized("other", BatchSettings(references=(str(tmp_path / "rocket.png"),)))
+    kept = read_edits(sidecar_path(other))
+    assert kept.saturation == 1.0 and kept.saturation_own is None
     assert read_provenance(matched).saturation == pytest.approx(saturation)
 
 
