@@ -358,7 +358,6 @@ def test_100_percent_shows_the_photos_own_pixels_not_the_blown_up_preview(window
     """The views held a 1280 px preview: at 100% a 2600 px scan's fine detail (a
     one-pixel checker) was a blur."""
     from model import color
-    from colorgui.image_view import DETAIL_DELAY_MS
 
     h, w = 1400, 2600
     checker = (np.indices((h, w)).sum(0) % 2 * 120 + 60).astype(np.uint8)
@@ -367,7 +366,8 @@ def test_100_percent_shows_the_photos_own_pixels_not_the_blown_up_preview(window
     open_and_wait(window, qtbot, path)
     tab = window.colorize_tab
     tab.actual_button.click()
-    qtbot.wait(3 * DETAIL_DELAY_MS)
+    for view in (tab.original_view, tab.colour_view):
+        qtbot.waitUntil(view._detail.isVisible, timeout=5000)
     for view in (tab.original_view, tab.colour_view):
         detail = view._detail
         assert view.magnified() and detail.isVisible()
@@ -380,8 +380,9 @@ def test_100_percent_shows_the_photos_own_pixels_not_the_blown_up_preview(window
         assert min(abs(a - b) for a, b in zip(row, row[1:])) > 80
         assert (checker[y0 + 5, x0] < 128) == (row[0] < 128)  # in its place
     # the colour view's detail is the full lightness with the preview's colours
+    key = tab.colour_view._detail.pixmap().cacheKey()
     tab.slider.setValue(150)
-    qtbot.wait(3 * DETAIL_DELAY_MS)
+    qtbot.waitUntil(lambda: tab.colour_view._detail.pixmap().cacheKey() != key)
     image = tab.colour_view._detail.pixmap().toImage()
     x0, y0 = int(tab.colour_view._detail.pos().x()), int(tab.colour_view._detail.pos().y())
     box = (x0, y0, x0 + image.width(), y0 + image.height())
@@ -389,6 +390,17 @@ def test_100_percent_shows_the_photos_own_pixels_not_the_blown_up_preview(window
                                         color.region_of(tab.ab, tab.result.size, box), 1.5))
     got = np.array([[image.pixelColor(x, y).getRgb()[:3] for x in range(8)] for y in range(8)])
     assert np.abs(got.astype(int) - want[:8, :8]).max() <= 1
+    # a view made wider (its splitter moved, the hint panel or the window) is drawn whole
+    # again: the new strip showed the blown-up preview until the next pan
+    view, splitter = tab.colour_view, tab.stack.widget(0)
+    whole = sum(splitter.sizes())
+    splitter.setSizes([whole - 200, 200])  # narrower: a small pan draws it again
+    key = view._detail.pixmap().cacheKey()
+    view.horizontalScrollBar().setValue(view.horizontalScrollBar().value() + 5)
+    qtbot.waitUntil(lambda: view._detail.pixmap().cacheKey() != key, timeout=5000)
+    splitter.setSizes([200, whole - 200])  # and wider
+    qtbot.waitUntil(lambda: view._detail.boundingRect().width() * view._detail.scale()
+                    >= view.mapToScene(view.viewport().rect()).boundingRect().width() - 2
+                    and view._detail.pos().x() <= view.mapToScene(0, 0).x() + 1, timeout=5000)
     tab.fit()  # fitted again, nothing is magnified: the preview alone
-    qtbot.wait(3 * DETAIL_DELAY_MS)
-    assert not tab.colour_view._detail.isVisible()
+    qtbot.waitUntil(lambda: not tab.colour_view._detail.isVisible(), timeout=5000)
