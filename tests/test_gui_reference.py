@@ -96,6 +96,7 @@ def test_a_reference_of_the_scene_raises_the_saturation_until_it_is_taken_away(
     with qtbot.waitSignal(window.host.matched, timeout=60_000):
         memory.remove_reference(str(refs / "wedding.png"))
     assert tab.saturation == pytest.approx(raised + 0.1)
+    assert window.statusBar().currentMessage() == ""  # no reference raises it now
 
 
 def test_a_reference_lends_its_colours_as_hints_kept_with_the_photos_edits(

@@ -301,14 +301,14 @@ class MemorySession(QObject):
             before = shown  # the user moved it since: theirs now
         target = max(before, wanted) if wanted > 1.0 else before  # 1: no scene shown
         self._raised = (before, target) if target > before + 0.005 else None
+        status = self.window.statusBar()
         if abs(target - shown) > 0.005:
             self.tab.slider.setValue(round(100 * target))
-            status = self.window.statusBar()
             if self._raised:
                 status.showMessage(f"{SCENE_RAISED} {round(100 * target)}% to match its "
                                    f"colours", 15000)
-            elif status.currentMessage().startswith(SCENE_RAISED):  # no longer so
-                status.clearMessage()
+        if not self._raised and status.currentMessage().startswith(SCENE_RAISED):
+            status.clearMessage()  # no longer so (the user's own value, or none raised)
 
     # ----- the album
     def set_album(self, on: bool) -> None:
