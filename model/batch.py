@@ -146,8 +146,9 @@ def plan_jobs(inputs: Iterable[os.PathLike | str], out_dir: os.PathLike | str,
             loops = [p for p in found if is_link_loop(p)]  # failed, named: the rest is done
             refused += [(p, LINK_LOOP) for p in loops]
             found = [p for p in found if p not in loops]
+            stems = {(p.parent, p.stem) for p in found}
             kept = [p for p in found if not p.resolve().is_relative_to(home)
-                    and not _saved_beside(p, found)]
+                    and not _saved_beside(p, stems)]
             if found and not kept:
                 refused.append((item, f"its outputs would go into the folder itself ({home}): "
                                       "choose another output folder"))
@@ -280,18 +281,18 @@ def remember_albums(items: list[BatchItem], references=()) -> dict[Path, AlbumMe
     return {k: v for k, v in albums.items() if v is not None}
 
 
-def _saved_beside(path: Path, found: list[Path]) -> bool:
+def _saved_beside(path: Path, stems: set[tuple[Path, str]]) -> bool:
     """Whether ``path`` is the app's Save of a photo beside it (``<stem>_colorized``, with
-    colorgui's mark): a folder's photos are colorized, not their colour copies again (and
-    the album memory would learn their hints)."""
+    colorgui's mark; ``stems``: the (folder, stem) of each photo found): a folder's photos
+    are colorized, not their colour copies again (and the album memory would learn their
+    hints)."""
     from model.io.imageio import ImageReadError
     from model.io.provenance import read_provenance
     from model.output import SAVED
 
     if not path.stem.endswith(SAVED):
         return False
-    stem = path.stem[: -len(SAVED)]
-    if not any(p.parent == path.parent and p.stem == stem for p in found):
+    if (path.parent, path.stem[: -len(SAVED)]) not in stems:
         return False
     try:
         return read_provenance(path) is not None
