@@ -114,11 +114,10 @@ class ModelWorker(Replies):
     def keep_edits_beside(self, target: str, result, edits) -> None:
         """The edits that made a saved photo, beside it (``<stem>.hints.json``), naming
         the model in use and the original photo (its name, SHA-256 and size)."""
-        from model.io.provenance import model_name
+        from model.io.provenance import edits_model
         from model.output import write_edits_beside
 
-        checkpoint = getattr(self.colorizer, "checkpoint", None)
-        edits = replace(edits, model=model_name(checkpoint) if checkpoint else None)
+        edits = replace(edits, model=edits_model(getattr(self.colorizer, "checkpoint", None)))
         write_edits_beside(target, result.path, edits, tuple(result.size))
 
 

@@ -26,7 +26,7 @@ from model.io.files import LINK_LOOP, is_link_loop, list_images, remove_stale_te
 from model.io.imageio import ImageReadError, output_suffix, read_photo
 from model.output import write_colorized, write_edits_beside
 from model.progress import Progress
-from model.io.provenance import Provenance, maybe_an_original, provenance_for
+from model.io.provenance import Provenance, edits_model, maybe_an_original, provenance_for
 from model.io.sidecar import Edits, HintFileError, read_edits, sidecar_path
 from model.memory.album import AlbumError, AlbumMemory, album_of, open_memory, write_memory
 from model.memory.recall import Recall, replace_auto
@@ -404,7 +404,8 @@ def colorize_one(job: BatchItem, colorizer, settings: BatchSettings,
         if edits is not None:
             edits = replace(edits, saturation_own=own if saturation > own else None)
     if edits is not None:  # what made the output, so that it and the original make it again
-        edits = replace(edits, saturation=saturation, vivid=vivid, model=_model_of(colorizer))
+        edits = replace(edits, saturation=saturation, vivid=vivid,
+                        model=edits_model(getattr(colorizer, "checkpoint", None)))
     size = photo.size
     photo.rgb = None  # not needed to write: 144 MB less at the writer's peak on 12 MP
     return _write(job, photo, size, pred, saturation, settings.quality,
@@ -452,16 +453,19 @@ def _recalled(job: BatchItem, photo, hints, memory: BatchMemory, settings: Batch
 def _write(job: BatchItem, photo, size: tuple[int, int], pred, saturation: float, quality: int,
            provenance: Provenance | None, edits: Edits | None, hint_file: Path | None
            ) -> str | None:
+    replaced = job.target.exists()  # (with --overwrite)
+    source = job.photo if job.kept else None
     try:
         write_colorized(job.target, pred.L, pred.ab, saturation, alpha=photo.alpha,
                         bit_depth=photo.bit_depth, exif=photo.exif, icc=photo.icc,
                         xmp=photo.xmp, quality=quality, provenance=provenance)
-        beside, photo = sidecar_path(job.target), job.photo if job.kept else None
-        if edits is not None and beside.exists() and not _earlier_edits_of(beside, photo):
+        beside = sidecar_path(job.target)
+        if edits is not None and beside.exists() \
+                and not _earlier_edits_of(beside, source, replaced):
             log.warning("%s was already there and is kept: the edits that made %s are not "
                         "written beside it", beside, job.target)
         elif edits is not None:
-            write_edits_beside(job.target, photo, edits, size, hint_file)
+            write_edits_beside(job.target, source, edits, size, hint_file)
     except OSError as exc:  # by its reason: the file it names is the temporary one
         return f"could not write {job.target}: {exc.strerror or exc}"
     except ValueError as exc:
@@ -471,25 +475,15 @@ def _write(job: BatchItem, photo, size: tuple[int, int], pred, saturation: float
     return None
 
 
-def _model_of(colorizer) -> str | None:
-    """The name of the model colorizing (``Edits.model``: None for the default), not the
-    one a hint file given may name."""
-    from model.io.provenance import model_name
-    from resources import BUNDLED_MODEL
-
-    checkpoint = getattr(colorizer, "checkpoint", None)
-    if checkpoint is None or Path(checkpoint).resolve() == BUNDLED_MODEL.resolve():
-        return None
-    return model_name(checkpoint)
-
-
-def _earlier_edits_of(path: Path, photo: Path | None) -> bool:
+def _earlier_edits_of(path: Path, photo: Path | None, replaced: bool) -> bool:
     """Whether the hint file ``path`` holds the edits of an earlier output of ``photo``
-    (they name its content; ``photo`` None, a print kept nowhere: they name none), which
-    its new output's edits replace; any other file there (the user's notes, another
-    photo's hints) is kept, --overwrite or not."""
+    (they name its content; ``photo`` None, a print kept nowhere: they name none, and
+    lie beside the output ``replaced``), which its new output's edits replace; any other
+    file there (the user's notes, another photo's hints) is kept, --overwrite or not."""
     from model.io.sidecar import content_hash
 
+    if photo is None and not replaced:
+        return False
     try:
         earlier = read_edits(path).photo_sha256
         return earlier == (content_hash(photo) if photo is not None else None)

@@ -256,3 +256,12 @@ def test_the_edits_beside_a_prints_output_name_no_photo(tmp_path, tiny_spatial_c
     kept = read_edits(tmp_path / "out" / "page_01.hints.json")
     assert kept.hints == [HINT] and (kept.photo_name, kept.photo_sha256, kept.photo_size) == \
         (None, None, None)
+    # a hint file of the user's beside a new print output is kept; an earlier output's
+    # edits go with it when it is replaced
+    (tmp_path / "out" / "page_01.jpg").unlink()
+    write_edits(tmp_path / "out" / "page_01.hints.json", Edits([Hint(0.1, 0.1, 5.0, 5.0)]))
+    run_jobs([item], Colorizer(tiny_spatial_checkpoint, device="cpu"), BatchSettings())
+    assert read_edits(tmp_path / "out" / "page_01.hints.json").hints == [Hint(0.1, 0.1, 5.0, 5.0)]
+    run_jobs([item], Colorizer(tiny_spatial_checkpoint, device="cpu"),
+             BatchSettings(overwrite=True))
+    assert read_edits(tmp_path / "out" / "page_01.hints.json").hints == [HINT]

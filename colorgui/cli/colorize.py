@@ -86,7 +86,7 @@ def colorizer_from(args):
     return colorizer
 
 
-def _model_name(colorizer) -> str:
+def model_name_of(colorizer) -> str:
     from model.io.provenance import model_name
 
     return model_name(colorizer.checkpoint) if colorizer.checkpoint else "in-memory"
@@ -217,7 +217,7 @@ def cmd_colorize(args) -> int:
     colorizer = colorizer_from(args)
     if (args.reference or args.album) and not colorizer.takes_hints:  # was silently ignored
         print(f"colorgui colorize: error: --reference and --album give colour hints, which "
-              f"the {_model_name(colorizer)} model does not take: use the spatial model "
+              f"the {model_name_of(colorizer)} model does not take: use the spatial model "
               f"(the default)",
               file=sys.stderr)
         if prepared is not None:

@@ -10,6 +10,7 @@ loads and ``with_memory(args, settings)`` on the batch's settings.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from dataclasses import replace
@@ -105,8 +106,9 @@ def _model_path(text: str):
 
 
 def cmd_suggest(args) -> int:
-    from colorgui.cli.colorize import colorizer_from
+    from colorgui.cli.colorize import colorizer_from, model_name_of
     from model import color
+    from model.progress import plural
     from model.io.files import atomic_write
     from model.io.imageio import ImageReadError, read_photo
     from model.io.sidecar import Edits, HintFileError, content_hash, read_edits, sidecar_path
@@ -146,7 +148,8 @@ def cmd_suggest(args) -> int:
     hints = edits.hints if edits is not None else []
     colorizer = colorizer_from(args)
     if not colorizer.takes_hints:
-        return usage("this model takes no colour hints (the spatial model, the default, does)")
+        return usage(f"the {model_name_of(colorizer)} model takes no colour hints (the spatial "
+                     f"model, the default, does)")
     if not photo.is_gray and color.has_own_colours(photo.rgb):
         print(f"colorgui suggest: warning: {args.photo.name} is in colour already: the points "
               f"are where the model's colours, from its lightness, would change most",
@@ -159,10 +162,14 @@ def cmd_suggest(args) -> int:
     edits.photo_name, edits.photo_sha256 = args.photo.name, content_hash(args.photo)
     edits.photo_size = photo.size
     text = edits.to_json()
-    fewer = f" (of {args.n} asked: no more lie apart)" if len(found) < args.n else ""
-    kept = f", beside the {len(hints)} hints of {side.name}" if hints else ""
+    # fewer: no other place lies apart, or would change the photo much (MIN_SHARE)
+    fewer = f" (of {args.n} asked: no other place would change it much)" \
+        if len(found) < args.n else ""
+    kept = f", beside the {plural(len(hints), 'hint')} of {side.name}" if hints else ""
     try:
         if args.out is None:
+            if sys.stdout is None:  # closed (>&-)
+                raise OSError(errno.EBADF, "standard output is closed")
             sys.stdout.write(text)
             sys.stdout.flush()
         else:

@@ -68,6 +68,16 @@ def model_name(path: os.PathLike | str) -> str:
     return next((name for name, p in BUNDLED_MODELS.items() if p.resolve() == path), path.stem)
 
 
+def edits_model(checkpoint: os.PathLike | str | None) -> str | None:
+    """A photo's edits' ``model`` (``model.io.sidecar.Edits``) for the model colorizing
+    from ``checkpoint``: its ``model_name``, None for the bundled default."""
+    from resources import BUNDLED_MODEL
+
+    if checkpoint is None or Path(checkpoint).resolve() == BUNDLED_MODEL.resolve():
+        return None
+    return model_name(checkpoint)
+
+
 def _now() -> str:
     return datetime.datetime.now().astimezone().isoformat(timespec="seconds")
 
