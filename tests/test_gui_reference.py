@@ -88,6 +88,12 @@ def test_a_reference_of_the_scene_raises_the_saturation_until_it_is_taken_away(
     with qtbot.waitSignal(window.host.matched, timeout=60_000):
         memory.remove_reference(str(refs / "wedding.png"))
     qtbot.waitUntil(lambda: tab.saturation == pytest.approx(0.9), timeout=10_000)
+    # and an undo gives back the photo as it was opened, raised (it was lowered to 90%)
+    tab.hint_tool.hints.undo_stack.undo()
+    qtbot.waitUntil(lambda: tab.saturation == pytest.approx(raised), timeout=10_000)
+    assert memory.references == [str(refs / "wedding.png")]
+    tab.hint_tool.hints.undo_stack.redo()
+    qtbot.waitUntil(lambda: tab.saturation == pytest.approx(0.9), timeout=10_000)
     # moved by the user after the reference raised it: the user's value stays
     with qtbot.waitSignal(window.host.matched, timeout=60_000):
         memory.add_references([str(refs / "wedding.png")])

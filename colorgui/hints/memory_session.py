@@ -42,13 +42,16 @@ class Matching:
     """What the photo's matched hints came from: its references and strength, the places
     the match gave them (``shown``), those the user deleted (``dropped``), which a new
     match (another strength, another reference) leaves out, and the colourfulness of the
-    reference showing the photo's scene (None: none shows it), which sets its saturation."""
+    reference showing the photo's scene (None: none shows it), which sets its saturation;
+    or, as the photo was opened, the saturation its edits say a reference raised
+    (``raised``: the user's own and the raised one), not measured again."""
 
     references: tuple[str, ...] = ()
     strength: float = DEFAULT_STRENGTH
     shown: frozenset = frozenset()
     dropped: frozenset = frozenset()
     colourfulness: float | None = None
+    raised: tuple[float, float] | None = None
 
 
 class MatchedReferences(SetHints):
@@ -147,7 +150,8 @@ class MemorySession(QObject):
             self.strength = DEFAULT_STRENGTH if strength is None else strength
             self._matching = Matching(
                 tuple(self.references), self.strength, self._matched_places(),
-                frozenset(edits.reference_dropped) if edits is not None else frozenset())
+                frozenset(edits.reference_dropped) if edits is not None else frozenset(),
+                raised=self._raised)
             self.panel.set_references(self.references)
             self.panel.set_strength(self.strength)
             self.album = self._album_on(result.path)
@@ -280,6 +284,9 @@ class MemorySession(QObject):
             # measured on the preview that shows these hints (_recolored)
             self._scene = (matching.colourfulness,
                            [h for h in self.tool.hints.hints if h.origin == REFERENCE])
+        elif matching.raised:  # back to the photo as opened: raised then
+            self._scene, self._raised = None, matching.raised
+            self.tab.slider.setValue(round(100 * matching.raised[1]))
         else:
             self._scene = None
             self._scene_saturation(1.0)
