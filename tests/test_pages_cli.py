@@ -234,8 +234,7 @@ def test_split_overwrite_keeps_a_file_beside_the_page_that_colorgui_did_not_writ
     code = main(["split", str(scan), "-o", str(pages), "--overwrite"])
     err = capsys.readouterr().err
     assert code == 1 and theirs.read_bytes() == before
-    assert f"print 1 -> {theirs} [not replaced: {theirs} is kept: it sits beside the page" \
-        in err
+    assert f"print 1 -> {theirs} [not replaced: it sits beside the page" in err
     assert "2 prints written, 0 skipped (file exists), 1 kept beside the page" in err
     assert (pages / "scan_03.png").is_file()
     # in a folder of their own, earlier prints are what --overwrite replaces

@@ -97,10 +97,12 @@ class HintSession(QObject):
         if vivid is not None and abs(vivid - tab.default_vivid) < 1e-6:
             vivid = None  # the model's own
         strength = self.memory.strength if self.memory.references else None
-        return Edits(list(self.tool.hints.hints), None, tab.saturation, vivid,
-                     Path(result.path).name, result.sha256 or None, tuple(result.size),
-                     list(self.memory.references), strength,
-                     sorted(self.memory.dropped_references()), self.memory.own_saturation())
+        return Edits(list(self.tool.hints.hints), saturation=tab.saturation, vivid=vivid,
+                     photo_name=Path(result.path).name, photo_sha256=result.sha256 or None,
+                     photo_size=tuple(result.size), references=list(self.memory.references),
+                     reference_strength=strength,
+                     reference_dropped=sorted(self.memory.dropped_references()),
+                     saturation_own=self.memory.own_saturation())
 
     @Slot(int, object)
     def _before_result(self, job_id: int, result) -> None:

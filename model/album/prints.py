@@ -69,9 +69,9 @@ def print_path(target: Path, index: int, suffix: str) -> Path:
     return target.with_name(f"{target.stem}_{index:02d}{suffix}")
 
 
-def kept_beside_the_page(path: Path) -> str:
-    return (f"{path} is kept: it sits beside the page and holds no colorgui mark, so it "
-            f"may be another original (delete it, or choose another output folder)")
+# why a print's file beside its page is kept (its line names the file)
+KEPT_BESIDE_THE_PAGE = ("it sits beside the page and holds no colorgui mark, so it may be "
+                        "another original (delete it, or choose another output folder)")
 
 
 def split_page(page: os.PathLike | str, target: os.PathLike | str,
@@ -115,7 +115,7 @@ def split_page(page: os.PathLike | str, target: os.PathLike | str,
             continue
         if path.exists() and maybe_an_original(path, page):
             result.prints.append(PrintFile(index, path, rect, KEPT,
-                                           reason=kept_beside_the_page(path)))
+                                           reason=KEPT_BESIDE_THE_PAGE))
             continue
         rgb = cut_print(photo.rgb, rect)
         alpha = cut_print(photo.alpha, rect) if photo.alpha is not None else None
