@@ -78,10 +78,13 @@ class PrintItem(QGraphicsObject):
                          Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, str(self.number))
 
     def itemChange(self, change, value):
-        # a print dragged off the page was no longer drawn, and was cut as a blank photo
+        # a print dragged off the page was no longer drawn, and was cut as a blank photo:
+        # its centre stays a quarter of its size inside the page, so most of it is on it
         if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange and self.page:
-            return QPointF(min(max(value.x(), self.page.left()), self.page.right()),
-                           min(max(value.y(), self.page.top()), self.page.bottom()))
+            mx = min(self.w / 4, self.page.width() / 2)
+            my = min(self.h / 4, self.page.height() / 2)
+            return QPointF(min(max(value.x(), self.page.left() + mx), self.page.right() - mx),
+                           min(max(value.y(), self.page.top() + my), self.page.bottom() - my))
         return super().itemChange(change, value)
 
     # ----- the mouse and keys
