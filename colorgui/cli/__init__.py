@@ -7,6 +7,7 @@ the window, ``colorgui.app``.
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 
@@ -16,6 +17,9 @@ _interrupts = 0  # Ctrl-C presses seen by ``run``'s handler
 def _interrupted(signum, frame):
     global _interrupts
     _interrupts += 1
+    # what a library then says failed (ONNX Runtime: "initialization failed", logged as
+    # a graph that cannot be used) is this interrupt, not the user's files
+    logging.disable(logging.INFO)
     raise KeyboardInterrupt
 
 
