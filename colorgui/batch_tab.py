@@ -68,7 +68,7 @@ class BatchTab(QWidget):
 
         self.output_edit = QLineEdit(settings.batch_output_dir)  # not Preferences' folder
         self.output_edit.setPlaceholderText("Folder for the colorized photos")
-        browse = QPushButton("Browse…")
+        self.browse_button = browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse_output)
         self.skip_existing = QCheckBox("Skip photos already done")
         self.skip_existing.setChecked(settings.batch_skip_existing)
@@ -136,6 +136,9 @@ class BatchTab(QWidget):
 
     # ----- the queue
     def add_paths(self, paths: list[str]) -> None:
+        if self.running:  # (a drop on the window while it runs): the rows are the run's
+            self.progress_label.setText("Wait for the batch to end to add photos.")
+            return
         if self.album_pages.isChecked():
             self.review_pages(paths)
             return
@@ -318,8 +321,12 @@ class BatchTab(QWidget):
 
     def _update_buttons(self) -> None:
         idle = not self.running
+        # what the run was planned with: a format changed mid-run was shown and saved but
+        # not used
         for w in (self.add_files_button, self.add_folder_button, self.remove_button,
-                  self.clear_button):
+                  self.clear_button, self.output_edit, self.browse_button, self.format_box,
+                  self.skip_existing, self.keep_structure, self.album_pages,
+                  self.album_memory):
             w.setEnabled(idle)
         self.start_button.setEnabled(idle and self.table.rowCount() > 0)
         self.pause_button.setEnabled(self.running)

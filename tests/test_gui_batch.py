@@ -81,6 +81,38 @@ def test_cancel_mid_batch_leaves_no_half_files(window, qtbot, tmp_path):
     assert again.args[1:] == [6 - n_done, n_done, 0, False]
 
 
+def test_a_running_batch_keeps_its_rows_and_options(window, qtbot, tmp_path):
+    """A folder dropped on the window while a batch ran rebuilt the table mid-run (done
+    rows said waiting, the new photos never ran); the format could be changed mid-run,
+    shown and saved, but not used."""
+    root = album(tmp_path, n=4, corrupt=False)
+    more = tmp_path / "more"
+    more.mkdir()
+    Image.fromarray(gradient_photo(64, 80, 9)).save(more / "q.png")
+    tab = window.batch_tab
+    tab.add_paths([str(root)])
+    tab.output_edit.setText(str(tmp_path / "out"))
+    colorizer = window.host.worker.colorizer
+    real = colorizer.predict
+
+    def slow(*a, **k):
+        time.sleep(0.3)
+        return real(*a, **k)
+
+    colorizer.predict = slow
+    with qtbot.waitSignal(window.host.batchFinished, timeout=60_000):
+        tab.start_button.click()
+        qtbot.waitUntil(lambda: any(tab.state(r) == "done" for r in range(4)), timeout=60_000)
+        assert not any(w.isEnabled() for w in (tab.format_box, tab.output_edit,
+                                               tab.browse_button, tab.keep_structure))
+        tab.add_paths([str(more)])  # as a drop on the window passes it on
+        assert tab.table.rowCount() == 4 and "Wait for the batch" in tab.progress_label.text()
+    colorizer.predict = real
+    qtbot.waitUntil(lambda: not tab.running)
+    assert [tab.state(r) for r in range(4)] == ["done"] * 4
+    assert tab.format_box.isEnabled()
+
+
 def test_double_click_done_row_opens_it_in_colorize(window, qtbot, tmp_path):
     root = album(tmp_path, n=1, corrupt=False)
     tab = window.batch_tab
