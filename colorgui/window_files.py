@@ -28,11 +28,12 @@ def save_filter(name: str) -> str:
 
 
 def with_filter_suffix(name: str, chosen_filter: str) -> str:
-    """A name typed without a suffix gets the chosen filter's."""
-    if Path(name).suffix:
+    """A name typed without a suffix colorgui writes (none, .gif, .1950) gets the chosen
+    filter's after it: c.gif was written as a PNG under its GIF name."""
+    written = {s for fmt, (_, aliases) in OUTPUT_FORMATS.items() for s in (f".{fmt}", *aliases)}
+    if Path(name).suffix.lower() in written:
         return name
-    suffix = next((s for s, f in SAVE_FILTERS.items() if f == chosen_filter), ".png")
-    return name + suffix
+    return name + next((s for s, f in SAVE_FILTERS.items() if f == chosen_filter), ".png")
 
 
 def nothing_to_open(paths: list[str]) -> str:

@@ -170,3 +170,13 @@ def test_a_batch_to_bmp_is_said_to_carry_no_ai_marking_as_it_starts(window, monk
     window.settings.provenance = True
     window.start_batch([(0, "/photos/a.png", "/out/a.bmp")], False)
     assert "BMP holds no metadata" in window.statusBar().currentMessage()
+
+
+def test_save_as_gives_a_name_colorgui_cannot_write_the_chosen_formats_suffix():
+    """c.gif was written as a PNG under its GIF name."""
+    from colorgui.window_files import SAVE_FILTERS, with_filter_suffix
+
+    jpeg = SAVE_FILTERS[".jpg"]
+    assert [with_filter_suffix(n, jpeg) for n in ("c.gif", "c", "grandma.1950", "c.JPEG",
+                                                  "c.tif", "c.png")] == \
+        ["c.gif.jpg", "c.jpg", "grandma.1950.jpg", "c.JPEG", "c.tif", "c.png"]
