@@ -193,8 +193,13 @@ class MainWindow(FileActions, QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         self._add_action(file_menu, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open)
         self.recent_menu = file_menu.addMenu("Open &Recent")
-        self._add_action(file_menu, "&Save", self.save, QKeySequence.StandardKey.Save)
-        self._add_action(file_menu, "Save &As…", self.save_as, QKeySequence.StandardKey.SaveAs)
+        self.save_actions = (
+            self._add_action(file_menu, "&Save", self.save, QKeySequence.StandardKey.Save),
+            self._add_action(file_menu, "Save &As…", self.save_as,
+                             QKeySequence.StandardKey.SaveAs))
+        for action in self.save_actions:  # nothing to save until a photo is shown
+            action.setEnabled(False)
+            self.colorize_tab.resultShown.connect(lambda _, a=action: a.setEnabled(True))
         file_menu.addSeparator()
         self._add_action(file_menu, "Add &Reference Photo…", self.hint_session.memory.add_dialog,
                          QKeySequence("Ctrl+R"))

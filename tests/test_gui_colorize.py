@@ -404,3 +404,10 @@ def test_100_percent_shows_the_photos_own_pixels_not_the_blown_up_preview(window
                     and view._detail.pos().x() <= view.mapToScene(0, 0).x() + 1, timeout=5000)
     tab.fit()  # fitted again, nothing is magnified: the preview alone
     qtbot.waitUntil(lambda: not tab.colour_view._detail.isVisible(), timeout=5000)
+
+
+def test_the_save_menu_items_wait_for_a_photo(window, qtbot, gray_photo):
+    """File > Save and Save As were on offer with no photo, and did nothing."""
+    assert not any(a.isEnabled() for a in window.save_actions)
+    open_and_wait(window, qtbot, gray_photo)
+    assert all(a.isEnabled() for a in window.save_actions)
