@@ -199,6 +199,7 @@ class BatchTab(QWidget):
     def _options_changed(self) -> None:
         """Kept for the next start, and the queue planned again (not while it runs)."""
         s = self.settings
+        s.batch_output_dir = self.output_edit.text().strip()  # kept before a start too
         s.batch_format = self.format_box.currentData()
         s.batch_keep_structure = self.keep_structure.isChecked()
         s.batch_skip_existing = self.skip_existing.isChecked()
@@ -349,6 +350,7 @@ class BatchTab(QWidget):
         folder = existing_folder(self, self.settings, "Save colorized photos to")
         if folder:
             self.output_edit.setText(folder)
+            self._options_changed()
             self._options_changed()
 
     def dragEnterEvent(self, event):

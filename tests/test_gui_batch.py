@@ -187,9 +187,12 @@ def test_the_queue_is_planned_again_as_its_options_change_and_they_are_kept(wind
     assert tab.state(0) == "waiting" and tab.table.item(0, 2).text() == ""
     tab.format_box.setCurrentIndex(tab.format_box.findData("png"))
     tab.skip_existing.setChecked(False)
+    tab.output_edit.setText(str(tmp_path / "colour"))  # typed, never started: kept too
+    tab.output_edit.editingFinished.emit()
     again = BatchTab(window.settings)
     assert again.format_box.currentData() == "png"
     assert not again.keep_structure.isChecked() and not again.skip_existing.isChecked()
+    assert again.output_edit.text() == str(tmp_path / "colour")
     again.deleteLater()
 
 
