@@ -37,16 +37,25 @@ def signalled(args: list[str], signum: int, ready, env=None, times: int = 1
     return proc.returncode, err
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child is POSIX-only")
-def test_ctrl_c_finishes_the_photo_in_hand_prints_a_summary_and_exits_130(tmp_path,
-                                                                          tiny_checkpoint):
+def interrupted_batch(tmp_path, checkpoint, size: tuple[int, int], presses: int
+                      ) -> tuple[int, str]:
+    """``colorize`` of PHOTOS photos of ``size`` (h, w) into tmp_path/out, Ctrl-C pressed
+    ``presses`` times once the first is written: its exit status and stderr."""
     src, out = tmp_path / "album", tmp_path / "out"
     src.mkdir()
     for i in range(PHOTOS):
-        Image.fromarray(gradient_photo(600, 800, i)).save(src / f"p{i:02}.png")
-    code, err = signalled(["colorize", str(src), "-o", str(out), "--model",
-                           str(tiny_checkpoint), "--device", "cpu"], signal.SIGINT,
-                          lambda: any(p.name.startswith("p") for p in out.rglob("*.png")))
+        Image.fromarray(gradient_photo(*size, i)).save(src / f"p{i:02}.png")
+    return signalled(["colorize", str(src), "-o", str(out), "--model", str(checkpoint),
+                      "--device", "cpu"], signal.SIGINT,
+                     lambda: any(p.name.startswith("p") for p in out.rglob("*.png")),
+                     times=presses)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child is POSIX-only")
+def test_ctrl_c_finishes_the_photo_in_hand_prints_a_summary_and_exits_130(tmp_path,
+                                                                          tiny_checkpoint):
+    out = tmp_path / "out"
+    code, err = interrupted_batch(tmp_path, tiny_checkpoint, (600, 800), 1)
     assert code == 130, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     m = re.search(r"interrupted: (\d+) colorized, (\d+) skipped \(output exists\), (\d+) "
@@ -64,14 +73,8 @@ def test_ctrl_c_finishes_the_photo_in_hand_prints_a_summary_and_exits_130(tmp_pa
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child is POSIX-only")
 def test_a_second_ctrl_c_stops_at_once_and_still_says_what_was_done(tmp_path, tiny_checkpoint):
     """It printed "interrupted" alone: what was colorized, and what not, went unsaid."""
-    src, out = tmp_path / "album", tmp_path / "out"
-    src.mkdir()
-    for i in range(PHOTOS):
-        Image.fromarray(gradient_photo(1200, 1600, i)).save(src / f"p{i:02}.png")
-    code, err = signalled(["colorize", str(src), "-o", str(out), "--model",
-                           str(tiny_checkpoint), "--device", "cpu"], signal.SIGINT,
-                          lambda: any(p.name.startswith("p") for p in out.rglob("*.png")),
-                          times=2)
+    out = tmp_path / "out"
+    code, err = interrupted_batch(tmp_path, tiny_checkpoint, (1200, 1600), 2)
     assert code == 130 and "Traceback" not in err, err
     m = re.search(r"interrupted: (\d+) colorized, 0 skipped \(output exists\), 0 failed, "
                   r"(\d+) not started", err)
