@@ -10,8 +10,8 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QProgressBar,
-                               QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout,
-                               QWidget)
+                               QMessageBox, QPushButton, QTableWidget, QTableWidgetItem,
+                               QVBoxLayout, QWidget)
 
 from colorgui.file_dialogs import OPEN_FILTER, dropped_paths, existing_folder, open_files
 from model.progress import format_seconds, plural
@@ -273,6 +273,12 @@ class BatchTab(QWidget):
             self._browse_output()
             if not self.output_edit.text().strip():
                 return
+        from model.io.files import unwritable_folder
+
+        problem = unwritable_folder(self.output_edit.text().strip())
+        if problem:  # said once, not by every photo after it was colorized
+            QMessageBox.warning(self, "Cannot save there", f"{problem}. Choose another folder.")
+            return
         jobs = self.refresh_plan()  # the output folder may have changed since the last plan
         if not jobs:
             return

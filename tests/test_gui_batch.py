@@ -220,3 +220,18 @@ def test_a_folder_with_a_symbolic_link_loop_is_queued_with_the_loop_failed(windo
     tab.add_paths([str(root)])
     states = {tab.table.item(r, 0).text(): tab.state(r) for r in range(tab.table.rowCount())}
     assert states == {"p0.png": "waiting", "loop1.jpg": "failed", "loop2.jpg": "failed"}
+
+
+def test_an_output_folder_that_cannot_be_written_is_said_once_before_the_start(
+        window, qtbot, tmp_path, monkeypatch):
+    """Each photo failed on its own after it was colorized ("File exists", five times)."""
+    tab = window.batch_tab
+    tab.add_paths([str(album(tmp_path, n=2, corrupt=False))])
+    (tmp_path / "notes.txt").write_text("mine")
+    tab.output_edit.setText(str(tmp_path / "notes.txt"))
+    said = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: said.append(a[2]))
+    tab.start_button.click()
+    assert not tab.running and said == [f"{tmp_path / 'notes.txt'} is a file, not a folder. "
+                                        f"Choose another folder."]
+    assert (tmp_path / "notes.txt").read_text() == "mine"

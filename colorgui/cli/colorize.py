@@ -147,24 +147,14 @@ def check_output_folder(command: str, out: Path, here: bool = True) -> None:
     """-o naming a file, not a folder, or (``here``: written on this machine, not by a
     cluster's workers) a folder nothing can be written in: a usage error before anything
     loads (each photo failed on its own, after the model had loaded and colorized it)."""
-    import os
-    import tempfile
+    from model.io.files import unwritable_folder
 
     if out.exists() and not out.is_dir():
         print(f"colorgui {command}: error: -o {out} is a file, not a folder", file=sys.stderr)
         raise SystemExit(2)
-    if not here:
-        return
-    folder = out.absolute()
-    while not folder.exists() and folder != folder.parent:  # made later: its nearest folder
-        folder = folder.parent
-    try:  # the one sure test (permissions, a read-only disk, root's rights)
-        fd, probe = tempfile.mkstemp(prefix=".colorgui-", suffix=".probe", dir=folder)
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as exc:
-        print(f"colorgui {command}: error: -o {out}: nothing can be written in {folder} "
-              f"({exc.strerror or exc})", file=sys.stderr)
+    problem = unwritable_folder(out) if here else None
+    if problem:
+        print(f"colorgui {command}: error: -o {problem}", file=sys.stderr)
         raise SystemExit(2)
 
 

@@ -51,6 +51,25 @@ def read_json(path: os.PathLike | str, error: type[FileError], missing: str, par
         raise error(path, str(exc)) from None
 
 
+def unwritable_folder(out: os.PathLike | str) -> str | None:
+    """Why nothing could be written in the folder ``out`` (or where it would be made),
+    naming it; None where it can. A file of a probe's is made and removed: the one sure
+    test (permissions, a read-only disk, root's rights)."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        return f"{out} is a file, not a folder"
+    folder = out.absolute()
+    while not folder.exists() and folder != folder.parent:  # made later: its nearest folder
+        folder = folder.parent
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".colorgui-", suffix=".probe", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        return f"{out}: nothing can be written in {folder} ({exc.strerror or exc})"
+    return None
+
+
 def json_number(value, what: str, low: float, high: float) -> float:
     """A number of a JSON document, within [low, high]; ValueError says why not, naming
     ``what`` (JSON's integers have no limit: 10**400 is no float)."""
