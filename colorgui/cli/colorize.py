@@ -149,10 +149,11 @@ def check_output_folder(command: str, out: Path, here: bool = True) -> None:
     loads (each photo failed on its own, after the model had loaded and colorized it)."""
     from model.io.files import unwritable_folder
 
-    if out.exists() and not out.is_dir():
-        print(f"colorgui {command}: error: -o {out} is a file, not a folder", file=sys.stderr)
-        raise SystemExit(2)
-    problem = unwritable_folder(out) if here else None
+    problem = None
+    if here:
+        problem = unwritable_folder(out)
+    elif out.exists() and not out.is_dir():
+        problem = f"{out} is a file, not a folder"
     if problem:
         print(f"colorgui {command}: error: -o {problem}", file=sys.stderr)
         raise SystemExit(2)

@@ -74,7 +74,7 @@ def how_cut(result, p) -> str:
 
 
 def _say_page(result) -> None:
-    from model.album.prints import KEPT, SKIPPED
+    from model.album.prints import KEPT, KEPT_BESIDE_THE_PAGE, SKIPPED
 
     name = result.page
     if result.error:
@@ -86,7 +86,7 @@ def _say_page(result) -> None:
     for p in result.prints:
         extra = f" ({'; '.join(p.notes)})" if p.notes else ""
         state = "exists, skipped" if p.state == SKIPPED else \
-            f"not replaced: {p.reason}" if p.state == KEPT else how_cut(result, p)
+            f"not replaced: {KEPT_BESIDE_THE_PAGE}" if p.state == KEPT else how_cut(result, p)
         print(f"{name}: print {p.index} -> {p.path} [{state}]{extra}", file=sys.stderr)
 
 

@@ -45,7 +45,6 @@ class PrintFile:
     rect: PrintRect
     state: str                 # WRITTEN, SKIPPED or KEPT (its file was there)
     notes: list[str] = field(default_factory=list)  # what restoring did
-    reason: str = ""           # why a KEPT file was not replaced
 
 
 @dataclass
@@ -69,7 +68,7 @@ def print_path(target: Path, index: int, suffix: str) -> Path:
     return target.with_name(f"{target.stem}_{index:02d}{suffix}")
 
 
-# why a print's file beside its page is kept (its line names the file)
+# why a KEPT print's file is kept (its line names the file)
 KEPT_BESIDE_THE_PAGE = ("it sits beside the page and holds no colorgui mark, so it may be "
                         "another original (delete it, or choose another output folder)")
 
@@ -114,8 +113,7 @@ def split_page(page: os.PathLike | str, target: os.PathLike | str,
             result.prints.append(PrintFile(index, path, rect, SKIPPED))
             continue
         if path.exists() and maybe_an_original(path, page):
-            result.prints.append(PrintFile(index, path, rect, KEPT,
-                                           reason=KEPT_BESIDE_THE_PAGE))
+            result.prints.append(PrintFile(index, path, rect, KEPT))
             continue
         rgb = cut_print(photo.rgb, rect)
         alpha = cut_print(photo.alpha, rect) if photo.alpha is not None else None
