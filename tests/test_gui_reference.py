@@ -67,7 +67,7 @@ def test_a_reference_of_the_scene_raises_the_saturation_until_it_is_taken_away(
         memory.add_references([str(refs / "wedding.png")])
     qtbot.waitUntil(lambda: tab.saturation > 0.9, timeout=10_000)
     raised = tab.saturation
-    assert "shows this photo's scene" in window.statusBar().currentMessage()
+    assert "more colourful than this photo" in window.statusBar().currentMessage()
     with qtbot.waitSignal(window.host.matched, timeout=60_000):
         memory.remove_reference(str(refs / "wedding.png"))
     qtbot.waitUntil(lambda: tab.saturation == pytest.approx(0.9), timeout=10_000)

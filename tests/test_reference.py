@@ -15,8 +15,10 @@ from model.memory.cells import cells_of
 from model.memory.reference import (MAX_SCENE_SATURATION, REFERENCE_MAX_PIXELS,
                                     REFERENCE_TEST, ReferenceError, blend,
                                     colourfulness_of, hints_from, load_reference, match,
-                                    match_references, reference_from_rgb, reference_hints,
-                                    scene_saturation, with_test)
+                                    match_references, paler_than, reference_from_rgb,
+                                    reference_hints, scene_saturation, with_test)
+from model.memory.cells import Cells
+from model.memory.reference import Matches
 
 
 @pytest.fixture(scope="module")
@@ -166,6 +168,43 @@ def test_a_reference_of_the_photos_own_scene_brings_it_to_its_colourfulness(colo
     # an unrelated reference shows another scene: no colourfulness to reach
     other = reference_from_rgb(photo("rocket"), colorizer, "rocket.png")
     assert match_references(colorizer.analyse(color.luminance(b)), [other]).colourfulness is None
+
+
+def cells(ab) -> Cells:
+    ab = np.asarray(ab, np.float32)
+    n = len(ab)
+    return Cells(1, n, np.eye(n, dtype=np.float32), np.full(n, 50, np.float32), ab,
+                 np.zeros(n, np.float32))
+
+
+def test_only_matches_far_bolder_than_the_model_say_the_photo_is_paler_than_life():
+    model = cells([[6, 8]] * 40)                      # chroma 10 in every cell
+    def paler(chroma, matched=20):
+        return paler_than(Matches(np.arange(matched), np.arange(matched), np.ones(matched)),
+                          model, cells([[0.6 * chroma, 0.8 * chroma]] * 40))
+    assert paler(10) == paler(15) == paler(16.9) == 1.0   # as bold, or not bold enough
+    assert 1.3 < paler(18.5) < 1.5                    # half way up its rise
+    assert paler(21) == pytest.approx(2.0, abs=0.1) and paler(40) == MAX_SCENE_SATURATION
+    assert paler(40, matched=1) == 1.0                # too few matches to say anything
+
+
+def test_a_reference_matching_part_of_the_photo_far_bolder_than_the_model_raises_it(colorizer):
+    a, b = pair(photo("coffee"))
+    analysis = colorizer.analyse(color.luminance(b))
+    sparse = with_test(dense_share=0.99)  # not counted as the photo's own scene
+
+    def found(chroma):
+        lab = color.rgb_to_lab(a)
+        lab[..., 1:] *= chroma
+        ref = reference_from_rgb(np.clip(color.lab_to_rgb(lab), 0, 1).astype(np.float32),
+                                 colorizer, "a.png")
+        return match_references(analysis, [ref], test=sparse)
+
+    bold, pale = found(1.0), found(0.3)  # its own colours; far paler ones
+    assert bold.hints and pale.hints
+    assert pale.colourfulness is None
+    plain = colorizer.predict(color.gray_to_rgb(color.luminance(b)))
+    assert bold.colourfulness > 1.3 * colourfulness_of(plain.render())
 
 
 def test_an_unrelated_reference_changes_little(colorizer):

@@ -4,8 +4,9 @@
   or dropped on the button or the panel's list),
   matched on the worker (``MatchReferences``); their hints replace the photo's earlier
   matched hints in one undo step. The list and the strength are part of the photo's edits.
-  A reference of the photo's own scene raises its saturation to match its colourfulness,
-  on the slider, where the user can take it back.
+  A reference of the photo's own scene (or one whose matches show the model's colours far
+  paler than its own) raises its saturation to match, on the slider, where the user can
+  take it back.
 - The album: "keep colours consistent across this album" keeps the photo's folder's
   memory file (``model.memory.album``) on. Each time the photo's edits are stored, the
   user's hints are remembered there, and a carried hint the user deleted is dropped for
@@ -34,7 +35,7 @@ from model.memory.recall import matched_place
 from model.memory.reference import DEFAULT_STRENGTH, scene_saturation
 
 PLACES = 5  # how many places "where should I click?" shows
-SCENE_RAISED = "A reference shows this photo's scene: saturation"
+SCENE_RAISED = "A reference is more colourful than this photo: saturation"
 
 
 @dataclass(frozen=True)
@@ -298,10 +299,10 @@ class MemorySession(QObject):
         return None
 
     def _scene_saturation(self, wanted: float) -> None:
-        """A reference of the photo's own scene raises the saturation to ``wanted`` (never
-        below the user's own); the slider shows it. While the user leaves it there, the
-        next match moves it again, and back to the user's value once no reference shows
-        the scene (removed, or its strength set to 0)."""
+        """A reference more colourful than the photo raises the saturation to ``wanted``
+        (never below the user's own); the slider shows it. While the user leaves it there,
+        the next match moves it again, and back to the user's value once no reference
+        raises it (removed, or its strength set to 0)."""
         shown = self.tab.saturation
         before, raised_to = self._raised or (shown, None)
         if raised_to is None or abs(shown - raised_to) > 0.005:

@@ -35,8 +35,8 @@ class Recalled:
     reference: list[Hint] = field(default_factory=list)
     carried: list[Hint] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # each names a file and the reason
-    # the colourfulness of the reference that shows the photo's own scene, and the
-    # strength it was matched at (``model.memory.reference.scene_saturation``)
+    # the colourfulness the references say the photo has (``FromReferences``), and the
+    # strength they were matched at (``model.memory.reference.scene_saturation``)
     scene_colourfulness: float | None = None
     strength: float = DEFAULT_STRENGTH
     # the kinds of hint this recall stands for (REFERENCE where references were matched,
@@ -50,7 +50,7 @@ class Recalled:
 
     def saturation(self, L, ab) -> float:
         """The saturation that brings the photo colorized with these hints (its L and
-        normalised a/b) to its scene's reference's colourfulness; 1 where none shows it."""
+        normalised a/b) to the colourfulness its references say; 1 where none does."""
         return scene_saturation(L, ab, self.scene_colourfulness, self.strength)
 
 
