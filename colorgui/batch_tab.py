@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLay
 from colorgui.file_dialogs import OPEN_FILTER, dropped_paths, existing_folder, open_files
 from model.progress import format_seconds, plural
 from colorgui.settings import Settings
-from model.io.files import OUTPUT_FORMATS, distinct_names
+from model.io.files import OUTPUT_FORMATS, distinct_names, is_image_file
 
 STATE_COLOURS = {"done": "#5cb85c", "failed": "#d9534f", "skipped": "#999999",
                  "running": "#5bc0de", "waiting": None, "cancelled": "#f0ad4e"}
@@ -142,10 +142,17 @@ class BatchTab(QWidget):
         if self.album_pages.isChecked():
             self.review_pages(paths)
             return
+        # a folder holds only its photos (list_images); a file is named outright, so one
+        # that is no photo is said here rather than failed at its turn
+        left_out = [p for p in paths if Path(p).is_file() and not is_image_file(Path(p))]
         for p in paths:
-            if p not in self.inputs and Path(p).exists():
+            if p not in self.inputs and p not in left_out and Path(p).exists():
                 self.inputs.append(p)
         self.refresh_plan()
+        if left_out:
+            self.progress_label.setText(
+                f"{self.progress_label.text()} Left out, not a photo: "
+                f"{', '.join(Path(p).name for p in left_out)}.")
 
     # ----- album pages
     def review_pages(self, paths: list[str]) -> None:
@@ -213,8 +220,10 @@ class BatchTab(QWidget):
     def plan(self):
         from model.batch import plan_jobs
 
-        out = self.output_edit.text().strip()
-        jobs, refused = plan_jobs(self.inputs, out or ".", self.output_format(),
+        # no folder yet: planned without one (Start asks for it), never the folder the app
+        # was started in
+        out = self.output_edit.text().strip() or None
+        jobs, refused = plan_jobs(self.inputs, out, self.output_format(),
                                   self.keep_structure.isChecked())
         if self.output_format() is None:  # a print cut from a page: in the page's format
             from model.io.imageio import output_suffix
@@ -263,6 +272,8 @@ class BatchTab(QWidget):
         if detail:
             self.table.item(row, 2).setText(detail)
             self.table.item(row, 2).setToolTip(detail)
+        if state == "running":  # the photo in hand stays in view down a long queue
+            self.table.scrollToItem(self.table.item(row, 0))
         if self.running and state in ("done", "skipped", "failed"):
             self._finished += 1
             self._show_progress(self.table.item(row, 0).text())

@@ -276,6 +276,7 @@ class MainWindow(FileActions, QMainWindow):
     def _pause_batch(self, paused: bool) -> None:
         if Batch in self.jobs:
             self.jobs[Batch].pause(paused)
+            self._show_jobs()
 
     def _cancel_batch(self) -> None:
         if Batch in self.jobs:

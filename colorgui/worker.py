@@ -200,11 +200,15 @@ class WorkerHost(Replies):
         return any(not job.request.light for job in self.jobs.values())
 
     def describe(self) -> str:
-        """What runs and what waits, for the status bar: "" when idle."""
-        running = [j.request.label for j in self.jobs.values() if j.state == RUNNING]
-        queued = [j.request.label for j in self.jobs.values() if j.state == QUEUED]
-        parts = ([f"running: {', '.join(running)}"] if running else []) + \
-                ([f"queued: {', '.join(queued)}"] if queued else [])
+        """What runs, what is paused and what waits, for the status bar: "" when idle."""
+        def labelled(state, paused=None):
+            return [j.request.label for j in self.jobs.values()
+                    if j.state == state and paused in (None, j.progress.paused)]
+
+        # a paused batch waits inside its job, after the photo in hand: nothing runs
+        parts = [f"{word}: {', '.join(labels)}" for word, labels in (
+            ("running", labelled(RUNNING, False)), ("paused", labelled(RUNNING, True)),
+            ("queued", labelled(QUEUED))) if labels]
         return "; ".join(parts)
 
     def load(self, path: str, device: str) -> None:

@@ -117,7 +117,7 @@ class BatchSettings:
     album_memory: bool = False   # keep colours consistent across each album (model.memory)
 
 
-def plan_jobs(inputs: Iterable[os.PathLike | str], out_dir: os.PathLike | str,
+def plan_jobs(inputs: Iterable[os.PathLike | str], out_dir: os.PathLike | str | None,
               fmt: str | None = None, keep_structure: bool = True, numbered: bool = False
               ) -> tuple[list[BatchItem], list[tuple[Path, str]]]:
     """Map inputs to outputs: a file goes to OUT/name, a folder to OUT/folder/relative path
@@ -130,9 +130,13 @@ def plan_jobs(inputs: Iterable[os.PathLike | str], out_dir: os.PathLike | str,
     folder its outputs go to are not inputs, so an output folder inside an input folder is
     not colorized again (an input folder inside the output folder is colorized whole); nor
     are the colour copies the app saved beside its photos.
+
+    ``out_dir`` None: no output folder is chosen yet (the app's empty Save to). The photos
+    are listed with targets relative to the folder to come, and only outputs that collide
+    with each other are refused: what would overwrite an input depends on the folder.
     """
-    out_dir = Path(out_dir)
-    out_real = out_dir.resolve()
+    out_dir = Path(out_dir) if out_dir is not None else None
+    out_real = out_dir.resolve() if out_dir is not None else None
     jobs: list[BatchItem] = []
     refused: list[tuple[Path, str]] = []
     sources: list[tuple[Path, Path, Path]] = []
@@ -141,15 +145,16 @@ def plan_jobs(inputs: Iterable[os.PathLike | str], out_dir: os.PathLike | str,
             # its own name ("." and ".." have none: out/.. is no folder of the output's)
             name = item.resolve().name
             # where this folder's outputs go: its earlier outputs there are not inputs
-            home = (out_real / name) if keep_structure else out_real
+            home = None if out_real is None else (out_real / name if keep_structure else out_real)
             found = list_images(item)
             loops = [p for p in found if is_link_loop(p)]  # failed, named: the rest is done
             refused += [(p, LINK_LOOP) for p in loops]
             found = [p for p in found if p not in loops]
             stems = {(p.parent, p.stem) for p in found}
-            kept = [p for p in found if not p.resolve().is_relative_to(home)
+            kept = [p for p in found
+                    if not (home is not None and p.resolve().is_relative_to(home))
                     and not _saved_beside(p, stems)]
-            if found and not kept:
+            if home is not None and found and not kept:
                 refused.append((item, f"its outputs would go into the folder itself ({home}): "
                                       "choose another output folder"))
             sources += [(p, Path(name) / p.relative_to(item) if keep_structure
@@ -166,8 +171,8 @@ def plan_jobs(inputs: Iterable[os.PathLike | str], out_dir: os.PathLike | str,
             continue
         seen.add(src.resolve())
         suffix = f".{fmt.lower().lstrip('.')}" if fmt else output_suffix(src.suffix)
-        target = out_dir / rel.with_suffix(suffix)
-        key = target.resolve()
+        target = (rel if out_dir is None else out_dir / rel).with_suffix(suffix)
+        key = target if out_dir is None else target.resolve()  # relative: no input is it
         if key in input_set and not numbered:
             refused.append((src, f"its output {target} would overwrite an input photo"))
         elif key in taken and numbered:  # prints: a_01.png on, not a.png

@@ -2,6 +2,7 @@
 
 import hashlib
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from PySide6.QtWidgets import QMessageBox
@@ -22,6 +23,23 @@ def album(tmp_path, n=2, corrupt=True):
 
 def digests(folder):
     return {p: hashlib.sha1(p.read_bytes()).hexdigest() for p in folder.rglob("*") if p.is_file()}
+
+
+@contextmanager
+def slow_photos(window, seconds: float):
+    """Each photo of a batch takes ``seconds`` longer: time to act while it runs."""
+    colorizer = window.host.worker.colorizer
+    real = colorizer.predict
+
+    def slow(*a, **k):
+        time.sleep(seconds)
+        return real(*a, **k)
+
+    colorizer.predict = slow
+    try:
+        yield
+    finally:
+        colorizer.predict = real
 
 
 def test_batch_of_three_with_one_corrupt(window, qtbot, tmp_path):
@@ -92,22 +110,14 @@ def test_a_running_batch_keeps_its_rows_and_options(window, qtbot, tmp_path):
     tab = window.batch_tab
     tab.add_paths([str(root)])
     tab.output_edit.setText(str(tmp_path / "out"))
-    colorizer = window.host.worker.colorizer
-    real = colorizer.predict
-
-    def slow(*a, **k):
-        time.sleep(0.3)
-        return real(*a, **k)
-
-    colorizer.predict = slow
-    with qtbot.waitSignal(window.host.batchFinished, timeout=60_000):
+    with slow_photos(window, 0.3), qtbot.waitSignal(window.host.batchFinished,
+                                                    timeout=60_000):
         tab.start_button.click()
         qtbot.waitUntil(lambda: any(tab.state(r) == "done" for r in range(4)), timeout=60_000)
         assert not any(w.isEnabled() for w in (tab.format_box, tab.output_edit,
                                                tab.browse_button, tab.keep_structure))
         tab.add_paths([str(more)])  # as a drop on the window passes it on
         assert tab.table.rowCount() == 4 and "Wait for the batch" in tab.progress_label.text()
-    colorizer.predict = real
     qtbot.waitUntil(lambda: not tab.running)
     assert [tab.state(r) for r in range(4)] == ["done"] * 4
     assert tab.format_box.isEnabled()
@@ -235,3 +245,55 @@ def test_an_output_folder_that_cannot_be_written_is_said_once_before_the_start(
     assert not tab.running and said == [f"{tmp_path / 'notes.txt'} is a file, not a folder. "
                                         f"Choose another folder."]
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_a_file_that_is_no_photo_is_left_out_of_the_queue_and_said(window, tmp_path):
+    """notes.txt added beside a photo was counted and listed as a photo to colorize."""
+    root = album(tmp_path, n=1, corrupt=False)
+    (tmp_path / "notes.txt").write_text("who is who")
+    tab = window.batch_tab
+    tab.add_paths([str(root / "p0.png"), str(tmp_path / "notes.txt")])
+    assert [tab.table.item(r, 0).text() for r in range(tab.table.rowCount())] == ["p0.png"]
+    assert tab.inputs == [str(root / "p0.png")]
+    assert tab.progress_label.text() == "1 photo in the queue. Left out, not a photo: notes.txt."
+
+
+def test_the_status_bar_says_a_paused_batch_is_paused(window, qtbot, tmp_path):
+    """While paused, the status bar still said "running: batch"."""
+    with slow_photos(window, 0.2):
+        start_batch(window, qtbot, album(tmp_path, n=4, corrupt=False), tmp_path / "out")
+        shown = [window.jobs_label.text()]
+        for _ in range(2):  # Pause, then Resume
+            window.batch_tab.pause_button.click()
+            shown.append(window.jobs_label.text())
+        with qtbot.waitSignal(window.host.batchFinished, timeout=60_000):
+            window.batch_tab.cancel_button.click()
+    assert shown == ["running: batch", "paused: batch", "running: batch"]
+
+
+def test_an_empty_save_to_never_plans_into_the_folder_the_app_was_started_in(
+        window, tmp_path, monkeypatch):
+    """With Save to empty, the queue was planned into the working folder: started from
+    the album's parent, the album's photos "would go into the folder itself", and a photo
+    of that folder "would overwrite an input photo"."""
+    monkeypatch.chdir(tmp_path)
+    root = album(tmp_path, n=2, corrupt=False)
+    Image.fromarray(gradient_photo(64, 80, 5)).convert("L").save(tmp_path / "a.png")
+    tab = window.batch_tab
+    assert tab.output_edit.text() == ""
+    tab.add_paths([str(root), str(tmp_path / "a.png")])
+    rows = {tab.table.item(r, 0).text(): (tab.state(r), tab.table.item(r, 2).text())
+            for r in range(tab.table.rowCount())}
+    assert rows == {"p0.png": ("waiting", ""), "p1.png": ("waiting", ""),
+                    "a.png": ("waiting", "")}
+
+
+def test_the_table_follows_the_running_row(window, tmp_path):
+    """With many rows, the row being colorized scrolled out of view."""
+    tab = window.batch_tab
+    window.tabs.setCurrentWidget(tab)
+    tab.add_paths([str(album(tmp_path, n=40, corrupt=False))])
+    last = tab.table.item(39, 0)
+    assert not tab.table.viewport().rect().contains(tab.table.visualItemRect(last))
+    tab.set_state(39, "running", "")  # as the window passes the worker's word on
+    assert tab.table.viewport().rect().contains(tab.table.visualItemRect(last))
