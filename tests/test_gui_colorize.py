@@ -263,6 +263,17 @@ def test_about_shows_one_licence_section_and_no_build_machine_details(qtbot, key
         assert detail not in text
 
 
+def test_about_shows_no_sideways_scroll_bar_with_nothing_to_scroll(qtbot):
+    """The card's tables came out a pixel wider than the view: a stray scroll bar."""
+    from colorgui.about_dialog import AboutDialog
+
+    dialog = AboutDialog("", "spatial on CPU")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert not dialog.text.horizontalScrollBar().isVisible()
+
+
 def test_about_shows_the_card_of_the_bundled_model_in_use(qtbot, tmp_path, monkeypatch):
     import resources
     from colorgui.about_dialog import AboutDialog
