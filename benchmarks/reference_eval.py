@@ -281,7 +281,9 @@ def sweep(colorizer, p: Prepared, base: dict, tasks, grid: dict) -> None:
     """Score a grid of settings, one line each (train photos only). ``album_*`` keys
     change the album's test, ``scene_*`` keys the test a dense reference is matched again
     under (``scene_dense_share=0``: never matched again); ``scene_colour=0`` leaves the
-    photo at the model's colourfulness where a reference shows its scene."""
+    photo at the model's colourfulness whatever its references say (its own scene's, or
+    matches far bolder than the model's); ``pale_from``, ``pale_full`` and ``pale_share``
+    set ``paler_than``'s (``pale_from=99``: never)."""
     keys = list(grid)
     for values in itertools.product(*(grid[k] for k in keys)):
         change = dict(zip(keys, values))
@@ -295,6 +297,10 @@ def sweep(colorizer, p: Prepared, base: dict, tasks, grid: dict) -> None:
                 settings["scene_test"] = None
             elif k.startswith("scene_"):
                 settings["scene_test"] = replace(settings["scene_test"], **{k[6:]: v})
+            elif k.startswith("pale_"):  # module settings of paler_than (PALE_FROM, ...)
+                import model.memory.reference as reference
+
+                setattr(reference, k.upper(), v)
             else:
                 settings["test"] = replace(settings["test"], **{k: v})
         t0 = time.time()

@@ -397,9 +397,10 @@ def colorize_one(job: BatchItem, colorizer, settings: BatchSettings,
     except Exception as exc:
         return f"could not colorize: {_described(exc)}"
     if recalled is not None:
-        # a reference of the photo's own scene: as colourful as it, never paler than the
-        # user's own saturation (the edits' own where a reference raised theirs, unless the
-        # command sets one), which it goes back to where none shows the scene now
+        # a reference more colourful than the photo (of its own scene, or far bolder at its
+        # matches): as colourful as it says, never paler than the user's own saturation
+        # (the edits' own where a reference raised theirs, unless the command sets one),
+        # which it goes back to where none raises it now
         own = saturation
         if edits is not None and edits.saturation_own is not None \
                 and settings.saturation is None:

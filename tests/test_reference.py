@@ -11,14 +11,13 @@ from model import color
 from model.colorizer import Colorizer
 from model.hints import REFERENCE
 from model.io.sidecar import content_hash
-from model.memory.cells import cells_of
+from model.memory.cells import Cells, cells_of
 from model.memory.reference import (MAX_SCENE_SATURATION, REFERENCE_MAX_PIXELS,
                                     REFERENCE_TEST, ReferenceError, blend,
                                     colourfulness_of, hints_from, load_reference, match,
-                                    match_references, paler_than, reference_from_rgb,
-                                    reference_hints, scene_saturation, with_test)
-from model.memory.cells import Cells
-from model.memory.reference import Matches
+                                    Matches, match_references, paler_than,
+                                    reference_from_rgb, reference_hints, scene_saturation,
+                                    with_test)
 
 
 @pytest.fixture(scope="module")
@@ -178,14 +177,16 @@ def cells(ab) -> Cells:
 
 
 def test_only_matches_far_bolder_than_the_model_say_the_photo_is_paler_than_life():
-    model = cells([[6, 8]] * 40)                      # chroma 10 in every cell
-    def paler(chroma, matched=20):
+    def paler(chroma, matched=20, model_chroma=10.0):
+        model = cells([[0.6 * model_chroma, 0.8 * model_chroma]] * 200)
         return paler_than(Matches(np.arange(matched), np.arange(matched), np.ones(matched)),
-                          model, cells([[0.6 * chroma, 0.8 * chroma]] * 40))
+                          model, cells([[0.6 * chroma, 0.8 * chroma]] * 200))
     assert paler(10) == paler(15) == paler(16.9) == 1.0   # as bold, or not bold enough
     assert 1.3 < paler(18.5) < 1.5                    # half way up its rise
     assert paler(21) == pytest.approx(2.0, abs=0.1) and paler(40) == MAX_SCENE_SATURATION
-    assert paler(40, matched=1) == 1.0                # too few matches to say anything
+    assert paler(40, matched=9) == 1.0                # under a twentieth of the photo
+    # near gray on both sides (overcast sky, stone): three times "bolder" says nothing
+    assert paler(3, model_chroma=1) == paler(4.5, model_chroma=2) == 1.0
 
 
 def test_a_reference_matching_part_of_the_photo_far_bolder_than_the_model_raises_it(colorizer):

@@ -37,8 +37,8 @@ class Matched:
     hints: tuple[Hint, ...]
     problems: list[str] = field(default_factory=list)  # "FILE: reason" of each unusable one
     unusable: tuple[str, ...] = ()      # the references that cannot be used
-    # the colourfulness of the reference showing the photo's own scene, which the photo is
-    # brought to (``model.memory.reference.scene_saturation``); None where none does
+    # the colourfulness the references say the photo has, which it is brought to
+    # (``model.memory.reference.scene_saturation``); None where none says
     colourfulness: float | None = None
     # what it was matched for: the usable references and the strength (REFERENCE only)
     matched_for: tuple | None = None

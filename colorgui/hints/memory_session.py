@@ -42,8 +42,9 @@ SCENE_RAISED = "A reference is more colourful than this photo: saturation"
 class Matching:
     """What the photo's matched hints came from: its references and strength, the places
     the match gave them (``shown``), those the user deleted (``dropped``), which a new
-    match (another strength, another reference) leaves out, and the colourfulness of the
-    reference showing the photo's scene (None: none shows it), which sets its saturation;
+    match (another strength, another reference) leaves out, and the colourfulness the
+    references say the photo has (None: none says; ``FromReferences``), which sets its
+    saturation;
     or, as the photo was opened, the saturation its edits say a reference raised
     (``raised``: the user's own and the raised one), not measured again."""
 
@@ -110,8 +111,8 @@ class MemorySession(QObject):
         self._matching = Matching()      # what the matched hints shown came from
         self.album = False               # the photo's folder keeps an album memory
         self._carried: set[str] = set()  # memory ids the album carried to this photo
-        self._raised = None  # (the user's saturation, what a scene's reference raised it to)
-        self._scene = None   # (colourfulness, matched hints) of a scene's reference, not yet
+        self._raised = None  # (the user's saturation, what a reference raised it to)
+        self._scene = None   # (colourfulness, matched hints) the references say, not yet
         # measured on a preview
         self._doubt = None
         self._places_job = None          # the SuggestPlaces job sent, not yet answered
@@ -307,7 +308,7 @@ class MemorySession(QObject):
         before, raised_to = self._raised or (shown, None)
         if raised_to is None or abs(shown - raised_to) > 0.005:
             before = shown  # the user moved it since: theirs now
-        target = max(before, wanted) if wanted > 1.0 else before  # 1: no scene shown
+        target = max(before, wanted) if wanted > 1.0 else before  # 1: none raises it
         self._raised = (before, target) if target > before + 0.005 else None
         status = self.window.statusBar()
         if abs(target - shown) > 0.005:

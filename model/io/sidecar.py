@@ -55,8 +55,8 @@ class Edits:
     reference_strength: float | None = None  # None: the app's default
     # matched hints the user deleted, (reference name, x, y): a new match leaves them out
     reference_dropped: list[tuple[str, float, float]] = field(default_factory=list)
-    # the user's own saturation, where a reference of the photo's scene raised it to
-    # ``saturation``: what it goes back to once no reference shows the scene
+    # the user's own saturation, where a reference more colourful than the photo raised
+    # it to ``saturation``: what it goes back to once no reference raises it
     saturation_own: float | None = None
 
     def to_json(self) -> str:
