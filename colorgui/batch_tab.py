@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLay
 from colorgui.file_dialogs import OPEN_FILTER, dropped_paths, existing_folder, open_files
 from model.progress import format_seconds, plural
 from colorgui.settings import Settings
-from model.io.files import OUTPUT_FORMATS, distinct_names, is_image_file
+from model.io.files import OUTPUT_FORMATS, distinct_names
 
 STATE_COLOURS = {"done": "#5cb85c", "failed": "#d9534f", "skipped": "#999999",
                  "running": "#5bc0de", "waiting": None, "cancelled": "#f0ad4e"}
@@ -40,6 +40,7 @@ class BatchTab(QWidget):
         self.excluded: set[str] = set()  # photos removed from inside a queued folder
         self.running = False
         self.paused = False
+        self._running_row: int | None = None  # the row last colorized, while a batch runs
         self._started_at = 0.0
         self._paused_at = 0.0
         self._paused_for = 0.0  # seconds paused in this batch, left out of its pace
@@ -142,9 +143,11 @@ class BatchTab(QWidget):
         if self.album_pages.isChecked():
             self.review_pages(paths)
             return
+        from model.io.imageio import is_photo_file
+
         # a folder holds only its photos (list_images); a file is named outright, so one
-        # that is no photo is said here rather than failed at its turn
-        left_out = [p for p in paths if Path(p).is_file() and not is_image_file(Path(p))]
+        # that no decoder knows is said here rather than failed at its turn
+        left_out = [p for p in paths if Path(p).is_file() and not is_photo_file(p)]
         for p in paths:
             if p not in self.inputs and p not in left_out and Path(p).exists():
                 self.inputs.append(p)
@@ -272,11 +275,19 @@ class BatchTab(QWidget):
         if detail:
             self.table.item(row, 2).setText(detail)
             self.table.item(row, 2).setToolTip(detail)
-        if state == "running":  # the photo in hand stays in view down a long queue
-            self.table.scrollToItem(self.table.item(row, 0))
+        if state == "running":
+            # the photo in hand stays in view down a long queue, unless the user has
+            # scrolled away from the one before (to a failed row, say)
+            if self._running_row is None or self._in_view(self._running_row):
+                self.table.scrollToItem(self.table.item(row, 0))
+            self._running_row = row
         if self.running and state in ("done", "skipped", "failed"):
             self._finished += 1
             self._show_progress(self.table.item(row, 0).text())
+
+    def _in_view(self, row: int) -> bool:
+        return self.table.viewport().rect().intersects(
+            self.table.visualItemRect(self.table.item(row, 0)))
 
     # ----- running
     def start(self) -> None:
@@ -293,7 +304,7 @@ class BatchTab(QWidget):
         jobs = self.refresh_plan()  # the output folder may have changed since the last plan
         if not jobs:
             return
-        self.running, self.paused = True, False
+        self.running, self.paused, self._running_row = True, False, None
         self._finished, self._total = 0, len(jobs)
         self._started_at, self._paused_for = time.monotonic(), 0.0
         self._progress = f"0 of {len(jobs)} done"
@@ -367,7 +378,6 @@ class BatchTab(QWidget):
         folder = existing_folder(self, self.settings, "Save colorized photos to")
         if folder:
             self.output_edit.setText(folder)
-            self._options_changed()
             self._options_changed()
 
     def dragEnterEvent(self, event):

@@ -281,6 +281,7 @@ class MainWindow(FileActions, QMainWindow):
     def _cancel_batch(self) -> None:
         if Batch in self.jobs:
             self.jobs[Batch].cancel()
+            self._show_jobs()  # a paused batch wakes to stop
 
     def _open_from_batch(self, path: str) -> None:
         self.open_paths([path])  # which brings the Colorize tab forward

@@ -201,15 +201,15 @@ class WorkerHost(Replies):
 
     def describe(self) -> str:
         """What runs, what is paused and what waits, for the status bar: "" when idle."""
-        def labelled(state, paused=None):
-            return [j.request.label for j in self.jobs.values()
-                    if j.state == state and paused in (None, j.progress.paused)]
-
-        # a paused batch waits inside its job, after the photo in hand: nothing runs
-        parts = [f"{word}: {', '.join(labels)}" for word, labels in (
-            ("running", labelled(RUNNING, False)), ("paused", labelled(RUNNING, True)),
-            ("queued", labelled(QUEUED))) if labels]
-        return "; ".join(parts)
+        words: dict[str, list[str]] = {"running": [], "paused": [], "queued": []}
+        for job in self.jobs.values():
+            if job.state == QUEUED:
+                words["queued"].append(job.request.label)
+            elif job.state == RUNNING:
+                # a paused batch waits inside its job, after the photo in hand
+                words["paused" if job.progress.paused else "running"].append(job.request.label)
+        return "; ".join(f"{word}: {', '.join(labels)}" for word, labels in words.items()
+                         if labels)
 
     def load(self, path: str, device: str) -> None:
         self.requestLoad.emit(path, device)

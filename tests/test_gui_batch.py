@@ -256,6 +256,11 @@ def test_a_file_that_is_no_photo_is_left_out_of_the_queue_and_said(window, tmp_p
     assert [tab.table.item(r, 0).text() for r in range(tab.table.rowCount())] == ["p0.png"]
     assert tab.inputs == [str(root / "p0.png")]
     assert tab.progress_label.text() == "1 photo in the queue. Left out, not a photo: notes.txt."
+    # what a decoder knows is a photo, whatever its name says (the CLI tries it too)
+    Image.fromarray(gradient_photo(64, 80, 3)).save(tmp_path / "scan.tga")
+    Image.fromarray(gradient_photo(64, 80, 4)).save(tmp_path / "scan002", format="PNG")
+    tab.add_paths([str(tmp_path / "scan.tga"), str(tmp_path / "scan002")])
+    assert tab.inputs[1:] == [str(tmp_path / "scan.tga"), str(tmp_path / "scan002")]
 
 
 def test_the_status_bar_says_a_paused_batch_is_paused(window, qtbot, tmp_path):
@@ -288,12 +293,46 @@ def test_an_empty_save_to_never_plans_into_the_folder_the_app_was_started_in(
                     "a.png": ("waiting", "")}
 
 
+def test_start_with_an_empty_save_to_asks_for_a_folder_and_plans_into_it(
+        window, qtbot, tmp_path, monkeypatch):
+    """The queue is planned without a folder while Save to is empty; Start asks for one
+    and the worker gets every output inside it."""
+    monkeypatch.chdir(tmp_path)
+    root = album(tmp_path, n=2, corrupt=False)
+    chosen = tmp_path / "chosen"
+    chosen.mkdir()
+    monkeypatch.setattr("colorgui.batch_tab.existing_folder", lambda *a, **k: str(chosen))
+    tab = window.batch_tab
+    sent = []
+    tab.startRequested.connect(lambda jobs, _again: sent.extend(jobs))
+    tab.add_paths([str(root)])
+    with qtbot.waitSignal(window.host.batchFinished, timeout=60_000):
+        tab.start_button.click()
+    assert [Path(target) for _, _, target in sent] == [chosen / "album" / "p0.png",
+                                                        chosen / "album" / "p1.png"]
+
+
 def test_the_table_follows_the_running_row(window, tmp_path):
     """With many rows, the row being colorized scrolled out of view."""
     tab = window.batch_tab
     window.tabs.setCurrentWidget(tab)
     tab.add_paths([str(album(tmp_path, n=40, corrupt=False))])
     last = tab.table.item(39, 0)
-    assert not tab.table.viewport().rect().contains(tab.table.visualItemRect(last))
-    tab.set_state(39, "running", "")  # as the window passes the worker's word on
+    assert not tab._in_view(39)
+    tab.set_state(38, "running", "")  # as the window passes the worker's word on
+    assert tab._in_view(38)
+    tab.set_state(38, "done", "")
+    tab.set_state(39, "running", "")
     assert tab.table.viewport().rect().contains(tab.table.visualItemRect(last))
+    # once the user has scrolled away (to look at a failed row), the table stays there
+    tab.table.scrollToTop()
+    tab.set_state(39, "done", "")
+    tab.set_state(0, "running", "")
+    tab.set_state(0, "done", "")
+    tab.table.scrollToItem(tab.table.item(10, 0))
+    top = tab.table.verticalScrollBar().value()
+    tab.set_state(1, "running", "")  # row 0 (the one before) is still in view: follow
+    tab.table.scrollToItem(last)
+    top = tab.table.verticalScrollBar().value()
+    tab.set_state(2, "running", "")  # row 1 scrolled out of view by the user: stay
+    assert tab.table.verticalScrollBar().value() == top

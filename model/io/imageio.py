@@ -318,6 +318,22 @@ _PIL_FORMATS = {**{f".{fmt}": name.upper() for fmt, (name, _) in OUTPUT_FORMATS.
                 ".gif": "PNG"}
 
 
+def is_photo_file(path: os.PathLike | str) -> bool:
+    """Whether a file is one colorgui would try as a photo: a photo's suffix, or any
+    other name whose first bytes an image decoder knows (a TGA, a scan with no suffix).
+    Only its header is read."""
+    from model.io.files import is_image_file
+
+    path = Path(path)
+    if is_image_file(path):
+        return True
+    try:
+        with Image.open(path):
+            return True
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return False
+
+
 def output_suffix(suffix: str) -> str:
     """The suffix an output gets for an input of this suffix: its own where colorgui
     writes that format, else PNG (lossless: a GIF, a TGA, a file with no suffix), so that
