@@ -146,12 +146,11 @@ class TrainTab(QWidget):
         self.results = QTableWidget(0, 6)
         self.results.setHorizontalHeaderLabels(["model", "PSNR dB", "RMSE a/b", "SSIM",
                                                 "colourfulness", "ΔCF"])
-        # every column takes what its words need, the last one the rest: at a default
-        # 100 px each the six columns scrolled sideways in a 900 px window, and with the
-        # name's column stretched, an 800 px window squeezed it to "od"
+        # the numbers take what they need and the name the rest: at a default 100 px each
+        # the six columns scrolled sideways in a 900 px window
         header = self.results.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.results.verticalHeader().setVisible(False)
         self.results.setMinimumHeight(120)
         self.results.setMaximumHeight(140)

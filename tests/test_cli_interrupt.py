@@ -136,3 +136,24 @@ def test_sigterm_while_pages_are_cut_leaves_no_temporary_prints(tmp_path, tiny_c
                           {**os.environ, "TMPDIR": str(temp)})  # (the first print cut)
     assert code == 128 + signal.SIGTERM, err
     assert not list(temp.iterdir()) and not out.exists()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child is POSIX-only")
+def test_a_ctrl_c_once_the_command_has_said_what_it_did_prints_no_traceback():
+    """A second Ctrl-C that came as the interpreter shut down raised KeyboardInterrupt
+    inside a library's exit handler: a traceback after the summary."""
+    script = ("import os, signal, sys, time\n"
+              "from colorgui.cli import run\n"
+              "sys.argv = ['colorgui', '--version']\n"
+              "try:\n"
+              "    code = run()\n"
+              "except SystemExit as done:  # argparse's --version\n"
+              "    code = done.code\n"
+              "os.kill(os.getpid(), signal.SIGINT)\n"
+              "time.sleep(0.2)\n"
+              "print('still tidying up')\n"
+              "sys.exit(code)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0 and "still tidying up" in done.stdout, done.stderr
+    assert "Traceback" not in done.stderr

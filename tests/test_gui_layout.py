@@ -107,21 +107,3 @@ def test_the_before_and_after_table_fits_its_columns_at_900_px(window, qtbot):
         width = max(table.fontMetrics().horizontalAdvance(table.item(r, col).text())
                     for r in range(table.rowCount()))
         assert header.sectionSize(col) >= width
-
-
-@pytest.mark.parametrize("theme", ["dark", "light"])
-def test_every_column_of_the_train_tabs_results_reads_whole_at_800_px(window, qtbot, theme):
-    """Under the dark theme at 800×600 the model's column was squeezed to "od" by the
-    numbers beside it."""
-    apply_theme(QApplication.instance(), theme)
-    try:
-        window.resize(800, 600)
-        window.tabs.setCurrentWidget(window.train_tab)
-        qtbot.waitExposed(window)
-        table = window.train_tab.results
-        header = table.horizontalHeader()
-        QApplication.processEvents()
-        for column in range(table.columnCount()):
-            assert header.sectionSize(column) >= header.sectionSizeHint(column)
-    finally:
-        apply_theme(QApplication.instance(), "light")

@@ -47,3 +47,7 @@ def run() -> int:
     except KeyboardInterrupt:  # before a command's own stopping point
         print("\ninterrupted", file=sys.stderr)
         return 130
+    finally:
+        # the command has said what it did: a Ctrl-C pressed as the interpreter shuts
+        # down would only print a traceback from whatever library was tidying up
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
