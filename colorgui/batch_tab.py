@@ -225,7 +225,7 @@ class BatchTab(QWidget):
 
         # no folder yet: planned without one (Start asks for it), never the folder the app
         # was started in
-        out = self.output_edit.text().strip() or None
+        out = self.save_to()
         jobs, refused = plan_jobs(self.inputs, out, self.output_format(),
                                   self.keep_structure.isChecked())
         if self.output_format() is None:  # a print cut from a page: in the page's format
@@ -290,14 +290,24 @@ class BatchTab(QWidget):
             self.table.visualItemRect(self.table.item(row, 0)))
 
     # ----- running
+    def save_to(self) -> str | None:
+        """The Save to folder as typed, ``~`` expanded; None while empty."""
+        text = self.output_edit.text().strip()
+        return str(Path(text).expanduser()) if text else None
+
     def start(self) -> None:
-        if not self.output_edit.text().strip():
+        if not self.save_to():
             self._browse_output()
-            if not self.output_edit.text().strip():
+            if not self.save_to():
                 return
         from model.io.files import unwritable_folder
 
-        problem = unwritable_folder(self.output_edit.text().strip())
+        folder = self.save_to()
+        if not Path(folder).is_absolute():
+            problem = (f"{folder} is not a whole folder path: where it lies would depend on "
+                       f"the folder colorgui was started from")
+        else:
+            problem = unwritable_folder(folder)
         if problem:  # said once, not by every photo after it was colorized
             QMessageBox.warning(self, "Cannot save there", f"{problem}. Choose another folder.")
             return

@@ -336,3 +336,23 @@ def test_the_table_follows_the_running_row(window, tmp_path):
     top = tab.table.verticalScrollBar().value()
     tab.set_state(2, "running", "")  # row 1 scrolled out of view by the user: stay
     assert tab.table.verticalScrollBar().value() == top
+
+
+def test_a_save_to_that_is_no_whole_path_is_said_and_a_home_path_is_taken(
+        window, qtbot, tmp_path, monkeypatch):
+    """A typed "colour" went into the folder the app was started from, wherever that was;
+    "~/colour" into a folder named "~" there."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    tab = window.batch_tab
+    tab.add_paths([str(album(tmp_path, n=1, corrupt=False))])
+    said = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: said.append(a[2]))
+    tab.output_edit.setText("colour")
+    tab.start_button.click()
+    assert not tab.running and said and said[0].startswith("colour is not a whole folder path")
+    tab.output_edit.setText("~/colour")
+    with qtbot.waitSignal(window.host.batchFinished, timeout=60_000):
+        tab.start_button.click()
+    assert (tmp_path / "home" / "colour" / "album" / "p0.png").is_file()
+    assert not (tmp_path / "~").exists() and not (tmp_path / "colour").exists()
