@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, PngImagePlugin, TiffImagePlugin, TiffTags, UnidentifiedImageError
 
-from model.io.files import LINK_LOOP, OUTPUT_FORMATS, atomic_write
+from model.io.files import LINK_LOOP, OUTPUT_FORMATS, atomic_write, is_image_file
 
 SIXTEEN_BIT_SUFFIXES = {".png", ".tif", ".tiff"}
 # Refuse images whose declared size would take gigabytes before decoding them (read_photo
@@ -322,8 +322,6 @@ def is_photo_file(path: os.PathLike | str) -> bool:
     """Whether a file is one colorgui would try as a photo: a photo's suffix, or any
     other name whose first bytes an image decoder knows (a TGA, a scan with no suffix).
     Only its header is read."""
-    from model.io.files import is_image_file
-
     path = Path(path)
     if is_image_file(path):
         return True
