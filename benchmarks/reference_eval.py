@@ -282,8 +282,8 @@ def sweep(colorizer, p: Prepared, base: dict, tasks, grid: dict) -> None:
     change the album's test, ``scene_*`` keys the test a dense reference is matched again
     under (``scene_dense_share=0``: never matched again); ``scene_colour=0`` leaves the
     photo at the model's colourfulness whatever its references say (its own scene's, or
-    matches far bolder than the model's); ``pale_from``, ``pale_full`` and ``pale_share``
-    set ``paler_than``'s (``pale_from=99``: never)."""
+    matches far bolder than the model's); ``pale_from``, ``pale_full``, ``pale_share`` and
+    ``pale_max`` set ``paler_than``'s (``pale_from=99``: never)."""
     keys = list(grid)
     for values in itertools.product(*(grid[k] for k in keys)):
         change = dict(zip(keys, values))

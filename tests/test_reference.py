@@ -12,7 +12,7 @@ from model.colorizer import Colorizer
 from model.hints import REFERENCE
 from model.io.sidecar import content_hash
 from model.memory.cells import Cells, cells_of
-from model.memory.reference import (MAX_SCENE_SATURATION, REFERENCE_MAX_PIXELS,
+from model.memory.reference import (MAX_SCENE_SATURATION, PALE_MAX, REFERENCE_MAX_PIXELS,
                                     REFERENCE_TEST, ReferenceError, blend,
                                     colourfulness_of, hints_from, load_reference, match,
                                     Matches, match_references, paler_than,
@@ -183,7 +183,8 @@ def test_only_matches_far_bolder_than_the_model_say_the_photo_is_paler_than_life
                           model, cells([[0.6 * chroma, 0.8 * chroma]] * 200))
     assert paler(10) == paler(15) == paler(16.9) == 1.0   # as bold, or not bold enough
     assert 1.3 < paler(18.5) < 1.5                    # half way up its rise
-    assert paler(21) == pytest.approx(2.0, abs=0.1) and paler(40) == MAX_SCENE_SATURATION
+    assert paler(21) == pytest.approx(2.1) and paler(25) == pytest.approx(2.5)  # whole
+    assert paler(40) == PALE_MAX                      # four times: at most three
     assert paler(40, matched=9) == 1.0                # under a twentieth of the photo
     # near gray on both sides (overcast sky, stone): three times "bolder" says nothing
     assert paler(3, model_chroma=1) == paler(4.5, model_chroma=2) == 1.0
