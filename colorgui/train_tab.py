@@ -144,8 +144,10 @@ class TrainTab(QWidget):
         self._stale = 0  # passes since the best
 
         self.results = QTableWidget(0, 6)
-        self.results.setHorizontalHeaderLabels(["model", "PSNR dB", "RMSE a/b", "SSIM",
-                                                "colourfulness", "ΔCF"])
+        # two-line titles: on one line they took the room of the names, which showed as
+        # "od" in an 800 px window
+        self.results.setHorizontalHeaderLabels(["model", "PSNR\ndB", "RMSE\na/b", "SSIM",
+                                                "colour-\nfulness", "ΔCF"])
         # the numbers take what they need and the name the rest: at a default 100 px each
         # the six columns scrolled sideways in a 900 px window
         header = self.results.horizontalHeader()
@@ -413,7 +415,9 @@ class TrainTab(QWidget):
             for col, text in enumerate([r.name, f"{r.psnr:.2f}", f"{r.rmse_ab:.4f}",
                                         f"{r.ssim:.4f}", f"{r.cf:.1f} ({r.cf_ratio:.0%})",
                                         f"{r.delta_cf:.1f}"]):
-                self.results.setItem(row, col, QTableWidgetItem(text))
+                item = QTableWidgetItem(text)
+                item.setToolTip(text)  # whole, where the column is too narrow for it
+                self.results.setItem(row, col, item)
         self._clear_examples()
         for col, title in enumerate(["black-and-white", "before", "after", "original"]):
             self.examples.addWidget(QLabel(title, alignment=Qt.AlignmentFlag.AlignCenter), 0, col)

@@ -107,3 +107,17 @@ def test_the_before_and_after_table_fits_its_columns_at_900_px(window, qtbot):
         width = max(table.fontMetrics().horizontalAdvance(table.item(r, col).text())
                     for r in range(table.rowCount()))
         assert header.sectionSize(col) >= width
+
+
+def test_the_before_and_after_table_keeps_room_for_the_names_at_800_px(window, qtbot):
+    """On one line the titles took the names' room: "od" was all a name showed."""
+    tab = window.train_tab
+    window.tabs.setCurrentWidget(tab)
+    window.resize(800, 600)
+    qtbot.waitUntil(lambda: window.width() == 800)
+    tab.finished(outcome())
+    QApplication.processEvents()
+    table, header = tab.results, tab.results.horizontalHeader()
+    assert table.horizontalScrollBar().maximum() == 0
+    assert header.sectionSize(0) == max(header.sectionSize(c) for c in range(table.columnCount()))
+    assert table.item(0, 0).toolTip() == "gray baseline (a=b=0)"  # whole, where cut short
