@@ -9,7 +9,7 @@ from skimage import data
 
 from model import color
 from model.album.ageing import damaged, faded, gray
-from model.album.dust import clean_damage, find_damage
+from model.album.dust import DamageFound, clean_damage, find_damage
 from model.album.restore import RestoreOptions, restore_print
 from model.album.tone import restore_tone
 
@@ -235,3 +235,21 @@ def test_a_line_that_only_just_passes_on_both_counts_is_no_scratch():
     assert not marginal(40.0, 0.70 * 40, 0.28 * 40)
     assert not marginal(40.0, 0.58 * 40, 0.18 * 40)
     assert LINE_SHARP < 0.52 and 0.28 < LINE_SIDES
+
+
+def test_a_grain_of_texture_taken_for_dust_keeps_most_of_its_value_and_a_speck_goes():
+    """A marked speck's pixels keep their difference from the fill up to the grain of
+    the unmarked pixels around it: a grain of the photo's own texture stays nearly as
+    it was, a speck far lighter than the texture goes; a scratch's marks take the fill."""
+    rng = np.random.default_rng(5)
+    L = rng.uniform(0.3, 0.7, (40, 40)).astype(np.float32)  # grainy texture
+    L[29:32, 29:32] = 1.0  # a speck of dust
+    rgb = np.dstack([L] * 3)
+    grain, speck = np.zeros(L.shape, bool), np.zeros(L.shape, bool)
+    grain[9:12, 9:12] = speck[29:32, 29:32] = True
+    mask = grain | speck
+    clean = clean_damage(rgb, DamageFound(mask, 2, 0))
+    filled = clean_damage(rgb, DamageFound(mask, 0, 2, lines=mask))  # as scratches
+    assert np.abs(clean - rgb)[grain].mean() < 0.5 * np.abs(filled - rgb)[grain].mean()
+    assert clean[speck].max() < 0.8
+    assert np.array_equal(clean[~mask], rgb[~mask])

@@ -1,8 +1,9 @@
 """Cleaning dust and scratches off a scanned print, on request only, doing no harm.
 
 ``find_damage`` marks small specks and thin scratch lines; ``clean_damage`` fills only
-those pixels in from around them (OpenCV's Telea inpainting). Everything else is left
-bit for bit as it was. All contrasts are on Lab L (0-100).
+those pixels in from around them (OpenCV's Telea inpainting), a speck's keeping what of
+its difference from the fill lies within the grain of the photo around it. Everything
+else is left bit for bit as it was. All contrasts are on Lab L (0-100).
 
 Specks. Candidates are the peaks of the light and the dark top-hats (what an opening or
 a closing with a disk of SPECK_SIZE px takes away), at least SPECK_MIN (or NOISE_K times
@@ -70,6 +71,14 @@ GROW = 1                # px: a speck's marks are grown by this, to take in its 
 # less gain). Specks stay at 1 px: grown by 2, those wrongly found on clean photos cost
 # twice the dB (mean -0.06 dB).
 GROW_LINE = 2
+# a speck's filled pixels keep their difference from the fill up to this share of the
+# spread (10th-90th percentile) of the unmarked pixels within GRAIN_REACH px of it. On
+# 40 BSDS500 photos at a scan's size, clean photos lost -0.111 dB by the fill alone and
+# -0.063 dB so, the damaged ones gaining +9.13 dB against +9.14 (0.5: -0.038 and +8.84
+# dB; the nearest pixels' range without the fill: -0.031 and +8.67, but flat patches).
+# On Walt Whitman's portrait, its 98 specks kept a median 93% of the fill's change
+GRAIN = 0.25
+GRAIN_REACH = 3
 
 _DISK = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (SPECK_SIZE, SPECK_SIZE))
 _NEAR = np.ones((5, 5), np.uint8)
@@ -82,6 +91,7 @@ class DamageFound:
     mask: np.ndarray     # H×W bool: the pixels to be filled in
     specks: int
     scratches: int
+    lines: np.ndarray | None = None  # H×W bool: those of them that are scratches' marks
 
     @property
     def share(self) -> float:
@@ -100,8 +110,9 @@ def find_damage(rgb: np.ndarray) -> DamageFound:
             cv2.morphologyEx(L, cv2.MORPH_CLOSE, _DISK) - L)
     lines, scratches = find_scratches(L, hats)
     mask, specks = _specks(L, hats, lines)
-    mask = _grown(mask, GROW) | _grown(lines, GROW_LINE)
-    return DamageFound(mask.astype(bool), specks, scratches)
+    lines = _grown(lines, GROW_LINE).astype(bool)
+    mask = _grown(mask, GROW).astype(bool) | lines
+    return DamageFound(mask, specks, scratches, lines)
 
 
 def _grown(marks: np.ndarray, px: int) -> np.ndarray:
@@ -231,8 +242,9 @@ def _catchlight(L: np.ndarray, own: np.ndarray, y0: int, x0: int) -> bool:
 
 
 def clean_damage(rgb: np.ndarray, found: DamageFound) -> np.ndarray:
-    """The photo with the marked pixels filled in from around them; every other pixel
-    as it was."""
+    """The photo with the marked pixels filled in from around them (OpenCV's Telea
+    inpainting); every other pixel as it was. A speck's pixels keep as much of their
+    difference from the fill as the photo's own grain around it shows (``GRAIN``)."""
     if not found.mask.any():
         return rgb
     mask = found.mask.astype(np.uint8)
@@ -242,5 +254,32 @@ def clean_damage(rgb: np.ndarray, found: DamageFound) -> np.ndarray:
         # with values out to -0.7 and 1.8, while the same in 0-255 is right
         channel = np.ascontiguousarray(out[..., c] * 255.0)
         out[..., c] = cv2.inpaint(channel, mask, 3, cv2.INPAINT_TELEA) / 255.0
+    _keep_grain(out, rgb, found)
     out[~found.mask] = rgb[~found.mask]
     return np.clip(out, 0.0, 1.0)
+
+
+def _keep_grain(filled: np.ndarray, rgb: np.ndarray, found: DamageFound) -> None:
+    """Give each speck's filled pixels back their difference from the fill, up to
+    ``GRAIN`` of the spread (10th to 90th percentile) of the unmarked pixels within
+    ``GRAIN_REACH`` px of it, in place. Dust lies far outside what surrounds it and
+    goes all but whole; a grain of the photo's own texture taken for dust lies within
+    that spread and keeps its value, where the fill alone smoothed it away."""
+    specks = found.mask if found.lines is None else found.mask & ~found.lines
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(specks.astype(np.uint8),
+                                                           connectivity=8)
+    reach = np.ones((2 * GRAIN_REACH + 1, 2 * GRAIN_REACH + 1), np.uint8)
+    H, W = specks.shape
+    for i in range(1, n):
+        x, y, w, h = stats[i, :4]
+        x0, y0 = max(0, x - GRAIN_REACH), max(0, y - GRAIN_REACH)
+        x1, y1 = min(W, x + w + GRAIN_REACH), min(H, y + h + GRAIN_REACH)
+        own = labels[y0:y1, x0:x1] == i
+        ring = (cv2.dilate(own.astype(np.uint8), reach) > 0) & ~found.mask[y0:y1, x0:x1]
+        if ring.sum() < 4:
+            continue  # nothing unmarked near enough to say what the grain is
+        for c in range(rgb.shape[2]):
+            lo, hi = np.percentile(rgb[y0:y1, x0:x1, c][ring], [10, 90])
+            grain = GRAIN * (hi - lo)
+            fill = filled[y0:y1, x0:x1, c]
+            fill[own] += np.clip(rgb[y0:y1, x0:x1, c][own] - fill[own], -grain, grain)
