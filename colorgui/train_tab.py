@@ -416,7 +416,8 @@ class TrainTab(QWidget):
                                         f"{r.ssim:.4f}", f"{r.cf:.1f} ({r.cf_ratio:.0%})",
                                         f"{r.delta_cf:.1f}"]):
                 item = QTableWidgetItem(text)
-                item.setToolTip(text)  # whole, where the column is too narrow for it
+                if col == 0:  # the name stretches and may be cut: whole, with the measures
+                    item.setToolTip(f"<p><b>{html.escape(text)}</b></p>{MEASURES}")
                 self.results.setItem(row, col, item)
         self._clear_examples()
         for col, title in enumerate(["black-and-white", "before", "after", "original"]):

@@ -134,12 +134,13 @@ SCENE_TEST = replace(REFERENCE_TEST, similarity=0.4, lightness=8.0, ratio=0.9, c
 # as before (docs/hints.md)
 PALE_SHARE = 0.05
 PALE_FROM, PALE_FULL = 1.7, 2.0
-# the most times its own colourfulness such a photo is brought toward. The saturation
-# itself stays within MAX_SCENE_SATURATION; what this sets is the colourfulness aimed at,
-# which the reference's hints already carry part of the way. Capped at 2 like the
-# saturation, the pairs raised reached 71% of the truth's colourfulness (7 pairs; the
-# model's own 36%): same scene 92 → 93% with +4.71 → +4.70 dB, people unchanged (+0.20,
-# faces +0.07); 160 unseen scene photos 92 → 94%, +3.06 → +3.08 dB; 4 did as 3
+# the most saturation of the model's colours whose colourfulness such a photo is brought
+# toward. The saturation itself stays within MAX_SCENE_SATURATION; this sets the
+# colourfulness aimed at, which the reference's hints already carry part of the way.
+# Capped at 2 like the saturation, the pairs raised reached 71% of the truth's
+# colourfulness (7 pairs; the model's own 36%). Capped at 3: same scene 92 → 93% with
+# +4.71 → +4.70 dB, people as with 2 (+0.20, faces +0.07); 160 unseen scene photos
+# 92 → 94%, +3.06 → +3.08 dB; 4 did as 3
 PALE_MAX = 3.0
 DEFAULT_STRENGTH = 1.0
 # the most a reference raises the saturation (the app's slider ends at 200%)
