@@ -92,15 +92,20 @@ def test_the_train_tabs_settings_keep_their_height_in_a_short_window(window, qtb
     assert tab.expect_label.height() >= tab.expect_label.heightForWidth(tab.expect_label.width())
 
 
-def test_the_before_and_after_table_fits_its_columns_at_900_px(window, qtbot):
-    """At 900×600 its six columns, at a default 100 px each, scrolled sideways."""
+def finished_table(window, qtbot, width: int):
+    """The Train tab's before-and-after table of a finished fine-tune, ``width`` px wide."""
     tab = window.train_tab
     window.tabs.setCurrentWidget(tab)
-    window.resize(900, 600)
-    qtbot.waitUntil(lambda: window.width() == 900)
+    window.resize(width, 600)
+    qtbot.waitUntil(lambda: window.width() == width)
     tab.finished(outcome())
     QApplication.processEvents()
-    table = tab.results
+    return tab.results
+
+
+def test_the_before_and_after_table_fits_its_columns_at_900_px(window, qtbot):
+    """At 900×600 its six columns, at a default 100 px each, scrolled sideways."""
+    table = finished_table(window, qtbot, 900)
     assert table.horizontalScrollBar().maximum() == 0
     header = table.horizontalHeader()
     for col in range(1, table.columnCount()):  # every number and its title whole
@@ -111,13 +116,8 @@ def test_the_before_and_after_table_fits_its_columns_at_900_px(window, qtbot):
 
 def test_the_before_and_after_table_keeps_room_for_the_names_at_800_px(window, qtbot):
     """On one line the titles took the names' room: "od" was all a name showed."""
-    tab = window.train_tab
-    window.tabs.setCurrentWidget(tab)
-    window.resize(800, 600)
-    qtbot.waitUntil(lambda: window.width() == 800)
-    tab.finished(outcome())
-    QApplication.processEvents()
-    table, header = tab.results, tab.results.horizontalHeader()
+    table = finished_table(window, qtbot, 800)
+    header = table.horizontalHeader()
     assert table.horizontalScrollBar().maximum() == 0
     assert header.sectionSize(0) == max(header.sectionSize(c) for c in range(table.columnCount()))
     assert "gray baseline (a=b=0)" in table.item(0, 0).toolTip()  # whole, where cut short
