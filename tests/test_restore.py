@@ -223,6 +223,28 @@ def test_a_line_along_an_edge_that_only_just_passes_for_a_scratch_survives():
     assert found.scratches == 0 and found.share < 0.0001
 
 
+def highlight_beside_a_handle(c, handle=True):
+    """A 1 px light line across the sky; with ``handle``, a darker object beside it, its
+    edge 5 px away along the line's whole length, as a handle's or a frame's highlight."""
+    if handle:
+        cv2.fillPoly(c, [np.array([[560, 45], [1000, 305], [1000, 345], [560, 85]])], 120,
+                     cv2.LINE_AA)
+    cv2.line(c, (560, 40), (1000, 300), 250, 1, cv2.LINE_AA)
+
+
+def test_a_highlight_along_an_edge_of_the_photo_is_no_scratch():
+    """A handle's highlight, a screen's border: a thin line each of whose profiles
+    passes for a scratch's, but with an edge of the photo's own beside it all along (as
+    every line found on 150 undamaged ImageNet originals had). The same line crossing
+    the sky alone is a scratch."""
+    _, hurt, truth = sky_with(highlight_beside_a_handle)
+    found = find_damage(hurt)
+    assert found.scratches == 0 and found.share < 0.0001
+    _, hurt, truth = sky_with(lambda c: highlight_beside_a_handle(c, handle=False))
+    found = find_damage(hurt)
+    assert found.scratches == 1 and found.mask[truth].mean() > 0.9
+
+
 def test_a_line_that_only_just_passes_on_both_counts_is_no_scratch():
     """A fence's rail on 200 scene photos: its sides differed by 0.18 of its contrast and
     its steps were 0.52 of it, each inside a scratch's limits (0.3, 0.5) but both near
