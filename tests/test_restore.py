@@ -260,6 +260,20 @@ def test_a_line_that_only_just_passes_on_both_counts_is_no_scratch():
     assert LINE_SHARP < 0.52 and 0.28 < LINE_SIDES
 
 
+def test_a_seam_short_of_black_is_no_scratch_while_a_scratch_going_all_the_way_is():
+    """A filing cabinet's seam, a needle on 772 ImageNet originals: a line a little
+    one-sided (sides 0.18-0.28 of its contrast), not quite sharp (steps 0.56-0.64) and
+    taking 0.61-0.79 of the way to black. Dust and a scratched-off emulsion go nearly all
+    the way; so does a drawn scratch with the same profile."""
+    from model.album.scratches import seam
+
+    assert seam(35.0, 0.63 * 35, 0.24 * 35, 0.68)       # the needle
+    assert seam(32.0, 0.63 * 32, 0.19 * 32, 0.74)       # the cabinet's seam
+    assert not seam(35.0, 0.63 * 35, 0.24 * 35, 0.87)   # as far as a drawn scratch goes
+    assert not seam(50.0, 0.78 * 50, 0.09 * 50, 0.70)   # sharp and even: a scratch
+    assert not seam(50.0, 0.60 * 50, 0.10 * 50, 0.70)   # even on both sides
+
+
 def test_a_grain_of_texture_taken_for_dust_keeps_most_of_its_value_and_a_speck_goes():
     """A marked speck's pixels keep their difference from the fill up to a quarter of
     the spread of the unmarked pixels around it: a grain of the photo's own texture
