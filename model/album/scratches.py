@@ -75,10 +75,11 @@ RIM_STEP, RIM_SHARE = 0.3, 0.8
 # a line whose sides differ by over SEAM[0] of its contrast, whose steps stay under
 # SEAM[1] of it and which takes less than SEAM[2] of the way to white (black) is a seam or
 # a shadow line of the photo's own: dust and a scratched-off emulsion go nearly all the
-# way. On 772 more ImageNet originals of the training folders, the 19 pieces found on 7
-# undamaged photos (seams on filing cabinets and a car's hood, a screwdriver's shadow, a
-# car's pillar, a needle) had sides 0.18-0.28, steps 0.56-0.64 and went 0.61-0.89 of the
-# way; 18 were all three, as was 1 of 683 pieces of drawn scratches on 60 of them
+# way. On 772 more ImageNet originals of the training folders, 7 undamaged photos had a
+# line taken; the 19 pieces found on 5 of them (seams on filing cabinets and a car's hood,
+# a car's pillar, a needle) had sides 0.18-0.28, steps 0.56-0.64 and went 0.61-0.89 of
+# the way; 18 were all three, as was 1 of 683 pieces of drawn scratches on 60 of them.
+# 5 of the 7 photos then had no line taken
 SEAM = (0.15, 0.66, 0.8)
 HAT_MIN = 2.5           # L: a scratch piece's pixels that are filled in
 TRACE_LOW = 1.0         # L: the filter's response that carries a scratch on
