@@ -111,6 +111,21 @@ def test_one_speck_is_found_and_filled_in():
     assert error_L(hurt, original, truth) > 5 and error_L(clean, original, truth) < 1
 
 
+def test_a_faint_speck_on_the_plain_sky_is_found_and_the_scanners_noise_is_not():
+    """A light speck about 5 L over the sky, through a scanner's noise (2 levels of 255):
+    faint, but on ground that calm it shows. The noise alone is left as it is."""
+    original, hurt, truth = sky_with(
+        lambda c: cv2.circle(c, (800, 150), 2, int(c[150, 800]) + 14, -1, cv2.LINE_AA))
+    rng = np.random.default_rng(0)
+
+    def scanned(rgb):
+        return np.rint(np.clip(rgb + rng.normal(0, 2 / 255, rgb.shape), 0, 1) * 255) / 255
+
+    assert np.abs(color.luminance(hurt) - color.luminance(original))[truth].max() < 6
+    assert find_damage(scanned(hurt)).mask[truth].all()
+    assert not find_damage(scanned(original)).mask[:300, 500:].any()  # the sky
+
+
 def test_one_scratch_is_found_whole_and_filled_in():
     """A dark line 1-2 px wide across the sky: all of it, its ends too, is filled in."""
     original, hurt, truth = sky_with(lambda c: cv2.line(c, (560, 40), (1000, 300), 30, 1,
@@ -205,6 +220,11 @@ def test_a_family_of_parallel_seams_survives():
     assert found.scratches == 0 and not found.mask[truth].any()
 
 
+# the part of the sky the lines below are drawn on (faint specks of the cameraman's own
+# coat, elsewhere, may be taken on this noiseless photo)
+LINES_AREA = np.s_[20:360, 540:]
+
+
 def test_a_line_along_an_edge_that_only_just_passes_for_a_scratch_survives():
     """An eave's or a beam's edge: a soft dark line along a step between two tones. Its
     sides differ and its steps are soft, each only just within a scratch's limits (as
@@ -220,7 +240,7 @@ def test_a_line_along_an_edge_that_only_just_passes_for_a_scratch_survives():
 
     _, hurt, _ = sky_with(draw)
     found = find_damage(hurt)
-    assert found.scratches == 0 and found.share < 0.0001
+    assert found.scratches == 0 and not found.mask[LINES_AREA].any()
 
 
 def highlight_beside_a_handle(c, handle=True):
@@ -240,7 +260,7 @@ def test_a_highlight_along_an_edge_of_the_photo_is_no_scratch():
     the sky alone is a scratch."""
     _, hurt, _ = sky_with(highlight_beside_a_handle)
     found = find_damage(hurt)
-    assert found.scratches == 0 and found.share < 0.0001
+    assert found.scratches == 0 and not found.mask[LINES_AREA].any()
     _, hurt, truth = sky_with(lambda c: highlight_beside_a_handle(c, handle=False))
     found = find_damage(hurt)
     assert found.scratches == 1 and found.mask[truth].mean() > 0.9

@@ -7,7 +7,8 @@ it. Everything else is left bit for bit as it was. All contrasts are on Lab L (0
 
 Specks. Candidates are the peaks of the light and the dark top-hats (what an opening or
 a closing with a disk of SPECK_SIZE px takes away), at least SPECK_MIN (or NOISE_K times
-the photo's noise) above their surroundings. A peak is a speck when
+the photo's noise) above their surroundings, or FAINT_MIN on calm ground, and PEAK_LOCAL
+times the texture around them. A peak is a speck when
 * it is small: the pixels above half its contrast cover at most SPECK_AREA px and
   SPECK_SPAN across, and it stays apart from other structure down to a quarter of its
   contrast (LOW_SPAN): a bump on a rim or a ridge does not;
@@ -45,6 +46,10 @@ from model.album.scratches import find_scratches
 # ----- specks
 SPECK_SIZE = 7          # px: the top-hat's disk; specks up to 5 px across stand out
 SPECK_MIN = 8.0         # L: a speck's least contrast (below it, as many are noise bumps)
+# L: a faint speck's least contrast. The texture cut (PEAK_LOCAL) lets one that faint
+# pass on calm ground only (a plain wall, a backdrop, sky), where it shows; its shape is
+# judged at levels set by this floor rather than SPECK_MIN's
+FAINT_MIN = 4.0
 NOISE_K = 5.0           # × the photo's noise: the least contrast on a grainy scan
 PEAK_LOCAL = 3.0        # × the mean top-hat within 8 px: a cheap first cut of texture
 SPECK_AREA = 40         # px above half the contrast: the largest speck
@@ -155,7 +160,8 @@ def _span(blob: np.ndarray) -> int:
 def _specks(L, hats, lines) -> tuple[np.ndarray, int]:
     """Marks for the specks, and how many (module notes)."""
     H, W = L.shape
-    floor = max(SPECK_MIN, NOISE_K * noise_level(L))
+    noise = NOISE_K * noise_level(L)
+    floor, faint = max(SPECK_MIN, noise), max(FAINT_MIN, noise)
     either = np.maximum(hats[0], hats[1])
     texture = cv2.GaussianBlur(either, (0, 0), 8.0)
     steps = _steps(L)
@@ -165,7 +171,7 @@ def _specks(L, hats, lines) -> tuple[np.ndarray, int]:
     mask = np.zeros(L.shape, np.uint8)
     count = 0
     for light, hat in zip((True, False), hats):
-        peaks = ((hat >= cv2.dilate(hat, _NEAR)) & (hat > floor)
+        peaks = ((hat >= cv2.dilate(hat, _NEAR)) & (hat > faint)
                  & (hat > PEAK_LOCAL * texture))
         ys, xs = np.nonzero(peaks)
         seen = np.zeros(L.shape, bool)
@@ -181,7 +187,8 @@ def _specks(L, hats, lines) -> tuple[np.ndarray, int]:
                 continue
             seen[y0:y1, x0:x1] |= own
             marks = _speck(L[y0:y1, x0:x1], window, either[y0:y1, x0:x1],
-                           steps[y0:y1, x0:x1], own, py, px, contrast, floor, light)
+                           steps[y0:y1, x0:x1], own, py, px, contrast,
+                           floor if contrast > floor else faint, light)
             if marks is not None and light and _catchlight(L, own, y0, x0):
                 marks = None
             if marks is not None:
