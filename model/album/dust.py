@@ -6,9 +6,10 @@ their difference from the fill up to GRAIN of the spread of the unmarked pixels 
 it. Everything else is left bit for bit as it was. All contrasts are on Lab L (0-100).
 
 Specks. Candidates are the peaks of the light and the dark top-hats (what an opening or
-a closing with a disk of SPECK_SIZE px takes away), at least SPECK_MIN (or NOISE_K times
-the photo's noise) above their surroundings, or FAINT_MIN on calm ground, and PEAK_LOCAL
-times the texture around them. A peak is a speck when
+a closing with a disk of SPECK_SIZE px takes away), at least FAINT_MIN (or NOISE_K times
+the photo's noise) above their surroundings and PEAK_LOCAL times the texture around
+them, so that one fainter than SPECK_MIN passes on calm ground only. A peak is a speck
+when
 * it is small: the pixels above half its contrast cover at most SPECK_AREA px and
   SPECK_SPAN across, and it stays apart from other structure down to a quarter of its
   contrast (LOW_SPAN): a bump on a rim or a ridge does not;
@@ -45,10 +46,10 @@ from model.album.scratches import find_scratches
 
 # ----- specks
 SPECK_SIZE = 7          # px: the top-hat's disk; specks up to 5 px across stand out
-SPECK_MIN = 8.0         # L: a speck's least contrast (below it, as many are noise bumps)
-# L: a faint speck's least contrast. The texture cut (PEAK_LOCAL) lets one that faint
-# pass on calm ground only (a plain wall, a backdrop, sky), where it shows; its shape is
-# judged at levels set by this floor rather than SPECK_MIN's
+SPECK_MIN = 8.0         # L: the floor a speck's shape is judged from (its low span, marks)
+# L: a speck's least contrast. The texture cut (PEAK_LOCAL) lets one fainter than
+# SPECK_MIN pass on calm ground only (a plain wall, a backdrop, sky), where it shows; its
+# shape is judged from this floor instead
 FAINT_MIN = 4.0
 NOISE_K = 5.0           # × the photo's noise: the least contrast on a grainy scan
 PEAK_LOCAL = 3.0        # × the mean top-hat within 8 px: a cheap first cut of texture
