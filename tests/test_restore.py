@@ -126,6 +126,22 @@ def test_a_faint_speck_on_the_plain_sky_is_found_and_the_scanners_noise_is_not()
     assert not find_damage(scanned(original)).mask[:300, 500:].any()  # the sky
 
 
+def test_a_scan_saved_as_jpeg_has_no_faint_specks_taken(monkeypatch):
+    """JPEG's compression smooths a scan's noise away (it reads 0) and leaves bumps of a
+    few L on calm ground, which a faint speck cannot be told from: there only specks of
+    SPECK_MIN and more are taken."""
+    import model.album.dust as dust
+
+    rng = np.random.default_rng(0)
+    scan = np.rint(np.clip(camera() + rng.normal(0, 2 / 255, (1024, 1024, 3)), 0, 1) * 255)
+    _, jpeg = cv2.imencode(".jpg", scan.astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 75])
+    rgb = cv2.imdecode(jpeg, cv2.IMREAD_COLOR).astype(np.float32) / 255
+    assert dust.noise_level(color.luminance(rgb).astype(np.float32)) == 0
+    found = find_damage(rgb)
+    monkeypatch.setattr(dust, "FAINT_MIN", dust.SPECK_MIN)
+    assert np.array_equal(found.mask, find_damage(rgb).mask)
+
+
 def test_one_scratch_is_found_whole_and_filled_in():
     """A dark line 1-2 px wide across the sky: all of it, its ends too, is filled in."""
     original, hurt, truth = sky_with(lambda c: cv2.line(c, (560, 40), (1000, 300), 30, 1,

@@ -7,9 +7,9 @@ it. Everything else is left bit for bit as it was. All contrasts are on Lab L (0
 
 Specks. Candidates are the peaks of the light and the dark top-hats (what an opening or
 a closing with a disk of SPECK_SIZE px takes away), at least FAINT_MIN (or NOISE_K times
-the photo's noise) above their surroundings and PEAK_LOCAL times the texture around
-them, so that one fainter than SPECK_MIN passes on calm ground only. A peak is a speck
-when
+the photo's noise; SPECK_MIN where no noise can be measured, as in a JPEG) above their
+surroundings and PEAK_LOCAL times the texture around them, so that one fainter than
+SPECK_MIN passes on calm ground only. A peak is a speck when
 * it is small: the pixels above half its contrast cover at most SPECK_AREA px and
   SPECK_SPAN across, and it stays apart from other structure down to a quarter of its
   contrast (LOW_SPAN): a bump on a rim or a ridge does not;
@@ -162,7 +162,10 @@ def _specks(L, hats, lines) -> tuple[np.ndarray, int]:
     """Marks for the specks, and how many (module notes)."""
     H, W = L.shape
     noise = NOISE_K * noise_level(L)
-    floor, faint = max(SPECK_MIN, noise), max(FAINT_MIN, noise)
+    floor = max(SPECK_MIN, noise)
+    # where no noise can be measured (a JPEG's compression smooths a scan's noise away and
+    # leaves bumps of a few L on calm ground) a faint peak cannot be told from those
+    faint = max(FAINT_MIN, noise) if noise > 0 else floor
     either = np.maximum(hats[0], hats[1])
     texture = cv2.GaussianBlur(either, (0, 0), 8.0)
     steps = _steps(L)
