@@ -5,6 +5,7 @@ import math
 
 import cv2
 import numpy as np
+import pytest
 from skimage import data
 
 from model import color
@@ -140,6 +141,33 @@ def test_a_scan_saved_as_jpeg_has_no_faint_specks_taken(monkeypatch):
     found = find_damage(rgb)
     monkeypatch.setattr(dust, "FAINT_MIN", dust.SPECK_MIN)
     assert np.array_equal(found.mask, find_damage(rgb).mask)
+
+
+def test_the_speck_judge_adds_up_its_trees_leaves():
+    """Each tree sends a candidate left where its feature is at most the node's
+    threshold; the leaves' values, summed with the baseline, are the log-odds of dust."""
+    from model.album.dust import FEATURES, SpeckJudge
+
+    contrast, sharp = FEATURES.index("contrast"), FEATURES.index("sharp")
+    split = {"feature": [contrast, 0, 0], "threshold": [10.0, 0, 0], "left": [1, 0, 0],
+             "right": [2, 0, 0], "leaf": [0, 1, 1], "value": [0.0, -2.0, 2.0]}
+    deeper = {"feature": [sharp, 0, contrast, 0, 0], "threshold": [0.5, 0, 30.0, 0, 0],
+              "left": [1, 0, 3, 0, 0], "right": [2, 0, 4, 0, 0], "leaf": [0, 1, 0, 1, 1],
+              "value": [0.0, -1.0, 0.0, 0.5, 1.0]}
+    judge = SpeckJudge({"features": list(FEATURES), "baseline": 0.25, "trees": [split, deeper]})
+    X = np.zeros((3, len(FEATURES)), np.float32)
+    X[:, contrast] = [5.0, 20.0, 40.0]
+    X[:, sharp] = [0.9, 0.3, 0.9]
+    logit = np.array([0.25 - 2.0 + 0.5, 0.25 + 2.0 - 1.0, 0.25 + 2.0 + 1.0])
+    assert np.allclose(judge.probability(X), 1 / (1 + np.exp(-logit)))
+
+
+def test_a_speck_judge_for_other_features_is_refused():
+    from model.album.dust import FEATURES, SpeckJudge, speck_judge
+
+    with pytest.raises(ValueError, match="weighs"):
+        SpeckJudge({"features": list(FEATURES[:-1]), "baseline": 0.0, "trees": []})
+    assert len(speck_judge().roots) > 10  # the bundled one loads
 
 
 def test_one_scratch_is_found_whole_and_filled_in():
