@@ -61,7 +61,7 @@ AROUND = 10             # px: the neighbourhood it must stand out from
 # a speck this strong (L) and large (px) would do harm if it were the photo's own: it must
 # take this share of the way to white (black) from its ring, whatever the judge says
 # (dust scans nearly white or black). On 100 ImageNet originals at a scan's size good
-# photos lost -0.061 dB with it and -0.126 without, for 87.7% found against 87.7%
+# photos lost -0.061 dB with it and -0.126 without, 87.7% found either way
 STRONG, STRONG_AREA = 15.0, 4
 STRONG_EXTREME = 0.7
 MARK = 0.2              # pixels above this share of its contrast are filled in
@@ -311,6 +311,7 @@ class SpeckJudge:
 
 @lru_cache(maxsize=1)
 def speck_judge() -> SpeckJudge:
+    """The judge whose trees lie beside this module (read once)."""
     return SpeckJudge(json.loads(JUDGE_FILE.read_text(encoding="utf-8")))
 
 
