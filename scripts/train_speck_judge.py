@@ -114,9 +114,7 @@ def gather(folders: list[Path], limit: int, seed: int, scan_side, opacity, jobs:
                 number += 1
 
     with multiprocessing.Pool(jobs) as pool:
-        parts = []
-        for parts_done in tqdm(pool.imap(photo_candidates, tasks()), unit="photo"):
-            parts.append(parts_done)
+        parts = list(tqdm(pool.imap(photo_candidates, tasks()), unit="photo"))
     return tuple(np.concatenate(p) for p in zip(*parts))
 
 
@@ -167,8 +165,9 @@ def main(argv=None) -> int:
                                            max_leaf_nodes=args.leaves, random_state=0)
     model.fit(X, y, sample_weight=weight)
     data = export(model)
-    check = dust.SpeckJudge(data).probability(X[:2000])
-    assert np.allclose(check, model.predict_proba(X[:2000])[:, 1], atol=1e-5)
+    ours = dust.SpeckJudge(data).probability(X[:2000])
+    if not np.allclose(ours, model.predict_proba(X[:2000])[:, 1], atol=1e-5):
+        raise SystemExit("the exported trees do not give scikit-learn's probabilities")
     args.out.write_text(json.dumps(data, separators=(",", ":")) + "\n", encoding="utf-8")
     print(f"wrote {args.out} ({len(data['trees'])} trees)")
     return 0

@@ -154,7 +154,8 @@ def test_the_speck_judge_adds_up_its_trees_leaves():
     deeper = {"feature": [sharp, 0, contrast, 0, 0], "threshold": [0.5, 0, 30.0, 0, 0],
               "left": [1, 0, 3, 0, 0], "right": [2, 0, 4, 0, 0], "leaf": [0, 1, 0, 1, 1],
               "value": [0.0, -1.0, 0.0, 0.5, 1.0]}
-    judge = SpeckJudge({"features": list(FEATURES), "baseline": 0.25, "trees": [split, deeper]})
+    judge = SpeckJudge({"version": 1, "features": list(FEATURES), "baseline": 0.25,
+                        "trees": [split, deeper]})
     X = np.zeros((3, len(FEATURES)), np.float32)
     X[:, contrast] = [5.0, 20.0, 40.0]
     X[:, sharp] = [0.9, 0.3, 0.9]
@@ -166,7 +167,10 @@ def test_a_speck_judge_for_other_features_is_refused():
     from model.album.dust import FEATURES, SpeckJudge, speck_judge
 
     with pytest.raises(ValueError, match="weighs"):
-        SpeckJudge({"features": list(FEATURES[:-1]), "baseline": 0.0, "trees": []})
+        SpeckJudge({"version": 1, "features": list(FEATURES[:-1]), "baseline": 0.0,
+                    "trees": []})
+    with pytest.raises(ValueError, match="version"):
+        SpeckJudge({"version": 2, "features": list(FEATURES), "baseline": 0.0, "trees": []})
     assert len(speck_judge().roots) > 10  # the bundled one loads
 
 

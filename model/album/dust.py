@@ -280,6 +280,8 @@ class SpeckJudge:
     each tree, through the logistic function."""
 
     def __init__(self, data: dict):
+        if data.get("version") != 1:
+            raise ValueError(f"a speck judge of version {data.get('version')}, not 1")
         if tuple(data["features"]) != FEATURES:
             raise ValueError(f"the speck judge weighs {data['features']}, not {FEATURES}")
         self.baseline = float(data["baseline"])
