@@ -38,7 +38,6 @@ import numpy as np  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from benchmarks.restore_eval import load, scanned  # noqa: E402
-from model import color  # noqa: E402
 from model.album import dust  # noqa: E402
 from model.album.ageing import damaged  # noqa: E402
 
@@ -54,11 +53,7 @@ def candidates(rgb: np.ndarray, specks: np.ndarray | None):
     dust. A candidate weighs the square root of what hangs on it: for dust, the drawn
     pixels its marks cover; for anything else, the squared contrast its marks would lose
     (their count times its contrast squared)."""
-    L = np.ascontiguousarray(color.luminance(rgb), np.float32)
-    hats = (L - cv2.morphologyEx(L, cv2.MORPH_OPEN, dust._DISK),
-            cv2.morphologyEx(L, cv2.MORPH_CLOSE, dust._DISK) - L)
-    lines, _ = dust.find_scratches(L, hats)
-    found = dust.speck_candidates(L, hats, lines)
+    found = dust.candidates_on(rgb)
     X = np.zeros((len(found), len(dust.FEATURES)), np.float32)
     y = np.zeros(len(found), bool)
     weight = np.zeros(len(found), np.float32)

@@ -120,14 +120,26 @@ class DamageFound:
 
 def find_damage(rgb: np.ndarray) -> DamageFound:
     """The specks and scratches on a float RGB photo (module notes)."""
-    L = np.ascontiguousarray(color.luminance(rgb), np.float32)
-    hats = (L - cv2.morphologyEx(L, cv2.MORPH_OPEN, _DISK),
-            cv2.morphologyEx(L, cv2.MORPH_CLOSE, _DISK) - L)
-    lines, scratches = find_scratches(L, hats)
+    L, hats, lines, scratches = _looked_at(rgb)
     mask, specks = _specks(L, hats, lines)
     lines = _grown(lines, GROW_LINE).astype(bool)
     mask = _grown(mask, GROW).astype(bool) | lines
     return DamageFound(mask, specks, scratches, lines)
+
+
+def _looked_at(rgb: np.ndarray):
+    """(L, its light and dark top-hats, the scratches' marks, how many scratches)."""
+    L = np.ascontiguousarray(color.luminance(rgb), np.float32)
+    hats = (L - cv2.morphologyEx(L, cv2.MORPH_OPEN, _DISK),
+            cv2.morphologyEx(L, cv2.MORPH_CLOSE, _DISK) - L)
+    lines, scratches = find_scratches(L, hats)
+    return L, hats, lines, scratches
+
+
+def candidates_on(rgb: np.ndarray) -> list[Candidate]:
+    """Every speck candidate on a float RGB photo, before the judge (its training)."""
+    L, hats, lines, _ = _looked_at(rgb)
+    return speck_candidates(L, hats, lines)
 
 
 def _grown(marks: np.ndarray, px: int) -> np.ndarray:
@@ -211,15 +223,13 @@ def speck_candidates(L: np.ndarray, hats, lines: np.ndarray) -> list[Candidate]:
             if own.sum() > SPECK_AREA or _span(own) > SPECK_SPAN:
                 continue
             seen[y0:y1, x0:x1] |= own
+            local = contrast / max(float(texture[y, x]), 1e-3)
             judged = _judged(L[y0:y1, x0:x1], window, either[y0:y1, x0:x1],
-                             steps[y0:y1, x0:x1], own, py, px, contrast,
-                             floor if contrast > floor else faint, light)
+                             steps[y0:y1, x0:x1], own, py, px, contrast, local,
+                             floor if contrast > floor else faint, light,
+                             contrast <= floor, noise)
             if judged is not None:
-                features, marks = judged
-                features[FEATURES.index("local")] = contrast / max(float(texture[y, x]), 1e-3)
-                features[FEATURES.index("faint")] = float(contrast <= floor)
-                features[FEATURES.index("noise")] = noise
-                out.append(Candidate(y0, x0, own, marks, light, features))
+                out.append(Candidate(y0, x0, own, judged[1], light, judged[0]))
     return out
 
 
@@ -244,10 +254,9 @@ def _specks(L, hats, lines) -> tuple[np.ndarray, int]:
     return mask, count
 
 
-def _judged(L, hat, either, steps, own, py, px, contrast, floor, light):
+def _judged(L, hat, either, steps, own, py, px, contrast, local, floor, light, faint, noise):
     """(``FEATURES``, marks) of the peak at (py, px) of these windows; None where it does
-    not stand above its ring at all. ``local``, ``faint`` and ``noise`` are the caller's to
-    fill."""
+    not stand above its ring at all."""
     u8 = own.astype(np.uint8)
     ring = (cv2.dilate(u8, _RING_OUT) > 0) & ~(cv2.dilate(u8, _RING_IN) > 0)
     sign = 1.0 if light else -1.0
@@ -265,11 +274,11 @@ def _judged(L, hat, either, steps, own, py, px, contrast, floor, light):
         busy = float(np.percentile(either[around], 90)) / contrast
         busy_steps = float(np.percentile(steps[around], 90)) / max(own_step, 1e-3)
     features = np.array([
-        contrast, 0.0, stand, own_step / stand,
+        contrast, local, stand, own_step / stand,
         (top - float(np.percentile(ring_vals, 90))) / stand,
         _span(_blob(hat, py, px, max(0.25 * contrast, floor / 2))),
         stand / max(room, 1.0), busy, busy_steps, own.sum(), _span(own), float(light),
-        0.0, 0.0], np.float32)
+        float(faint), noise], np.float32)
     marks = (_blob(hat, py, px, max(MARK * contrast, floor / 4)) & near).astype(np.uint8)
     return features, marks
 
