@@ -15,7 +15,7 @@ from model.memory.cells import Cells, cells_of
 from model.memory.reference import (MAX_SCENE_SATURATION, PALE_MAX, REFERENCE_MAX_PIXELS,
                                     REFERENCE_TEST, ReferenceError, blend,
                                     colourfulness_of, hints_from, load_reference, match,
-                                    Matches, match_references, paler_than,
+                                    Matches, lightness_gap, match_references, paler_than,
                                     reference_from_rgb, reference_hints, scene_saturation,
                                     with_test)
 
@@ -169,11 +169,43 @@ def test_a_reference_of_the_photos_own_scene_brings_it_to_its_colourfulness(colo
     assert match_references(colorizer.analyse(color.luminance(b)), [other]).colourfulness is None
 
 
-def cells(ab) -> Cells:
+def test_a_reference_in_the_photos_light_shows_its_scene_though_it_matches_less(colorizer):
+    a, b = pair(strange_colours(photo("coffee")))
+    analysis = colorizer.analyse(color.luminance(b))
+    less = with_test(dense_share=0.99)  # the matches alone would not say it is the scene
+    ref = reference_from_rgb(a, colorizer, "a.png")
+    found = match_references(analysis, [ref], test=less)
+    assert found.colourfulness == ref.colourfulness  # its scene's colourfulness
+    assert len(found.hints) > len(match_references(analysis, [ref], test=less,
+                                                   scene_test=None).hints)  # matched again
+    # the same print in another light (darker by a fifth): no longer sure it is the scene
+    lab = color.rgb_to_lab(a)
+    lab[..., 0] *= 0.8
+    dark = reference_from_rgb(np.clip(color.lab_to_rgb(lab), 0, 1).astype(np.float32),
+                              colorizer, "dark.png")
+    target = cells_of(analysis)
+    assert lightness_gap(target, dark.cells, less) > less.same_light
+    assert len(match_references(analysis, [dark], test=less).hints) == len(
+        match_references(analysis, [dark], test=less, scene_test=None).hints)  # not again
+
+
+def cells(ab, L=50.0) -> Cells:
     ab = np.asarray(ab, np.float32)
     n = len(ab)
-    return Cells(1, n, np.eye(n, dtype=np.float32), np.full(n, 50, np.float32), ab,
+    return Cells(1, n, np.eye(n, dtype=np.float32),
+                 np.broadcast_to(np.asarray(L, np.float32), (n,)).copy(), ab,
                  np.zeros(n, np.float32))
+
+
+def test_black_and_white_say_nothing_of_the_light():
+    gray = [[0.0, 0.0]] * 6
+    photo_L = [0.0, 0.0, 100.0, 40.0, 50.0, 60.0]  # a black border, a blown-out sky
+    assert lightness_gap(cells(gray, photo_L), cells(gray, photo_L), REFERENCE_TEST) == 0.0
+    # another light: its mid-tones differ by 8, black stays black and white white
+    other = [0.0, 2.0, 99.0, 48.0, 58.0, 68.0]
+    assert lightness_gap(cells(gray, photo_L), cells(gray, other), REFERENCE_TEST) == 8.0
+    assert lightness_gap(cells(gray, [0.0] * 6), cells(gray, [1.0] * 6),
+                         REFERENCE_TEST) == np.inf  # nothing to judge by
 
 
 def test_only_matches_far_bolder_than_the_model_say_the_photo_is_paler_than_life():
@@ -193,7 +225,7 @@ def test_only_matches_far_bolder_than_the_model_say_the_photo_is_paler_than_life
 def test_a_reference_matching_part_of_the_photo_far_bolder_than_the_model_raises_it(colorizer):
     a, b = pair(photo("coffee"))
     analysis = colorizer.analyse(color.luminance(b))
-    sparse = with_test(dense_share=0.99)  # not counted as the photo's own scene
+    sparse = with_test(dense_share=0.99, same_light=0.0)  # not the photo's own scene
 
     def found(chroma):
         lab = color.rgb_to_lab(a)
