@@ -26,8 +26,8 @@ and their colours only nudge the model's. A reference that matches a large share
 photo (``dense_share``) shows the same scene, and so does one that matches less
 (``trust_share``) in the same light (``same_light``: where its cells match, whatever
 their lightness, they are as light as the photo's): its cells are matched again under a
-looser test (``SCENE_TEST``), and its colours are taken at full strength. Such a reference also
-says how colourful the scene is: the photo is brought to its colourfulness
+looser test (``SCENE_TEST``), and its colours are taken at full strength. Such a
+reference also says how colourful the scene is: the photo is brought to its colourfulness
 (``scene_saturation``), as the part of the photo the reference does not show keeps the
 model's colours, which are paler than life. A reference that matches less can still
 say so: where the model's colours at its matches are far paler than the reference's
@@ -444,10 +444,11 @@ def match_references(analysis, references: list[Reference], strength: float = DE
                      scene_test: MatchTest | None = SCENE_TEST) -> FromReferences:
     """Hints from every reference for the photo of ``analysis`` (``Colorizer.analyse``);
     where two references match one cell, the more similar match gives its colour. A
-    reference of the photo's own scene (dense, or in the same light) is matched again under ``scene_test`` and gives
-    its colourfulness (the one with the most matches, where several do); where none
-    shows the scene, the references whose matches are far bolder than the model's say
-    how colourful the photo is (``paler_than``, the boldest)."""
+    reference of the photo's own scene (dense, or in the same light) is matched again
+    under ``scene_test`` and gives its colourfulness (the one with the most matches,
+    where several do); where none shows the scene, the references whose matches are far
+    bolder than the model's say how colourful the photo is (``paler_than``, the
+    boldest)."""
     out = FromReferences([])
     if not references:
         return out
