@@ -133,8 +133,8 @@ def prepare(colorizer, scene_paths, people_paths) -> Prepared:
 def references_of(colorizer, p: Prepared, settings) -> dict:
     """Every reference each task uses, keyed like ``Prepared.views``."""
     from model import color
-    from model.memory.reference import (Reference, colourfulness_of, reference_cells,
-                                        working_rgb)
+    from model.memory.reference_photo import (Reference, colourfulness_of, reference_cells,
+                                              working_rgb)
 
     strides, centre = settings["strides"], settings["centre"]
 

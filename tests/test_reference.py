@@ -12,12 +12,13 @@ from model.colorizer import Colorizer
 from model.hints import REFERENCE
 from model.io.sidecar import content_hash
 from model.memory.cells import Cells, cells_of
-from model.memory.reference import (MAX_SCENE_SATURATION, PALE_MAX, REFERENCE_MAX_PIXELS,
-                                    REFERENCE_TEST, ReferenceError, blend,
-                                    colourfulness_of, hints_from, load_reference, match,
-                                    Matches, lightness_gap, match_references, paler_than,
-                                    reference_from_rgb, reference_hints, scene_saturation,
-                                    with_test)
+from model.memory.reference import (MAX_SCENE_SATURATION, PALE_MAX, REFERENCE_TEST, blend,
+                                    hints_from, match, Matches, lightness_gap,
+                                    match_references, paler_than, reference_hints,
+                                    scene_saturation, with_test)
+from model.memory.reference_photo import (REFERENCE_MAX_PIXELS, ReferenceError,
+                                          colourfulness_of, load_reference,
+                                          reference_from_rgb)
 
 
 @pytest.fixture(scope="module")

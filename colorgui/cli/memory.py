@@ -42,7 +42,7 @@ def add_colorize_options(c) -> None:
 def check_colorize_options(args) -> None:
     """Every ``--reference`` checked before the model loads (a usage error, exit status 2,
     names the file and the reason), as ``--hints`` is."""
-    from model.memory.reference import ReferenceError, check_reference_file
+    from model.memory.reference_photo import ReferenceError, check_reference_file
 
     for ref in getattr(args, "reference", []) or []:
         try:

@@ -50,7 +50,7 @@ def remembered(analysis, hints: list[Hint], name: str, ids: list[str] | None = N
                strides: str = "8+16", centre: bool = True, flipped=None) -> Remembered:
     """A photo (its ``Analysis``) with its user's ``hints``, as the album remembers it;
     with ``flipped`` (the ``Analysis`` of its mirror image) its mirror image too, as a
-    reference photo is (``model.memory.reference.reference_cells``)."""
+    reference photo is (``model.memory.reference_photo.reference_cells``)."""
     ids = list(ids) if ids is not None else [f"{name}#{i}" for i in range(len(hints))]
     parts = [_remembered_cells(analysis, hints, strides, centre)]
     if flipped is not None:

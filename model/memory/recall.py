@@ -20,9 +20,9 @@ from model.hints import CARRIED, REFERENCE, USER, Hint
 from model.memory.album import AlbumMemory
 from model.memory.carry import ALBUM_TEST, Remembered, carried_hints, remembered
 from model.memory.cells import cells_of
-from model.memory.reference import (DEFAULT_STRENGTH, OWN, REFERENCE_TEST, Reference,
-                                    ReferenceError, load_reference, match_references,
+from model.memory.reference import (DEFAULT_STRENGTH, REFERENCE_TEST, match_references,
                                     scene_saturation)
+from model.memory.reference_photo import OWN, Reference, ReferenceError, load_reference
 
 log = logging.getLogger(__name__)
 CLEAR_CELLS = 1.5  # matched/carried hints this close (in cells) to a user's are left out
