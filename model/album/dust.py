@@ -229,7 +229,8 @@ def speck_candidates(L: np.ndarray, hats, lines: np.ndarray) -> list[Candidate]:
                              floor if contrast > floor else faint, light,
                              contrast <= floor, noise)
             if judged is not None:
-                out.append(Candidate(y0, x0, own, judged[1], light, judged[0]))
+                features, marks = judged
+                out.append(Candidate(y0, x0, own, marks, light, features))
     return out
 
 

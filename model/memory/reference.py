@@ -15,23 +15,24 @@ the match is confident:
 - a reference cell of one colour (a/b spread under ``cell_spread``), not an edge;
 - the same lightness (|ΔL| under ``lightness``): the same thing in the same light.
 
-The reference's mirror image is matched too (``reference_photo.reference_cells``). Each confident match
-becomes a hint (``model.hints.REFERENCE``) at the cell's centre, spread over its region as
-the user's hints are (``model.propagate``, inside ``Colorizer.predict``). Its colour goes
-from the model's there toward the reference's by ``strength`` (0..1) times a weight that
-rises with the match's similarity (``trust_low`` to ``trust_high``), up to ``trust_max``
-for a reference that matches little of the photo (rising with the share matched, from
-``trust_share`` to ``dense_share``): two photos of one person taken apart differ in light,
-and their colours only nudge the model's. A reference that matches a large share of the
-photo (``dense_share``) shows the same scene, and so does one that matches less
-(``trust_share``) in the same light (``same_light``: where its cells match, whatever
-their lightness, they are as light as the photo's): its cells are matched again under a
-looser test (``SCENE_TEST``), and its colours are taken at full strength. Such a
-reference also says how colourful the scene is: the photo is brought to its colourfulness
-(``scene_saturation``), as the part of the photo the reference does not show keeps the
-model's colours, which are paler than life. A reference that matches less can still
-say so: where the model's colours at its matches are far paler than the reference's
-(``paler_than``), the photo is brought toward that many times its own colourfulness.
+The reference's mirror image is matched too (``reference_photo.reference_cells``). Each
+confident match becomes a hint (``model.hints.REFERENCE``) at the cell's centre, spread
+over its region as the user's hints are (``model.propagate``, inside
+``Colorizer.predict``). Its colour goes from the model's there toward the reference's by
+``strength`` (0..1) times a weight that rises with the match's similarity (``trust_low``
+to ``trust_high``), up to ``trust_max`` for a reference that matches little of the photo
+(rising with the share matched, from ``trust_share`` to ``dense_share``): two photos of
+one person taken apart differ in light, and their colours only nudge the model's. A
+reference that matches a large share of the photo (``dense_share``) shows the same scene,
+and so does one that matches less (``trust_share``) in the same light (``same_light``:
+where its cells match, whatever their lightness, they are as light as the photo's): its
+cells are matched again under a looser test (``SCENE_TEST``), and its colours are taken at
+full strength. Such a reference also says how colourful the scene is: the photo is brought
+to its colourfulness (``scene_saturation``), as the part of the photo the reference does
+not show keeps the model's colours, which are paler than life. A reference that matches
+less can still say so: where the model's colours at its matches are far paler than the
+reference's (``paler_than``), the photo is brought toward that many times its own
+colourfulness.
 
 The settings were chosen on training photos only (``benchmarks/reference_eval.py
 --split train``: the grouped validation split of the project's training photos); the numbers
@@ -186,9 +187,16 @@ def _grid_distance(i: np.ndarray, j: np.ndarray, w: int) -> np.ndarray:
     return np.maximum(np.abs(i // w - j // w), np.abs(i % w - j % w))
 
 
-def match(target: Cells, ref: Cells, test: MatchTest = REFERENCE_TEST) -> Matches:
-    """The confident matches of ``target``'s cells in ``ref`` (module docstring)."""
-    S = target.descriptors @ ref.descriptors.T          # nt × nr cosine similarities
+def similarities(target: Cells, ref: Cells) -> np.ndarray:
+    """nt × nr cosine similarities of ``target``'s cells to ``ref``'s."""
+    return target.descriptors @ ref.descriptors.T
+
+
+def match(target: Cells, ref: Cells, test: MatchTest = REFERENCE_TEST,
+          S: np.ndarray | None = None) -> Matches:
+    """The confident matches of ``target``'s cells in ``ref`` (module docstring); ``S``:
+    their ``similarities``, where already known (one pair matched under several tests)."""
+    S = similarities(target, ref) if S is None else S
     best_r = S.argmax(1)
     s1 = S[np.arange(target.n), best_r]
     keep = s1 >= test.similarity
@@ -247,21 +255,23 @@ def _dense(matches: Matches, target: Cells, test: MatchTest) -> bool:
     return test.dense_share > 0 and len(matches) >= test.dense_share * target.n
 
 
-def lightness_gap(target: Cells, ref: Cells, test: MatchTest) -> float:
+def lightness_gap(target: Cells, ref: Cells, test: MatchTest,
+                  S: np.ndarray | None = None) -> float:
     """The median |ΔL| between ``target``'s cells and their mutual similar matches in
     ``ref`` (``test``'s similarity and mutuality, at any lightness, colour or spread)."""
     m = match(target, ref, replace(test, lightness=np.inf, ratio=1.0, cell_spread=np.inf,
-                                   min_share=0.0))
+                                   min_share=0.0), S)
     a, b = target.L[m.t], ref.L[m.r]
     # black or white at both ends (a print's border, a blown sky) is alike in any light
     mid = (np.minimum(a, b) >= LIGHT_ENDS) & (np.maximum(a, b) <= 100.0 - LIGHT_ENDS)
     return float(np.median(np.abs(a - b)[mid])) if mid.any() else np.inf
 
 
-def _same_light(matches: Matches, target: Cells, ref: Cells, test: MatchTest) -> bool:
+def _same_light(matches: Matches, target: Cells, ref: Cells, test: MatchTest,
+                S: np.ndarray) -> bool:
     """Whether the reference shows the photo's scene in the same light (``MatchTest``)."""
     return (test.same_light > 0 and len(matches) >= test.trust_share * target.n
-            and lightness_gap(target, ref, test) <= test.same_light)
+            and lightness_gap(target, ref, test, S) <= test.same_light)
 
 
 def blend(model: np.ndarray, ref: np.ndarray, weight: np.ndarray) -> np.ndarray:
@@ -298,14 +308,15 @@ def match_references(analysis, references: list[Reference], strength: float = DE
     best: dict[int, tuple[float, Hint]] = {}
     scene_matches, paler = 0, 1.0
     for ref in references:
-        m = match(target, ref.cells, test)
-        dense = _dense(m, target, test) or _same_light(m, target, ref.cells, test)
+        S = similarities(target, ref.cells)
+        m = match(target, ref.cells, test, S)
+        dense = _dense(m, target, test) or _same_light(m, target, ref.cells, test, S)
         if dense and len(m) > scene_matches and ref.colourfulness > 0:
             scene_matches, out.colourfulness = len(m), ref.colourfulness
         elif not dense:
             paler = max(paler, paler_than(m, target, ref.cells))
         if dense and scene_test is not None:
-            m = match(target, ref.cells, scene_test)  # the photo's own scene: matched again
+            m = match(target, ref.cells, scene_test, S)  # the photo's own scene: again
         for t, s, hint in zip(m.t, m.similarity, hints_from(m, target, ref.cells, strength,
                                                               ref.name, test, dense)):
             if int(t) not in best or s > best[int(t)][0]:
